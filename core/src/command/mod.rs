@@ -1,0 +1,15 @@
+//! The command model: specs (what a command is), the table (where commands are found), the
+//! argument cursor handlers read from, and key finding from key specs.
+
+mod args;
+mod keys;
+mod spec;
+mod table;
+
+pub use args::{Args, parse_f64, parse_i64};
+pub use keys::{KeyRef, find_keys};
+pub use spec::{
+    AclCategory, Arg, ArgKind, Arity, BeginSearch, CommandResult, CommandSpec, Docs,
+    DynamicHandler, Family, FindKeys, Flag, Group, Handler, HandlerFn, KeyFlag, KeySpec,
+};
+pub use table::{Command, CommandTable, RegistrationError};

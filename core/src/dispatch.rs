@@ -1,0 +1,152 @@
+//! `dispatch`: the one way a command runs. It finds the command, checks arity and the gates,
+//! runs the handler with a panic guard, keeps the statistics, and turns a `CommandError` into an
+//! error reply. Nothing else in the server calls a handler.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use bytes::Bytes;
+use oxidis_protocol::Frame;
+use tracing::error;
+
+use crate::client::ClientId;
+use crate::command::{Args, Command, Flag, Handler};
+use crate::context::CommandContext;
+use crate::errors::CommandError;
+use crate::server::Server;
+
+/// Runs one command for `client_id` and returns its reply (an error reply on failure).
+pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Frame {
+    let (command, args_start) = match resolve(server, argv) {
+        Ok(found) => found,
+        Err(err) => return reject(server, None, &err),
+    };
+    if let Err(err) = check_gates(server, client_id, command) {
+        return reject(server, Some(command), &err);
+    }
+    run(server, client_id, command, argv, args_start)
+}
+
+/// Looks the command (and subcommand) up and checks its arity.
+fn resolve(server: &Server, argv: &[Bytes]) -> Result<(&'static Command, usize), CommandError> {
+    let name = argv.first().ok_or(CommandError::Syntax)?;
+    let Some(command) = server.table.get(name) else {
+        return Err(unknown_command(argv));
+    };
+    if !matches!(command.spec.handler, Handler::Container) || argv.len() < 2 {
+        check_arity(command, argv.len())?;
+        return Ok((command, 1));
+    }
+    let Some(sub) = command.subcommand(&argv[1]) else {
+        return Err(CommandError::UnknownSubcommand {
+            sub: sanitize(&argv[1], 128),
+            container: command.spec.name.to_ascii_uppercase(),
+        });
+    };
+    check_arity(sub, argv.len())?;
+    Ok((sub, 2))
+}
+
+fn check_arity(command: &'static Command, argc: usize) -> Result<(), CommandError> {
+    if command.spec.arity.accepts(argc) {
+        Ok(())
+    } else {
+        Err(CommandError::WrongArity {
+            command: command.full_name.clone(),
+        })
+    }
+}
+
+/// Authentication and the other per-client gates that run before any handler.
+fn check_gates(
+    server: &Server,
+    client_id: ClientId,
+    command: &Command,
+) -> Result<(), CommandError> {
+    let authenticated = server
+        .clients
+        .get(client_id)
+        .is_none_or(|c| c.authenticated);
+    if !authenticated && !command.has(Flag::NoAuth) {
+        return Err(CommandError::NoAuth);
+    }
+    Ok(())
+}
+
+fn run(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &'static Command,
+    argv: &[Bytes],
+    args_start: usize,
+) -> Frame {
+    let started = Instant::now();
+    let result = {
+        let mut ctx = CommandContext::new(server, client_id, command);
+        let mut args = Args::new(argv, args_start);
+        catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
+            Handler::Builtin(f) => f(&mut ctx, &mut args),
+            Handler::Dynamic(f) => f(&mut ctx, &mut args),
+            Handler::Container => Err(CommandError::Syntax),
+        }))
+    };
+    let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let reply = match result {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(err)) => Frame::error(err.to_string()),
+        Err(_) => {
+            error!(command = %command.full_name, "command panicked; answering with an error");
+            Frame::error(format!(
+                "ERR internal error while running '{}'",
+                command.full_name
+            ))
+        }
+    };
+    let stats = server.stats.command_mut(command.id);
+    stats.calls += 1;
+    stats.usec += usec;
+    if let Frame::Error(text) = &reply {
+        stats.failed_calls += 1;
+        server.stats.count_error(text);
+    }
+    server.stats.total_commands_processed += 1;
+    if let Some(client) = server.clients.get_mut(client_id) {
+        client.last_command = &command.full_name;
+        client.commands_processed += 1;
+    }
+    reply
+}
+
+/// An error reply for a command refused before running; counted as Redis counts it.
+fn reject(server: &mut Server, command: Option<&'static Command>, err: &CommandError) -> Frame {
+    let text = err.to_string();
+    server.stats.count_error(text.as_bytes());
+    if let Some(command) = command {
+        server.stats.command_mut(command.id).rejected_calls += 1;
+    }
+    Frame::error(text)
+}
+
+/// "ERR unknown command 'x', with args beginning with: 'a' 'b' ", as Redis words it.
+fn unknown_command(argv: &[Bytes]) -> CommandError {
+    let mut args = String::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push('\'');
+        args.push_str(&sanitize(arg, room));
+        args.push_str("' ");
+    }
+    CommandError::UnknownCommand {
+        name: sanitize(&argv[0], 128),
+        args,
+    }
+}
+
+/// At most `max` bytes of `arg`, with CR and LF turned into spaces so the reply stays one line.
+fn sanitize(arg: &[u8], max: usize) -> String {
+    let cut = &arg[..arg.len().min(max)];
+    String::from_utf8_lossy(cut).replace(['\r', '\n'], " ")
+}

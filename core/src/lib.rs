@@ -1,0 +1,32 @@
+//! The Oxidis core: databases, values, expiry, the command table and the built-in command
+//! families. It knows nothing of sockets: the server crate feeds it parsed commands and writes
+//! out the replies it returns.
+//!
+//! # Organization
+//! - [`types`]: values and the compact byte strings keys and small values live in.
+//! - [`db`]: one database: an index over a dense vector of entries, with expiry.
+//! - [`command`]: command specs, the registration table, the argument cursor, key finding.
+//! - [`context`]: what a handler sees; [`dispatch`]: the one way a command runs.
+//! - [`families`]: the built-in commands, one file per Redis command group.
+//! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
+//! - [`errors`]: every error text a client can read.
+//! - [`testing`]: an in-memory runner for unit tests.
+
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod dispatch;
+pub mod errors;
+pub mod families;
+pub mod server;
+pub mod stats;
+pub mod testing;
+pub mod types;
+
+pub use command::{CommandTable, RegistrationError};
+pub use context::CommandContext;
+pub use dispatch::dispatch;
+pub use errors::CommandError;
+pub use server::Server;

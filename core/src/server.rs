@@ -1,0 +1,220 @@
+//! `Server`: everything the commands of one keyspace can touch — the databases, the command
+//! table, configuration, clients and statistics. One `Server` executes commands in one order;
+//! the server crate wraps it in a lock and feeds it batches, so parsing and encoding happen in
+//! parallel outside it.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+
+use crate::client::{ClientId, Clients};
+use crate::command::CommandTable;
+use crate::config::Config;
+use crate::db::Db;
+use crate::stats::Stats;
+
+/// Where time comes from: the system clock, or a clock tests move by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The real time.
+    System,
+    /// A fixed Unix millisecond, moved only by [`Server::advance_clock`].
+    Manual(u64),
+}
+
+/// What the process is, for INFO server (filled in by the binary).
+#[derive(Debug, Clone, Default)]
+pub struct ProcessInfo {
+    /// A random 40-hex-digit id, new at every start.
+    pub run_id: String,
+    /// The process id.
+    pub pid: u32,
+    /// The TCP port actually listened on (0 when TCP is off).
+    pub tcp_port: u16,
+    /// Absolute path of the executable.
+    pub executable: String,
+    /// Absolute path of the config file, if one was given.
+    pub config_file: String,
+}
+
+/// What SHUTDOWN asked for; the server crate carries it out after the current batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownRequest {
+    /// NOSAVE: skip the save even when save points are configured.
+    pub nosave: bool,
+    /// SAVE: save even without save points.
+    pub save: bool,
+    /// NOW: do not wait for lagging replicas.
+    pub now: bool,
+    /// FORCE: exit even if the save fails.
+    pub force: bool,
+}
+
+/// The state one keyspace's commands run against.
+pub struct Server {
+    /// The numbered databases (`databases` of them).
+    pub dbs: Vec<Db>,
+    /// Every command.
+    pub table: CommandTable,
+    /// The configuration.
+    pub config: Config,
+    /// Connected clients.
+    pub clients: Clients,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// Facts about the process.
+    pub process: ProcessInfo,
+    /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: bool,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub dirty: u64,
+    /// Unix seconds of the last successful save (LASTSAVE); start time until then.
+    pub last_save_unix: u64,
+    /// Set by SHUTDOWN; the server crate acts on it.
+    pub shutdown_request: Option<ShutdownRequest>,
+    /// Random numbers for RANDOMKEY and friends.
+    pub rng: SmallRng,
+    clock: Clock,
+    started: Instant,
+    expire_next_db: usize,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("dbs", &self.dbs.len())
+            .finish()
+    }
+}
+
+impl Server {
+    /// A server with the built-in commands and `config`.
+    pub fn new(config: Config) -> Server {
+        Server::with_table(config, CommandTable::with_builtins())
+    }
+
+    /// A server with the given table (extension crates register into it first).
+    pub fn with_table(config: Config, table: CommandTable) -> Server {
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let stats = Stats::new(table.id_count());
+        let mut server = Server {
+            dbs,
+            table,
+            config,
+            clients: Clients::default(),
+            stats,
+            process: ProcessInfo::default(),
+            active_expire_enabled: true,
+            dirty: 0,
+            last_save_unix: 0,
+            shutdown_request: None,
+            rng: SmallRng::from_os_rng(),
+            clock: Clock::System,
+            started: Instant::now(),
+            expire_next_db: 0,
+        };
+        server.last_save_unix = server.now_ms() / 1000;
+        server
+    }
+
+    /// Switches to a hand-moved clock starting at `unix_ms` (tests).
+    pub fn use_manual_clock(&mut self, unix_ms: u64) {
+        self.clock = Clock::Manual(unix_ms);
+    }
+
+    /// Moves a manual clock forward.
+    pub fn advance_clock(&mut self, by: Duration) {
+        if let Clock::Manual(ms) = &mut self.clock {
+            *ms += u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        }
+    }
+
+    /// The current Unix time in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        match self.clock {
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            Clock::Manual(ms) => ms,
+        }
+    }
+
+    /// The LRU clock: Unix seconds, wrapping (OBJECT IDLETIME subtracts two readings).
+    pub fn lru_clock(&self) -> u32 {
+        (self.now_ms() / 1000) as u32
+    }
+
+    /// Time since start.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Adds a client and returns its id.
+    pub fn connect_client(
+        &mut self,
+        make: impl FnOnce(ClientId) -> crate::client::Client,
+    ) -> ClientId {
+        let id = self.clients.next_id();
+        self.clients.insert(make(id));
+        self.stats.total_connections_received += 1;
+        id
+    }
+
+    /// Whether a new client must authenticate first.
+    pub fn requires_auth(&self) -> bool {
+        self.config.requirepass.is_some()
+    }
+
+    /// One run of Redis's adaptive "slow" active-expire cycle, called `hz` times a second.
+    ///
+    /// Each database is sampled 20 volatile keys at a time (more with `active-expire-effort`);
+    /// a database is left once fewer than 10% of a sample had expired, and the whole cycle
+    /// stops after 25% of the time between two calls, so memory held by expired keys is
+    /// reclaimed without any access while the cost stays bounded.
+    pub fn active_expire_cycle(&mut self) {
+        if !self.active_expire_enabled {
+            return;
+        }
+        let effort = u64::from(self.config.active_expire_effort.clamp(1, 10) - 1);
+        let keys_per_loop = 20 + 20 / 4 * effort as usize;
+        let acceptable_stale = 10u64.saturating_sub(effort);
+        let hz = u64::from(self.config.hz.max(1));
+        let budget = Duration::from_micros((25 + 2 * effort) * 1_000_000 / hz / 100);
+        let started = Instant::now();
+        let now = self.now_ms();
+        let db_count = self.dbs.len();
+        let (mut sampled_total, mut expired_total) = (0u64, 0u64);
+        for _ in 0..db_count {
+            let db_index = self.expire_next_db % db_count;
+            self.expire_next_db = self.expire_next_db.wrapping_add(1);
+            let db = &mut self.dbs[db_index];
+            let mut iterations = 0u32;
+            loop {
+                let (sampled, expired) = db.expire_step(now, keys_per_loop);
+                sampled_total += sampled as u64;
+                expired_total += expired as u64;
+                self.stats.expired_keys += expired as u64;
+                iterations += 1;
+                if iterations.is_multiple_of(16) && started.elapsed() > budget {
+                    self.stats.expired_time_cap_reached_count += 1;
+                    break;
+                }
+                if sampled == 0 || (expired as u64) * 100 / (sampled as u64) <= acceptable_stale {
+                    break;
+                }
+            }
+            if started.elapsed() > budget {
+                break;
+            }
+        }
+        let elapsed = started.elapsed();
+        self.stats.expire_cycle_cpu_us += u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let current = if sampled_total == 0 {
+            0.0
+        } else {
+            expired_total as f64 / sampled_total as f64
+        };
+        self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+    }
+}

@@ -1,0 +1,77 @@
+//! `CommandRunner`: the real command table and keyspace in memory, with no socket, for unit
+//! tests beside the code (`runner.run(["SET", "k", "v"])`).
+
+use bytes::Bytes;
+use oxidis_protocol::{Frame, RespVersion};
+
+use crate::client::{Client, ClientId, Peer};
+use crate::config::Config;
+use crate::dispatch::dispatch;
+use crate::server::Server;
+
+/// A server with one connected client, driven command by command.
+pub struct CommandRunner {
+    /// The server, for inspecting state directly.
+    pub server: Server,
+    /// The client commands run as.
+    pub client: ClientId,
+}
+
+impl CommandRunner {
+    /// A runner over every built-in command, on a hand-moved clock starting at 1,000,000 ms.
+    pub fn with_builtin_commands() -> CommandRunner {
+        CommandRunner::with_config(Config::default())
+    }
+
+    /// A runner with a given configuration.
+    pub fn with_config(config: Config) -> CommandRunner {
+        let mut server = Server::new(config);
+        server.use_manual_clock(1_000_000);
+        let now = server.now_ms();
+        let authenticated = !server.requires_auth();
+        let client =
+            server.connect_client(|id| Client::new(id, Peer::Internal, authenticated, now));
+        CommandRunner { server, client }
+    }
+
+    /// Runs one command and returns its reply.
+    pub fn run<I, S>(&mut self, argv: I) -> Frame
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let argv: Vec<Bytes> = argv
+            .into_iter()
+            .map(|a| Bytes::copy_from_slice(a.as_ref()))
+            .collect();
+        dispatch(&mut self.server, self.client, &argv)
+    }
+
+    /// Switches the client's protocol, as HELLO would.
+    pub fn set_resp(&mut self, resp: RespVersion) {
+        if let Some(c) = self.server.clients.get_mut(self.client) {
+            c.resp = resp;
+        }
+    }
+
+    /// Moves the clock forward by `ms` milliseconds.
+    pub fn advance_ms(&mut self, ms: u64) {
+        self.server
+            .advance_clock(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// `Frame::Bulk` from text, for assertions.
+pub fn bulk(text: &str) -> Frame {
+    Frame::Bulk(Bytes::copy_from_slice(text.as_bytes()))
+}
+
+/// `Frame::Error` from text, for assertions.
+pub fn err(text: &str) -> Frame {
+    Frame::Error(Bytes::copy_from_slice(text.as_bytes()))
+}
+
+/// `Frame::Simple` from text, for assertions.
+pub fn simple(text: &str) -> Frame {
+    Frame::Simple(Bytes::copy_from_slice(text.as_bytes()))
+}
