@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::spec::{
-    AclCategory, BeginSearch, CommandSpec, Family, FindKeys, Flag, Handler, KeyFlag,
-};
+use super::spec::{AclCategory, BeginSearch, CommandSpec, Family, FindKeys, Flag, KeyFlag};
 
 /// A registered command: its spec plus what is derived from it once, at registration.
 #[derive(Clone)]
