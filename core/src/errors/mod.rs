@@ -1,6 +1,14 @@
 //! Every error a client can receive from a command. Change text only to match the reference
 //! `redis-server` 7.0, side by side. Texts carry their code (`ERR`, `WRONGTYPE`) and never the
-//! leading `-`, which only the encoder writes.
+//! leading `-`, which only the encoder writes. Texts shared across families are here; those of
+//! one family live in the submodule named after it.
+
+pub mod config;
+pub mod connection;
+pub mod generic;
+pub mod introspection;
+pub mod server;
+pub mod string;
 
 /// A key holds a value of another type.
 pub const WRONG_TYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
