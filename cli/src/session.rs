@@ -77,9 +77,12 @@ pub fn atoi(bytes: &[u8]) -> i64 {
 /// An I/O error's message without Rust's ` (os error N)` suffix, like C's `strerror`.
 pub fn error_text(e: &io::Error) -> String {
     let text = e.to_string();
+    let text = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
     match text.find(" (os error ") {
         Some(pos) => text[..pos].to_string(),
-        None => text,
+        None => text.to_string(),
     }
 }
 
