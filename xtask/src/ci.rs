@@ -23,8 +23,11 @@ pub struct Args {
     pub only: Option<String>,
 }
 
+/// A CI step: runs one check, failing with a message.
+type StepFn = fn() -> Result<()>;
+
 /// The steps before conformance, by name, in order.
-const STEPS: &[(&str, fn() -> Result<()>)] = &[
+const STEPS: &[(&str, StepFn)] = &[
     ("rustfmt", fmt),
     ("clippy", clippy),
     ("tests", tests),

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,9 @@ const SERVER_ARGS: &[&str] = &[
     "--enable-module-command",
     "yes",
 ];
+
+/// How long test clients may outlive the suite's main process before they are killed.
+const STRAGGLER_GRACE: Duration = Duration::from_secs(5);
 
 /// Default wall-clock limit per unit, in seconds.
 pub const DEFAULT_UNIT_TIMEOUT: u64 = 600;
@@ -169,41 +172,86 @@ pub fn run(args: &Args) -> Result<bool> {
     let logs = conformance_dir().join("logs");
     let limit = Duration::from_secs(args.unit_timeout);
 
-    let mut passed = 0usize;
-    let mut failed = 0usize;
-    let mut expected_failures = 0usize;
-    let mut new_entries = Vec::new();
+    let mut totals = Totals::default();
     for (index, unit) in units.iter().enumerate() {
         banner(&format!("[{}/{}] {unit}", index + 1, units.len()));
-        let reference_run = match &redis {
+        let reference = match &redis {
             Some(bin) => Some(run_unit(&suite, bin, unit, &logs.join("reference"), limit)?),
             None => None,
         };
-        let Some(oxidis) = &oxidis else {
-            // --reference: counts only.
-            let run = reference_run.context("reference run missing")?;
-            println!("{unit}: {}", run.counts());
-            passed += run.passed.len();
-            failed += run.failed.len() + usize::from(run.aborted.is_some());
-            continue;
+        let problems = match (&oxidis, reference) {
+            (Some(bin), reference) => {
+                let run = run_unit(&suite, bin, unit, &logs, limit)?;
+                totals.check(unit, &run, reference.as_ref(), expected.get(unit), &logs)
+            }
+            (None, Some(reference)) => {
+                println!("{unit}: {}", reference.counts());
+                totals.passed += reference.passed.len();
+                totals.failed += reference.failed.len() + usize::from(reference.aborted.is_some());
+                0
+            }
+            (None, None) => bail!("no server to run {unit} against"),
         };
-        let run = run_unit(&suite, oxidis, unit, &logs, limit)?;
-        let verdict = Verdict::judge(&run, expected.get(unit));
-        let mut line = format!("{unit}: {}", run.counts());
+        if problems > 0 && !args.keep_going && index + 1 < units.len() {
+            println!("stopping after the first failing unit (--keep-going runs the rest)");
+            break;
+        }
+    }
+
+    if !totals.new_entries.is_empty() {
+        let path = conformance_dir().join("new-failures.txt");
+        fs::write(&path, totals.new_entries.join("\n") + "\n")?;
+        println!(
+            "unexpected failures, in expected-failures format: {}",
+            path.display()
+        );
+    }
+    if totals.expected > 0 {
+        println!(
+            "({} expected failures listed in {EXPECTED_FILE})",
+            totals.expected
+        );
+    }
+    println!(
+        "conformance: {} passed, {} failed",
+        totals.passed, totals.failed
+    );
+    Ok(args.reference || totals.failed == 0)
+}
+
+/// Running totals over all units.
+#[derive(Debug, Default)]
+struct Totals {
+    passed: usize,
+    /// Unexpected results (or, with --reference, all failures).
+    failed: usize,
+    expected: usize,
+    /// Unexpected failures as lines ready to paste into the expected-failures file.
+    new_entries: Vec<String>,
+}
+
+impl Totals {
+    /// Judges and prints one unit's run; returns its number of unexpected results.
+    fn check(
+        &mut self,
+        unit: &str,
+        run: &UnitRun,
+        reference: Option<&UnitRun>,
+        listed: Option<&BTreeMap<String, String>>,
+        logs: &Path,
+    ) -> usize {
+        let verdict = Verdict::judge(run, listed);
+        let mut counts = run.counts();
         if verdict.expected > 0 {
-            line.push_str(&format!(" ({} expected)", verdict.expected));
+            counts.push_str(&format!(" ({} expected)", verdict.expected));
         }
-        if let Some(reference) = &reference_run {
-            line = format!(
-                "{unit}: oxidis {} | redis {}",
-                run.counts(),
-                reference.counts()
-            );
+        match reference {
+            Some(reference) => println!("{unit}: oxidis {counts} | redis {}", reference.counts()),
+            None => println!("{unit}: {counts}"),
         }
-        println!("{line}");
         for name in &verdict.unexpected {
             println!("  FAIL (not in {EXPECTED_FILE}): {name}");
-            new_entries.push(format!("{unit}\t{name}\t#? owner"));
+            self.new_entries.push(format!("{unit}\t{name}\t#? owner"));
         }
         for name in &verdict.fixed {
             println!("  PASSES NOW (remove it from {EXPECTED_FILE}): {name}");
@@ -211,35 +259,19 @@ pub fn run(args: &Args) -> Result<bool> {
         for name in &verdict.stale {
             println!("  NOT RUN (listed in {EXPECTED_FILE}; remove or rename it): {name}");
         }
-        let problems = verdict.problems() + usize::from(run.aborted.is_some());
         if run.aborted.is_some() {
             println!(
-                "  unit did not complete; see {}",
-                unit_log(&logs, unit).display()
+                "  unit did not complete; see {} and {}",
+                unit_log(logs, unit).display(),
+                server_log(logs, unit).display()
             );
         }
-        passed += run.passed.len();
-        failed += problems;
-        expected_failures += verdict.expected;
-        if problems > 0 && !args.keep_going && index + 1 < units.len() {
-            println!("stopping after the first failing unit (--keep-going runs the rest)");
-            break;
-        }
+        let problems = verdict.problems() + usize::from(run.aborted.is_some());
+        self.passed += run.passed.len();
+        self.failed += problems;
+        self.expected += verdict.expected;
+        problems
     }
-
-    if !new_entries.is_empty() {
-        let path = conformance_dir().join("new-failures.txt");
-        fs::write(&path, new_entries.join("\n") + "\n")?;
-        println!(
-            "unexpected failures in expected-failures format: {}",
-            path.display()
-        );
-    }
-    if expected_failures > 0 {
-        println!("({expected_failures} expected failures listed in {EXPECTED_FILE})");
-    }
-    println!("conformance: {passed} passed, {failed} failed");
-    Ok(args.reference || failed == 0)
 }
 
 /// `<root>/.conformance`, where the suite, logs and scratch files live.
@@ -247,8 +279,14 @@ fn conformance_dir() -> PathBuf {
     util::workspace_root().join(".conformance")
 }
 
+/// The suite's output for a unit: `<logs>/<unit>.log`.
 fn unit_log(logs: &Path, unit: &str) -> PathBuf {
     logs.join(format!("{unit}.log"))
+}
+
+/// The server's output while it served a unit.
+fn server_log(logs: &Path, unit: &str) -> PathBuf {
+    logs.join(format!("{unit}.server.log"))
 }
 
 /// Reads a list file: one entry per line, `#` comments, blank lines ignored.
@@ -298,7 +336,7 @@ fn read_expected(path: &Path) -> Result<ExpectedFailures> {
 }
 
 /// Makes sure tclsh, redis-server and the suite source exist; returns the suite root.
-pub fn ensure_suite() -> Result<PathBuf> {
+fn ensure_suite() -> Result<PathBuf> {
     util::ensure_tools(&[
         ("tclsh", "tcl"),
         ("redis-server", "redis-server"),
@@ -381,68 +419,119 @@ fn has_deb_src() -> Result<bool> {
 fn add_deb_src(scratch: &Path) -> Result<()> {
     let deb822 = Path::new("/etc/apt/sources.list.d/debian.sources");
     let (name, text) = if deb822.is_file() {
-        let text = fs::read_to_string(deb822)?
-            .lines()
-            .map(|line| {
-                if line.trim_start().starts_with("Types:") {
-                    "Types: deb-src"
-                } else {
-                    line
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        ("debian-src.sources", text)
+        (
+            "debian-src.sources",
+            deb822_as_source(&fs::read_to_string(deb822)?),
+        )
     } else {
-        let text = fs::read_to_string("/etc/apt/sources.list")
-            .context("no /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list")?
-            .lines()
-            .filter_map(|line| line.trim().strip_prefix("deb "))
-            .map(|rest| format!("deb-src {rest}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        ("debian-src.list", text)
+        let list = fs::read_to_string("/etc/apt/sources.list")
+            .context("no /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list")?;
+        ("debian-src.list", one_line_as_source(&list))
     };
     let staged = scratch.join(name);
-    fs::write(&staged, text + "\n")?;
+    fs::write(&staged, text)?;
     let target = Path::new("/etc/apt/sources.list.d").join(name);
     println!("adding apt source {}", target.display());
     util::run(util::root_command("cp").arg(&staged).arg(&target))
 }
 
+/// A deb822 sources file with every stanza switched to `Types: deb-src`.
+fn deb822_as_source(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.trim_start().starts_with("Types:") {
+                "Types: deb-src"
+            } else {
+                line
+            }
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// `deb-src` twins of the `deb` lines of a one-line-style sources.list.
+fn one_line_as_source(text: &str) -> String {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("deb "))
+        .map(|rest| format!("deb-src {rest}\n"))
+        .collect()
+}
+
 /// Runs one unit against a fresh server started from `bin`.
 fn run_unit(suite: &Path, bin: &Path, unit: &str, logs: &Path, limit: Duration) -> Result<UnitRun> {
-    let log_path = unit_log(logs, unit);
+    let options = ServerOptions {
+        label: &unit.replace('/', "-"),
+        log: server_log(logs, unit),
+        extra_args: SERVER_ARGS,
+    };
+    let mut server = match Server::start(bin, &options) {
+        Ok(server) => server,
+        Err(err) => {
+            println!("  cannot start {}: {err:#}", bin.display());
+            let aborted = Some("the server did not start".to_string());
+            return Ok(UnitRun {
+                aborted,
+                ..UnitRun::default()
+            });
+        }
+    };
+    let output = run_suite(suite, server.port, unit, &unit_log(logs, unit), limit)?;
+    let server_alive = server.is_alive();
+    drop(server);
+
+    let mut run = parse_output(&output.lines);
+    if run.aborted.is_none() {
+        run.aborted = if output.timed_out {
+            Some(format!("killed after the {}s unit limit", limit.as_secs()))
+        } else if !server_alive {
+            Some("the server exited during the unit".to_string())
+        } else if !unit_completed(&output.lines) {
+            Some(format!(
+                "the suite stopped before finishing the unit ({})",
+                output.status
+            ))
+        } else {
+            None
+        };
+    }
+    Ok(run)
+}
+
+/// What the suite printed for one unit.
+struct SuiteOutput {
+    /// stdout and stderr lines, colour codes removed.
+    lines: Vec<String>,
+    /// Whether the unit's wall-clock limit killed it.
+    timed_out: bool,
+    status: ExitStatus,
+}
+
+/// Runs `tclsh tests/test_helper.tcl` for one unit against the server on `port`, copying its
+/// output to `log_path` and echoing failures live.
+fn run_suite(
+    suite: &Path,
+    port: u16,
+    unit: &str,
+    log_path: &Path,
+    limit: Duration,
+) -> Result<SuiteOutput> {
     if let Some(parent) = log_path.parent() {
         fs::create_dir_all(parent)?;
     }
-    let server_log = logs.join(format!("{unit}.server.log"));
-    let label = unit.replace('/', "-");
-    let mut server = Server::start(
-        bin,
-        &ServerOptions {
-            label: &label,
-            log: server_log,
-            extra_args: SERVER_ARGS,
-        },
-    )
-    .with_context(|| format!("starting {} for {unit}", bin.display()))?;
-
-    let port = server.port.to_string();
-    let tcl_timeout = limit.as_secs().clamp(1, 600).to_string();
+    let mut log = fs::File::create(log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut cmd = Command::new("tclsh");
     cmd.arg("tests/test_helper.tcl")
         .args([
             "--host",
             "127.0.0.1",
             "--port",
-            &port,
+            &port.to_string(),
             "--single",
             unit,
-            "--clients",
-            "1",
         ])
-        .args(["--tags", "-slow", "--durable", "--timeout", &tcl_timeout]);
+        .args(["--clients", "1", "--tags", "-slow", "--durable"])
+        .args(["--timeout", &limit.as_secs().clamp(1, 600).to_string()]);
     for test in SKIPPED_TESTS {
         cmd.args(["--skiptest", test]);
     }
@@ -453,8 +542,6 @@ fn run_unit(suite: &Path, bin: &Path, unit: &str, logs: &Path, limit: Duration) 
         .stderr(Stdio::piped())
         .process_group(0);
     let mut child = cmd.spawn().context("cannot start tclsh")?;
-    let pgid = child.id();
-
     let (sender, receiver) = mpsc::channel();
     let stdout = child.stdout.take().context("no stdout pipe")?;
     let stderr = child.stderr.take().context("no stderr pipe")?;
@@ -463,52 +550,55 @@ fn run_unit(suite: &Path, bin: &Path, unit: &str, logs: &Path, limit: Duration) 
         forward_lines(stderr, sender),
     ];
 
-    let mut log = fs::File::create(&log_path)
-        .with_context(|| format!("cannot create {}", log_path.display()))?;
     let deadline = Instant::now() + limit;
     let mut lines = Vec::new();
     let mut echo_next = false;
     let mut timed_out = false;
+    let mut exited_at = None;
     loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        match receiver.recv_timeout(remaining) {
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_secs(1));
+        match receiver.recv_timeout(wait) {
             Ok(line) => {
                 writeln!(log, "{line}")?;
                 let clean = strip_ansi(&line);
+                // Show failures live, with the assertion line that follows each `[err]`.
                 if echo_next || is_alarming(&clean) {
                     println!("  {clean}");
                 }
                 echo_next = clean.starts_with("[err]:");
                 lines.push(clean);
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
                 timed_out = true;
+                writeln!(log, "[xtask] killed after {limit:?}")?;
                 break;
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // tclsh is gone but a straggling test client may still hold the pipes open.
+                if child.try_wait()?.is_some() {
+                    let since: Instant = *exited_at.get_or_insert_with(Instant::now);
+                    if since.elapsed() > STRAGGLER_GRACE {
+                        break;
+                    }
+                }
+            }
         }
     }
-    // The suite's test clients share the process group; make sure none outlives the unit.
-    util::kill_process_group(pgid);
+    // The suite's test clients share tclsh's process group; make sure none outlives the unit.
+    util::kill_process_group(child.id());
     let status = child.wait()?;
     for reader in readers {
+        // A reader only ends at EOF; a panic there would be a bug worth ignoring here.
         let _ = reader.join();
     }
-    let server_alive = server.is_alive();
-    drop(server);
-
-    let mut run = parse_output(&lines);
-    if timed_out {
-        writeln!(log, "[xtask] killed after {limit:?}")?;
-        run.aborted = Some(format!("killed after the {}s unit limit", limit.as_secs()));
-    } else if !server_alive && run.aborted.is_none() {
-        run.aborted = Some("the server exited during the unit".to_string());
-    } else if run.aborted.is_none() && !unit_completed(&lines) {
-        run.aborted = Some(format!(
-            "the suite stopped before finishing the unit ({status})"
-        ));
-    }
-    Ok(run)
+    Ok(SuiteOutput {
+        lines,
+        timed_out,
+        status,
+    })
 }
 
 /// Sends each line read from `source` into `sender` until EOF.
@@ -649,6 +739,22 @@ mod tests {
         assert_eq!(verdict.fixed, vec!["fixed"]);
         assert_eq!(verdict.stale, vec!["gone"]);
         assert_eq!(verdict.problems(), 3);
+    }
+
+    #[test]
+    fn writes_source_twins_of_apt_lists() {
+        let deb822 = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\n\n\
+                      Types: deb\nURIs: http://deb.debian.org/debian-security\n";
+        assert_eq!(
+            deb822_as_source(deb822),
+            "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\n\n\
+             Types: deb-src\nURIs: http://deb.debian.org/debian-security\n"
+        );
+        let list = "# comment\ndeb http://deb.debian.org/debian bookworm main\n";
+        assert_eq!(
+            one_line_as_source(list),
+            "deb-src http://deb.debian.org/debian bookworm main\n"
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 
 /// Oxidis project tasks.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Oxidis project tasks")]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "Oxidis project tasks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Task,

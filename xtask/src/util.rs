@@ -41,9 +41,11 @@ pub fn banner(text: &str) {
     println!("==> {text}");
 }
 
-/// Renders a command line for messages.
+/// Renders a command line for messages (the program by its file name only).
 pub fn describe(cmd: &Command) -> String {
-    let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
+    let program = Path::new(cmd.get_program());
+    let program = program.file_name().unwrap_or(program.as_os_str());
+    let mut parts = vec![program.to_string_lossy().into_owned()];
     parts.extend(cmd.get_args().map(|arg| {
         let arg = arg.to_string_lossy();
         if arg.is_empty() || arg.contains(' ') {
