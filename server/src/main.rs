@@ -1,1 +1,216 @@
-fn main() {}
+//! `oxidis-server`: a drop-in for `redis-server`. It takes the same command line
+//! (`oxidis-server [/path/to/redis.conf] [--port 7777] [--save ""] ...`), logs in Redis's
+//! format, listens on TCP and optionally a unix socket, and serves until SIGTERM, SIGINT or
+//! SHUTDOWN.
+
+mod connection;
+mod cron;
+mod extensions;
+mod listener;
+mod logging;
+mod shared;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use oxidis_core::config::Config;
+use oxidis_core::{CommandTable, Server};
+use tracing::{info, warn};
+
+use crate::shared::Shared;
+
+/// The Redis version we answer as (INFO, HELLO) and print in banners.
+const REDIS_VERSION: &str = "7.0.15";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=oxidis-{}",
+                    env!("CARGO_PKG_VERSION")
+                );
+                return;
+            }
+            "-h" | "--help" => {
+                print_usage();
+                return;
+            }
+            _ => {}
+        }
+    }
+    let config = match load_config(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(message) = logging::init(&config.loglevel, &config.logfile) {
+        eprintln!("{message}");
+        std::process::exit(1);
+    }
+    let code = match run(config) {
+        Ok(()) => 0,
+        Err(err) => {
+            warn!("{err}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn print_usage() {
+    let mut out = std::io::stderr();
+    let _ = writeln!(
+        out,
+        "Usage: ./oxidis-server [/path/to/redis.conf] [options] [-]\n       \
+         ./oxidis-server - (read config from stdin)\n       \
+         ./oxidis-server -v or --version\n       \
+         ./oxidis-server -h or --help\n\n\
+         Examples:\n       \
+         ./oxidis-server (run the server with default conf)\n       \
+         ./oxidis-server /etc/redis/6379.conf\n       \
+         ./oxidis-server --port 7777\n       \
+         ./oxidis-server /etc/myredis.conf --loglevel verbose -"
+    );
+}
+
+/// Reads the command line the way redis-server does.
+fn load_config(args: &[String]) -> Result<Config, String> {
+    // INTERIM until the config loader lands: only --port and --bind.
+    let mut config = Config::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--port" => config.port = it.next().and_then(|p| p.parse().ok()).unwrap_or(6379),
+            "--bind" => config.bind = vec![it.next().cloned().unwrap_or_default()],
+            _ => {}
+        }
+    }
+    Ok(config)
+}
+
+/// Starts everything and serves until shutdown.
+fn run(config: Config) -> anyhow::Result<()> {
+    info!("oO0OoO0OoO0Oo Oxidis is starting oO0OoO0OoO0Oo");
+    info!(
+        "Oxidis version={}, Redis version={REDIS_VERSION}, bits=64, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    info!("Configuration loaded");
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let mut table = CommandTable::with_builtins();
+    extensions::register_extensions(&mut table)?;
+    if !config.dir.is_empty() {
+        std::env::set_current_dir(&config.dir)
+            .map_err(|err| anyhow::anyhow!("Can't chdir to '{}': {err}", config.dir))?;
+    }
+    let tcp = if config.port == 0 {
+        Vec::new()
+    } else {
+        listener::bind_tcp(&config.bind, config.port, config.tcp_backlog)?
+    };
+    #[cfg(unix)]
+    let unix = match &config.unixsocket {
+        Some(path) => Some((
+            listener::bind_unix(path, config.unixsocketperm)?,
+            path.clone(),
+        )),
+        None => None,
+    };
+    write_pidfile(&config.pidfile);
+    let mut server = Server::with_table(config, table);
+    server.process = oxidis_core::server::ProcessInfo {
+        run_id: random_run_id(),
+        pid: std::process::id(),
+        tcp_port: server.config.port,
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        config_file: String::new(),
+    };
+    let pidfile = server.config.pidfile.clone();
+    let port = server.config.port;
+    let shared = Shared::new(server);
+    info!(
+        "Running mode=standalone, port={port}. Oxidis PID: {}",
+        std::process::id()
+    );
+    info!("Server initialized");
+    for listener in tcp {
+        tokio::spawn(listener::accept_tcp(shared.clone(), listener));
+    }
+    #[cfg(unix)]
+    if let Some((listener, path)) = unix {
+        info!("The server is now ready to accept connections at {path}");
+        tokio::spawn(listener::accept_unix(shared.clone(), listener, path));
+    }
+    tokio::spawn(cron::run(shared.clone()));
+    info!("Ready to accept connections");
+    wait_for_shutdown(&shared).await;
+    shutdown(&shared, &pidfile);
+    Ok(())
+}
+
+/// Waits for SIGTERM, SIGINT or a SHUTDOWN command.
+async fn wait_for_shutdown(shared: &Arc<Shared>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            shared.shutdown.notified().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
+            _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
+            () = shared.shutdown.notified() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    shared.shutdown.notified().await;
+}
+
+/// Redis's shutdown sequence, minus what later crates add (saving, AOF fsync).
+fn shutdown(shared: &Shared, pidfile: &str) {
+    warn!("User requested shutdown...");
+    // Hold the lock to the end, so no command runs after the final state is decided.
+    let _server = shared.server.lock();
+    if !pidfile.is_empty() {
+        info!("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
+    warn!("Oxidis is now ready to exit, bye bye...");
+}
+
+fn write_pidfile(path: &str) {
+    if path.is_empty() {
+        return;
+    }
+    if let Err(err) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        warn!("Failed to write PID file: {err}");
+    }
+}
+
+/// 40 random hex digits, as Redis's run_id.
+fn random_run_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}

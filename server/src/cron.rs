@@ -1,0 +1,34 @@
+//! The periodic work Redis does in `serverCron`, `hz` times a second: active expiry and closing
+//! clients idle past `timeout`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::shared::Shared;
+
+/// Runs forever; each tick takes the keyspace lock once.
+pub async fn run(shared: Arc<Shared>) {
+    loop {
+        let hz = shared.server.lock().config.hz.clamp(1, 500);
+        tokio::time::sleep(Duration::from_millis(1000 / u64::from(hz))).await;
+        let mut server = shared.server.lock();
+        server.active_expire_cycle();
+        close_idle_clients(&mut server);
+    }
+}
+
+/// Closes normal clients idle for longer than `timeout` seconds.
+fn close_idle_clients(server: &mut oxidis_core::Server) {
+    let timeout_ms = server.config.timeout.saturating_mul(1000);
+    if timeout_ms == 0 {
+        return;
+    }
+    let now = server.now_ms();
+    for client in server.clients.iter() {
+        if now.saturating_sub(client.last_interaction_ms) > timeout_ms
+            && let Some(handle) = &client.handle
+        {
+            handle.close();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Registers every optional crate this build includes into the command table. This is the only
+//! place in the workspace where `cfg(feature)` decides what the server can do; a compiled-out
+//! command is simply absent and answers `ERR unknown command`, as in Redis.
+//!
+//! No optional crate exists yet: persistence (#6), scripting (#8) and modules (#9) each add one
+//! feature in `Cargo.toml` and one line here.
+
+use oxidis_core::{CommandTable, RegistrationError};
+
+/// Adds the commands of the optional crates compiled into this build.
+///
+/// # Errors
+/// A name clash between crates.
+pub fn register_extensions(table: &mut CommandTable) -> Result<(), RegistrationError> {
+    let _ = table;
+    Ok(())
+}
