@@ -109,7 +109,7 @@ impl<'a> CommandContext<'a> {
         match found {
             Some(pos) => {
                 self.server.stats.keyspace_hits += 1;
-                let clock = self.server.lru_clock();
+                let clock = crate::server::lru_clock_at(self.now_ms);
                 self.db().entry_mut(pos).access_clock = clock;
             }
             None => self.server.stats.keyspace_misses += 1,
@@ -132,7 +132,7 @@ impl<'a> CommandContext<'a> {
 
     /// Stores `value` under `key` and counts the change.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> usize {
-        let clock = self.server.lru_clock();
+        let clock = crate::server::lru_clock_at(self.now_ms);
         self.server.dirty += 1;
         let now = self.now_ms;
         let db = &mut self.server.dbs[self.db_index];

@@ -14,6 +14,11 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::stats::Stats;
 
+/// The LRU clock reading at `unix_ms`: seconds, wrapping at 2^32.
+pub fn lru_clock_at(unix_ms: u64) -> u32 {
+    (unix_ms / 1000) as u32
+}
+
 /// Where time comes from: the system clock, or a clock tests move by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -142,7 +147,7 @@ impl Server {
 
     /// The LRU clock: Unix seconds, wrapping (OBJECT IDLETIME subtracts two readings).
     pub fn lru_clock(&self) -> u32 {
-        (self.now_ms() / 1000) as u32
+        lru_clock_at(self.now_ms())
     }
 
     /// Time since start.

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+/// Command names hash with foldhash: dispatch looks one up per command.
+type NameMap = HashMap<Box<[u8]>, &'static Command, foldhash::fast::RandomState>;
+
 use super::spec::{AclCategory, BeginSearch, CommandSpec, Family, FindKeys, Flag, KeyFlag};
 
 /// A registered command: its spec plus what is derived from it once, at registration.
@@ -65,7 +68,7 @@ pub enum RegistrationError {
 /// Every command the server knows, looked up by name.
 #[derive(Default)]
 pub struct CommandTable {
-    by_name: HashMap<Box<[u8]>, &'static Command>,
+    by_name: NameMap,
     count: usize,
 }
 
