@@ -233,6 +233,8 @@ fn tty(frame: &Frame, prefix: &str, out: &mut Vec<u8>) {
         Frame::Map(pairs) => tty_map(pairs, prefix, out),
         // Attributes are metadata about the next reply; the connection already skips them.
         Frame::Attribute(_) => {}
+        // Never parsed from a server; formatted frame by frame should one be built locally.
+        Frame::Sequence(frames) => frames.iter().for_each(|f| tty(f, prefix, out)),
     }
 }
 
@@ -301,6 +303,7 @@ fn tty_map(pairs: &[(Frame, Frame)], prefix: &str, out: &mut Vec<u8>) {
 fn raw(frame: &Frame, delim: &[u8], out: &mut Vec<u8>) {
     match frame {
         Frame::Null | Frame::NullArray | Frame::Attribute(_) => {}
+        Frame::Sequence(frames) => frames.iter().for_each(|f| raw(f, delim, out)),
         Frame::Error(text) | Frame::BlobError(text) => {
             out.extend_from_slice(text);
             out.push(b'\n');

@@ -19,7 +19,7 @@ use crate::server::Server;
 pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Frame {
     let (command, args_start) = match resolve(server, argv) {
         Ok(found) => found,
-        Err(err) => return reject(server, None, &err),
+        Err((command, err)) => return reject(server, command, &err),
     };
     if let Err(err) = check_gates(server, client_id, command) {
         return reject(server, Some(command), &err);
@@ -27,33 +27,41 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
     run(server, client_id, command, argv, args_start)
 }
 
+/// A refusal before the handler runs, with the command when one was found (for its
+/// `rejected_calls`).
+type Rejection = (Option<&'static Command>, CommandError);
+
 /// Looks the command (and subcommand) up and checks its arity.
-fn resolve(server: &Server, argv: &[Bytes]) -> Result<(&'static Command, usize), CommandError> {
-    let name = argv.first().ok_or(CommandError::Syntax)?;
+fn resolve(server: &Server, argv: &[Bytes]) -> Result<(&'static Command, usize), Rejection> {
+    let name = argv.first().ok_or((None, CommandError::Syntax))?;
     let Some(command) = server.table.get(name) else {
-        return Err(unknown_command(argv));
+        return Err((None, unknown_command(argv)));
     };
     if !matches!(command.spec.handler, Handler::Container) || argv.len() < 2 {
         check_arity(command, argv.len())?;
         return Ok((command, 1));
     }
     let Some(sub) = command.subcommand(&argv[1]) else {
-        return Err(CommandError::UnknownSubcommand {
-            sub: sanitize(&argv[1], 128),
-            container: command.spec.name.to_ascii_uppercase(),
-        });
+        return Err((
+            None,
+            CommandError::UnknownSubcommand {
+                sub: sanitize(&argv[1], 128),
+                container: command.spec.name.to_ascii_uppercase(),
+            },
+        ));
     };
     check_arity(sub, argv.len())?;
     Ok((sub, 2))
 }
 
-fn check_arity(command: &'static Command, argc: usize) -> Result<(), CommandError> {
+fn check_arity(command: &'static Command, argc: usize) -> Result<(), Rejection> {
     if command.spec.arity.accepts(argc) {
         Ok(())
     } else {
-        Err(CommandError::WrongArity {
+        let err = CommandError::WrongArity {
             command: command.full_name.clone(),
-        })
+        };
+        Err((Some(command), err))
     }
 }
 

@@ -34,6 +34,11 @@ pub fn encode(frame: &Frame, version: RespVersion, out: &mut BytesMut) {
             encode_map_len(pairs.len(), version, out);
             encode_pairs(pairs, version, out);
         }
+        Frame::Sequence(frames) => {
+            for frame in frames {
+                encode(frame, version, out);
+            }
+        }
         Frame::Attribute(pairs) => {
             if resp3 {
                 write_header(b'|', pairs.len() as u64, out);

@@ -55,6 +55,9 @@ pub enum Frame {
     },
     /// `!N`: a binary-safe error; a simple error line in RESP2.
     BlobError(Bytes),
+    /// Several frames written back to back as one command's reply: an attribute or a push
+    /// message, then the reply itself. Only the server builds it; the parser never returns it.
+    Sequence(Vec<Frame>),
 }
 
 impl Frame {

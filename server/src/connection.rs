@@ -185,6 +185,12 @@ impl Connection {
             for argv in &self.batch[..count] {
                 let before = server.clients.get(self.id).map(|c| c.reply_mode);
                 let reply = oxidis_core::dispatch(&mut server, self.id, argv);
+                // A SHUTDOWN that went through is not answered: the process exits, as Redis's.
+                if server.shutdown_request.is_some() {
+                    self.shared.shutdown.notify_one();
+                    after = After::Close;
+                    break;
+                }
                 let Some(client) = server.clients.get_mut(self.id) else {
                     after = After::Close;
                     break;
@@ -193,11 +199,6 @@ impl Connection {
                     self.replies.push((reply, client.resp));
                 }
                 if client.close_after_reply {
-                    after = After::Close;
-                    break;
-                }
-                if server.shutdown_request.is_some() {
-                    self.shared.shutdown.notify_one();
                     after = After::Close;
                     break;
                 }

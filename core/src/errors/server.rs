@@ -1,1 +1,21 @@
 //! Error texts of the server family, exactly as redis-server 7.0 sends them.
+
+/// SWAPDB's first index is not an integer in the `int` range.
+pub const INVALID_FIRST_DB_INDEX: &str = "ERR invalid first DB index";
+/// SWAPDB's second index is not an integer in the `int` range.
+pub const INVALID_SECOND_DB_INDEX: &str = "ERR invalid second DB index";
+/// SHUTDOWN ABORT with no shutdown waiting.
+pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+/// DEBUG with a subcommand it does not know, or the wrong argument count for one it knows;
+/// `{}` is the subcommand as sent.
+pub const DEBUG_UNKNOWN_SUBCOMMAND: &str =
+    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.";
+/// FUNCTION FLUSH with too many arguments; `{}` is the subcommand as sent.
+pub const FUNCTION_SUBCOMMAND_SYNTAX: &str =
+    "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.";
+/// DEBUG PROTOCOL with an unknown type name.
+pub const DEBUG_PROTOCOL_TYPE: &str = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
+/// DEBUG PROTOCOL PUSH on a RESP2 connection.
+pub const RESP2_NOT_SUPPORTED: &str = "ERR RESP2 is not supported by this command";
+/// FUNCTION FLUSH with an argument other than ASYNC or SYNC.
+pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";

@@ -1,0 +1,486 @@
+//! DEBUG: the subcommands Redis's test suite relies on that make sense without persistence:
+//! SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, PROTOCOL, POPULATE, ERROR, LOG,
+//! CHANGE-REPL-ID and HELP. RELOAD and LOADAOF belong to persistence (#6).
+//!
+//! DIGEST follows Redis's scheme (SHA1 per key and value, xored together so key order does
+//! not matter, with the database index and the key's expiry mixed in), so equal datasets give
+//! equal digests, and an empty dataset gives forty zeros.
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use oxidis_protocol::{Frame, RespVersion};
+use rand::Rng;
+use tracing::warn;
+
+use super::help_reply;
+use crate::command::{Args, CommandResult};
+use crate::config::ProtectedAccess;
+use crate::context::CommandContext;
+use crate::db::Entry;
+use crate::errors::server::{DEBUG_PROTOCOL_TYPE, DEBUG_UNKNOWN_SUBCOMMAND, RESP2_NOT_SUPPORTED};
+use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE};
+use crate::types::{CompactBytes, Value};
+
+/// The replication id INFO reports and CHANGE-REPL-ID renews.
+// TODO(#9): belongs in the server's replication state.
+static REPLICATION_ID: Mutex<String> = Mutex::new(String::new());
+
+/// Redis's refcount for shared objects (the small integers 0..10000).
+const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    check_access(ctx)?;
+    let sub = args.next_bytes()?;
+    let rest = args.rest();
+    let name = sub.to_ascii_lowercase();
+    match (name.as_slice(), rest) {
+        (b"help", []) => Ok(help()),
+        (b"sleep", [seconds]) => {
+            // strtod: junk reads as 0, and a negative time does not sleep.
+            let seconds = leading_f64(seconds).max(0.0);
+            if let Ok(duration) = std::time::Duration::try_from_secs_f64(seconds) {
+                // Redis blocks the whole server for the duration; so does holding the lock here.
+                std::thread::sleep(duration);
+            }
+            Ok(Frame::ok())
+        }
+        (b"set-active-expire", [flag]) => {
+            ctx.server.active_expire_enabled = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
+        (b"object", [key]) => object(ctx, key),
+        (b"digest", []) => Ok(Frame::Simple(Bytes::from(hex(&dataset_digest(ctx))))),
+        (b"digest-value", keys) => {
+            let index = ctx.db_index();
+            let db = &ctx.server.dbs[index];
+            // Like Redis, logically expired keys still count: no lookup, no reclaiming.
+            let digests = keys
+                .iter()
+                .map(|key| {
+                    let mut digest = [0u8; 20];
+                    if let Some(pos) = db.find(key) {
+                        mix_value_digest(&mut digest, db.entry(pos));
+                    }
+                    Frame::Simple(Bytes::from(hex(&digest)))
+                })
+                .collect();
+            Ok(Frame::Array(digests))
+        }
+        (b"protocol", [kind]) => protocol(ctx.resp(), kind),
+        (b"populate", [count, rest @ ..]) if rest.len() <= 2 => populate(ctx, count, rest),
+        (b"error", [text]) => {
+            let text: Vec<u8> = text
+                .iter()
+                .map(|&b| if matches!(b, b'\r' | b'\n') { b' ' } else { b })
+                .collect();
+            Ok(Frame::Error(Bytes::from(text)))
+        }
+        (b"log", [message]) => {
+            warn!("DEBUG LOG: {}", String::from_utf8_lossy(message));
+            Ok(Frame::ok())
+        }
+        (b"change-repl-id", []) => {
+            warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            *lock_replication_id() = random_hex_id();
+            Ok(Frame::ok())
+        }
+        _ => Err(CommandError::custom(DEBUG_UNKNOWN_SUBCOMMAND.replace(
+            "{}",
+            &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+        ))),
+    }
+}
+
+/// `enable-debug-command`: `no` refuses everyone, `local` only non-local peers.
+// TODO(dispatch): Redis refuses protected commands before running them (a rejected call, not
+// a failed one); this check belongs with the other gates in dispatch.
+fn check_access(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let allowed = match ctx.config().enable_debug_command {
+        ProtectedAccess::Yes => true,
+        ProtectedAccess::No => false,
+        ProtectedAccess::Local => ctx.client().peer.is_local(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(CommandError::msg(DEBUG_DISABLED))
+    }
+}
+
+fn help() -> Frame {
+    help_reply(
+        "DEBUG",
+        &[
+            "CHANGE-REPL-ID",
+            "    Gives the server a new random replication id.",
+            "DIGEST",
+            "    Prints a hex signature of the whole dataset.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Prints a hex signature of the value at each key.",
+            "ERROR <string>",
+            "    Answers with <string> as an error reply.",
+            "LOG <message>",
+            "    Writes <message> to the server log.",
+            "OBJECT <key>",
+            "    Prints internal details of the value at <key>.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Creates string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each",
+            "    holding value:<n>, zero-padded or cut to <size> bytes when given.",
+            "PROTOCOL <type>",
+            "    Answers with a sample reply of <type>: string, integer, double, bignum,",
+            "    null, array, set, map, attrib, push, verbatim, true or false.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Turns the background expiry of keys off (0) or on (1).",
+            "SLEEP <seconds>",
+            "    Blocks the server for <seconds>, which may have decimals.",
+        ],
+    )
+}
+
+/// `DEBUG OBJECT key`, on the line Redis prints. The address is the value's slot in its
+/// database, so it stays the same while the key is changed in place.
+fn object(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
+    let now_clock = ctx.server.lru_clock();
+    let db = ctx.db();
+    let pos = db.find(key).ok_or(CommandError::msg(NO_SUCH_KEY))?;
+    let entry = db.entry(pos);
+    let refcount = match &entry.value {
+        Value::Int(n) if (0..10_000).contains(n) => SHARED_REFCOUNT,
+        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 1,
+    };
+    let idle = now_clock.wrapping_sub(entry.access_clock);
+    Ok(Frame::Simple(Bytes::from(format!(
+        "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle}",
+        &entry.value,
+        entry.value.encoding_name(),
+        serialized_length(&entry.value),
+        lru_24_bits(entry.access_clock),
+    ))))
+}
+
+/// Redis's LRU clock has 24 bits of seconds.
+pub(super) fn lru_24_bits(clock: u32) -> u32 {
+    clock & 0x00FF_FFFF
+}
+
+/// The bytes a string takes in an RDB file, as Redis's `rdbSavedObjectLen` counts them
+/// (without LZF compression, which Redis tries on strings over 20 bytes).
+fn serialized_length(value: &Value) -> usize {
+    let rdb_int_len = |n: i64| {
+        if i8::try_from(n).is_ok() {
+            Some(2)
+        } else if i16::try_from(n).is_ok() {
+            Some(3)
+        } else if i32::try_from(n).is_ok() {
+            Some(5)
+        } else {
+            None
+        }
+    };
+    let raw_len = |len: usize| {
+        let prefix = if len < 1 << 6 {
+            1
+        } else if len < 1 << 14 {
+            2
+        } else if u32::try_from(len).is_ok() {
+            5
+        } else {
+            9
+        };
+        prefix + len
+    };
+    match value {
+        Value::Int(n) => {
+            rdb_int_len(*n).unwrap_or_else(|| raw_len(value.string_len().unwrap_or(0)))
+        }
+        Value::Str(_) | Value::Mutable(_) => value
+            .with_string_bytes(|bytes| {
+                let as_int = (bytes.len() <= 11)
+                    .then(|| crate::types::parse_canonical_i64(bytes))
+                    .flatten();
+                as_int
+                    .and_then(rdb_int_len)
+                    .unwrap_or_else(|| raw_len(bytes.len()))
+            })
+            .unwrap_or(0),
+    }
+}
+
+/// `DEBUG PROTOCOL type`: one sample reply of each RESP3 type.
+// TODO(protocol): `attrib` should be an attribute followed by the bulk reply, and `push` a push
+// message followed by the bulk reply; a handler can return only one frame, so RESP3 clients get
+// the bulk reply alone for now.
+fn protocol(resp: RespVersion, kind: &[u8]) -> CommandResult {
+    let kind = kind.to_ascii_lowercase();
+    let ints = || (0..3).map(Frame::Integer).collect::<Vec<_>>();
+    let reply = match kind.as_slice() {
+        b"string" => Frame::bulk("Hello World"),
+        b"integer" => Frame::Integer(12345),
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        b"double" => Frame::Double(3.141),
+        b"bignum" => Frame::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        b"null" => Frame::Null,
+        b"array" => Frame::Array(ints()),
+        b"set" => Frame::Set(ints()),
+        b"map" => Frame::Map(
+            (0..3)
+                .map(|j| (Frame::Integer(j), Frame::Boolean(j == 1)))
+                .collect(),
+        ),
+        b"attrib" => Frame::bulk("Some real reply following the attribute"),
+        b"push" if resp == RespVersion::Resp2 => {
+            return Err(CommandError::msg(RESP2_NOT_SUPPORTED));
+        }
+        b"push" => Frame::bulk("Some real reply following the push reply"),
+        b"true" => Frame::Boolean(true),
+        b"false" => Frame::Boolean(false),
+        b"verbatim" => Frame::Verbatim {
+            format: *b"txt",
+            text: Bytes::from_static(b"This is a verbatim\nstring"),
+        },
+        _ => return Err(CommandError::msg(DEBUG_PROTOCOL_TYPE)),
+    };
+    Ok(reply)
+}
+
+/// `DEBUG POPULATE count [prefix] [size]`: adds the missing keys of the series, as plain
+/// strings (Redis does not integer-encode them), without counting changes.
+fn populate(ctx: &mut CommandContext<'_>, count: &[u8], rest: &[Bytes]) -> CommandResult {
+    let count = parse_non_negative(count)?;
+    let prefix: &[u8] = rest.first().map_or(b"key", |p| p.as_ref());
+    let size = match rest.get(1) {
+        Some(size) => Some(
+            usize::try_from(parse_non_negative(size)?).map_err(|_| CommandError::NotAnInteger)?,
+        ),
+        None => None,
+    };
+    let clock = ctx.server.lru_clock();
+    for j in 0..count {
+        let mut key = prefix.to_vec();
+        key.push(b':');
+        key.extend_from_slice(j.to_string().as_bytes());
+        if ctx.lookup(&key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{j}").into_bytes();
+        if let Some(size) = size {
+            value.resize(size, 0);
+        }
+        ctx.db().insert_new(
+            CompactBytes::from_vec(key),
+            Value::Str(CompactBytes::from_vec(value)),
+            None,
+            clock,
+        );
+    }
+    Ok(Frame::ok())
+}
+
+/// `getPositiveLongFromObjectOrReply`: an integer, and not below zero.
+fn parse_non_negative(arg: &[u8]) -> Result<u64, CommandError> {
+    let n = crate::command::parse_i64(arg)?;
+    u64::try_from(n).map_err(|_| CommandError::msg(NOT_POSITIVE))
+}
+
+/// The replication id, made on first use.
+pub(super) fn replication_id() -> String {
+    let mut id = lock_replication_id();
+    if id.is_empty() {
+        *id = random_hex_id();
+    }
+    id.clone()
+}
+
+fn lock_replication_id() -> std::sync::MutexGuard<'static, String> {
+    // The id is a plain string: a panic elsewhere cannot leave it half-written.
+    REPLICATION_ID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn random_hex_id() -> String {
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}
+
+/// The digest of every database, as Redis's `computeDatasetDigest` builds it.
+fn dataset_digest(ctx: &CommandContext<'_>) -> [u8; 20] {
+    let mut total = [0u8; 20];
+    for (index, db) in ctx.server.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        mix_digest(&mut total, &index.to_be_bytes());
+        for entry in db.iter() {
+            let mut digest = [0u8; 20];
+            mix_digest(&mut digest, &entry.key);
+            mix_value_digest(&mut digest, entry);
+            xor_digest(&mut total, &digest);
+        }
+    }
+    total
+}
+
+/// Mixes a value's type, contents and whether it expires into `digest`.
+fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
+    let type_code: u32 = match &entry.value {
+        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 0,
+    };
+    mix_digest(digest, &type_code.to_be_bytes());
+    entry
+        .value
+        .with_string_bytes(|bytes| mix_digest(digest, bytes));
+    if entry.expire_at().is_some() {
+        xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// `digest ^= SHA1(data)`: order-independent accumulation.
+fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+    for (d, h) in digest.iter_mut().zip(sha1(data)) {
+        *d ^= h;
+    }
+}
+
+/// `digest = SHA1(digest ^ SHA1(data))`: order-dependent accumulation.
+fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+    xor_digest(digest, data);
+    *digest = sha1(digest.as_slice());
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(40), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// SHA-1 (FIPS 180-4). Only DEBUG DIGEST uses it; scripting (#8) will need it for EVALSHA.
+// TODO(#8): promote to a shared module when scripting lands.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&bit_len.to_be_bytes());
+    for block in message.chunks_exact(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, &word) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let temp = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(word);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = temp;
+        }
+        for (state, add) in h.iter_mut().zip([a, b, c, d, e]) {
+            *state = state.wrapping_add(add);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// C's `atoi`: optional spaces and sign, then digits up to the first non-digit; junk is 0.
+fn atoi(arg: &[u8]) -> i64 {
+    let text = String::from_utf8_lossy(arg);
+    let text = text.trim_start();
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        other => (false, other),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, &b| {
+            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
+    if negative { -n } else { n }
+}
+
+/// C's `strtod` on a whole argument: the longest leading number, 0 when there is none.
+fn leading_f64(arg: &[u8]) -> f64 {
+    let text = String::from_utf8_lossy(arg);
+    let text = text.trim_start();
+    (1..=text.len())
+        .rev()
+        .filter(|&end| text.is_char_boundary(end))
+        .find_map(|end| text[..end].parse::<f64>().ok())
+        .filter(|v| !v.is_nan())
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_known_vectors() {
+        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        let long = vec![b'a'; 1000];
+        assert_eq!(
+            hex(&sha1(&long)),
+            "291e9a6c66994949b57ba5e650361e98fc36b1ba"
+        );
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b" -12x"), -12);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(leading_f64(b"0.5"), 0.5);
+        assert_eq!(leading_f64(b"1.5s"), 1.5);
+        assert_eq!(leading_f64(b"abc"), 0.0);
+    }
+
+    #[test]
+    fn serialized_lengths_follow_rdb_encoding() {
+        assert_eq!(serialized_length(&Value::Int(1)), 2);
+        assert_eq!(serialized_length(&Value::Int(1000)), 3);
+        assert_eq!(serialized_length(&Value::Int(100_000)), 5);
+        assert_eq!(serialized_length(&Value::Int(i64::MAX)), 20);
+        assert_eq!(serialized_length(&Value::string(b"hello")), 6);
+    }
+}

@@ -1,0 +1,637 @@
+//! The text of INFO: sections, field names and their order exactly as Redis 7.0.15 prints them.
+//!
+//! Real values where Oxidis has them (process, clients, keyspace, statistics, CPU); for features
+//! that do not exist yet (persistence, replication, modules, Lua, eviction) the value an idle
+//! Redis shows, so clients and test helpers that read these fields see a consistent server.
+//!
+//! Measures that differ from Redis:
+//! - `used_memory` is the resident set size from `/proc/self/statm`: Oxidis has no counting
+//!   allocator yet, so allocated bytes are unknown. Peak, dataset and fragmentation figures are
+//!   derived from it. Where `/proc` is missing they read 0.
+//! - CPU times come from `/proc/self/stat` at clock-tick (10 ms) resolution instead of
+//!   `getrusage`'s microseconds.
+//! - `# Latencystats` has its header only: dispatch keeps per-command totals, not the latency
+//!   histogram percentiles would need, so printing percentiles would be invented numbers.
+//! - `instantaneous_*` rates read 0: nothing samples them yet.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use super::{LAZYFREE_PENDING, LAZYFREED, debug, now_usec};
+use crate::command::Command;
+use crate::context::CommandContext;
+
+/// The version every client and test helper checks.
+pub(super) const REDIS_VERSION: &str = "7.0.15";
+
+/// Sections printed by `INFO`, `INFO default` and, with "all" added, `INFO all`.
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// The highest `used_memory` INFO has seen (`used_memory_peak`), process-wide.
+static MEMORY_PEAK: AtomicU64 = AtomicU64::new(0);
+
+/// Which sections a request asked for.
+struct Selection {
+    names: Vec<Vec<u8>>,
+    all: bool,
+    everything: bool,
+}
+
+impl Selection {
+    fn parse(args: &[Bytes]) -> Selection {
+        let mut selection = Selection {
+            names: Vec::new(),
+            all: false,
+            everything: false,
+        };
+        if args.is_empty() {
+            selection.add_defaults();
+        }
+        for arg in args {
+            let name = arg.to_ascii_lowercase();
+            match name.as_slice() {
+                b"default" => selection.add_defaults(),
+                b"all" => selection.all = true,
+                b"everything" => {
+                    selection.all = true;
+                    selection.everything = true;
+                }
+                _ => selection.names.push(name),
+            }
+        }
+        selection
+    }
+
+    fn add_defaults(&mut self) {
+        self.names
+            .extend(DEFAULT_SECTIONS.iter().map(|s| s.as_bytes().to_vec()));
+    }
+
+    fn wants(&self, section: &str) -> bool {
+        self.all || self.names.iter().any(|n| n == section.as_bytes())
+    }
+}
+
+/// Appends the sections as they are produced, separated by a blank line.
+struct Report {
+    text: String,
+    sections: usize,
+}
+
+impl Report {
+    fn section(&mut self, title: &str) {
+        if self.sections > 0 {
+            self.text.push_str("\r\n");
+        }
+        self.sections += 1;
+        self.text.push_str("# ");
+        self.text.push_str(title);
+        self.text.push_str("\r\n");
+    }
+
+    fn field(&mut self, name: &str, value: impl std::fmt::Display) {
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "{name}:{value}\r\n");
+    }
+}
+
+/// Builds INFO's reply for the requested section names (case-insensitive).
+pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
+    let selection = Selection::parse(args);
+    let mut report = Report {
+        text: String::new(),
+        sections: 0,
+    };
+    if selection.wants("server") {
+        server_section(ctx, &mut report);
+    }
+    if selection.wants("clients") {
+        clients_section(ctx, &mut report);
+    }
+    let memory = MemoryFigures::measure(ctx);
+    if selection.wants("memory") {
+        memory_section(&memory, &mut report);
+    }
+    if selection.wants("persistence") {
+        persistence_section(ctx, &mut report);
+    }
+    if selection.wants("stats") {
+        stats_section(ctx, &mut report);
+    }
+    if selection.wants("replication") {
+        replication_section(&mut report);
+    }
+    if selection.wants("cpu") {
+        cpu_section(&mut report);
+    }
+    if selection.wants("module_list") || selection.wants("modules") {
+        report.section("Modules");
+    }
+    if selection.wants("commandstats") {
+        commandstats_section(ctx, &mut report);
+    }
+    if selection.wants("errorstats") {
+        report.section("Errorstats");
+        for (code, count) in &ctx.server.stats.errors_by_code {
+            report.field(
+                &format!("errorstat_{}", safe_info_name(code)),
+                format!("count={count}"),
+            );
+        }
+    }
+    if selection.wants("latencystats") {
+        // See the module docs: no histogram, so no per-command percentile lines.
+        report.section("Latencystats");
+    }
+    if selection.wants("cluster") {
+        report.section("Cluster");
+        report.field("cluster_enabled", 0);
+    }
+    if selection.wants("keyspace") {
+        report.section("Keyspace");
+        for (index, db) in ctx.server.dbs.iter().enumerate() {
+            if !db.is_empty() {
+                report.field(
+                    &format!("db{index}"),
+                    format!("keys={},expires={},avg_ttl=0", db.len(), db.volatile_len()),
+                );
+            }
+        }
+    }
+    report.text
+}
+
+fn server_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    let server = &*ctx.server;
+    let process = &server.process;
+    let uptime = server.uptime().as_secs();
+    let pid = if process.pid == 0 {
+        std::process::id()
+    } else {
+        process.pid
+    };
+    report.section("Server");
+    report.field("redis_version", REDIS_VERSION);
+    report.field("redis_git_sha1", "00000000");
+    report.field("redis_git_dirty", 0);
+    report.field("redis_build_id", "0");
+    report.field("redis_mode", "standalone");
+    report.field("os", os_name());
+    report.field("arch_bits", usize::BITS);
+    report.field("monotonic_clock", "POSIX clock_gettime");
+    report.field("multiplexing_api", multiplexing_api());
+    report.field("atomicvar_api", "c11-builtin");
+    // Redis prints 0.0.0 when not built by GCC.
+    report.field("gcc_version", "0.0.0");
+    report.field("process_id", pid);
+    report.field("process_supervised", "no");
+    report.field("run_id", &process.run_id);
+    report.field("tcp_port", process.tcp_port);
+    report.field("server_time_usec", now_usec(ctx.now_ms()));
+    report.field("uptime_in_seconds", uptime);
+    report.field("uptime_in_days", uptime / (3600 * 24));
+    report.field("hz", server.config.hz);
+    report.field("configured_hz", server.config.hz);
+    report.field("lru_clock", debug::lru_24_bits(server.lru_clock()));
+    report.field("executable", &process.executable);
+    report.field("config_file", &process.config_file);
+    report.field("io_threads_active", 0);
+}
+
+fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    let clients = &ctx.server.clients;
+    // The current largest buffers stand in for Redis's peaks of the last few seconds.
+    let max_in = clients
+        .iter()
+        .map(|c| c.query_buffer_len)
+        .max()
+        .unwrap_or(0);
+    let max_out = clients
+        .iter()
+        .map(|c| c.output_buffer_len)
+        .max()
+        .unwrap_or(0);
+    report.section("Clients");
+    report.field("connected_clients", clients.len());
+    report.field("cluster_connections", 0);
+    report.field("maxclients", ctx.server.config.maxclients);
+    report.field("client_recent_max_input_buffer", max_in);
+    report.field("client_recent_max_output_buffer", max_out);
+    report.field("blocked_clients", 0);
+    report.field("tracking_clients", 0);
+    report.field("clients_in_timeout_table", 0);
+}
+
+/// The memory figures of one INFO call (see the module docs for what they measure).
+struct MemoryFigures {
+    used: u64,
+    peak: u64,
+    dataset: u64,
+    total_system: u64,
+}
+
+impl MemoryFigures {
+    fn measure(ctx: &CommandContext<'_>) -> MemoryFigures {
+        let used = resident_bytes();
+        let peak = MEMORY_PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+        // The keyspace's own bytes: 64 per entry plus what keys and values hold on the heap.
+        let dataset: u64 = ctx
+            .server
+            .dbs
+            .iter()
+            .flat_map(|db| db.iter())
+            .map(|e| 64 + (e.key.heap_size() + e.value.heap_size()) as u64)
+            .sum();
+        MemoryFigures {
+            used,
+            peak,
+            dataset: dataset.min(used),
+            total_system: total_system_memory(),
+        }
+    }
+}
+
+fn memory_section(m: &MemoryFigures, report: &mut Report) {
+    let overhead = m.used - m.dataset;
+    report.section("Memory");
+    report.field("used_memory", m.used);
+    report.field("used_memory_human", bytes_to_human(m.used));
+    report.field("used_memory_rss", m.used);
+    report.field("used_memory_rss_human", bytes_to_human(m.used));
+    report.field("used_memory_peak", m.peak);
+    report.field("used_memory_peak_human", bytes_to_human(m.peak));
+    report.field("used_memory_peak_perc", percent(m.used, m.peak));
+    report.field("used_memory_overhead", overhead);
+    report.field("used_memory_startup", 0);
+    report.field("used_memory_dataset", m.dataset);
+    report.field("used_memory_dataset_perc", percent(m.dataset, m.used));
+    report.field("allocator_allocated", m.used);
+    report.field("allocator_active", m.used);
+    report.field("allocator_resident", m.used);
+    report.field("total_system_memory", m.total_system);
+    report.field("total_system_memory_human", bytes_to_human(m.total_system));
+    // No Lua VM and no function engine exist yet (#8): they use nothing.
+    report.field("used_memory_lua", 0);
+    report.field("used_memory_vm_eval", 0);
+    report.field("used_memory_lua_human", "0B");
+    report.field("used_memory_scripts_eval", 0);
+    report.field("number_of_cached_scripts", 0);
+    report.field("number_of_functions", 0);
+    report.field("number_of_libraries", 0);
+    report.field("used_memory_vm_functions", 0);
+    report.field("used_memory_vm_total", 0);
+    report.field("used_memory_vm_total_human", "0B");
+    report.field("used_memory_functions", 0);
+    report.field("used_memory_scripts", 0);
+    report.field("used_memory_scripts_human", "0B");
+    // TODO(#3): maxmemory and its policy, once the configuration has them.
+    report.field("maxmemory", 0);
+    report.field("maxmemory_human", "0B");
+    report.field("maxmemory_policy", "noeviction");
+    for ratio in [
+        "allocator_frag_ratio",
+        "allocator_frag_bytes",
+        "allocator_rss_ratio",
+        "allocator_rss_bytes",
+        "rss_overhead_ratio",
+        "rss_overhead_bytes",
+        "mem_fragmentation_ratio",
+        "mem_fragmentation_bytes",
+    ] {
+        // used_memory is the RSS, so every ratio is 1 and every difference 0.
+        if ratio.ends_with("ratio") {
+            report.field(ratio, "1.00");
+        } else {
+            report.field(ratio, 0);
+        }
+    }
+    for zero in [
+        "mem_not_counted_for_evict",
+        "mem_replication_backlog",
+        "mem_total_replication_buffers",
+        "mem_clients_slaves",
+        "mem_clients_normal",
+        "mem_cluster_links",
+        "mem_aof_buffer",
+    ] {
+        report.field(zero, 0);
+    }
+    report.field("mem_allocator", "libc");
+    report.field("active_defrag_running", 0);
+    report.field(
+        "lazyfree_pending_objects",
+        LAZYFREE_PENDING.load(Ordering::Relaxed),
+    );
+    report.field("lazyfreed_objects", LAZYFREED.load(Ordering::Relaxed));
+}
+
+fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    // TODO(#6): real values once RDB and AOF exist; these are an idle Redis's.
+    report.section("Persistence");
+    for (name, value) in [
+        ("loading", "0"),
+        ("async_loading", "0"),
+        ("current_cow_peak", "0"),
+        ("current_cow_size", "0"),
+        ("current_cow_size_age", "0"),
+        ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", "0"),
+        ("current_save_keys_total", "0"),
+    ] {
+        report.field(name, value);
+    }
+    report.field("rdb_changes_since_last_save", ctx.server.dirty);
+    report.field("rdb_bgsave_in_progress", 0);
+    report.field("rdb_last_save_time", ctx.server.last_save_unix);
+    for (name, value) in [
+        ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", "-1"),
+        ("rdb_current_bgsave_time_sec", "-1"),
+        ("rdb_saves", "0"),
+        ("rdb_last_cow_size", "0"),
+        ("rdb_last_load_keys_expired", "0"),
+        ("rdb_last_load_keys_loaded", "0"),
+        ("aof_enabled", "0"),
+        ("aof_rewrite_in_progress", "0"),
+        ("aof_rewrite_scheduled", "0"),
+        ("aof_last_rewrite_time_sec", "-1"),
+        ("aof_current_rewrite_time_sec", "-1"),
+        ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", "0"),
+        ("aof_rewrites_consecutive_failures", "0"),
+        ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", "0"),
+        ("module_fork_in_progress", "0"),
+        ("module_fork_last_cow_size", "0"),
+    ] {
+        report.field(name, value);
+    }
+}
+
+fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    let s = &ctx.server.stats;
+    report.section("Stats");
+    report.field("total_connections_received", s.total_connections_received);
+    report.field("total_commands_processed", s.total_commands_processed);
+    report.field("instantaneous_ops_per_sec", 0);
+    report.field("total_net_input_bytes", s.total_net_input_bytes);
+    report.field("total_net_output_bytes", s.total_net_output_bytes);
+    report.field("total_net_repl_input_bytes", 0);
+    report.field("total_net_repl_output_bytes", 0);
+    for rate in [
+        "instantaneous_input_kbps",
+        "instantaneous_output_kbps",
+        "instantaneous_input_repl_kbps",
+        "instantaneous_output_repl_kbps",
+    ] {
+        report.field(rate, "0.00");
+    }
+    report.field("rejected_connections", s.rejected_connections);
+    report.field("sync_full", 0);
+    report.field("sync_partial_ok", 0);
+    report.field("sync_partial_err", 0);
+    report.field("expired_keys", s.expired_keys);
+    report.field(
+        "expired_stale_perc",
+        format!("{:.2}", s.expired_stale_perc * 100.0),
+    );
+    report.field(
+        "expired_time_cap_reached_count",
+        s.expired_time_cap_reached_count,
+    );
+    report.field(
+        "expire_cycle_cpu_milliseconds",
+        s.expire_cycle_cpu_us / 1000,
+    );
+    for zero in [
+        "evicted_keys",
+        "evicted_clients",
+        "total_eviction_exceeded_time",
+        "current_eviction_exceeded_time",
+    ] {
+        report.field(zero, 0);
+    }
+    report.field("keyspace_hits", s.keyspace_hits);
+    report.field("keyspace_misses", s.keyspace_misses);
+    for zero in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+    ] {
+        report.field(zero, 0);
+    }
+    report.field("total_error_replies", s.total_error_replies);
+    for zero in [
+        "dump_payload_sanitizations",
+        "total_reads_processed",
+        "total_writes_processed",
+        "io_threaded_reads_processed",
+        "io_threaded_writes_processed",
+        "reply_buffer_shrinks",
+        "reply_buffer_expands",
+    ] {
+        report.field(zero, 0);
+    }
+}
+
+fn replication_section(report: &mut Report) {
+    // TODO(#9): a real replication state; this is a master without replicas or backlog.
+    report.section("Replication");
+    report.field("role", "master");
+    report.field("connected_slaves", 0);
+    report.field("master_failover_state", "no-failover");
+    report.field("master_replid", debug::replication_id());
+    report.field("master_replid2", "0".repeat(40));
+    report.field("master_repl_offset", 0);
+    report.field("second_repl_offset", -1);
+    report.field("repl_backlog_active", 0);
+    report.field("repl_backlog_size", 1_048_576);
+    report.field("repl_backlog_first_byte_offset", 0);
+    report.field("repl_backlog_histlen", 0);
+}
+
+fn cpu_section(report: &mut Report) {
+    let own = cpu_times("/proc/self/stat");
+    let main = cpu_times(&format!("/proc/self/task/{}/stat", std::process::id()));
+    report.section("CPU");
+    report.field("used_cpu_sys", seconds(own.system));
+    report.field("used_cpu_user", seconds(own.user));
+    report.field("used_cpu_sys_children", seconds(own.children_system));
+    report.field("used_cpu_user_children", seconds(own.children_user));
+    report.field("used_cpu_sys_main_thread", seconds(main.system));
+    report.field("used_cpu_user_main_thread", seconds(main.user));
+}
+
+fn commandstats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    report.section("Commandstats");
+    let mut commands: Vec<&'static Command> = ctx.server.table.iter().collect();
+    commands.sort_by_key(|c| c.spec.name);
+    let stats = &ctx.server.stats.commands;
+    for command in commands {
+        for c in std::iter::once(command).chain(command.subcommands.iter().copied()) {
+            let Some(s) = stats.get(c.id) else { continue };
+            if s.calls == 0 && s.failed_calls == 0 && s.rejected_calls == 0 {
+                continue;
+            }
+            let per_call = if s.calls == 0 {
+                0.0
+            } else {
+                s.usec as f64 / s.calls as f64
+            };
+            report.field(
+                &format!("cmdstat_{}", safe_info_name(&c.full_name)),
+                format!(
+                    "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                    s.calls, s.usec, s.rejected_calls, s.failed_calls
+                ),
+            );
+        }
+    }
+}
+
+/// A name made safe for an INFO line, as Redis's `getSafeInfoString` does.
+fn safe_info_name(name: &str) -> String {
+    name.replace(['#', ':', '\r', '\n'], "_")
+}
+
+/// `bytesToHuman`: 1023B, 1.00K, 1.50M, ...
+pub(super) fn bytes_to_human(n: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (1 << 10, "K"),
+        (1 << 20, "M"),
+        (1 << 30, "G"),
+        (1 << 40, "T"),
+        (1 << 50, "P"),
+    ];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    for (i, (unit, suffix)) in UNITS.iter().enumerate() {
+        let next = UNITS.get(i + 1).map_or(1 << 60, |u| u.0);
+        if n < next {
+            return format!("{:.2}{suffix}", n as f64 / *unit as f64);
+        }
+    }
+    format!("{n}B")
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.00%".to_string();
+    }
+    format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// Resident set size from `/proc/self/statm` (second field, in pages of 4 KiB).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages.saturating_mul(4096))
+}
+
+/// `MemTotal` from `/proc/meminfo`, in bytes.
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb.saturating_mul(1024))
+}
+
+/// CPU times in clock ticks.
+#[derive(Default)]
+struct CpuTimes {
+    user: u64,
+    system: u64,
+    children_user: u64,
+    children_system: u64,
+}
+
+/// Reads utime, stime, cutime and cstime (fields 14-17) from a `stat` file.
+fn cpu_times(path: &str) -> CpuTimes {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return CpuTimes::default();
+    };
+    // The command name (field 2) may hold spaces; the fields after it start at its ')'.
+    let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let at = |i: usize| fields.get(i).copied().unwrap_or(0);
+    // Field 14 is the 11th after the state (field 3).
+    CpuTimes {
+        user: at(10),
+        system: at(11),
+        children_user: at(12),
+        children_system: at(13),
+    }
+}
+
+/// Clock ticks (100 a second on Linux) as `seconds.microseconds`.
+fn seconds(ticks: u64) -> String {
+    format!("{}.{:06}", ticks / 100, (ticks % 100) * 10_000)
+}
+
+fn os_name() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let sysname = match read("/proc/sys/kernel/ostype") {
+        s if s.is_empty() => std::env::consts::OS.to_string(),
+        s => s,
+    };
+    format!(
+        "{sysname} {} {}",
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
+const fn multiplexing_api() -> &'static str {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        "epoll"
+    } else if cfg!(any(
+        target_os = "macos",
+        target_os = "freebsd",
+        target_os = "openbsd"
+    )) {
+        "kqueue"
+    } else {
+        "poll"
+    }
+}

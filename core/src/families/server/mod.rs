@@ -1,0 +1,364 @@
+//! Server management commands: INFO, TIME, DBSIZE, LASTSAVE, FLUSHDB, FLUSHALL, SWAPDB,
+//! SHUTDOWN and DEBUG, plus a FUNCTION container holding only FLUSH and HELP.
+//!
+//! INFO's text is built in [`info`], DEBUG's subcommands live in [`debug`]. Saving, loading and
+//! replication are not here: SHUTDOWN only records a [`ShutdownRequest`] that the server crate
+//! carries out, and DEBUG RELOAD/LOADAOF belong to persistence (#6).
+//!
+//! FUNCTION is registered here only because the test harness runs `FUNCTION FLUSH` before every
+//! test file; Oxidis has no function libraries yet, so FLUSH empties an empty registry. It moves
+//! to the scripting crate with #8, together with the rest of FUNCTION.
+
+mod debug;
+mod info;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use oxidis_protocol::Frame;
+
+use crate::command::{
+    AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group,
+};
+use crate::context::CommandContext;
+use crate::db::Db;
+use crate::errors::CommandError;
+use crate::errors::server::{
+    FUNCTION_FLUSH_MODE, FUNCTION_SUBCOMMAND_SYNTAX, INVALID_FIRST_DB_INDEX,
+    INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
+};
+use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX};
+use crate::server::ShutdownRequest;
+
+const FLUSH_MODE: &[Arg] = &[Arg::one_of(
+    "async",
+    &[
+        Arg::token("async", "ASYNC").since("4.0.0"),
+        Arg::token("sync", "SYNC").since("6.2.0"),
+    ],
+)
+.optional()];
+
+/// The server family; `families::BUILTIN` lists it, and nothing else does.
+pub static FAMILY: Family = Family {
+    group: Group::Server,
+    commands: &[
+        CommandSpec::new("info", Arity::AtLeast(1), info)
+            .flags(&[Loading, Stale])
+            .acl(&[AclCategory::Dangerous])
+            .tips(&[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ])
+            .doc("Reports information and statistics about the server.", "1.0.0", "O(1)")
+            .args(&[Arg::string("section").optional().multiple()]),
+        CommandSpec::new("time", Arity::Exact(1), time)
+            .flags(&[Loading, Stale, Fast])
+            .tips(&["nondeterministic_output"])
+            .doc("Returns the server's clock as seconds and microseconds.", "2.6.0", "O(1)"),
+        CommandSpec::new("dbsize", Arity::Exact(1), dbsize)
+            .flags(&[ReadOnly, Fast])
+            .acl(&[AclCategory::Keyspace])
+            .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+            .doc("Counts the keys of the selected database.", "1.0.0", "O(1)"),
+        CommandSpec::new("lastsave", Arity::Exact(1), lastsave)
+            .flags(&[Loading, Stale, Fast])
+            .acl(&[AclCategory::Admin, AclCategory::Dangerous])
+            .tips(&["nondeterministic_output"])
+            .doc("Returns the Unix time of the last successful save.", "1.0.0", "O(1)"),
+        CommandSpec::new("flushdb", Arity::AtLeast(1), flushdb)
+            .flags(&[Write])
+            .acl(&[AclCategory::Keyspace, AclCategory::Dangerous])
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+            .doc(
+                "Deletes every key of the selected database.",
+                "1.0.0",
+                "O(N) where N is the number of keys in the selected database",
+            )
+            .args(FLUSH_MODE),
+        CommandSpec::new("flushall", Arity::AtLeast(1), flushall)
+            .flags(&[Write])
+            .acl(&[AclCategory::Keyspace, AclCategory::Dangerous])
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+            .doc(
+                "Deletes every key of every database.",
+                "1.0.0",
+                "O(N) where N is the total number of keys in all databases",
+            )
+            .args(FLUSH_MODE),
+        CommandSpec::new("swapdb", Arity::Exact(3), swapdb)
+            .flags(&[Write, Fast])
+            .acl(&[AclCategory::Keyspace, AclCategory::Dangerous])
+            .doc(
+                "Exchanges the contents of two databases.",
+                "4.0.0",
+                "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            )
+            .args(&[Arg::integer("index1"), Arg::integer("index2")]),
+        CommandSpec::new("shutdown", Arity::AtLeast(1), shutdown)
+            .flags(&[Admin, NoScript, Loading, Stale, NoMulti, AllowBusy])
+            .doc(
+                "Stops the server, saving first when asked or configured to.",
+                "1.0.0",
+                "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+            )
+            .args(&[
+                Arg::one_of(
+                    "nosave_save",
+                    &[Arg::token("nosave", "NOSAVE"), Arg::token("save", "SAVE")],
+                )
+                .optional(),
+                Arg::token("now", "NOW").optional().since("7.0.0"),
+                Arg::token("force", "FORCE").optional().since("7.0.0"),
+                Arg::token("abort", "ABORT").optional().since("7.0.0"),
+            ]),
+        CommandSpec::new("debug", Arity::AtLeast(2), debug::debug)
+            .flags(&[Admin, NoScript, Loading, Stale, Protected])
+            .doc("Runs a debugging subcommand.", "1.0.0", "Depends on subcommand."),
+        // TODO(#8): moves to the scripting crate with the rest of FUNCTION. The family table
+        // puts it in the server group; its subcommands carry @scripting explicitly.
+        CommandSpec::container(
+            "function",
+            &[
+                CommandSpec::new("flush", Arity::AtLeast(2), function_flush)
+                    .flags(&[NoScript, Write])
+                    .acl(&[AclCategory::Scripting])
+                    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+                    .doc(
+                        "Deletes every function library.",
+                        "7.0.0",
+                        "O(N) where N is the number of functions deleted",
+                    )
+                    .args(&[Arg::one_of(
+                        "async",
+                        &[Arg::token("async", "ASYNC"), Arg::token("sync", "SYNC")],
+                    )
+                    .optional()]),
+                CommandSpec::new("help", Arity::Exact(2), function_help)
+                    .flags(&[Loading, Stale])
+                    .acl(&[AclCategory::Scripting])
+                    .doc("Lists FUNCTION's subcommands.", "7.0.0", "O(1)"),
+            ],
+        )
+        .doc("A container for function commands.", "7.0.0", "Depends on subcommand."),
+    ],
+};
+
+/// Keys handed to background threads by FLUSHDB/FLUSHALL ASYNC and not freed yet
+/// (`lazyfree_pending_objects`). Process-wide, as Redis's lazy-free thread is.
+static LAZYFREE_PENDING: AtomicU64 = AtomicU64::new(0);
+/// Keys freed in the background so far (`lazyfreed_objects`).
+static LAZYFREED: AtomicU64 = AtomicU64::new(0);
+
+fn info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let text = info::render(ctx, args.rest());
+    Ok(Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    })
+}
+
+fn time(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    let usec = now_usec(ctx.now_ms());
+    Ok(Frame::Array(vec![
+        Frame::bulk((usec / 1_000_000).to_string()),
+        Frame::bulk((usec % 1_000_000).to_string()),
+    ]))
+}
+
+fn dbsize(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    // Like Redis, keys that expired but were not reclaimed yet still count.
+    Ok(Frame::Integer(saturating_i64(ctx.db().len() as u64)))
+}
+
+fn lastsave(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    Ok(Frame::Integer(saturating_i64(ctx.server.last_save_unix)))
+}
+
+fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let mode = parse_flush_mode(args)?;
+    let index = ctx.db_index();
+    flush_databases(ctx, index..index + 1, mode);
+    Ok(Frame::ok())
+}
+
+fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let mode = parse_flush_mode(args)?;
+    // TODO(#6): with save points configured, Redis saves the (now empty) dataset here.
+    let all = 0..ctx.server.dbs.len();
+    flush_databases(ctx, all, mode);
+    Ok(Frame::ok())
+}
+
+fn swapdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let first = parse_db_index(args.next_bytes()?, INVALID_FIRST_DB_INDEX)?;
+    let second = parse_db_index(args.next_bytes()?, INVALID_SECOND_DB_INDEX)?;
+    let count = ctx.server.dbs.len();
+    let in_range = |i: i32| usize::try_from(i).ok().filter(|&i| i < count);
+    let (Some(first), Some(second)) = (in_range(first), in_range(second)) else {
+        return Err(CommandError::msg(DB_INDEX_OUT_OF_RANGE));
+    };
+    // Clients keep their selected index, so they now see the other database's keys.
+    ctx.server.dbs.swap(first, second);
+    ctx.changed(1);
+    Ok(Frame::ok())
+}
+
+fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let mut request = ShutdownRequest::default();
+    let mut abort = false;
+    for arg in args.rest() {
+        let arg = arg.to_ascii_lowercase();
+        match arg.as_slice() {
+            b"nosave" => request.nosave = true,
+            b"save" => request.save = true,
+            b"now" => request.now = true,
+            b"force" => request.force = true,
+            b"abort" => abort = true,
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    if (abort && request != ShutdownRequest::default()) || (request.nosave && request.save) {
+        return Err(CommandError::Syntax);
+    }
+    if abort {
+        // Without replicas to wait for, a shutdown never lingers: only one requested earlier in
+        // the same batch can still be called off.
+        return match ctx.server.shutdown_request.take() {
+            Some(_) => Ok(Frame::ok()),
+            None => Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS)),
+        };
+    }
+    ctx.server.shutdown_request = Some(request);
+    // Redis exits before replying; the server crate drops this reply when it acts on the
+    // request, and answers an error instead if saving fails without FORCE.
+    Ok(Frame::ok())
+}
+
+fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    if args.remaining() > 1 {
+        let sub = String::from_utf8_lossy(&args.argv()[1]).into_owned();
+        return Err(CommandError::custom(
+            FUNCTION_SUBCOMMAND_SYNTAX.replace("{}", &sub),
+        ));
+    }
+    if let Some(mode) = args.next_bytes().ok()
+        && !mode.eq_ignore_ascii_case(b"sync")
+        && !mode.eq_ignore_ascii_case(b"async")
+    {
+        return Err(CommandError::msg(FUNCTION_FLUSH_MODE));
+    }
+    // No libraries exist until #8, so there is nothing to free; Redis still counts a change.
+    ctx.changed(1);
+    Ok(Frame::ok())
+}
+
+fn function_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    Ok(help_reply(
+        "FUNCTION",
+        &[
+            "FLUSH [ASYNC|SYNC]",
+            "    Deletes every library. ASYNC frees them in the background, SYNC at once.",
+        ],
+    ))
+}
+
+/// How a FLUSH frees the keys it removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlushMode {
+    /// Free them before replying.
+    Sync,
+    /// Hand them to a background thread and reply at once.
+    Async,
+}
+
+/// Reads FLUSHDB/FLUSHALL's optional `ASYNC`/`SYNC`; anything else is a syntax error.
+fn parse_flush_mode(args: &mut Args<'_>) -> Result<FlushMode, CommandError> {
+    // TODO(#3): no argument follows `lazyfree-lazy-user-flush` (default no: SYNC).
+    let mode = match args.rest() {
+        [] => FlushMode::Sync,
+        [arg] if arg.eq_ignore_ascii_case(b"sync") => FlushMode::Sync,
+        [arg] if arg.eq_ignore_ascii_case(b"async") => FlushMode::Async,
+        _ => return Err(CommandError::msg(SYNTAX)),
+    };
+    Ok(mode)
+}
+
+/// Empties the databases in `range`, counting every removed key as a change (as Redis's
+/// `emptyData` does).
+fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, mode: FlushMode) {
+    let mut removed = 0u64;
+    let mut taken = Vec::new();
+    for db in ctx.server.dbs.get_mut(range).unwrap_or_default() {
+        removed += db.len() as u64;
+        match mode {
+            FlushMode::Sync => db.clear(),
+            FlushMode::Async if db.is_empty() => {}
+            FlushMode::Async => taken.push(Db::take_entries(db)),
+        }
+    }
+    ctx.changed(removed);
+    if !taken.is_empty() {
+        let count: u64 = taken.iter().map(|t| t.len() as u64).sum();
+        LAZYFREE_PENDING.fetch_add(count, Ordering::Relaxed);
+        let spawned = std::thread::Builder::new()
+            .name("oxidis-lazyfree".to_string())
+            .spawn(move || {
+                drop(taken);
+                LAZYFREE_PENDING.fetch_sub(count, Ordering::Relaxed);
+                LAZYFREED.fetch_add(count, Ordering::Relaxed);
+            });
+        // Without a thread the entries were dropped with the failed closure: count them freed.
+        if spawned.is_err() {
+            LAZYFREE_PENDING.fetch_sub(count, Ordering::Relaxed);
+            LAZYFREED.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A database index as Redis's `getIntFromObjectOrReply` reads it: an integer in the C `int`
+/// range, else the given error.
+fn parse_db_index(arg: &[u8], error: &'static str) -> Result<i32, CommandError> {
+    crate::command::parse_i64(arg)
+        .ok()
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or(CommandError::msg(error))
+}
+
+/// The reply of a `HELP` subcommand, laid out as Redis's `addReplyHelp` does.
+fn help_reply(command: &str, lines: &[&str]) -> Frame {
+    let mut reply = Vec::with_capacity(lines.len() + 3);
+    reply.push(Frame::Simple(Bytes::from(format!(
+        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ))));
+    reply.extend(
+        lines
+            .iter()
+            .map(|l| Frame::Simple(Bytes::copy_from_slice(l.as_bytes()))),
+    );
+    reply.push(Frame::simple_static("HELP"));
+    reply.push(Frame::simple_static("    Prints this help."));
+    Frame::Array(reply)
+}
+
+/// The time in Unix microseconds: the real clock's when the server runs on it, else (a test's
+/// hand-moved clock) `now_ms` in microseconds.
+fn now_usec(now_ms: u64) -> u64 {
+    let real = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    if real / 1000 >= now_ms && real / 1000 - now_ms < 1000 {
+        real
+    } else {
+        now_ms.saturating_mul(1000)
+    }
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;
