@@ -207,10 +207,9 @@ fn serialized_length(value: &Value) -> usize {
     }
 }
 
-/// `DEBUG PROTOCOL type`: one sample reply of each RESP3 type.
-// TODO(protocol): `attrib` should be an attribute followed by the bulk reply, and `push` a push
-// message followed by the bulk reply; a handler can return only one frame, so RESP3 clients get
-// the bulk reply alone for now.
+/// `DEBUG PROTOCOL type`: one sample reply of each RESP3 type. `attrib` and `push` send an
+/// out-of-band frame and then the real reply, as one [`Frame::Sequence`] (the encoder drops the
+/// attribute for RESP2 clients).
 fn protocol(resp: RespVersion, kind: &[u8]) -> CommandResult {
     let kind = kind.to_ascii_lowercase();
     let ints = || (0..3).map(Frame::Integer).collect::<Vec<_>>();
@@ -229,11 +228,20 @@ fn protocol(resp: RespVersion, kind: &[u8]) -> CommandResult {
                 .map(|j| (Frame::Integer(j), Frame::Boolean(j == 1)))
                 .collect(),
         ),
-        b"attrib" => Frame::bulk("Some real reply following the attribute"),
+        b"attrib" => Frame::Sequence(vec![
+            Frame::Attribute(vec![(
+                Frame::bulk("key-popularity"),
+                Frame::Array(vec![Frame::bulk("key:123"), Frame::Integer(90)]),
+            )]),
+            Frame::bulk("Some real reply following the attribute"),
+        ]),
         b"push" if resp == RespVersion::Resp2 => {
             return Err(CommandError::msg(RESP2_NOT_SUPPORTED));
         }
-        b"push" => Frame::bulk("Some real reply following the push reply"),
+        b"push" => Frame::Sequence(vec![
+            Frame::Push(vec![Frame::bulk("server-cpu-usage"), Frame::Integer(42)]),
+            Frame::bulk("Some real reply following the push reply"),
+        ]),
         b"true" => Frame::Boolean(true),
         b"false" => Frame::Boolean(false),
         b"verbatim" => Frame::Verbatim {

@@ -36,9 +36,10 @@ fn get(r: &mut CommandRunner, key: &str) -> Option<Vec<u8>> {
 }
 
 fn debug_runner() -> CommandRunner {
-    CommandRunner::with_config(Config {
-        enable_debug_command: ProtectedAccess::Yes,
-        ..Config::default()
+    CommandRunner::with_config({
+        let mut config = Config::default();
+        config.enable_debug_command = ProtectedAccess::Yes;
+        config
     })
 }
 
@@ -506,9 +507,10 @@ fn function_flush_and_help() {
 fn debug_is_refused_unless_enabled() {
     let mut r = CommandRunner::with_builtin_commands();
     assert_eq!(r.run(["DEBUG", "SLEEP", "0"]), err(DEBUG_DISABLED));
-    let mut local = CommandRunner::with_config(Config {
-        enable_debug_command: ProtectedAccess::Local,
-        ..Config::default()
+    let mut local = CommandRunner::with_config({
+        let mut config = Config::default();
+        config.enable_debug_command = ProtectedAccess::Local;
+        config
     });
     assert_eq!(local.run(["DEBUG", "SLEEP", "0"]), Frame::ok());
 }
@@ -662,7 +664,13 @@ fn debug_protocol_samples() {
     assert_eq!(r.run(["DEBUG", "PROTOCOL", "TRUE"]), Frame::Boolean(true));
     assert_eq!(
         r.run(["DEBUG", "PROTOCOL", "attrib"]),
-        bulk("Some real reply following the attribute")
+        Frame::Sequence(vec![
+            Frame::Attribute(vec![(
+                bulk("key-popularity"),
+                Frame::Array(vec![bulk("key:123"), Frame::Integer(90)]),
+            )]),
+            bulk("Some real reply following the attribute"),
+        ])
     );
     assert_eq!(
         r.run(["DEBUG", "PROTOCOL", "push"]),
@@ -671,7 +679,10 @@ fn debug_protocol_samples() {
     r.set_resp(RespVersion::Resp3);
     assert_eq!(
         r.run(["DEBUG", "PROTOCOL", "push"]),
-        bulk("Some real reply following the push reply")
+        Frame::Sequence(vec![
+            Frame::Push(vec![bulk("server-cpu-usage"), Frame::Integer(42)]),
+            bulk("Some real reply following the push reply"),
+        ])
     );
     assert_eq!(
         r.run(["DEBUG", "PROTOCOL", "verbatim"]),
