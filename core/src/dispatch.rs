@@ -37,7 +37,9 @@ fn resolve(server: &Server, argv: &[Bytes]) -> Result<(&'static Command, usize),
     let Some(command) = server.table.get(name) else {
         return Err((None, unknown_command(argv)));
     };
-    if !matches!(command.spec.handler, Handler::Container) || argv.len() < 2 {
+    // A command with subcommands routes to one as soon as there is a second argument; alone,
+    // it runs its own handler (COMMAND) or fails its arity (CONFIG).
+    if command.subcommands.is_empty() || argv.len() < 2 {
         check_arity(command, argv.len())?;
         return Ok((command, 1));
     }

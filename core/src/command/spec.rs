@@ -347,7 +347,7 @@ impl Group {
             Group::String => "string",
             Group::List => "list",
             Group::Set => "set",
-            Group::SortedSet => "sorted_set",
+            Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
@@ -622,6 +622,12 @@ impl CommandSpec {
         let mut spec = CommandSpec::with_handler(name, Arity::AtLeast(2), Handler::Container);
         spec.subcommands = subcommands;
         spec
+    }
+
+    /// Adds subcommands to a command that also answers on its own (COMMAND).
+    pub const fn with_subcommands(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        self.subcommands = subcommands;
+        self
     }
 
     /// Sets the flags.

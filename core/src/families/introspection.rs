@@ -7,7 +7,7 @@ use oxidis_protocol::Frame;
 
 use crate::command::{
     AclCategory, Arg, ArgKind, Args, Arity, BeginSearch, Command, CommandResult, CommandSpec,
-    CommandTable, Family, FindKeys, Flag, Group, Handler, KeyFlag, KeyRef, KeySpec,
+    CommandTable, Family, FindKeys, Flag, Group, KeyFlag, KeyRef, KeySpec,
 };
 use crate::context::CommandContext;
 use crate::errors::CommandError;
@@ -27,13 +27,11 @@ const LOOKUP_COMPLEXITY: &str = "O(N) where N is the number of commands to look 
 const GETKEYS_COMPLEXITY: &str = "O(N) where N is the number of arguments to the command";
 const COMMAND_NAMES: &[Arg] = &[Arg::string("command-name").optional().multiple()];
 
-/// COMMAND answers on its own (all commands' info) and is also a container, which
-/// `CommandSpec::container` cannot express: the handler is set by hand.
+/// COMMAND answers on its own (all commands' info) and also has subcommands.
 const fn command_spec() -> CommandSpec {
-    let mut spec = CommandSpec::container("command", SUBCOMMANDS);
-    spec.handler = Handler::Builtin(command);
-    spec.arity = Arity::AtLeast(1);
-    spec.flags(COMMAND_FLAGS)
+    CommandSpec::new("command", Arity::AtLeast(1), command)
+        .with_subcommands(SUBCOMMANDS)
+        .flags(COMMAND_FLAGS)
         .acl(&[AclCategory::Connection])
         .doc(
             "Describes every command of the server.",
@@ -113,36 +111,16 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         .optional()]),
 ];
 
-/// COMMAND: the info of every command. When dispatch hands the whole container to this
-/// handler (it routes subcommands only for handler-less containers), the subcommand is
-/// resolved here the way dispatch would.
+/// COMMAND alone: the info of every command (dispatch routes `COMMAND <sub>` to the
+/// subcommand).
 fn command(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    let Some(name) = args.peek() else {
-        return Ok(Frame::Array(
-            sorted(&ctx.server.table)
-                .into_iter()
-                .map(info_reply)
-                .collect(),
-        ));
-    };
-    let argv = args.argv();
-    let Some(sub) = ctx.command().subcommand(name) else {
-        return Err(CommandError::UnknownSubcommand {
-            sub: printable(name, 128),
-            container: "COMMAND".to_string(),
-        });
-    };
-    if !sub.spec.arity.accepts(argv.len()) {
-        return Err(CommandError::WrongArity {
-            command: sub.full_name.clone(),
-        });
-    }
-    let mut sub_args = Args::new(argv, 2);
-    match sub.spec.handler {
-        Handler::Builtin(f) => f(ctx, &mut sub_args),
-        Handler::Dynamic(f) => f(ctx, &mut sub_args),
-        Handler::Container => Err(CommandError::Syntax),
-    }
+    args.finish()?;
+    Ok(Frame::Array(
+        sorted(&ctx.server.table)
+            .into_iter()
+            .map(info_reply)
+            .collect(),
+    ))
 }
 
 /// COMMAND COUNT: top-level commands only, as Redis counts them.
@@ -323,12 +301,6 @@ fn lookup_command_line(table: &CommandTable, argv: &[Bytes]) -> Option<&'static 
     }
 }
 
-/// `name` as text for an error line: cut to `max` bytes, CR and LF turned into spaces.
-fn printable(name: &[u8], max: usize) -> String {
-    let cut = name.get(..max).unwrap_or(name);
-    String::from_utf8_lossy(cut).replace(['\r', '\n'], " ")
-}
-
 fn acl_category_by_name(name: &[u8]) -> Option<u32> {
     AclCategory::ALL
         .iter()
@@ -476,14 +448,6 @@ const SYSTEM_COMMANDS: &[&str] = &[
     "restore-asking",
 ];
 
-/// The group name COMMAND DOCS prints: "sorted-set" with a dash, unlike `Group::name`.
-fn doc_group_name(group: Group) -> &'static str {
-    match group {
-        Group::SortedSet => "sorted-set",
-        other => other.name(),
-    }
-}
-
 /// One command's docs map, fields in Redis's order; empty texts are left out as Redis leaves
 /// out the missing docs of module commands.
 fn docs_reply(c: &Command) -> Frame {
@@ -495,7 +459,7 @@ fn docs_reply(c: &Command) -> Frame {
     if !docs.since.is_empty() {
         map.push(field("since", Frame::bulk(docs.since)));
     }
-    map.push(field("group", Frame::bulk(doc_group_name(c.spec.group))));
+    map.push(field("group", Frame::bulk(c.spec.group.name())));
     if !docs.complexity.is_empty() {
         map.push(field("complexity", Frame::bulk(docs.complexity)));
     }
