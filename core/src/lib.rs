@@ -20,6 +20,7 @@ pub mod db;
 pub mod dispatch;
 pub mod errors;
 pub mod families;
+pub mod glob;
 pub mod server;
 pub mod stats;
 pub mod testing;

@@ -1,7 +1,6 @@
 //! Keyspace ("generic") commands: DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX, MOVE, COPY, KEYS,
 //! SCAN, RANDOMKEY, the EXPIRE group, the TTL group, PERSIST, TOUCH and OBJECT.
 //! They work on keys whatever their type; the values themselves belong to the type families.
-//! Redis's glob matcher (`stringmatchlen`) lives here too, as [`glob_match`].
 
 use bytes::Bytes;
 use oxidis_protocol::Frame;
@@ -17,6 +16,7 @@ use crate::errors::generic::{
     unsupported_option,
 };
 use crate::errors::{CommandError, DB_INDEX_OUT_OF_RANGE, SAME_OBJECT};
+use crate::glob::{Case, glob_match};
 use crate::types::{CompactBytes, Value};
 
 const KEYS_DELETED: &[KeySpec] = &[KeySpec::range(1, -1, 1, &[KeyFlag::Rm, KeyFlag::Delete])];
@@ -444,7 +444,7 @@ fn keys(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         .db()
         .iter()
         .filter(|e| !e.is_expired(now))
-        .filter(|e| match_all || glob_match(pattern, e.key.as_slice()))
+        .filter(|e| match_all || glob_match(pattern, e.key.as_slice(), Case::Sensitive))
         .map(|e| Frame::bulk(e.key.as_slice()))
         .collect();
     Ok(Frame::Array(found))
@@ -457,7 +457,7 @@ fn scan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let next = ctx.db().scan(cursor, options.count, |entry| {
         if options
             .pattern
-            .is_none_or(|p| glob_match(p, entry.key.as_slice()))
+            .is_none_or(|p| glob_match(p, entry.key.as_slice(), Case::Sensitive))
         {
             visited.push(entry.key.clone());
         }
@@ -973,116 +973,6 @@ fn report_expiry(
     }))
 }
 
-/// Redis's glob matching (`stringmatchlen`, case-sensitive), quirks included: `*` and `?`,
-/// `[abc]`, `[^abc]`, `[a-z]` (reversed ranges allowed, bytes compared as signed chars),
-/// `\x` escapes, and an unterminated `[` that runs to the end of the pattern. Patterns nesting
-/// more than 1000 stars never match, which bounds the work an abusive pattern can cause.
-pub fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
-    let mut give_up = false;
-    glob_match_from(pattern, 0, string, &mut give_up, 0)
-}
-
-/// Matches `pattern[p..]` against `string`. `give_up` is set once the rest of the pattern after
-/// some `*` has failed at every position: a longer match for an earlier `*` cannot help then.
-fn glob_match_from(
-    pattern: &[u8],
-    mut p: usize,
-    mut string: &[u8],
-    give_up: &mut bool,
-    nesting: u32,
-) -> bool {
-    if nesting > 1000 {
-        return false;
-    }
-    // Redis reads one past the end of its NUL-terminated pattern in places; that reads a 0.
-    let at = |i: usize| pattern.get(i).copied().unwrap_or(0);
-    while p < pattern.len() && !string.is_empty() {
-        let c = string[0];
-        match pattern[p] {
-            b'*' => {
-                while at(p + 1) == b'*' {
-                    p += 1;
-                }
-                if p + 1 == pattern.len() {
-                    return true;
-                }
-                while !string.is_empty() {
-                    if glob_match_from(pattern, p + 1, string, give_up, nesting + 1) {
-                        return true;
-                    }
-                    if *give_up {
-                        return false;
-                    }
-                    string = &string[1..];
-                }
-                *give_up = true;
-                return false;
-            }
-            b'?' => {}
-            b'[' => {
-                p += 1;
-                let negated = at(p) == b'^';
-                if negated {
-                    p += 1;
-                }
-                let mut matched = false;
-                loop {
-                    let left = pattern.len() - p;
-                    if at(p) == b'\\' && left >= 2 {
-                        p += 1;
-                        matched |= pattern[p] == c;
-                    } else if at(p) == b']' {
-                        break;
-                    } else if left == 0 {
-                        p -= 1;
-                        break;
-                    } else if left >= 3 && pattern[p + 1] == b'-' {
-                        let (mut start, mut end) = (signed(pattern[p]), signed(pattern[p + 2]));
-                        if start > end {
-                            std::mem::swap(&mut start, &mut end);
-                        }
-                        p += 2;
-                        matched |= (start..=end).contains(&signed(c));
-                    } else {
-                        matched |= pattern[p] == c;
-                    }
-                    p += 1;
-                }
-                if matched == negated {
-                    return false;
-                }
-            }
-            b'\\' => {
-                if pattern.len() - p >= 2 {
-                    p += 1;
-                }
-                if pattern[p] != c {
-                    return false;
-                }
-            }
-            literal => {
-                if literal != c {
-                    return false;
-                }
-            }
-        }
-        string = &string[1..];
-        p += 1;
-        if string.is_empty() {
-            while at(p) == b'*' {
-                p += 1;
-            }
-            break;
-        }
-    }
-    p == pattern.len() && string.is_empty()
-}
-
-/// A byte as C's (signed) `char`, which is how Redis compares range bounds.
-fn signed(b: u8) -> i8 {
-    i8::from_ne_bytes([b])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1316,40 +1206,6 @@ mod tests {
         assert_eq!(r.run(["KEYS", "nomatch*"]), bulks(&[]));
         // KEYS only reads: the expired key is still stored.
         assert_eq!(r.server.dbs[0].len(), 7);
-    }
-
-    #[test]
-    fn glob_follows_stringmatchlen() {
-        let yes = |p: &str, s: &str| assert!(glob_match(p.as_bytes(), s.as_bytes()), "{p} ~ {s}");
-        let no = |p: &str, s: &str| assert!(!glob_match(p.as_bytes(), s.as_bytes()), "{p} !~ {s}");
-        yes("*", "anything");
-        yes("h?llo", "hello");
-        no("h?llo", "hllo");
-        yes("h*llo", "heeeello");
-        yes("h[ae]llo", "hallo");
-        no("h[ae]llo", "hillo");
-        yes("h[^e]llo", "hallo");
-        no("h[^e]llo", "hello");
-        yes("h[a-b]llo", "hbllo");
-        yes("h[b-a]llo", "hallo");
-        yes("h\\*llo", "h*llo");
-        no("h\\*llo", "hello");
-        yes("[\\]]", "]");
-        yes("a*", "a");
-        yes("a**", "a");
-        no("**", "");
-        yes("", "");
-        no("", "a");
-        // An unterminated class runs to the end of the pattern.
-        yes("[ab", "a");
-        yes("[^", "x");
-        no("[", "x");
-        // A trailing backslash matches itself.
-        yes("a\\", "a\\");
-        yes("key:1??", "key:123");
-        no("key:1??", "key:12");
-        no("a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", &"a".repeat(40));
-        no(&"*?".repeat(50_000), &"a".repeat(50_000));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::errors::CommandError;
 use crate::errors::introspection::{
     INVALID_ARGUMENT_COUNT, INVALID_ARGUMENTS, INVALID_COMMAND, NO_KEY_ARGUMENTS,
 };
+use crate::glob::{Case, glob_match};
 
 /// The introspection family: COMMAND.
 pub static FAMILY: Family = Family {
@@ -257,7 +258,9 @@ fn command_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
         // no module can be loaded yet, so no command belongs to any named module.
         Some(ListFilter::Module) => false,
         Some(ListFilter::AclCategory(bits)) => bits.is_some_and(|b| c.acl_categories & b != 0),
-        Some(ListFilter::Pattern(pattern)) => glob_match(pattern, c.full_name.as_bytes(), true),
+        Some(ListFilter::Pattern(pattern)) => {
+            glob_match(pattern, c.full_name.as_bytes(), Case::Insensitive)
+        }
     };
     let mut names = Vec::new();
     for parent in sorted(&ctx.server.table) {
@@ -866,117 +869,6 @@ fn bitfield_keys(argv: &[Bytes]) -> Vec<KeyRef> {
         &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]
     };
     vec![key_at(1, flags)]
-}
-
-// ---------------------------------------------------------------------------------------------
-// Glob matching (COMMAND LIST FILTERBY PATTERN).
-
-/// Redis's `stringmatchlen`: `*`, `?`, `[...]` classes with `^` and ranges, `\` escapes.
-fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
-    let mut gave_up = false;
-    glob_match_from(pattern, text, nocase, &mut gave_up, 0)
-}
-
-fn glob_match_from(
-    mut pattern: &[u8],
-    mut text: &[u8],
-    nocase: bool,
-    gave_up: &mut bool,
-    depth: u32,
-) -> bool {
-    // Protection against abusive patterns, as in Redis.
-    if depth > 1000 {
-        return false;
-    }
-    let fold = |b: u8| if nocase { b.to_ascii_lowercase() } else { b };
-    while let (Some(&p), Some(&c)) = (pattern.first(), text.first()) {
-        // Each arm leaves `pattern` just past the token it consumed.
-        match p {
-            b'*' => {
-                while pattern.get(1) == Some(&b'*') {
-                    pattern = &pattern[1..];
-                }
-                if pattern.len() == 1 {
-                    return true;
-                }
-                while !text.is_empty() {
-                    if glob_match_from(&pattern[1..], text, nocase, gave_up, depth + 1) {
-                        return true;
-                    }
-                    if *gave_up {
-                        return false;
-                    }
-                    text = &text[1..];
-                }
-                // No suffix of the text matches the rest: longer matches for earlier stars
-                // cannot help either.
-                *gave_up = true;
-                return false;
-            }
-            b'?' => pattern = &pattern[1..],
-            b'[' => {
-                let (matched, rest) = match_class(&pattern[1..], c, &fold);
-                if !matched {
-                    return false;
-                }
-                pattern = rest;
-            }
-            b'\\' if pattern.len() >= 2 => {
-                if fold(pattern[1]) != fold(c) {
-                    return false;
-                }
-                pattern = &pattern[2..];
-            }
-            _ => {
-                if fold(p) != fold(c) {
-                    return false;
-                }
-                pattern = &pattern[1..];
-            }
-        }
-        text = &text[1..];
-        if text.is_empty() {
-            while pattern.first() == Some(&b'*') {
-                pattern = &pattern[1..];
-            }
-            break;
-        }
-    }
-    pattern.is_empty() && text.is_empty()
-}
-
-/// Matches `c` against the class that follows a `[`; returns whether it matched and the
-/// pattern after the class. An unterminated class ends the pattern.
-fn match_class<'p>(mut pattern: &'p [u8], c: u8, fold: &dyn Fn(u8) -> u8) -> (bool, &'p [u8]) {
-    let negate = pattern.first() == Some(&b'^');
-    if negate {
-        pattern = &pattern[1..];
-    }
-    let mut matched = false;
-    loop {
-        match pattern {
-            // An escaped byte compares exactly, even without case folding.
-            [b'\\', escaped, ..] => {
-                matched |= *escaped == c;
-                pattern = &pattern[2..];
-            }
-            [b']', rest @ ..] => return (matched != negate, rest),
-            [] => return (matched != negate, pattern),
-            [start, b'-', end, ..] => {
-                let (lo, hi) = if start <= end {
-                    (*start, *end)
-                } else {
-                    (*end, *start)
-                };
-                matched |= (fold(lo)..=fold(hi)).contains(&fold(c));
-                pattern = &pattern[3..];
-            }
-            [p, ..] => {
-                matched |= fold(*p) == fold(c);
-                pattern = &pattern[1..];
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1771,38 +1663,6 @@ mod tests {
         );
         assert_eq!(lines[19], simple("HELP"));
         assert_eq!(lines[20], simple("    Prints this help."));
-    }
-
-    #[test]
-    fn glob_matches_like_redis() {
-        let cases: &[(&str, &str, bool)] = &[
-            ("*", "anything", true),
-            ("config|*re*", "config|rewrite", true),
-            ("cl*help", "client|help", true),
-            ("cl*help", "client|helper", false),
-            ("h?llo", "hello", true),
-            ("h[ae]llo", "hallo", true),
-            ("h[^e]llo", "hello", false),
-            ("h[a-b]llo", "hbllo", true),
-            ("h[b-a]llo", "hbllo", true),
-            ("h[A-B]llo", "hbllo", true),
-            ("h\\*llo", "h*llo", true),
-            ("h\\*llo", "hello", false),
-            ("h[", "h", false),
-            ("h[ab", "ha", true),
-            ("a**", "a", true),
-            ("", "", true),
-            ("a", "", false),
-            ("SET", "set", true),
-        ];
-        for (pattern, text, expected) in cases {
-            assert_eq!(
-                glob_match(pattern.as_bytes(), text.as_bytes(), true),
-                *expected,
-                "{pattern} ~ {text}"
-            );
-        }
-        assert!(!glob_match(b"SET", b"set", false));
     }
 
     #[test]
