@@ -26,9 +26,9 @@ pub enum ReplyMode {
     On,
     /// No reply is sent.
     Off,
-    /// The next command's reply is skipped.
+    /// CLIENT REPLY SKIP just ran: its own reply is skipped, then the next one.
     SkipNext,
-    /// The current command's reply is skipped (SKIP was just given).
+    /// The reply of the command now running is skipped.
     Skip,
 }
 

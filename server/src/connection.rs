@@ -183,7 +183,6 @@ impl Connection {
                 client.last_interaction_ms = now;
             }
             for argv in &self.batch[..count] {
-                let before = server.clients.get(self.id).map(|c| c.reply_mode);
                 let reply = oxidis_core::dispatch(&mut server, self.id, argv);
                 // A SHUTDOWN that went through is not answered: the process exits, as Redis's.
                 if server.shutdown_request.is_some() {
@@ -195,7 +194,7 @@ impl Connection {
                     after = After::Close;
                     break;
                 };
-                if should_send(before, client) {
+                if should_send(client) {
                     self.replies.push((reply, client.resp));
                 }
                 if client.close_after_reply {
@@ -230,20 +229,19 @@ impl Connection {
     }
 }
 
-/// Applies CLIENT REPLY: whether this command's reply goes out, given the mode before it ran
-/// and the client as it left it.
-fn should_send(before: Option<ReplyMode>, client: &mut Client) -> bool {
-    match (before, client.reply_mode) {
-        (_, ReplyMode::Off) => false,
-        // This command is the one SKIP asked to silence.
-        (Some(ReplyMode::SkipNext), now) => {
-            if now == ReplyMode::SkipNext {
-                client.reply_mode = ReplyMode::On;
-            }
+/// Applies CLIENT REPLY after a command ran: only clients in `On` mode get replies. SKIP sets
+/// `SkipNext`, which silences the SKIP itself and then becomes `Skip` to silence one more.
+fn should_send(client: &mut Client) -> bool {
+    match client.reply_mode {
+        ReplyMode::On => true,
+        ReplyMode::Off => false,
+        ReplyMode::SkipNext => {
+            client.reply_mode = ReplyMode::Skip;
             false
         }
-        // CLIENT REPLY SKIP itself gets no reply either.
-        (_, ReplyMode::SkipNext) => false,
-        _ => true,
+        ReplyMode::Skip => {
+            client.reply_mode = ReplyMode::On;
+            false
+        }
     }
 }
