@@ -13,7 +13,7 @@ mod shared;
 use std::io::Write;
 use std::sync::Arc;
 
-use oxidis_core::config::Config;
+use oxidis_core::config::{CommandLine, Config};
 use oxidis_core::{CommandTable, Server};
 use tracing::{info, warn};
 
@@ -24,26 +24,28 @@ const REDIS_VERSION: &str = "7.0.15";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(first) = args.first() {
-        match first.as_str() {
-            "-v" | "--version" => {
-                println!(
-                    "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=oxidis-{}",
-                    env!("CARGO_PKG_VERSION")
-                );
-                return;
-            }
-            "-h" | "--help" => {
-                print_usage();
-                return;
-            }
-            _ => {}
+    match CommandLine::parse(&args) {
+        CommandLine::Version => {
+            println!(
+                "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=oxidis-{}",
+                env!("CARGO_PKG_VERSION")
+            );
+            return;
         }
+        CommandLine::Help => {
+            print_usage();
+            std::process::exit(1);
+        }
+        CommandLine::TestMemory(_) | CommandLine::CheckSystem => {
+            eprintln!("Oxidis has no memory test or system check; run the server instead.");
+            std::process::exit(1);
+        }
+        CommandLine::Run(_) => {}
     }
-    let config = match load_config(&args) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("{message}");
+    let config = match Config::from_args(&args) {
+        Ok((config, _file)) => config,
+        Err(err) => {
+            eprintln!("{err}");
             std::process::exit(1);
         }
     };
@@ -75,21 +77,6 @@ fn print_usage() {
          ./oxidis-server --port 7777\n       \
          ./oxidis-server /etc/myredis.conf --loglevel verbose -"
     );
-}
-
-/// Reads the command line the way redis-server does.
-fn load_config(args: &[String]) -> Result<Config, String> {
-    // INTERIM until the config loader lands: only --port and --bind.
-    let mut config = Config::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--port" => config.port = it.next().and_then(|p| p.parse().ok()).unwrap_or(6379),
-            "--bind" => config.bind = vec![it.next().cloned().unwrap_or_default()],
-            _ => {}
-        }
-    }
-    Ok(config)
 }
 
 /// Starts everything and serves until shutdown.
@@ -138,7 +125,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         executable: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        config_file: String::new(),
+        config_file: server
+            .config
+            .config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     };
     let pidfile = server.config.pidfile.clone();
     let port = server.config.port;
