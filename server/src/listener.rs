@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 
 use crate::connection;
 use crate::shared::Shared;
+use crate::workers::Workers;
 
 const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
 
@@ -90,7 +91,7 @@ fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
 }
 
 /// Accepts TCP connections forever.
-pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
+pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc<Workers>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -106,12 +107,11 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener) {
         if let Err(err) = configure(&stream, &shared) {
             debug!(error = %err, "could not configure the client socket");
         }
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if let Some(stream) = admit(&shared, stream).await {
-                connection::serve(shared, stream, Peer::Tcp { peer, local }).await;
-            }
-        });
+        if admit(&shared) {
+            workers.serve_tcp(shared.clone(), stream, Peer::Tcp { peer, local });
+        } else {
+            refuse(stream);
+        }
     }
 }
 
@@ -128,22 +128,22 @@ fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Refuses the connection when `maxclients` are connected already.
-async fn admit<S: tokio::io::AsyncWrite + Unpin>(shared: &Shared, mut stream: S) -> Option<S> {
-    let full = {
-        let mut server = shared.server.lock();
-        let full = server.clients.len() >= server.config.maxclients;
-        if full {
-            server.stats.rejected_connections += 1;
-        }
-        full
-    };
+/// Whether another client fits under `maxclients`; counts the refusal when not.
+fn admit(shared: &Shared) -> bool {
+    let mut server = shared.server.lock();
+    let full = server.clients.len() >= server.config.maxclients;
     if full {
+        server.stats.rejected_connections += 1;
+    }
+    !full
+}
+
+/// Tells a client over `maxclients` why it is refused, then closes the connection.
+fn refuse<S: tokio::io::AsyncWrite + Unpin + Send + 'static>(mut stream: S) {
+    tokio::spawn(async move {
         // Best effort: the client may already be gone.
         let _ = stream.write_all(MAX_CLIENTS_REACHED).await;
-        return None;
-    }
-    Some(stream)
+    });
 }
 
 /// Accepts unix-socket connections forever.
@@ -158,13 +158,11 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
                 continue;
             }
         };
-        let shared = shared.clone();
-        let path = path.clone();
-        tokio::spawn(async move {
-            if let Some(stream) = admit(&shared, stream).await {
-                connection::serve(shared, stream, Peer::Unix(path)).await;
-            }
-        });
+        if admit(&shared) {
+            tokio::spawn(connection::serve(shared.clone(), stream, Peer::Unix(path.clone())));
+        } else {
+            refuse(stream);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod extensions;
 mod listener;
 mod logging;
 mod shared;
+mod workers;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -88,9 +89,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         std::process::id()
     );
     info!("Configuration loaded");
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(serve(config))
@@ -140,8 +139,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         std::process::id()
     );
     info!("Server initialized");
+    let workers = workers::Workers::start(io_threads(&shared))?;
     for listener in tcp {
-        tokio::spawn(listener::accept_tcp(shared.clone(), listener));
+        tokio::spawn(listener::accept_tcp(shared.clone(), listener, workers.clone()));
     }
     #[cfg(unix)]
     if let Some((listener, path)) = unix {
@@ -153,6 +153,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     wait_for_shutdown(&shared).await;
     shutdown(&shared, &pidfile);
     Ok(())
+}
+
+/// How many I/O threads to run: `io-threads`, as in Redis (default 1).
+fn io_threads(shared: &Shared) -> usize {
+    let server = shared.server.lock();
+    server
+        .config
+        .get("io-threads")
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+        .unwrap_or(1)
 }
 
 /// Waits for SIGTERM, SIGINT or a SHUTDOWN command.
