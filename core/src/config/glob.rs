@@ -39,7 +39,9 @@ fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> Option<bo
                 s = &s[1..];
             }
             b'[' => {
-                let Some(&c) = s.first() else { return Some(false) };
+                let Some(&c) = s.first() else {
+                    return Some(false);
+                };
                 p = &p[1..];
                 let negate = p.first() == Some(&b'^');
                 if negate {

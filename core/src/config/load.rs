@@ -78,15 +78,22 @@ pub enum ConfigLoadError {
 impl CommandLine {
     /// Parses the arguments after the program name exactly as `redis-server`'s `main` does.
     pub fn parse(args: &[String]) -> CommandLine {
-        let Some(first) = args.first() else { return CommandLine::Run(RunArgs::default()) };
+        let Some(first) = args.first() else {
+            return CommandLine::Run(RunArgs::default());
+        };
         match first.as_str() {
             "-v" | "--version" => return CommandLine::Version,
             "--help" | "-h" => return CommandLine::Help,
-            "--test-memory" => return CommandLine::TestMemory((args.len() == 2).then(|| args[1].clone())),
+            "--test-memory" => {
+                return CommandLine::TestMemory((args.len() == 2).then(|| args[1].clone()));
+            }
             "--check-system" => return CommandLine::CheckSystem,
             _ => {}
         }
-        let mut run = RunArgs { has_args: true, ..RunArgs::default() };
+        let mut run = RunArgs {
+            has_args: true,
+            ..RunArgs::default()
+        };
         let mut j = 0;
         if !first.starts_with('-') {
             run.config_file = Some(absolute_path(first));
@@ -186,7 +193,7 @@ impl Config {
         text.push(b'\n');
         text.extend_from_slice(run.options.as_bytes());
         config.config_file.clone_from(&run.config_file);
-        config.load_text(&text)?;
+        config.load_text_with(&text, &mut false)?;
         config.finish_loading()?;
         Ok(config)
     }
@@ -196,12 +203,16 @@ impl Config {
     /// # Errors
     /// [`ConfigLoadError::Directive`] for the first bad line.
     pub fn load_text(&mut self, text: &[u8]) -> Result<(), ConfigLoadError> {
+        self.load_text_with(text, &mut false)
+    }
+
+    fn load_text_with(&mut self, text: &[u8], save_seen: &mut bool) -> Result<(), ConfigLoadError> {
         for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
             let line = trim(raw);
             if line.is_empty() || line[0] == b'#' {
                 continue;
             }
-            self.load_line(line).map_err(|e| match e {
+            self.load_line(line, save_seen).map_err(|e| match e {
                 LineError::Reason(reason) => ConfigLoadError::Directive {
                     line_number: i + 1,
                     line: String::from_utf8_lossy(line).into_owned(),
@@ -215,9 +226,11 @@ impl Config {
 
     /// The checks Redis makes once every line is read.
     fn finish_loading(&mut self) -> Result<(), ConfigLoadError> {
-        self.reset_file_state();
         if !self.logfile.is_empty()
-            && let Err(e) = std::fs::OpenOptions::new().append(true).create(true).open(&self.logfile)
+            && let Err(e) = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&self.logfile)
         {
             return Err(ConfigLoadError::Final {
                 reason: format!("Can't open the log file: {}", io_error_text(&e)),
@@ -232,10 +245,12 @@ impl Config {
     }
 
     /// One non-empty, non-comment line; the error is Redis's reason text.
-    fn load_line(&mut self, line: &[u8]) -> Result<(), LineError> {
+    fn load_line(&mut self, line: &[u8], save_seen: &mut bool) -> Result<(), LineError> {
         let argv = oxidis_protocol::split_args(line)
             .ok_or_else(|| LineError::Reason("Unbalanced quotes in configuration line".into()))?;
-        let Some(name) = argv.first() else { return Ok(()) };
+        let Some(name) = argv.first() else {
+            return Ok(());
+        };
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         let args: Vec<&[u8]> = argv[1..].iter().map(Vec::as_slice).collect();
         if let Some((index, _)) = table::lookup(&name) {
@@ -248,9 +263,9 @@ impl Config {
                 [only] if multi && !only.is_empty() => {
                     let split = oxidis_protocol::split_args(only).unwrap_or_default();
                     let split: Vec<&[u8]> = split.iter().map(Vec::as_slice).collect();
-                    self.set_from_file(index, &split)
+                    self.set_from_file(index, &split, save_seen)
                 }
-                _ => self.set_from_file(index, &args),
+                _ => self.set_from_file(index, &args, save_seen),
             };
             return match result {
                 Err(SetError::Invalid(reason)) => Err(LineError::Reason(reason)),
@@ -261,30 +276,39 @@ impl Config {
         let text = |i: usize| String::from_utf8_lossy(&argv[i]).into_owned();
         match name.as_str() {
             // Removed parameters Redis still tolerates.
-            "list-max-ziplist-entries" | "list-max-ziplist-value" | "lua-replicate-commands" if argc == 2 => {}
-            "include" if argc == 2 => self.include(&text(1))?,
+            "list-max-ziplist-entries" | "list-max-ziplist-value" | "lua-replicate-commands"
+                if argc == 2 => {}
+            "include" if argc == 2 => self.include(&text(1), save_seen)?,
             "rename-command" if argc == 3 => self.rename_commands.push((text(1), text(2))),
             "user" if argc >= 2 => self.users.push((1..argc).map(text).collect()),
             "loadmodule" if argc >= 2 => self.load_modules.push((1..argc).map(text).collect()),
             _ if name.contains('.') => {
                 if argc < 2 {
-                    return Err(LineError::Reason("Module config specified without value".into()));
+                    return Err(LineError::Reason(
+                        "Module config specified without value".into(),
+                    ));
                 }
                 let value: Vec<String> = (1..argc).map(text).collect();
                 self.module_configs.push((name.clone(), value.join(" ")));
             }
             "sentinel" => {
                 if argc != 1 {
-                    return Err(LineError::Reason("sentinel directive while not in sentinel mode".into()));
+                    return Err(LineError::Reason(
+                        "sentinel directive while not in sentinel mode".into(),
+                    ));
                 }
             }
-            _ => return Err(LineError::Reason("Bad directive or wrong number of arguments".into())),
+            _ => {
+                return Err(LineError::Reason(
+                    "Bad directive or wrong number of arguments".into(),
+                ));
+            }
         }
         Ok(())
     }
 
     /// `include path`: the file (or every file a glob pattern matches) is read in place.
-    fn include(&mut self, pattern: &str) -> Result<(), LineError> {
+    fn include(&mut self, pattern: &str, save_seen: &mut bool) -> Result<(), LineError> {
         let paths = if pattern.contains(['*', '?', '[']) {
             glob_files(pattern)
         } else {
@@ -293,7 +317,8 @@ impl Config {
         for path in paths {
             let text = read_config_file(&path).map_err(LineError::Included)?;
             // An error inside the included file is reported against that file's lines.
-            self.load_text(&text).map_err(LineError::Included)?;
+            self.load_text_with(&text, save_seen)
+                .map_err(LineError::Included)?;
         }
         Ok(())
     }
@@ -308,7 +333,10 @@ enum LineError {
 /// The files matching a glob in its last path component, sorted; none is not an error.
 fn glob_files(pattern: &str) -> Vec<PathBuf> {
     let path = Path::new(pattern);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let Some(file_pattern) = path.file_name().map(|f| f.to_string_lossy().into_owned()) else {
         return Vec::new();
     };
@@ -320,7 +348,11 @@ fn glob_files(pattern: &str) -> Vec<PathBuf> {
                     let name = e.file_name();
                     let name = name.to_string_lossy();
                     !name.starts_with('.')
-                        && super::glob::string_match(file_pattern.as_bytes(), name.as_bytes(), false)
+                        && super::glob::string_match(
+                            file_pattern.as_bytes(),
+                            name.as_bytes(),
+                            false,
+                        )
                 })
                 .map(|e| dir.join(e.file_name()))
                 .collect()
@@ -341,6 +373,9 @@ fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigLoadError> {
 fn trim(line: &[u8]) -> &[u8] {
     let is_blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let start = line.iter().position(|b| !is_blank(b)).unwrap_or(line.len());
-    let end = line.iter().rposition(|b| !is_blank(b)).map_or(start, |e| e + 1);
+    let end = line
+        .iter()
+        .rposition(|b| !is_blank(b))
+        .map_or(start, |e| e + 1);
     &line[start..end.max(start)]
 }

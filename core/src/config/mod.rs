@@ -14,6 +14,11 @@
 //! feature Oxidis does not have yet (TLS, cluster, replication, AOF tuning, ...) are still
 //! accepted, validated and stored exactly like Redis, so CONFIG GET/SET/REWRITE and config files
 //! written for Redis work unchanged; they simply have no effect.
+//!
+//! Unlike Redis, setting `dir` does not `chdir` (tests run many servers in one process): it
+//! checks the directory and stores its absolute path in `dir`, which the server crate and
+//! persistence use. Side effects of a change (rebinding `port`/`bind`, ...) belong to the
+//! server crate, which compares the fields before and after CONFIG SET.
 
 pub mod glob;
 pub mod load;
@@ -221,11 +226,9 @@ pub struct Config {
     pub load_modules: Vec<Vec<String>>,
     /// Module parameters (`name.param value`), queued until the module loads.
     pub module_configs: Vec<(String, String)>,
-    /// Values of parameters without a typed field, by table index.
-    other: Vec<Value>,
-    /// While a config file is read, the first `save` line replaces the defaults and later
-    /// ones append.
-    save_seen_in_file: bool,
+    /// Values of parameters without a typed field, by index in [`PARAMS`]; read and write
+    /// them with [`Config::get`] and [`Config::set`].
+    pub other: Vec<Value>,
 }
 
 impl Default for Config {
@@ -288,7 +291,6 @@ impl Default for Config {
             load_modules: Vec::new(),
             module_configs: Vec::new(),
             other: PARAMS.iter().map(value::default_value).collect(),
-            save_seen_in_file: false,
         };
         // One source of truth for defaults: the table.
         for (index, param) in PARAMS.iter().enumerate() {
@@ -312,13 +314,17 @@ fn to<T: TryFrom<i128>>(n: i128, fallback: T) -> T {
 }
 
 fn text_of(bytes: Option<Vec<u8>>) -> String {
-    bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    bytes
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
 }
 
 impl Config {
     /// The current value of the parameter at `index` in [`PARAMS`].
     pub fn load(&self, index: usize) -> Value {
-        let Some(param) = PARAMS.get(index) else { return Value::Bool(false) };
+        let Some(param) = PARAMS.get(index) else {
+            return Value::Bool(false);
+        };
         let num = |n: u64| Value::Num(i128::from(n));
         match param.name {
             "port" => num(u64::from(self.port)),
@@ -344,7 +350,9 @@ impl Config {
                     .find(|(n, _)| *n == self.loglevel)
                     .map_or(2, |(_, v)| *v),
             ),
-            "pidfile" => Value::Str(Some(self.pidfile.clone().into_bytes()).filter(|p| !p.is_empty())),
+            "pidfile" => {
+                Value::Str(Some(self.pidfile.clone().into_bytes()).filter(|p| !p.is_empty()))
+            }
             "enable-debug-command" => Value::Enum(self.enable_debug_command.to_enum()),
             "enable-protected-configs" => Value::Enum(self.enable_protected_configs.to_enum()),
             "enable-module-command" => Value::Enum(self.enable_module_command.to_enum()),
@@ -361,7 +369,9 @@ impl Config {
             "rdbchecksum" => Value::Bool(self.rdbchecksum),
             "notify-keyspace-events" => Value::KeyspaceEvents(self.notify_keyspace_events),
             "replicaof" => Value::ReplicaOf(self.replicaof.clone()),
-            "client-output-buffer-limit" => Value::OutputBufferLimits(self.client_output_buffer_limit),
+            "client-output-buffer-limit" => {
+                Value::OutputBufferLimits(self.client_output_buffer_limit)
+            }
             "slowlog-log-slower-than" => Value::Num(i128::from(self.slowlog_log_slower_than)),
             "slowlog-max-len" => num(self.slowlog_max_len),
             "latency-monitor-threshold" => num(self.latency_monitor_threshold),
@@ -377,13 +387,19 @@ impl Config {
             "lfu-log-factor" => num(u64::from(self.lfu_log_factor)),
             "lfu-decay-time" => num(u64::from(self.lfu_decay_time)),
             "busy-reply-threshold" => num(self.busy_reply_threshold),
-            _ => self.other.get(index).cloned().unwrap_or_else(|| value::default_value(param)),
+            _ => self
+                .other
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| value::default_value(param)),
         }
     }
 
     /// Stores `value` (already validated by [`value::parse`]) as the parameter at `index`.
     pub fn store(&mut self, index: usize, value: Value) {
-        let Some(param) = PARAMS.get(index) else { return };
+        let Some(param) = PARAMS.get(index) else {
+            return;
+        };
         match (param.name, value) {
             ("port", Value::Num(n)) => self.port = to(n, 6379),
             ("bind", Value::Bind(v)) => self.bind = v,
@@ -396,7 +412,9 @@ impl Config {
             ("tcp-keepalive", Value::Num(n)) => self.tcp_keepalive = to(n, 300),
             ("tcp-backlog", Value::Num(n)) => self.tcp_backlog = to(n, 511),
             ("proto-max-bulk-len", Value::Num(n)) => self.proto_max_bulk_len = to(n, 512 << 20),
-            ("client-query-buffer-limit", Value::Num(n)) => self.client_query_buffer_limit = to(n, 1 << 30),
+            ("client-query-buffer-limit", Value::Num(n)) => {
+                self.client_query_buffer_limit = to(n, 1 << 30)
+            }
             // Redis accepts any hz but keeps it within 1..=500.
             ("hz", Value::Num(n)) => self.hz = to(n.clamp(1, 500), 10),
             ("active-expire-effort", Value::Num(n)) => self.active_expire_effort = to(n, 1),
@@ -407,11 +425,15 @@ impl Config {
                 self.loglevel = value::enum_name(table::LOGLEVELS, v, false);
             }
             ("pidfile", Value::Str(s)) => self.pidfile = text_of(s),
-            ("enable-debug-command", Value::Enum(v)) => self.enable_debug_command = ProtectedAccess::from_enum(v),
+            ("enable-debug-command", Value::Enum(v)) => {
+                self.enable_debug_command = ProtectedAccess::from_enum(v)
+            }
             ("enable-protected-configs", Value::Enum(v)) => {
                 self.enable_protected_configs = ProtectedAccess::from_enum(v);
             }
-            ("enable-module-command", Value::Enum(v)) => self.enable_module_command = ProtectedAccess::from_enum(v),
+            ("enable-module-command", Value::Enum(v)) => {
+                self.enable_module_command = ProtectedAccess::from_enum(v)
+            }
             ("save", Value::Save(v)) => self.save = v,
             ("maxmemory", Value::Num(n)) => self.maxmemory = to(n, 0),
             ("maxmemory-policy", Value::Enum(v)) => {
@@ -430,14 +452,24 @@ impl Config {
             ("rdbchecksum", Value::Bool(b)) => self.rdbchecksum = b,
             ("notify-keyspace-events", Value::KeyspaceEvents(f)) => self.notify_keyspace_events = f,
             ("replicaof", Value::ReplicaOf(r)) => self.replicaof = r,
-            ("client-output-buffer-limit", Value::OutputBufferLimits(l)) => self.client_output_buffer_limit = l,
-            ("slowlog-log-slower-than", Value::Num(n)) => self.slowlog_log_slower_than = to(n, 10000),
+            ("client-output-buffer-limit", Value::OutputBufferLimits(l)) => {
+                self.client_output_buffer_limit = l
+            }
+            ("slowlog-log-slower-than", Value::Num(n)) => {
+                self.slowlog_log_slower_than = to(n, 10000)
+            }
             ("slowlog-max-len", Value::Num(n)) => self.slowlog_max_len = to(n, 128),
-            ("latency-monitor-threshold", Value::Num(n)) => self.latency_monitor_threshold = to(n, 0),
-            ("hash-max-listpack-entries", Value::Num(n)) => self.hash_max_listpack_entries = to(n, 512),
+            ("latency-monitor-threshold", Value::Num(n)) => {
+                self.latency_monitor_threshold = to(n, 0)
+            }
+            ("hash-max-listpack-entries", Value::Num(n)) => {
+                self.hash_max_listpack_entries = to(n, 512)
+            }
             ("hash-max-listpack-value", Value::Num(n)) => self.hash_max_listpack_value = to(n, 64),
             ("set-max-intset-entries", Value::Num(n)) => self.set_max_intset_entries = to(n, 512),
-            ("zset-max-listpack-entries", Value::Num(n)) => self.zset_max_listpack_entries = to(n, 128),
+            ("zset-max-listpack-entries", Value::Num(n)) => {
+                self.zset_max_listpack_entries = to(n, 128)
+            }
             ("zset-max-listpack-value", Value::Num(n)) => self.zset_max_listpack_value = to(n, 64),
             ("list-max-listpack-size", Value::Num(n)) => self.list_max_listpack_size = to(n, -2),
             ("list-compress-depth", Value::Num(n)) => self.list_compress_depth = to(n, 0),
@@ -458,22 +490,29 @@ impl Config {
     /// The text of [`SetError::Invalid`] is Redis's reason.
     pub fn set(&mut self, name: &str, args: &[&[u8]]) -> Result<(), SetError> {
         let (index, _) = table::lookup(name).ok_or(SetError::Unknown)?;
-        self.set_index(index, args, false)
+        self.set_index(index, args, None)
     }
 
-    fn set_index(&mut self, index: usize, args: &[&[u8]], from_file: bool) -> Result<(), SetError> {
+    /// `save_seen` is `Some` while a config file is read: there the first `save` line
+    /// replaces the defaults and later ones append, so `save 900 1` + `save 300 10` keeps both.
+    fn set_index(
+        &mut self,
+        index: usize,
+        args: &[&[u8]],
+        save_seen: Option<&mut bool>,
+    ) -> Result<(), SetError> {
         let param: &Param = &PARAMS[index];
         let current = self.load(index);
         let mut parsed = value::parse(param, args, &current).map_err(SetError::Invalid)?;
-        // In a config file the first `save` line replaces the defaults and the next append,
-        // so `save 900 1` + `save 300 10` keeps both.
-        if from_file && let (Value::Save(new), Value::Save(old)) = (&mut parsed, &current) {
-            if self.save_seen_in_file {
+        if let Some(seen) = save_seen
+            && let (Value::Save(new), Value::Save(old)) = (&mut parsed, &current)
+        {
+            if *seen {
                 let mut all = old.clone();
                 all.append(new);
                 *new = all;
             }
-            self.save_seen_in_file = true;
+            *seen = true;
         }
         self.store(index, parsed);
         Ok(())
@@ -525,7 +564,11 @@ impl Config {
 
     /// CONFIG SET: sets every (name, value) pair or none. `protected_allowed` says whether
     /// this client may change PROTECTED parameters. The error is the full reply text.
-    pub fn config_set(&mut self, pairs: &[(&[u8], &[u8])], protected_allowed: bool) -> Result<(), String> {
+    pub fn config_set(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        protected_allowed: bool,
+    ) -> Result<(), String> {
         let mut indexes: Vec<(usize, &'static str)> = Vec::with_capacity(pairs.len());
         // Redis checks every name first; the first problem found decides the reply.
         let mut failure: Option<String> = None;
@@ -533,7 +576,9 @@ impl Config {
             let name_text = String::from_utf8_lossy(name);
             let Some((index, registered)) = table::lookup(&name_text) else {
                 failure.get_or_insert_with(|| {
-                    format!("ERR Unknown option or number of arguments for CONFIG SET - '{name_text}'")
+                    format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{name_text}'"
+                    )
                 });
                 continue;
             };
@@ -560,11 +605,15 @@ impl Config {
             let param = &PARAMS[*index];
             // Multi-argument values are split on single spaces ("" is no arguments).
             let args: Vec<&[u8]> = if param.has(table::MULTI_ARG) {
-                if value.is_empty() { Vec::new() } else { value.split(|&b| b == b' ').collect() }
+                if value.is_empty() {
+                    Vec::new()
+                } else {
+                    value.split(|&b| b == b' ').collect()
+                }
             } else {
                 vec![value]
             };
-            if let Err(SetError::Invalid(reason)) = self.set_index(*index, &args, false) {
+            if let Err(SetError::Invalid(reason)) = self.set_index(*index, &args, None) {
                 *self = backup;
                 return Err(set_failed(registered, &reason));
             }
@@ -577,12 +626,13 @@ impl Config {
         table::lookup(name).is_some()
     }
 
-    pub(crate) fn reset_file_state(&mut self) {
-        self.save_seen_in_file = false;
-    }
-
-    pub(crate) fn set_from_file(&mut self, index: usize, args: &[&[u8]]) -> Result<(), SetError> {
-        self.set_index(index, args, true)
+    pub(crate) fn set_from_file(
+        &mut self,
+        index: usize,
+        args: &[&[u8]],
+        save_seen: &mut bool,
+    ) -> Result<(), SetError> {
+        self.set_index(index, args, Some(save_seen))
     }
 }
 

@@ -55,7 +55,11 @@ impl State {
                 Some(n) => match super::table::lookup(&n) {
                     // Aliases are rewritten under the primary name.
                     Some((index, _)) => Some(PARAMS[index].name.to_string()),
-                    None if matches!(n.as_str(), "include" | "rename-command" | "user" | "loadmodule" | "sentinel") => {
+                    None if matches!(
+                        n.as_str(),
+                        "include" | "rename-command" | "user" | "loadmodule" | "sentinel"
+                    ) =>
+                    {
                         Some(n)
                     }
                     None => None,
@@ -64,7 +68,11 @@ impl State {
             };
             match option {
                 Some(option) => {
-                    state.option_lines.entry(option).or_default().push(state.lines.len());
+                    state
+                        .option_lines
+                        .entry(option)
+                        .or_default()
+                        .push(state.lines.len());
                     state.lines.push(Some(line.to_string()));
                 }
                 // Unparsable or unknown directives are kept, commented out.
@@ -147,7 +155,11 @@ fn rewrite_param(state: &mut State, param: &Param, current: &Value) {
     let name = param.name;
     match (param.kind, current) {
         (Kind::Bool { default, .. }, Value::Bool(b)) => {
-            state.rewrite_line(name, format!("{name} {}", if *b { "yes" } else { "no" }), *b != default);
+            state.rewrite_line(
+                name,
+                format!("{name} {}", if *b { "yes" } else { "no" }),
+                *b != default,
+            );
         }
         (Kind::Num { default, unit, .. }, Value::Num(n)) => {
             let text = match unit {
@@ -162,13 +174,11 @@ fn rewrite_param(state: &mut State, param: &Param, current: &Value) {
             let text = String::from_utf8_lossy(&value::format(param, current)).into_owned();
             state.rewrite_line(name, format!("{name} {text}"), *v != default);
         }
-        (Kind::Str { default, .. }, Value::Str(s)) => match s {
-            None => state.mark(name),
-            Some(s) => {
-                let force = default.is_none_or(|d| d.as_bytes() != s.as_slice());
-                state.rewrite_line(name, format!("{name} {}", repr(s)), force);
-            }
-        },
+        (Kind::Str { .. }, Value::Str(None)) => state.mark(name),
+        (Kind::Str { default, .. }, Value::Str(Some(s))) => {
+            let force = default.is_none_or(|d| d.as_bytes() != s.as_slice());
+            state.rewrite_line(name, format!("{name} {}", repr(s)), force);
+        }
         (Kind::Special(special), _) => rewrite_special(state, name, special, current),
         _ => state.mark(name),
     }
@@ -208,7 +218,10 @@ fn rewrite_special(state: &mut State, name: &str, special: Special, current: &Va
             state.rewrite_line(name, line, *v != [0, 200, 800]);
         }
         (Special::NotifyKeyspaceEvents, Value::KeyspaceEvents(flags)) => {
-            let line = format!("{name} {}", repr(value::format_keyspace_events(*flags).as_bytes()));
+            let line = format!(
+                "{name} {}",
+                repr(value::format_keyspace_events(*flags).as_bytes())
+            );
             state.rewrite_line(name, line, *flags != 0);
         }
         (Special::Bind, Value::Bind(addresses)) => {
@@ -220,15 +233,17 @@ fn rewrite_special(state: &mut State, name: &str, special: Special, current: &Va
                 state.rewrite_line(name, format!("{name} {}", addresses.join(" ")), true);
             }
         }
-        (Special::ReplicaOf, Value::ReplicaOf(master)) => match master {
-            Some((host, port)) => state.rewrite_line(name, format!("{name} {host} {port}"), true),
-            None => state.mark(name),
-        },
+        (Special::ReplicaOf, Value::ReplicaOf(Some((host, port)))) => {
+            state.rewrite_line(name, format!("{name} {host} {port}"), true);
+        }
         (Special::LatencyTrackingInfoPercentiles, Value::Percentiles(values)) => {
             let line = if values.is_empty() {
                 format!("{name} \"\"")
             } else {
-                let parts: Vec<String> = values.iter().map(|p| value::format_percentile(*p)).collect();
+                let parts: Vec<String> = values
+                    .iter()
+                    .map(|p| value::format_percentile(*p))
+                    .collect();
                 format!("{name} {}", parts.join(" "))
             };
             state.rewrite_line(name, line, true);

@@ -141,15 +141,40 @@ const fn param(name: &'static str, flags: u16, kind: Kind) -> Param {
 }
 
 const fn yes_no(name: &'static str, flags: u16, default: bool) -> Param {
-    param(name, flags, Kind::Bool { default, refuse_yes: None })
+    param(
+        name,
+        flags,
+        Kind::Bool {
+            default,
+            refuse_yes: None,
+        },
+    )
 }
 
 const fn num(name: &'static str, flags: u16, min: i128, max: i128, default: i128) -> Param {
-    param(name, flags, Kind::Num { min, max, default, unit: Unit::Plain })
+    param(
+        name,
+        flags,
+        Kind::Num {
+            min,
+            max,
+            default,
+            unit: Unit::Plain,
+        },
+    )
 }
 
 const fn bytes(name: &'static str, flags: u16, min: i128, max: i128, default: i128) -> Param {
-    param(name, flags, Kind::Num { min, max, default, unit: Unit::Memory })
+    param(
+        name,
+        flags,
+        Kind::Num {
+            min,
+            max,
+            default,
+            unit: Unit::Memory,
+        },
+    )
 }
 
 const fn one_of(
@@ -163,16 +188,40 @@ const fn one_of(
 
 /// A string parameter whose empty value means "not set".
 const fn text(name: &'static str, flags: u16, default: Option<&'static str>) -> Param {
-    param(name, flags, Kind::Str { default, empty_is_null: true, check: None })
+    param(
+        name,
+        flags,
+        Kind::Str {
+            default,
+            empty_is_null: true,
+            check: None,
+        },
+    )
 }
 
 /// A string parameter where the empty string is a value of its own.
 const fn text_or_empty(name: &'static str, flags: u16, default: &'static str) -> Param {
-    param(name, flags, Kind::Str { default: Some(default), empty_is_null: false, check: None })
+    param(
+        name,
+        flags,
+        Kind::Str {
+            default: Some(default),
+            empty_is_null: false,
+            check: None,
+        },
+    )
 }
 
 const fn checked(name: &'static str, flags: u16, default: &'static str, check: StrCheck) -> Param {
-    param(name, flags, Kind::Str { default: Some(default), empty_is_null: false, check: Some(check) })
+    param(
+        name,
+        flags,
+        Kind::Str {
+            default: Some(default),
+            empty_is_null: false,
+            check: Some(check),
+        },
+    )
 }
 
 const fn special(name: &'static str, flags: u16, which: Special) -> Param {
@@ -202,12 +251,18 @@ const SYSLOG_FACILITIES: &[(&str, u32)] = &[
     ("local7", 184),
 ];
 /// `loglevel` values.
-pub const LOGLEVELS: &[(&str, u32)] = &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
+pub const LOGLEVELS: &[(&str, u32)] =
+    &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
 const SUPERVISED: &[(&str, u32)] = &[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)];
 const AOF_FSYNC: &[(&str, u32)] = &[("everysec", 2), ("always", 1), ("no", 0)];
 /// `shutdown-on-sigint`/`shutdown-on-sigterm` flags (combinable).
-pub const SHUTDOWN_FLAGS: &[(&str, u32)] =
-    &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
+pub const SHUTDOWN_FLAGS: &[(&str, u32)] = &[
+    ("default", 0),
+    ("save", 1),
+    ("nosave", 2),
+    ("now", 4),
+    ("force", 8),
+];
 const DISKLESS_LOAD: &[(&str, u32)] = &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)];
 const TLS_AUTH_CLIENTS: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("optional", 2)];
 const OOM_SCORE_ADJ: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)];
@@ -448,7 +503,10 @@ fn check_hostname(value: &[u8]) -> Result<(), &'static str> {
     if value.len() >= 256 {
         return Err("Hostnames must be less than 256 characters");
     }
-    if value.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+    if value
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+    {
         Ok(())
     } else {
         Err("Hostnames may only contain alphanumeric characters, hyphens or dots")
@@ -484,7 +542,11 @@ fn check_proc_title_template(value: &[u8]) -> Result<(), &'static str> {
             }
         }
     }
-    if expanded_len == 0 { Err(INVALID) } else { Ok(()) }
+    if expanded_len == 0 {
+        Err(INVALID)
+    } else {
+        Ok(())
+    }
 }
 
 /// The parameter called `name` (or aliased so), case-insensitively, and the name as registered.

@@ -1,7 +1,7 @@
 //! Parameter values: parsing one from its arguments with Redis's exact error texts, and
 //! formatting it for CONFIG GET and CONFIG REWRITE.
 
-use super::table::{Kind, Param, Special, Unit, MULTI_ARG};
+use super::table::{Kind, MULTI_ARG, Param, Special, Unit};
 
 /// `client-output-buffer-limit` for one client class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +19,21 @@ pub const OUTPUT_BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
 /// Redis's defaults for `client-output-buffer-limit`.
 pub const DEFAULT_OUTPUT_BUFFER_LIMITS: [OutputBufferLimit; 3] = [
-    OutputBufferLimit { hard_bytes: 0, soft_bytes: 0, soft_seconds: 0 },
-    OutputBufferLimit { hard_bytes: 256 << 20, soft_bytes: 64 << 20, soft_seconds: 60 },
-    OutputBufferLimit { hard_bytes: 32 << 20, soft_bytes: 8 << 20, soft_seconds: 60 },
+    OutputBufferLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    },
+    OutputBufferLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    },
+    OutputBufferLimit {
+        hard_bytes: 32 << 20,
+        soft_bytes: 8 << 20,
+        soft_seconds: 60,
+    },
 ];
 
 /// Keyspace event classes (`notify-keyspace-events`), as Redis numbers them.
@@ -129,7 +141,11 @@ pub fn parse(param: &Param, args: &[&[u8]], current: &Value) -> Result<Value, St
         }
         Kind::Num { min, max, unit, .. } => parse_number(first, min, max, unit).map(Value::Num),
         Kind::Enum { names, .. } => parse_enum(param, names, args).map(Value::Enum),
-        Kind::Str { empty_is_null, check, .. } => {
+        Kind::Str {
+            empty_is_null,
+            check,
+            ..
+        } => {
             if let Some(check) = check {
                 check(first)?;
             }
@@ -177,7 +193,10 @@ fn parse_number(text: &[u8], min: i128, max: i128, unit: Unit) -> Result<i128, S
     })?;
     if unit == Unit::MemoryOrPercent && value < 0 {
         if value < min {
-            return Err(format!("percentage argument must be less or equal to {}", -min));
+            return Err(format!(
+                "percentage argument must be less or equal to {}",
+                -min
+            ));
         }
     } else if value < min || value > max {
         return Err(if unit == Unit::Octal {
@@ -191,7 +210,10 @@ fn parse_number(text: &[u8], min: i128, max: i128, unit: Unit) -> Result<i128, S
 
 /// Redis's `memtoull`: digits with an optional unit (`b`, `k`, `kb`, `m`, `mb`, `g`, `gb`).
 pub fn parse_memory(text: &[u8]) -> Option<u64> {
-    let digits_end = text.iter().position(|b| !b.is_ascii_digit()).unwrap_or(text.len());
+    let digits_end = text
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
     let multiplier: u64 = match unit.to_ascii_lowercase().as_slice() {
         b"" | b"b" => 1,
@@ -208,7 +230,10 @@ pub fn parse_memory(text: &[u8]) -> Option<u64> {
         return Some(0);
     }
     // strtoull saturates on overflow, and the multiplication wraps, as in C.
-    let value = std::str::from_utf8(digits).ok()?.parse::<u64>().unwrap_or(u64::MAX);
+    let value = std::str::from_utf8(digits)
+        .ok()?
+        .parse::<u64>()
+        .unwrap_or(u64::MAX);
     Some(value.wrapping_mul(multiplier))
 }
 
@@ -267,7 +292,10 @@ fn parse_enum(param: &Param, names: &[(&str, u32)], args: &[&[u8]]) -> Result<u3
     }
     if !matched_all {
         let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-        let mut text = format!("argument(s) must be one of the following: {}", list.join(", "));
+        let mut text = format!(
+            "argument(s) must be one of the following: {}",
+            list.join(", ")
+        );
         // Redis builds this text in a 256-byte buffer.
         text.truncate(255);
         return Err(text);
@@ -281,8 +309,11 @@ fn parse_enum(param: &Param, names: &[(&str, u32)], args: &[&[u8]]) -> Result<u3
 fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Value, String> {
     match special {
         Special::Dir => {
-            let [dir] = args else { return Err(WRONG_ARGS.into()) };
-            let path = std::path::Path::new(std::str::from_utf8(dir).map_err(|_| "Invalid argument")?);
+            let [dir] = args else {
+                return Err(WRONG_ARGS.into());
+            };
+            let path =
+                std::path::Path::new(std::str::from_utf8(dir).map_err(|_| "Invalid argument")?);
             let absolute = std::fs::canonicalize(path).map_err(|e| io_error_text(&e))?;
             if !absolute.is_dir() {
                 return Err("Not a directory".into());
@@ -298,7 +329,9 @@ fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Va
             Ok(Value::OutputBufferLimits(limits))
         }
         Special::OomScoreAdjValues => {
-            let [a, b, c] = args else { return Err(WRONG_ARGS.into()) };
+            let [a, b, c] = args else {
+                return Err(WRONG_ARGS.into());
+            };
             let mut values = [0i32; 3];
             for (slot, arg) in values.iter_mut().zip([a, b, c]) {
                 *slot = match c_strtoll(arg, 10) {
@@ -311,7 +344,9 @@ fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Va
             Ok(Value::OomScoreAdj(values))
         }
         Special::NotifyKeyspaceEvents => {
-            let [classes] = args else { return Err(WRONG_ARGS.into()) };
+            let [classes] = args else {
+                return Err(WRONG_ARGS.into());
+            };
             parse_keyspace_events(classes)
                 .map(Value::KeyspaceEvents)
                 .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into())
@@ -321,13 +356,18 @@ fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Va
                 return Err("Too many bind addresses specified.".into());
             }
             let addresses = match args {
-                [only] if only.is_empty() => Vec::new(),
-                _ => args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
+                [b""] => Vec::new(),
+                _ => args
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
             };
             Ok(Value::Bind(addresses))
         }
         Special::ReplicaOf => {
-            let [host, port] = args else { return Err(WRONG_ARGS.into()) };
+            let [host, port] = args else {
+                return Err(WRONG_ARGS.into());
+            };
             if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
                 return Ok(Value::ReplicaOf(None));
             }
@@ -335,7 +375,10 @@ fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Va
                 (n, true) => u16::try_from(n).map_err(|_| "Invalid master port")?,
                 _ => return Err("Invalid master port".into()),
             };
-            Ok(Value::ReplicaOf(Some((String::from_utf8_lossy(host).into_owned(), port))))
+            Ok(Value::ReplicaOf(Some((
+                String::from_utf8_lossy(host).into_owned(),
+                port,
+            ))))
         }
         Special::LatencyTrackingInfoPercentiles => {
             if let [only] = args
@@ -360,10 +403,10 @@ fn parse_special(special: Special, args: &[&[u8]], current: &Value) -> Result<Va
 fn parse_save(args: &[&[u8]]) -> Result<Vec<(u64, u64)>, String> {
     // A single "" means "no save points".
     let args = match args {
-        [only] if only.is_empty() => &[][..],
+        [b""] => &[][..],
         _ => args,
     };
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(INVALID_SAVE.into());
     }
     let mut points = Vec::with_capacity(args.len() / 2);
@@ -381,7 +424,7 @@ fn parse_output_buffer_limits(
     args: &[&[u8]],
     limits: &mut [OutputBufferLimit; 3],
 ) -> Result<(), String> {
-    if args.len() % 4 != 0 {
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut updated = *limits;
@@ -390,16 +433,28 @@ fn parse_output_buffer_limits(
             b"normal" => 0,
             b"slave" | b"replica" => 1,
             b"pubsub" => 2,
-            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into());
+            }
         };
-        let (hard, soft, seconds) =
-            match (parse_memory(group[1]), parse_memory(group[2]), c_strtoll(group[3], 10)) {
-                (Some(h), Some(s), (secs, true)) if secs >= 0 => (h, s, secs.unsigned_abs()),
-                _ => {
-                    return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
-                }
-            };
-        updated[class] = OutputBufferLimit { hard_bytes: hard, soft_bytes: soft, soft_seconds: seconds };
+        let (hard, soft, seconds) = match (
+            parse_memory(group[1]),
+            parse_memory(group[2]),
+            c_strtoll(group[3], 10),
+        ) {
+            (Some(h), Some(s), (secs, true)) if secs >= 0 => (h, s, secs.unsigned_abs()),
+            _ => {
+                return Err(
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .into(),
+                );
+            }
+        };
+        updated[class] = OutputBufferLimit {
+            hard_bytes: hard,
+            soft_bytes: soft,
+            soft_seconds: seconds,
+        };
     }
     *limits = updated;
     Ok(())
@@ -489,10 +544,21 @@ pub fn enum_name(names: &[(&str, u32)], value: u32, bitflags: bool) -> String {
 /// The value as CONFIG GET shows it.
 pub fn format(param: &Param, value: &Value) -> Vec<u8> {
     match value {
-        Value::Bool(b) => if *b { b"yes".to_vec() } else { b"no".to_vec() },
+        Value::Bool(b) => {
+            if *b {
+                b"yes".to_vec()
+            } else {
+                b"no".to_vec()
+            }
+        }
         Value::Num(n) => match param.kind {
-            Kind::Num { unit: Unit::MemoryOrPercent, .. } if *n < 0 => format!("{}%", -n).into_bytes(),
-            Kind::Num { unit: Unit::Octal, .. } => format!("{n:o}").into_bytes(),
+            Kind::Num {
+                unit: Unit::MemoryOrPercent,
+                ..
+            } if *n < 0 => format!("{}%", -n).into_bytes(),
+            Kind::Num {
+                unit: Unit::Octal, ..
+            } => format!("{n:o}").into_bytes(),
             _ => n.to_string().into_bytes(),
         },
         Value::Enum(v) => match param.kind {
@@ -512,7 +578,12 @@ pub fn format(param: &Param, value: &Value) -> Vec<u8> {
         Value::OutputBufferLimits(limits) => OUTPUT_BUFFER_CLASSES
             .iter()
             .zip(limits)
-            .map(|(class, l)| format!("{class} {} {} {}", l.hard_bytes, l.soft_bytes, l.soft_seconds))
+            .map(|(class, l)| {
+                format!(
+                    "{class} {} {} {}",
+                    l.hard_bytes, l.soft_bytes, l.soft_seconds
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ")
             .into_bytes(),
@@ -536,7 +607,8 @@ pub fn format_percentile(p: f64) -> String {
 
 /// `dir` as an absolute path, as Redis's `getcwd` shows it.
 pub fn absolute_dir(dir: &str) -> String {
-    std::fs::canonicalize(dir).map_or_else(|_| dir.to_string(), |p| p.to_string_lossy().into_owned())
+    std::fs::canonicalize(dir)
+        .map_or_else(|_| dir.to_string(), |p| p.to_string_lossy().into_owned())
 }
 
 /// `strerror` text for an I/O error.
