@@ -134,16 +134,13 @@ impl<'a> CommandContext<'a> {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> usize {
         let clock = crate::server::lru_clock_at(self.now_ms);
         self.server.dirty += 1;
-        let now = self.now_ms;
-        let db = &mut self.server.dbs[self.db_index];
+        let (pos, replaced_expired) =
+            self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);
         // An expired key being overwritten counts as expired, as lazy expiry would have said.
-        if let Some(pos) = db.find(key)
-            && db.entry(pos).is_expired(now)
-        {
-            db.remove_at(pos);
+        if replaced_expired {
             self.server.stats.expired_keys += 1;
         }
-        self.server.dbs[self.db_index].set(key, value, ttl, clock)
+        pos
     }
 
     /// Deletes `key`; whether it existed (and had not expired).

@@ -159,7 +159,11 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
             }
         };
         if admit(&shared) {
-            tokio::spawn(connection::serve(shared.clone(), stream, Peer::Unix(path.clone())));
+            tokio::spawn(connection::serve(
+                shared.clone(),
+                stream,
+                Peer::Unix(path.clone()),
+            ));
         } else {
             refuse(stream);
         }

@@ -141,7 +141,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     info!("Server initialized");
     let workers = workers::Workers::start(io_threads(&shared))?;
     for listener in tcp {
-        tokio::spawn(listener::accept_tcp(shared.clone(), listener, workers.clone()));
+        tokio::spawn(listener::accept_tcp(
+            shared.clone(),
+            listener,
+            workers.clone(),
+        ));
     }
     #[cfg(unix)]
     if let Some((listener, path)) = unix {

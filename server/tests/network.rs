@@ -16,7 +16,11 @@ fn ten_thousand_pipelined_commands_in_one_write_are_answered_in_order() {
     for i in 0..10_000 {
         let value = i.to_string();
         request.extend_from_slice(
-            format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n{value}\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", value.len()).as_bytes(),
+            format!(
+                "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n{value}\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+                value.len()
+            )
+            .as_bytes(),
         );
     }
     stream.write_all(&request).expect("write");
@@ -34,7 +38,10 @@ fn ten_thousand_pipelined_commands_in_one_write_are_answered_in_order() {
 fn garbage_gets_a_protocol_error_and_closes_only_that_connection() -> redis::RedisResult<()> {
     let server = ServerProcess::start();
     let mut bystander = server.connect()?;
-    redis::cmd("SET").arg("kept").arg("1").query::<()>(&mut bystander)?;
+    redis::cmd("SET")
+        .arg("kept")
+        .arg("1")
+        .query::<()>(&mut bystander)?;
 
     let mut stream = server.raw();
     stream.write_all(b"*1\r\nx\r\n").expect("write");
@@ -90,7 +97,10 @@ fn a_thousand_concurrent_clients_are_served() -> redis::RedisResult<()> {
         connections.push(server.connect()?);
     }
     for (i, con) in connections.iter_mut().enumerate() {
-        redis::cmd("SET").arg(format!("client:{i}")).arg(i).query::<()>(con)?;
+        redis::cmd("SET")
+            .arg(format!("client:{i}"))
+            .arg(i)
+            .query::<()>(con)?;
     }
     for (i, con) in connections.iter_mut().enumerate().rev() {
         let value: usize = redis::cmd("GET").arg(format!("client:{i}")).query(con)?;
@@ -108,7 +118,12 @@ fn active_expiry_reclaims_a_hundred_thousand_keys_without_access() -> redis::Red
     let mut con = server.connect()?;
     let mut pipe = redis::pipe();
     for i in 0..100_000 {
-        pipe.cmd("SET").arg(format!("volatile:{i}")).arg("v").arg("PX").arg(100).ignore();
+        pipe.cmd("SET")
+            .arg(format!("volatile:{i}"))
+            .arg("v")
+            .arg("PX")
+            .arg(100)
+            .ignore();
     }
     pipe.cmd("SET").arg("persistent").arg("v").ignore();
     pipe.query::<()>(&mut con)?;

@@ -101,11 +101,14 @@ impl Db {
     /// The position of `key`, expired or not.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<usize> {
+        self.find_hashed(self.hash(key), key)
+    }
+
+    #[inline]
+    fn find_hashed(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         self.index
-            .find(self.hash(key), |&i| {
-                entries[i as usize].key.as_slice() == key
-            })
+            .find(hash, |&i| entries[i as usize].key.as_slice() == key)
             .map(|&i| i as usize)
     }
 
@@ -136,24 +139,45 @@ impl Db {
 
     /// Stores `value` under `key`, replacing any current value, and returns its position.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl, clock: u32) -> usize {
-        match self.find(key) {
+        self.store(key, value, ttl, clock, 0).0
+    }
+
+    /// [`Db::set`], treating an entry already expired at `now_ms` as absent (it keeps no TTL).
+    /// Returns the position and whether an expired entry was replaced. The key is hashed once.
+    pub fn store(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        ttl: Ttl,
+        clock: u32,
+        now_ms: u64,
+    ) -> (usize, bool) {
+        let hash = self.hash(key);
+        match self.find_hashed(hash, key) {
             Some(pos) => {
                 let entry = &mut self.entries[pos];
+                let expired = entry.is_expired(now_ms);
                 entry.value = value;
                 entry.access_clock = clock;
+                let ttl = if expired && ttl == Ttl::Keep {
+                    Ttl::Clear
+                } else {
+                    ttl
+                };
                 match ttl {
                     Ttl::Keep => {}
                     Ttl::Clear => self.set_expire_at(pos, None),
                     Ttl::At(t) => self.set_expire_at(pos, Some(t)),
                 }
-                pos
+                (pos, expired)
             }
             None => {
                 let expire = match ttl {
                     Ttl::At(t) => Some(t),
                     Ttl::Keep | Ttl::Clear => None,
                 };
-                self.insert_new(CompactBytes::new(key), value, expire, clock)
+                let pos = self.insert_hashed(hash, CompactBytes::new(key), value, expire, clock);
+                (pos, false)
             }
         }
     }
@@ -166,8 +190,19 @@ impl Db {
         expire_at: Option<u64>,
         clock: u32,
     ) -> usize {
-        let pos = self.entries.len();
         let hash = self.hash(&key);
+        self.insert_hashed(hash, key, value, expire_at, clock)
+    }
+
+    fn insert_hashed(
+        &mut self,
+        hash: u64,
+        key: CompactBytes,
+        value: Value,
+        expire_at: Option<u64>,
+        clock: u32,
+    ) -> usize {
+        let pos = self.entries.len();
         self.entries.push(Entry {
             key,
             value,

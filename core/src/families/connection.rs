@@ -887,9 +887,10 @@ mod tests {
     }
 
     fn with_password(password: &str) -> CommandRunner {
-        let mut config = Config::default();
-        config.requirepass = Some(password.as_bytes().to_vec());
-        CommandRunner::with_config(config)
+        CommandRunner::with_config(Config {
+            requirepass: Some(password.as_bytes().to_vec()),
+            ..Config::default()
+        })
     }
 
     fn text(frame: Frame) -> String {

@@ -711,11 +711,11 @@ fn set_string(
     } else {
         None
     };
-    let exists = lookup_write(ctx, key).is_some();
     let allowed = match options.condition {
+        // A plain SET needs no lookup: `ctx.set` finds the key once, to overwrite it.
         Condition::Always => true,
-        Condition::IfAbsent => !exists,
-        Condition::IfPresent => exists,
+        Condition::IfAbsent => lookup_write(ctx, key).is_none(),
+        Condition::IfPresent => lookup_write(ctx, key).is_some(),
     };
     if allowed {
         ctx.set(key, Value::string(value), ttl);

@@ -37,9 +37,10 @@ fn get(r: &mut CommandRunner, key: &str) -> Option<Vec<u8>> {
 
 fn debug_runner() -> CommandRunner {
     CommandRunner::with_config({
-        let mut config = Config::default();
-        config.enable_debug_command = ProtectedAccess::Yes;
-        config
+        Config {
+            enable_debug_command: ProtectedAccess::Yes,
+            ..Config::default()
+        }
     })
 }
 
@@ -508,9 +509,10 @@ fn debug_is_refused_unless_enabled() {
     let mut r = CommandRunner::with_builtin_commands();
     assert_eq!(r.run(["DEBUG", "SLEEP", "0"]), err(DEBUG_DISABLED));
     let mut local = CommandRunner::with_config({
-        let mut config = Config::default();
-        config.enable_debug_command = ProtectedAccess::Local;
-        config
+        Config {
+            enable_debug_command: ProtectedAccess::Local,
+            ..Config::default()
+        }
     });
     assert_eq!(local.run(["DEBUG", "SLEEP", "0"]), Frame::ok());
 }
