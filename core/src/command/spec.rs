@@ -3,6 +3,7 @@
 //! build the same structs at run time (leaking their strings) and register them the same way.
 
 use super::args::Args;
+use super::keys::KeyFinder;
 use crate::context::CommandContext;
 use crate::errors::CommandError;
 use oxidis_protocol::Frame;
@@ -577,6 +578,9 @@ pub struct CommandSpec {
     pub acl_replaces_group: bool,
     /// Key specifications, in the order `COMMAND INFO` lists them.
     pub key_specs: &'static [KeySpec],
+    /// The command's own key finder, for keys the specs cannot fully describe (Redis's
+    /// `getkeys_proc`); see [`super::find_keys`].
+    pub getkeys: Option<KeyFinder>,
     /// The documentation group.
     pub group: Group,
     /// Documentation.
@@ -603,6 +607,7 @@ impl CommandSpec {
             acl_extra: 0,
             acl_replaces_group: false,
             key_specs: &[],
+            getkeys: None,
             group: Group::Generic,
             docs: Docs {
                 summary: "",
@@ -652,6 +657,13 @@ impl CommandSpec {
     /// Sets the key specs.
     pub const fn keys(mut self, specs: &'static [KeySpec]) -> CommandSpec {
         self.key_specs = specs;
+        self
+    }
+
+    /// Sets the command's own key finder, used when the key specs cannot tell (SET's GET,
+    /// SORT's STORE, EVAL's numkeys...).
+    pub const fn key_finder(mut self, finder: KeyFinder) -> CommandSpec {
+        self.getkeys = Some(finder);
         self
     }
 

@@ -7,7 +7,8 @@ use oxidis_protocol::Frame;
 
 use crate::command::{
     AclCategory, Arg, ArgKind, Args, Arity, BeginSearch, Command, CommandResult, CommandSpec,
-    CommandTable, Family, FindKeys, Flag, Group, KeyFlag, KeyRef, KeySpec,
+    CommandTable, Family, FindKeys, Flag, Group, KeyFlag, KeyRef, KeySpec, find_keys,
+    has_key_specs,
 };
 use crate::context::CommandContext;
 use crate::errors::CommandError;
@@ -533,7 +534,7 @@ fn arg_reply(arg: &Arg) -> Frame {
 }
 
 // ---------------------------------------------------------------------------------------------
-// COMMAND GETKEYS: finding keys as Redis's `getKeysFromCommandWithSpecs` does.
+// COMMAND GETKEYS: the keys `command::find_keys` finds, or Redis's errors.
 
 /// The inner command line and its keys, or the error COMMAND GETKEYS answers with.
 fn keys_of_command_line<'a>(
@@ -541,334 +542,18 @@ fn keys_of_command_line<'a>(
     argv: &'a [Bytes],
 ) -> Result<(&'a [Bytes], Vec<KeyRef>), CommandError> {
     let command = lookup_command_line(table, argv).ok_or(CommandError::msg(INVALID_COMMAND))?;
-    let has_key_spec = command
-        .spec
-        .key_specs
-        .iter()
-        .any(|k| k.flags & KeyFlag::NotKey.bit() == 0);
-    if !has_key_spec && key_finder(command).is_none() {
+    if !has_key_specs(&command.spec) && command.spec.getkeys.is_none() {
         return Err(CommandError::msg(NO_KEY_ARGUMENTS));
     }
     if !command.spec.arity.accepts(argv.len()) {
         return Err(CommandError::msg(INVALID_ARGUMENT_COUNT));
     }
-    let keys = command_keys(command, argv, has_key_spec);
+    // "Cannot tell" and "no keys" answer alike here, as in Redis.
+    let keys = find_keys(command, argv).unwrap_or_default();
     if keys.is_empty() && !command.has(Flag::NoMandatoryKeys) {
         return Err(CommandError::msg(INVALID_ARGUMENTS));
     }
     Ok((argv, keys))
-}
-
-/// Key specs first, when they can be trusted (none has `variable_flags`) and the arguments
-/// fit them; otherwise the command's own key finder, if it has one.
-fn command_keys(command: &Command, argv: &[Bytes], has_key_spec: bool) -> Vec<KeyRef> {
-    let variable_flags = command
-        .spec
-        .key_specs
-        .iter()
-        .any(|k| k.flags & KeyFlag::VariableFlags.bit() != 0);
-    if has_key_spec
-        && !variable_flags
-        && let Some(keys) = keys_from_specs(command.spec.key_specs, argv)
-    {
-        return keys;
-    }
-    key_finder(command).map_or_else(Vec::new, |find| find(argv))
-}
-
-/// Walks the key specs over `argv`. `None` when a spec cannot be followed (an unknown part,
-/// an incomplete spec, a bad key count, keys beyond the arguments): then the command's own
-/// finder decides. Unlike `command::find_keys`, this keeps "cannot tell" apart from "no keys"
-/// and skips `not_key` specs, as Redis does.
-fn keys_from_specs(specs: &[KeySpec], argv: &[Bytes]) -> Option<Vec<KeyRef>> {
-    let argc = i64::try_from(argv.len()).ok()?;
-    let mut keys = Vec::new();
-    for spec in specs {
-        if spec.flags & KeyFlag::NotKey.bit() != 0 {
-            continue;
-        }
-        let first = match spec.begin {
-            BeginSearch::Index(pos) => i64::from(pos),
-            BeginSearch::Keyword {
-                keyword,
-                start_from,
-            } => match keyword_position(argv, keyword, i64::from(start_from)) {
-                Some(found) => found + 1,
-                None => continue,
-            },
-            BeginSearch::Unknown => return None,
-        };
-        let (first, last, step) = match spec.find {
-            FindKeys::Range {
-                last_key,
-                step,
-                limit,
-            } => {
-                let last_key = i64::from(last_key);
-                let last = if last_key >= 0 {
-                    first + last_key
-                } else if limit == 0 {
-                    argc + last_key
-                } else {
-                    first + ((argc - first) / i64::from(limit) + last_key)
-                };
-                (first, last, i64::from(step))
-            }
-            FindKeys::KeyNum {
-                key_num_index,
-                first_key,
-                step,
-            } => {
-                let count_at = usize::try_from(first + i64::from(key_num_index)).ok()?;
-                let count = crate::types::parse_canonical_i64(argv.get(count_at)?)?;
-                if count < 0 {
-                    return None;
-                }
-                let first = first + i64::from(first_key);
-                (first, first.saturating_add(count - 1), i64::from(step))
-            }
-            FindKeys::Unknown => return None,
-        };
-        if last >= argc || last < first || first >= argc || first < 1 || step < 1 {
-            return None;
-        }
-        let mut i = first;
-        while i <= last {
-            keys.push(KeyRef {
-                index: usize::try_from(i).ok()?,
-                flags: spec.flags,
-            });
-            i += step;
-        }
-        if spec.flags & KeyFlag::Incomplete.bit() != 0 {
-            return None;
-        }
-    }
-    Some(keys)
-}
-
-/// Where `keyword` is, searching forward from `start_from` or, when it is negative, backward
-/// from that far before the end; never at index 0.
-fn keyword_position(argv: &[Bytes], keyword: &str, start_from: i64) -> Option<i64> {
-    let argc = i64::try_from(argv.len()).ok()?;
-    let matches = |i: i64| {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| argv.get(i))
-            .is_some_and(|a| a.eq_ignore_ascii_case(keyword.as_bytes()))
-    };
-    // Redis stops before the last argument going forward and before index 1 going backward
-    // (a keyword there could not be followed by a key).
-    if start_from > 0 {
-        (start_from..argc - 1).find(|&i| matches(i))
-    } else {
-        let start = argc + start_from;
-        if start >= argc {
-            return None;
-        }
-        (2..=start).rev().find(|&i| matches(i))
-    }
-}
-
-/// A command's own key finder, for commands whose keys the specs cannot fully describe.
-type KeyFinder = fn(&[Bytes]) -> Vec<KeyRef>;
-
-/// Redis gives these commands a `getkeys_proc`; the spec has no field for one, so they are
-/// recognised by name here.
-fn key_finder(command: &Command) -> Option<KeyFinder> {
-    if command.parent.is_some() {
-        return None;
-    }
-    let finder: KeyFinder = match command.full_name.as_str() {
-        "zunionstore" | "zinterstore" | "zdiffstore" => |a| counted_keys(a, Some(1), 2, 3),
-        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
-            |a| counted_keys(a, None, 1, 2)
-        }
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "blmpop"
-        | "bzmpop" => |a| counted_keys(a, None, 2, 3),
-        "sort" => sort_keys,
-        "sort_ro" => |_| vec![key_at(1, &[KeyFlag::Ro, KeyFlag::Access])],
-        "migrate" => migrate_keys,
-        "georadius" | "georadiusbymember" => georadius_keys,
-        "xread" | "xreadgroup" => xread_keys,
-        "set" => set_keys,
-        "bitfield" => bitfield_keys,
-        _ => return None,
-    };
-    Some(finder)
-}
-
-fn key_at(index: usize, flags: &[KeyFlag]) -> KeyRef {
-    KeyRef {
-        index,
-        flags: KeyFlag::set_of(flags),
-    }
-}
-
-/// `[dest] numkeys key...`: the counted keys, then the destination. The count is read as
-/// leniently as C's `atoi`, and a count that does not fit yields no keys at all.
-fn counted_keys(argv: &[Bytes], dest: Option<usize>, count_at: usize, first: usize) -> Vec<KeyRef> {
-    let count = argv.get(count_at).map_or(0, |a| atoi(a));
-    let available = argv.len().saturating_sub(first);
-    let Some(count) = usize::try_from(count)
-        .ok()
-        .filter(|&n| n >= 1 && n <= available)
-    else {
-        return Vec::new();
-    };
-    let mut keys: Vec<KeyRef> = (first..first + count).map(|i| key_at(i, &[])).collect();
-    keys.extend(dest.map(|d| key_at(d, &[])));
-    keys
-}
-
-/// C's `atoi`: leading spaces, a sign, then digits up to the first non-digit; 0 for junk.
-fn atoi(text: &[u8]) -> i64 {
-    let text = text.trim_ascii_start();
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    let value = digits
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if negative { -value } else { value }
-}
-
-/// SORT key [BY p] [LIMIT o c] [GET p ...] [STORE dest]: the last STORE wins.
-fn sort_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut store = None;
-    let mut i = 2;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg.eq_ignore_ascii_case(b"limit") {
-            i += 2;
-        } else if arg.eq_ignore_ascii_case(b"get") || arg.eq_ignore_ascii_case(b"by") {
-            i += 1;
-        } else if arg.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
-            store = Some(i + 1);
-        }
-        i += 1;
-    }
-    let mut keys = vec![key_at(1, &[KeyFlag::Ro, KeyFlag::Access])];
-    keys.extend(store.map(|s| key_at(s, &[KeyFlag::Ow, KeyFlag::Update])));
-    keys
-}
-
-/// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw] [KEYS k...].
-fn migrate_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let (mut first, mut count) = (3, 1);
-    let mut i = 6;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg.eq_ignore_ascii_case(b"keys") {
-            // KEYS with a key in the key position is a syntax error the command reports.
-            if argv[3].is_empty() {
-                first = i + 1;
-                count = argv.len() - first;
-            } else {
-                count = 0;
-            }
-            break;
-        }
-        if arg.eq_ignore_ascii_case(b"auth") {
-            i += 1;
-        } else if arg.eq_ignore_ascii_case(b"auth2") {
-            i += 2;
-        }
-        i += 1;
-    }
-    let flags = &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete];
-    (first..first + count).map(|i| key_at(i, flags)).collect()
-}
-
-/// GEORADIUS key ... [STORE dest | STOREDIST dest]: the last store option wins.
-fn georadius_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut stored = None;
-    let mut i = 5;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if (arg.eq_ignore_ascii_case(b"store") || arg.eq_ignore_ascii_case(b"storedist"))
-            && i + 1 < argv.len()
-        {
-            stored = Some(i + 1);
-            i += 1;
-        }
-        i += 1;
-    }
-    let mut keys = vec![key_at(1, &[])];
-    keys.extend(stored.map(|s| key_at(s, &[])));
-    keys
-}
-
-/// XREAD/XREADGROUP [options] STREAMS key... id...: half of what follows STREAMS.
-fn xread_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut streams = None;
-    let mut i = 1;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg.eq_ignore_ascii_case(b"block") || arg.eq_ignore_ascii_case(b"count") {
-            i += 1;
-        } else if arg.eq_ignore_ascii_case(b"group") {
-            i += 2;
-        } else if arg.eq_ignore_ascii_case(b"streams") {
-            streams = Some(i);
-            break;
-        } else if !arg.eq_ignore_ascii_case(b"noack") {
-            break;
-        }
-        i += 1;
-    }
-    let Some(streams) = streams else {
-        return Vec::new();
-    };
-    let rest = argv.len() - streams - 1;
-    if rest == 0 || !rest.is_multiple_of(2) {
-        return Vec::new();
-    }
-    (streams + 1..streams + 1 + rest / 2)
-        .map(|i| key_at(i, &[]))
-        .collect()
-}
-
-/// SET key value [... GET ...]: the key is read as well as written when GET is given.
-fn set_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let has_get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
-    let flags: &[KeyFlag] = if has_get {
-        &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]
-    } else {
-        &[KeyFlag::Ow, KeyFlag::Update]
-    };
-    vec![key_at(1, flags)]
-}
-
-/// BITFIELD key ops...: read-only when only GET (and OVERFLOW) operations are well-formed.
-fn bitfield_keys(argv: &[Bytes]) -> Vec<KeyRef> {
-    let mut read_only = true;
-    let mut i = 2;
-    while i < argv.len() {
-        let arg = &argv[i];
-        let remaining = argv.len() - i - 1;
-        if arg.eq_ignore_ascii_case(b"get") && remaining >= 2 {
-            i += 2;
-        } else if arg.eq_ignore_ascii_case(b"overflow") && remaining >= 1 {
-            i += 1;
-        } else {
-            // SET/INCRBY, or a malformed operation: assume a write, as Redis does.
-            read_only = false;
-            break;
-        }
-        i += 1;
-    }
-    let flags: &[KeyFlag] = if read_only {
-        &[KeyFlag::Ro, KeyFlag::Access]
-    } else {
-        &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]
-    };
-    vec![key_at(1, flags)]
 }
 
 #[cfg(test)]
@@ -878,7 +563,7 @@ mod tests {
 
     use super::*;
     use crate::client::{Client, Peer};
-    use crate::command::{Flag::*, KeyFlag::*};
+    use crate::command::{Flag::*, KeyFlag::*, keys};
     use crate::config::Config;
     use crate::server::Server;
     use crate::testing::{CommandRunner, bulk, err, simple};
@@ -897,7 +582,8 @@ mod tests {
     const SET: CommandSpec = CommandSpec::new("set", Arity::AtLeast(3), noop)
         .flags(&[Write, DenyOom])
         .group(Group::String)
-        .keys(&[KeySpec::single(1, &[Rw, Access, Update, VariableFlags])]);
+        .keys(&[KeySpec::single(1, &[Rw, Access, Update, VariableFlags])])
+        .key_finder(keys::set_keys);
     const MSET: CommandSpec = CommandSpec::new("mset", Arity::AtLeast(3), noop)
         .flags(&[Write, DenyOom])
         .group(Group::String)
@@ -930,7 +616,8 @@ mod tests {
             KeySpec::single(1, &[Ro, Access]),
             KeySpec::new(BeginSearch::Unknown, FindKeys::Unknown, &[Ro, Access]),
             KeySpec::new(BeginSearch::Unknown, FindKeys::Unknown, &[Ow, Update]),
-        ]);
+        ])
+        .key_finder(keys::sort_keys);
     const ZUNIONSTORE: CommandSpec = CommandSpec::new("zunionstore", Arity::AtLeast(4), noop)
         .flags(&[Write, DenyOom])
         .group(Group::SortedSet)
@@ -945,7 +632,8 @@ mod tests {
                 },
                 &[Ro, Access],
             ),
-        ]);
+        ])
+        .key_finder(keys::store_and_counted_keys);
     const EVAL: CommandSpec = CommandSpec::new("eval", Arity::AtLeast(3), noop)
         .flags(&[NoScript, SkipMonitor, MayReplicate, NoMandatoryKeys, Stale])
         .group(Group::Scripting)
@@ -957,7 +645,8 @@ mod tests {
                 step: 1,
             },
             &[Rw, Access, Update],
-        )]);
+        )])
+        .key_finder(keys::counted_keys_at_2);
     const XREAD: CommandSpec = CommandSpec::new("xread", Arity::AtLeast(4), noop)
         .flags(&[ReadOnly, Blocking])
         .group(Group::Stream)
@@ -972,7 +661,8 @@ mod tests {
                 limit: 2,
             },
             &[Ro, Access],
-        )]);
+        )])
+        .key_finder(keys::xread_keys);
     const MIGRATE: CommandSpec = CommandSpec::new("migrate", Arity::AtLeast(6), noop)
         .flags(&[Write])
         .group(Group::Generic)
@@ -991,7 +681,8 @@ mod tests {
                 },
                 &[Rw, Access, Delete, Incomplete],
             ),
-        ]);
+        ])
+        .key_finder(keys::migrate_keys);
     const SPUBLISH: CommandSpec = CommandSpec::new("spublish", Arity::Exact(3), noop)
         .flags(&[PubSub, Loading, Stale, Fast, MayReplicate])
         .group(Group::PubSub)

@@ -15,7 +15,7 @@ use oxidis_protocol::Frame;
 
 use crate::command::{
     Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, KeyFlag::*, KeySpec,
-    parse_f64, parse_i64,
+    keys, parse_f64, parse_i64,
 };
 use crate::context::CommandContext;
 use crate::db::Ttl;
@@ -106,6 +106,7 @@ pub static FAMILY: Family = Family {
         CommandSpec::new("set", Arity::AtLeast(3), set)
             .flags(&[Write, DenyOom])
             .keys(&[KeySpec::single(1, &[Rw, Access, Update, VariableFlags])])
+            .key_finder(keys::set_keys)
             .doc(
                 "Sets the string value of a key, with optional conditions, expiry and old-value return.",
                 "1.0.0",
