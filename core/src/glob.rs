@@ -1,5 +1,5 @@
-//! Redis's glob matcher (`stringmatchlen`), shared by KEYS, SCAN MATCH, CONFIG GET, COMMAND
-//! LIST and, later, PSUBSCRIBE and ACL patterns.
+//! Redis's glob matcher (`stringmatchlen`), shared by KEYS, SCAN MATCH, CONFIG GET, config-file
+//! `include` patterns, COMMAND LIST and, later, PSUBSCRIBE and ACL patterns.
 
 /// Whether letters match regardless of case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

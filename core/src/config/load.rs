@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::table::{self, MULTI_ARG, PARAMS};
 use super::value::{io_error_text, repr};
 use super::{Config, SetError};
+use crate::glob::{Case, glob_match};
 
 /// The Redis version the fatal error banner names.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -348,11 +349,7 @@ fn glob_files(pattern: &str) -> Vec<PathBuf> {
                     let name = e.file_name();
                     let name = name.to_string_lossy();
                     !name.starts_with('.')
-                        && super::glob::string_match(
-                            file_pattern.as_bytes(),
-                            name.as_bytes(),
-                            false,
-                        )
+                        && glob_match(file_pattern.as_bytes(), name.as_bytes(), Case::Sensitive)
                 })
                 .map(|e| dir.join(e.file_name()))
                 .collect()

@@ -6,7 +6,6 @@
 //! - [`value`]: parsing a value from its arguments and formatting it back, as Redis does.
 //! - [`load`]: `redis-server`'s command line and `redis.conf` syntax ([`Config::from_args`]).
 //! - [`rewrite`]: CONFIG REWRITE.
-//! - [`glob`]: Redis's glob matching, for CONFIG GET patterns.
 //!
 //! Parameters that the rest of Oxidis reads have typed fields on [`Config`] (`port`,
 //! `maxmemory`, `save`...); the table reads and writes those fields, so they are always what
@@ -20,7 +19,6 @@
 //! persistence use. Side effects of a change (rebinding `port`/`bind`, ...) belong to the
 //! server crate, which compares the fields before and after CONFIG SET.
 
-pub mod glob;
 pub mod load;
 pub mod rewrite;
 pub mod table;
@@ -28,6 +26,7 @@ pub mod value;
 
 use std::path::PathBuf;
 
+use crate::glob::{Case, glob_match};
 pub use load::{CommandLine, ConfigLoadError, RunArgs};
 use table::{PARAMS, Param};
 pub use value::{OutputBufferLimit, Value, keyspace_events};
@@ -553,7 +552,8 @@ impl Config {
                     continue;
                 }
                 for name in std::iter::once(param.name).chain(param.alias) {
-                    if !seen(&out, name) && glob::string_match(pattern, name.as_bytes(), true) {
+                    if !seen(&out, name) && glob_match(pattern, name.as_bytes(), Case::Insensitive)
+                    {
                         out.push((name.to_string(), value::format(param, &self.load(index))));
                     }
                 }
