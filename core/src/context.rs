@@ -1,6 +1,6 @@
 //! `CommandContext`: what a handler works with — the server state, the calling client and the
 //! selected database — with the keyspace reads and writes that keep Redis's semantics in one
-//! place (lazy expiry on access, hit/miss counting, the dirty counter).
+//! place (lazy expiry on access, hit/miss counting, the access clock, the dirty counter).
 
 use oxidis_protocol::RespVersion;
 
@@ -89,32 +89,74 @@ impl<'a> CommandContext<'a> {
         &mut self.server.dbs[self.db_index]
     }
 
-    /// Finds `key` in the selected database, reclaiming it first if it has expired.
+    /// Finds `key` in the selected database, reclaiming it first if it has expired. No
+    /// statistics and no access clock: the building block of the `lookup_*` methods below.
     pub fn lookup(&mut self, key: &[u8]) -> Option<usize> {
-        let now = self.now_ms;
-        let db = &mut self.server.dbs[self.db_index];
-        let pos = db.find(key)?;
-        if db.entry(pos).is_expired(now) {
-            db.remove_at(pos);
-            self.server.stats.expired_keys += 1;
+        self.lookup_in(self.db_index, key)
+    }
+
+    /// [`lookup`](Self::lookup) in database `db_index` (the caller checked the range).
+    fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
+        let pos = self.server.dbs[db_index].find(key)?;
+        if self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
+            self.reclaim_expired_in(db_index, pos);
             return None;
         }
         Some(pos)
     }
 
-    /// [`lookup`](Self::lookup) for a read: counts a keyspace hit or miss and refreshes the
-    /// key's access clock.
+    /// Removes the expired entry at `pos` of the selected database and counts it, as lazy
+    /// expiry does (KEYS, SCAN and RANDOMKEY meet expired entries while walking).
+    pub fn reclaim_expired(&mut self, pos: usize) {
+        self.reclaim_expired_in(self.db_index, pos);
+    }
+
+    fn reclaim_expired_in(&mut self, db_index: usize, pos: usize) {
+        self.server.dbs[db_index].remove_at(pos);
+        self.server.stats.expired_keys += 1;
+    }
+
+    /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss
+    /// and refreshes the key's access clock.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<usize> {
+        let found = self.lookup_read_no_touch(key);
+        if let Some(pos) = found {
+            self.touch(self.db_index, pos);
+        }
+        found
+    }
+
+    /// Redis's `LOOKUP_NOTOUCH` read: counts a keyspace hit or miss but leaves the access clock
+    /// alone (EXISTS, TYPE, TTL and OBJECT must not make a key look fresh).
+    pub fn lookup_read_no_touch(&mut self, key: &[u8]) -> Option<usize> {
         let found = self.lookup(key);
         match found {
-            Some(pos) => {
-                self.server.stats.keyspace_hits += 1;
-                let clock = crate::server::lru_clock_at(self.now_ms);
-                self.db().entry_mut(pos).access_clock = clock;
-            }
+            Some(_) => self.server.stats.keyspace_hits += 1,
             None => self.server.stats.keyspace_misses += 1,
         }
         found
+    }
+
+    /// Redis's `lookupKeyWrite`: [`lookup`](Self::lookup) that refreshes the access clock but
+    /// counts no keyspace hit or miss.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<usize> {
+        self.lookup_write_in(self.db_index, key)
+    }
+
+    /// [`lookup_write`](Self::lookup_write) in database `db_index`, which need not be the
+    /// selected one (MOVE, COPY ... DB); the caller checked the range.
+    pub fn lookup_write_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
+        let found = self.lookup_in(db_index, key);
+        if let Some(pos) = found {
+            self.touch(db_index, pos);
+        }
+        found
+    }
+
+    /// Sets the access clock of the entry at `pos` of database `db_index` to now.
+    fn touch(&mut self, db_index: usize, pos: usize) {
+        let clock = crate::server::lru_clock_at(self.now_ms);
+        self.server.dbs[db_index].entry_mut(pos).access_clock = clock;
     }
 
     /// The value under `key`, for reading.

@@ -355,7 +355,7 @@ fn exists(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mut count = 0;
     // A key named twice counts twice, as in Redis.
     for key in args.rest() {
-        if find_no_touch(ctx, key).is_some() {
+        if ctx.lookup_read_no_touch(key).is_some() {
             count += 1;
         }
     }
@@ -364,7 +364,7 @@ fn exists(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn r#type(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    let name = match find_no_touch(ctx, key) {
+    let name = match ctx.lookup_read_no_touch(key) {
         Some(pos) => ctx.db().entry(pos).value.value_type().name(),
         None => "none",
     };
@@ -386,7 +386,7 @@ fn r#move(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     if target == source {
         return Err(CommandError::msg(SAME_OBJECT));
     }
-    if find_for_write(ctx, source, key).is_none() || find_for_write(ctx, target, key).is_some() {
+    if ctx.lookup_write_in(source, key).is_none() || ctx.lookup_write_in(target, key).is_some() {
         return Ok(Frame::Integer(0));
     }
     let Some(entry) = ctx.server.dbs[source].remove(key) else {
@@ -423,7 +423,7 @@ fn copy(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let entry = ctx.db().entry(pos);
     let expire_at = entry.expire_at();
     let value = duplicate_value(&entry.value);
-    if find_for_write(ctx, target_db, target_key).is_some() {
+    if ctx.lookup_write_in(target_db, target_key).is_some() {
         if !replace {
             return Ok(Frame::Integer(0));
         }
@@ -475,7 +475,7 @@ fn scan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             // Redis reads the type through a lookup that reclaims an expired key and calls it
             // "none"; such a key then passes the expiry filter, since it is already gone.
             let name = if expired {
-                reclaim_expired(ctx, pos);
+                ctx.reclaim_expired(pos);
                 ctx.server.stats.keyspace_misses += 1;
                 "none"
             } else {
@@ -488,7 +488,7 @@ fn scan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             continue;
         }
         if expired {
-            reclaim_expired(ctx, pos);
+            ctx.reclaim_expired(pos);
             continue;
         }
         found.push(Frame::bulk(key.as_slice()));
@@ -512,7 +512,7 @@ fn randomkey(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResul
         if !entry.is_expired(now) {
             return Ok(Frame::bulk(entry.key.as_slice()));
         }
-        reclaim_expired(ctx, pos);
+        ctx.reclaim_expired(pos);
     }
 }
 
@@ -551,7 +551,7 @@ fn pexpiretime(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
 fn persist(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
     let db = ctx.db_index();
-    let Some(pos) = find_for_write(ctx, db, key) else {
+    let Some(pos) = ctx.lookup_write_in(db, key) else {
         return Ok(Frame::Integer(0));
     };
     if ctx.db().entry(pos).expire_at().is_none() {
@@ -574,7 +574,7 @@ fn touch(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn object_encoding(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    Ok(match find_no_touch(ctx, key) {
+    Ok(match ctx.lookup_read_no_touch(key) {
         Some(pos) => Frame::bulk(ctx.db().entry(pos).value.encoding_name()),
         None => Frame::Null,
     })
@@ -582,7 +582,7 @@ fn object_encoding(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 
 fn object_freq(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    if find_no_touch(ctx, key).is_none() {
+    if ctx.lookup_read_no_touch(key).is_none() {
         return Ok(Frame::Null);
     }
     if !lfu_policy_selected(ctx.config()) {
@@ -594,7 +594,7 @@ fn object_freq(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
 
 fn object_idletime(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    let Some(pos) = find_no_touch(ctx, key) else {
+    let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Null);
     };
     if lfu_policy_selected(ctx.config()) {
@@ -607,7 +607,7 @@ fn object_idletime(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 
 fn object_refcount(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    let Some(pos) = find_no_touch(ctx, key) else {
+    let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Null);
     };
     Ok(Frame::Integer(reference_count(&ctx.db().entry(pos).value)))
@@ -714,14 +714,14 @@ fn rename_key(
         Overwrite::Refused => (Frame::Integer(1), Frame::Integer(0)),
     };
     let db = ctx.db_index();
-    if find_for_write(ctx, db, source).is_none() {
+    if ctx.lookup_write_in(db, source).is_none() {
         return Err(CommandError::NoSuchKey);
     }
     // Renaming a key to itself changes nothing, but still needs the key to exist.
     if source == target {
         return Ok(refused);
     }
-    if find_for_write(ctx, db, target).is_some() {
+    if ctx.lookup_write_in(db, target).is_some() {
         if overwrite == Overwrite::Refused {
             return Ok(refused);
         }
@@ -749,39 +749,6 @@ fn parse_db_index(ctx: &CommandContext<'_>, arg: &[u8]) -> Result<usize, Command
         .ok()
         .filter(|i| *i < ctx.server.dbs.len())
         .ok_or(CommandError::msg(DB_INDEX_OUT_OF_RANGE))
-}
-
-/// Redis's `lookupKeyWrite` on any database: reclaims an expired key, refreshes the access
-/// clock, counts no hit or miss.
-fn find_for_write(ctx: &mut CommandContext<'_>, db: usize, key: &[u8]) -> Option<usize> {
-    let now = ctx.now_ms();
-    let clock = ctx.server.lru_clock();
-    let database = &mut ctx.server.dbs[db];
-    let pos = database.find(key)?;
-    if database.entry(pos).is_expired(now) {
-        database.remove_at(pos);
-        ctx.server.stats.expired_keys += 1;
-        return None;
-    }
-    database.entry_mut(pos).access_clock = clock;
-    Some(pos)
-}
-
-/// Redis's `LOOKUP_NOTOUCH` read: reclaims an expired key and counts a hit or miss, but leaves
-/// the access clock alone (EXISTS, TYPE, TTL and OBJECT must not make a key look fresh).
-fn find_no_touch(ctx: &mut CommandContext<'_>, key: &[u8]) -> Option<usize> {
-    let found = ctx.lookup(key);
-    match found {
-        Some(_) => ctx.server.stats.keyspace_hits += 1,
-        None => ctx.server.stats.keyspace_misses += 1,
-    }
-    found
-}
-
-/// Removes the expired entry at `pos` of the selected database, as lazy expiry would.
-fn reclaim_expired(ctx: &mut CommandContext<'_>, pos: usize) {
-    ctx.db().remove_at(pos);
-    ctx.server.stats.expired_keys += 1;
 }
 
 /// An independent copy of a value for COPY.
@@ -925,7 +892,7 @@ fn set_expiry(
     };
     let when = amount_ms.checked_add(base_ms).ok_or_else(invalid)?;
     let db = ctx.db_index();
-    let Some(pos) = find_for_write(ctx, db, key) else {
+    let Some(pos) = ctx.lookup_write_in(db, key) else {
         return Ok(Frame::Integer(0));
     };
     let current = ctx
@@ -956,7 +923,7 @@ fn report_expiry(
 ) -> CommandResult {
     let key = args.next_bytes()?;
     let now = ctx.now_ms();
-    let Some(pos) = find_no_touch(ctx, key) else {
+    let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Integer(-2));
     };
     let Some(at) = ctx.db().entry(pos).expire_at() else {

@@ -330,7 +330,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
     let suffix = args.next_bytes()?;
     let max_len = ctx.config().proto_max_bulk_len;
-    let Some(pos) = lookup_write(ctx, key) else {
+    let Some(pos) = ctx.lookup_write(key) else {
         // A new key holds the argument as SET would store it (`int` for "123").
         ctx.set(key, Value::string(suffix), Ttl::Clear);
         return Ok(length_reply(suffix.len()));
@@ -383,7 +383,7 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
     let key = args.next_bytes()?;
     let increment = args.next_bytes()?;
     // Redis checks the type and the stored value before it reads the increment.
-    let current = match lookup_write(ctx, key) {
+    let current = match ctx.lookup_write(key) {
         Some(pos) => with_string(&ctx.db().entry(pos).value, parse_long_double)?
             .ok_or(CommandError::NotAFloat)?,
         None => 0.0,
@@ -423,7 +423,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     }
     let offset = usize::try_from(offset).map_err(|_| CommandError::StringTooLong)?;
     let max_len = ctx.config().proto_max_bulk_len;
-    let Some(pos) = lookup_write(ctx, key) else {
+    let Some(pos) = ctx.lookup_write(key) else {
         // Writing nothing to a missing key creates nothing.
         if patch.is_empty() {
             return Ok(Frame::Integer(0));
@@ -715,8 +715,8 @@ fn set_string(
     let allowed = match options.condition {
         // A plain SET needs no lookup: `ctx.set` finds the key once, to overwrite it.
         Condition::Always => true,
-        Condition::IfAbsent => lookup_write(ctx, key).is_none(),
-        Condition::IfPresent => lookup_write(ctx, key).is_some(),
+        Condition::IfAbsent => ctx.lookup_write(key).is_none(),
+        Condition::IfPresent => ctx.lookup_write(key).is_some(),
     };
     if allowed {
         ctx.set(key, Value::string(value), ttl);
@@ -786,7 +786,7 @@ fn set_pairs(
         && pairs
             .iter()
             .step_by(2)
-            .any(|key| lookup_write(ctx, key).is_some())
+            .any(|key| ctx.lookup_write(key).is_some())
     {
         return Ok(Frame::Integer(0));
     }
@@ -804,7 +804,7 @@ fn set_pairs(
 
 /// The one place INCR, DECR, INCRBY and DECRBY change a counter; the TTL is kept.
 fn add_to_integer(ctx: &mut CommandContext<'_>, key: &[u8], amount: i64) -> CommandResult {
-    let current = match lookup_write(ctx, key) {
+    let current = match ctx.lookup_write(key) {
         Some(pos) => with_string(&ctx.db().entry(pos).value, parse_canonical_i64)?
             .ok_or(CommandError::NotAnInteger)?,
         None => 0,
@@ -901,15 +901,6 @@ fn substring(s: &[u8], start: i64, end: i64) -> &[u8] {
         (Ok(start), Ok(end)) => s.get(start..=end).unwrap_or_default(),
         _ => &[],
     }
-}
-
-/// Finds a key for a write (Redis's `lookupKeyWrite`): expired keys are reclaimed and the
-/// access clock is refreshed, but no hit or miss is counted.
-fn lookup_write(ctx: &mut CommandContext<'_>, key: &[u8]) -> Option<usize> {
-    let pos = ctx.lookup(key)?;
-    let clock = ctx.server.lru_clock();
-    ctx.db().entry_mut(pos).access_clock = clock;
-    Some(pos)
 }
 
 fn length_reply(len: usize) -> Frame {
