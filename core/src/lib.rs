@@ -26,6 +26,10 @@ pub mod stats;
 pub mod testing;
 pub mod types;
 
+/// The Redis version Oxidis is compatible with, as HELLO, INFO and the config-file error
+/// banner print it.
+pub const REDIS_VERSION: &str = "7.0.15";
+
 pub use command::{CommandTable, RegistrationError};
 pub use context::CommandContext;
 pub use dispatch::dispatch;

@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 use super::table::{self, MULTI_ARG, PARAMS};
 use super::value::{io_error_text, repr};
 use super::{Config, SetError};
+use crate::REDIS_VERSION;
 use crate::glob::{Case, glob_match};
-
-/// The Redis version the fatal error banner names.
-pub const REDIS_VERSION: &str = "7.0.15";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,8 +41,3 @@ pub fn unknown_client_type(name: &[u8]) -> String {
 pub fn no_such_user(name: &[u8]) -> String {
     format!("ERR No such user '{}'", String::from_utf8_lossy(name))
 }
-
-/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try CLIENT HELP.`
-pub fn client_subcommand_syntax(sub: &str) -> String {
-    format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP.")
-}

@@ -53,6 +53,15 @@ pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// DEBUG when `enable-debug-command` forbids it.
 pub const DEBUG_DISABLED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CONTAINER> HELP.`:
+/// a subcommand Redis routes itself (DEBUG's, CLIENT UNBLOCK's reason, FUNCTION FLUSH's
+/// extra arguments) met arguments it does not take.
+pub fn subcommand_syntax(container: &str, sub: &str) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
+    )
+}
+
 /// Why a command failed. `dispatch` turns it into an error reply in exactly one place, and the
 /// connection stays up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,13 +6,6 @@ pub const INVALID_FIRST_DB_INDEX: &str = "ERR invalid first DB index";
 pub const INVALID_SECOND_DB_INDEX: &str = "ERR invalid second DB index";
 /// SHUTDOWN ABORT with no shutdown waiting.
 pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
-/// DEBUG with a subcommand it does not know, or the wrong argument count for one it knows;
-/// `{}` is the subcommand as sent.
-pub const DEBUG_UNKNOWN_SUBCOMMAND: &str =
-    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.";
-/// FUNCTION FLUSH with too many arguments; `{}` is the subcommand as sent.
-pub const FUNCTION_SUBCOMMAND_SYNTAX: &str =
-    "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.";
 /// DEBUG PROTOCOL with an unknown type name.
 pub const DEBUG_PROTOCOL_TYPE: &str = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
 /// DEBUG PROTOCOL PUSH on a RESP2 connection.

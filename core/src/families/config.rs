@@ -9,6 +9,7 @@ use crate::command::{Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag,
 use crate::context::CommandContext;
 use crate::errors::CommandError;
 use crate::errors::config::{NO_CONFIG_FILE, REWRITE_FAILED};
+use crate::families::help_reply;
 
 const ADMIN: &[Flag] = &[Flag::Admin, Flag::NoScript, Flag::Loading, Flag::Stale];
 
@@ -131,7 +132,6 @@ fn config_rewrite(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> Command
 /// CONFIG HELP.
 fn config_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     const LINES: &[&str] = &[
-        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
         "SET <directive> <value>",
@@ -140,12 +140,8 @@ fn config_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandRe
         "    Reset statistics reported by the INFO command.",
         "REWRITE",
         "    Rewrite the configuration file.",
-        "HELP",
-        "    Prints this help.",
     ];
-    Ok(Frame::Array(
-        LINES.iter().map(|l| Frame::simple_static(l)).collect(),
-    ))
+    Ok(help_reply("CONFIG", LINES))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion};
 
+use crate::REDIS_VERSION;
 use crate::client::{Client, ClientId, Peer, ReplyMode};
 use crate::command::{
     Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, parse_i64,
@@ -19,15 +20,15 @@ use crate::command::{
 use crate::context::CommandContext;
 use crate::errors::connection::{
     CLIENT_ID_NOT_POSITIVE, CLIENT_NAME_INVALID, HELLO_NOAUTH, INT_OUT_OF_RANGE, INVALID_CLIENT_ID,
-    NO_SUCH_CLIENT, NOPROTO, PROTOVER_NOT_INTEGER, UNBLOCK_REASON, client_subcommand_syntax,
-    hello_syntax, no_such_user, unknown_client_type,
+    NO_SUCH_CLIENT, NOPROTO, PROTOVER_NOT_INTEGER, UNBLOCK_REASON, hello_syntax, no_such_user,
+    unknown_client_type,
 };
 use crate::errors::{
     AUTH_NOT_CONFIGURED, CommandError, DB_INDEX_OUT_OF_RANGE, NOT_AN_INTEGER, WRONG_PASS,
+    subcommand_syntax,
 };
+use crate::families::help_reply;
 
-/// The version HELLO reports (and INFO's `redis_version` should match).
-const REDIS_VERSION: &str = "7.0.15";
 /// The only ACL user there is until ACLs arrive.
 const DEFAULT_USER: &[u8] = b"default";
 
@@ -535,7 +536,7 @@ fn client_unblock(_ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     let (id, reason) = match rest {
         [id] => (id, None),
         [id, reason] => (id, Some(reason)),
-        _ => return Err(CommandError::custom(client_subcommand_syntax("unblock"))),
+        _ => return Err(CommandError::custom(subcommand_syntax("CLIENT", "unblock"))),
     };
     // Redis checks the reason before the id.
     if let Some(reason) = reason
@@ -550,12 +551,7 @@ fn client_unblock(_ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 }
 
 fn client_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    let mut lines = vec!["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
-    lines.extend_from_slice(CLIENT_HELP);
-    lines.extend_from_slice(&["HELP", "    Prints this help."]);
-    Ok(Frame::Array(
-        lines.into_iter().map(Frame::simple_static).collect(),
-    ))
+    Ok(help_reply("CLIENT", CLIENT_HELP))
 }
 
 /// The CLIENT HELP body, line for line as Redis 7.0 prints it.

@@ -16,6 +16,7 @@ use crate::errors::generic::{
     unsupported_option,
 };
 use crate::errors::{CommandError, DB_INDEX_OUT_OF_RANGE, SAME_OBJECT};
+use crate::families::help_reply;
 use crate::glob::{Case, glob_match};
 use crate::types::{CompactBytes, Value};
 
@@ -615,7 +616,6 @@ fn object_refcount(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 
 fn object_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     const LINES: &[&str] = &[
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ENCODING <key>",
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
@@ -628,12 +628,8 @@ fn object_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandRe
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
-        "HELP",
-        "    Prints this help.",
     ];
-    Ok(Frame::Array(
-        LINES.iter().map(|l| Frame::simple_static(l)).collect(),
-    ))
+    Ok(help_reply("OBJECT", LINES))
 }
 
 /// Whether RENAME may replace an existing key (RENAMENX may not).

@@ -15,6 +15,7 @@ use crate::errors::CommandError;
 use crate::errors::introspection::{
     INVALID_ARGUMENT_COUNT, INVALID_ARGUMENTS, INVALID_COMMAND, NO_KEY_ARGUMENTS,
 };
+use crate::families::help_reply;
 use crate::glob::{Case, glob_match};
 
 /// The introspection family: COMMAND.
@@ -178,7 +179,6 @@ fn command_getkeysandflags(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) ->
 /// COMMAND HELP.
 fn command_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     const LINES: &[&str] = &[
-        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "(no subcommand)",
         "    Return details about all Redis commands.",
         "COUNT",
@@ -197,12 +197,8 @@ fn command_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandR
         "    Return the keys from a full Redis command.",
         "GETKEYSANDFLAGS <full-command>",
         "    Return the keys and the access flags from a full Redis command.",
-        "HELP",
-        "    Prints this help.",
     ];
-    Ok(Frame::Array(
-        LINES.iter().map(|l| Frame::simple_static(l)).collect(),
-    ))
+    Ok(help_reply("COMMAND", LINES))
 }
 
 /// COMMAND INFO [name ...]: every command with no names; a nil per unknown name.

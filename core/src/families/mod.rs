@@ -9,6 +9,9 @@ pub mod introspection;
 pub mod server;
 pub mod string;
 
+use bytes::Bytes;
+use oxidis_protocol::Frame;
+
 use crate::command::Family;
 
 /// Every built-in family, registered into each new [`crate::CommandTable`].
@@ -20,3 +23,20 @@ pub static BUILTIN: &[&Family] = &[
     &introspection::FAMILY,
     &config::FAMILY,
 ];
+
+/// The reply of a `<CONTAINER> HELP` subcommand, laid out as Redis's `addReplyHelp` does: the
+/// usage line, `lines`, then the HELP entry every container ends with.
+pub(crate) fn help_reply(container: &str, lines: &[&str]) -> Frame {
+    let mut reply = Vec::with_capacity(lines.len() + 3);
+    reply.push(Frame::Simple(Bytes::from(format!(
+        "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ))));
+    reply.extend(
+        lines
+            .iter()
+            .map(|l| Frame::Simple(Bytes::copy_from_slice(l.as_bytes()))),
+    );
+    reply.push(Frame::simple_static("HELP"));
+    reply.push(Frame::simple_static("    Prints this help."));
+    Frame::Array(reply)
+}

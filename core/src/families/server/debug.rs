@@ -13,13 +13,13 @@ use oxidis_protocol::{Frame, RespVersion};
 use rand::Rng;
 use tracing::warn;
 
-use super::help_reply;
 use crate::command::{Args, CommandResult};
 use crate::config::ProtectedAccess;
 use crate::context::CommandContext;
 use crate::db::Entry;
-use crate::errors::server::{DEBUG_PROTOCOL_TYPE, DEBUG_UNKNOWN_SUBCOMMAND, RESP2_NOT_SUPPORTED};
-use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE};
+use crate::errors::server::{DEBUG_PROTOCOL_TYPE, RESP2_NOT_SUPPORTED};
+use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE, subcommand_syntax};
+use crate::families::help_reply;
 use crate::types::{CompactBytes, Value};
 
 /// The replication id INFO reports and CHANGE-REPL-ID renews.
@@ -85,8 +85,8 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             *lock_replication_id() = random_hex_id();
             Ok(Frame::ok())
         }
-        _ => Err(CommandError::custom(DEBUG_UNKNOWN_SUBCOMMAND.replace(
-            "{}",
+        _ => Err(CommandError::custom(subcommand_syntax(
+            "DEBUG",
             &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
         ))),
     }

@@ -20,11 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 
 use super::{LAZYFREE_PENDING, LAZYFREED, debug, now_usec};
+use crate::REDIS_VERSION;
 use crate::command::Command;
 use crate::context::CommandContext;
-
-/// The version every client and test helper checks.
-pub(super) const REDIS_VERSION: &str = "7.0.15";
 
 /// Sections printed by `INFO`, `INFO default` and, with "all" added, `INFO all`.
 const DEFAULT_SECTIONS: &[&str] = &[

@@ -25,10 +25,10 @@ use crate::context::CommandContext;
 use crate::db::Db;
 use crate::errors::CommandError;
 use crate::errors::server::{
-    FUNCTION_FLUSH_MODE, FUNCTION_SUBCOMMAND_SYNTAX, INVALID_FIRST_DB_INDEX,
-    INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
+    FUNCTION_FLUSH_MODE, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
 };
-use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX};
+use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX, subcommand_syntax};
+use crate::families::help_reply;
 use crate::server::ShutdownRequest;
 
 const FLUSH_MODE: &[Arg] = &[Arg::one_of(
@@ -240,9 +240,7 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
 fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     if args.remaining() > 1 {
         let sub = String::from_utf8_lossy(&args.argv()[1]).into_owned();
-        return Err(CommandError::custom(
-            FUNCTION_SUBCOMMAND_SYNTAX.replace("{}", &sub),
-        ));
+        return Err(CommandError::custom(subcommand_syntax("FUNCTION", &sub)));
     }
     if let Some(mode) = args.next_bytes().ok()
         && !mode.eq_ignore_ascii_case(b"sync")
@@ -325,22 +323,6 @@ fn parse_db_index(arg: &[u8], error: &'static str) -> Result<i32, CommandError> 
         .ok()
         .and_then(|n| i32::try_from(n).ok())
         .ok_or(CommandError::msg(error))
-}
-
-/// The reply of a `HELP` subcommand, laid out as Redis's `addReplyHelp` does.
-fn help_reply(command: &str, lines: &[&str]) -> Frame {
-    let mut reply = Vec::with_capacity(lines.len() + 3);
-    reply.push(Frame::Simple(Bytes::from(format!(
-        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ))));
-    reply.extend(
-        lines
-            .iter()
-            .map(|l| Frame::Simple(Bytes::copy_from_slice(l.as_bytes()))),
-    );
-    reply.push(Frame::simple_static("HELP"));
-    reply.push(Frame::simple_static("    Prints this help."));
-    Frame::Array(reply)
 }
 
 /// The time in Unix microseconds: the real clock's when the server runs on it, else (a test's
