@@ -1,4 +1,4 @@
-//! The built-in command families, one file each, named after Redis's command groups. Adding a
+//! The built-in command families, one file (or directory) each, named after Redis's command groups. Adding a
 //! family is one new file plus one line in [`BUILTIN`]; dispatch, `COMMAND` and ACL categories
 //! all read the table, so nothing else changes.
 
