@@ -1,6 +1,6 @@
-//! The built-in command families, one file (or directory) each, named after Redis's command groups. Adding a
-//! family is one new file plus one line in [`BUILTIN`]; dispatch, `COMMAND` and ACL categories
-//! all read the table, so nothing else changes.
+//! The built-in command families, one file (or, once large, one directory) each, named after
+//! Redis's command groups. Adding a family is one new file plus one line in [`BUILTIN`];
+//! dispatch, `COMMAND` and ACL categories all read the table, so nothing else changes.
 
 pub mod config;
 pub mod connection;
