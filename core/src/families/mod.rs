@@ -24,6 +24,12 @@ pub static BUILTIN: &[&Family] = &[
     &config::FAMILY,
 ];
 
+/// An integer reply for a count, length, size or time the server holds itself. Such numbers
+/// cannot reach `i64::MAX` in practice; saturating is only a guard against a bare `as` cast.
+pub(crate) fn count_reply<T: TryInto<i64>>(n: T) -> Frame {
+    Frame::Integer(n.try_into().unwrap_or(i64::MAX))
+}
+
 /// The reply of a `<CONTAINER> HELP` subcommand, laid out as Redis's `addReplyHelp` does: the
 /// usage line, `lines`, then the HELP entry every container ends with.
 pub(crate) fn help_reply(container: &str, lines: &[&str]) -> Frame {

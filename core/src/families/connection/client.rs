@@ -14,7 +14,7 @@ use crate::errors::connection::{
     unknown_client_type,
 };
 use crate::errors::{CommandError, NOT_AN_INTEGER, subcommand_syntax};
-use crate::families::help_reply;
+use crate::families::{count_reply, help_reply};
 
 pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("id", Arity::Exact(2), client_id)
@@ -269,9 +269,7 @@ pub(super) fn client_kill(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
             Ok(Frame::ok())
         }
     } else {
-        Ok(Frame::Integer(
-            i64::try_from(victims.len()).unwrap_or(i64::MAX),
-        ))
+        Ok(count_reply(victims.len()))
     }
 }
 
@@ -395,6 +393,7 @@ pub(super) static CLIENT_HELP: &[&str] = &[
     "    Protect current client connection from eviction.",
 ];
 
+/// A client id as the integer CLIENT ID, HELLO and CLIENT LIST show.
 pub(super) fn id_reply(id: ClientId) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }

@@ -192,7 +192,7 @@ fn hello(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         RespVersion::Resp2 => 2,
         RespVersion::Resp3 => 3,
     };
-    let id = i64::try_from(client.id).unwrap_or(i64::MAX);
+    let id = client::id_reply(client.id);
     let pair =
         |key: &'static str, value: Frame| (Frame::Bulk(Bytes::from_static(key.as_bytes())), value);
     let text = |value: &'static str| Frame::Bulk(Bytes::from_static(value.as_bytes()));

@@ -16,7 +16,7 @@ use crate::errors::CommandError;
 use crate::errors::introspection::{
     INVALID_ARGUMENT_COUNT, INVALID_ARGUMENTS, INVALID_COMMAND, NO_KEY_ARGUMENTS,
 };
-use crate::families::help_reply;
+use crate::families::{count_reply, help_reply};
 use crate::glob::{Case, glob_match};
 use reply::{docs_reply, info_reply, key_flags_reply};
 
@@ -130,8 +130,7 @@ fn command(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 /// COMMAND COUNT: top-level commands only, as Redis counts them.
 fn command_count(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    let count = i64::try_from(ctx.server.table.len()).unwrap_or(i64::MAX);
-    Ok(Frame::Integer(count))
+    Ok(count_reply(ctx.server.table.len()))
 }
 
 /// COMMAND DOCS [name ...]: a map of full name to docs; unknown names are left out.

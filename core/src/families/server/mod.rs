@@ -28,7 +28,7 @@ use crate::errors::server::{
     FUNCTION_FLUSH_MODE, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
 };
 use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX, subcommand_syntax};
-use crate::families::help_reply;
+use crate::families::{count_reply, help_reply};
 use crate::server::ShutdownRequest;
 
 const FLUSH_MODE: &[Arg] = &[Arg::one_of(
@@ -170,11 +170,11 @@ fn time(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
 
 fn dbsize(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     // Like Redis, keys that expired but were not reclaimed yet still count.
-    Ok(Frame::Integer(saturating_i64(ctx.db().len() as u64)))
+    Ok(count_reply(ctx.db().len()))
 }
 
 fn lastsave(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    Ok(Frame::Integer(saturating_i64(ctx.server.last_save_unix)))
+    Ok(count_reply(ctx.server.last_save_unix))
 }
 
 fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -336,10 +336,6 @@ fn now_usec(now_ms: u64) -> u64 {
     } else {
         now_ms.saturating_mul(1000)
     }
-}
-
-fn saturating_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use crate::context::CommandContext;
 use crate::db::Ttl;
 use crate::errors::CommandError;
 use crate::errors::string::{LCS_LEN_AND_IDX, LCS_WRONG_TYPE};
+use crate::families::count_reply;
 use crate::types::{CompactBytes, Value, parse_canonical_i64};
 use lcs::{LcsTable, parse_lcs_options};
 use set::{
@@ -339,7 +340,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let Some(pos) = ctx.lookup_write(key) else {
         // A new key holds the argument as SET would store it (`int` for "123").
         ctx.set(key, Value::string(suffix), Ttl::Clear);
-        return Ok(length_reply(suffix.len()));
+        return Ok(count_reply(suffix.len()));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
     let current_len = with_string(value, <[u8]>::len)?;
@@ -348,13 +349,13 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     buffer.extend_from_slice(suffix);
     let len = buffer.len();
     ctx.changed(1);
-    Ok(length_reply(len))
+    Ok(count_reply(len))
 }
 
 fn strlen(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
     match ctx.read(key) {
-        Some(value) => Ok(length_reply(with_string(value, <[u8]>::len)?)),
+        Some(value) => Ok(count_reply(with_string(value, <[u8]>::len)?)),
         None => Ok(Frame::Integer(0)),
     }
 }
@@ -439,13 +440,13 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         buffer.extend_from_slice(patch);
         let len = buffer.len();
         ctx.set(key, Value::Mutable(Box::new(buffer)), Ttl::Clear);
-        return Ok(length_reply(len));
+        return Ok(count_reply(len));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
     let current_len = with_string(value, <[u8]>::len)?;
     // Writing nothing leaves the value (and its encoding) alone, whatever the offset.
     if patch.is_empty() {
-        return Ok(length_reply(current_len));
+        return Ok(count_reply(current_len));
     }
     check_string_length(offset, patch.len(), max_len)?;
     let buffer = make_mutable(value)?;
@@ -456,7 +457,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     buffer[offset..end].copy_from_slice(patch);
     let len = buffer.len();
     ctx.changed(1);
-    Ok(length_reply(len))
+    Ok(count_reply(len))
 }
 
 fn getdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -659,10 +660,6 @@ fn substring(s: &[u8], start: i64, end: i64) -> &[u8] {
         (Ok(start), Ok(end)) => s.get(start..=end).unwrap_or_default(),
         _ => &[],
     }
-}
-
-fn length_reply(len: usize) -> Frame {
-    Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX))
 }
 
 fn pair_reply(start: u32, end: u32) -> Frame {
