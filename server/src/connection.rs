@@ -28,6 +28,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let signal = Arc::new(CloseSignal::default());
+    let peer_name = peer.addr();
     let id = {
         let mut server = shared.server.lock();
         let now = server.now_ms();
@@ -39,7 +40,7 @@ where
             client
         })
     };
-    debug!(client = id, "accepted");
+    debug!("Accepted {peer_name}");
     let mut connection = Connection::new(shared.clone(), id);
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
@@ -51,7 +52,7 @@ where
         () = signal.closed() => debug!(client = id, "closed by the server"),
     }
     shared.server.lock().clients.remove(id);
-    debug!(client = id, "disconnected");
+    debug!("Client closed connection id={id} addr={peer_name}");
 }
 
 /// The per-connection buffers and parser; reused for every batch, so the steady state

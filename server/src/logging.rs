@@ -36,9 +36,16 @@ where
             Level::INFO => '*',
             Level::WARN | Level::ERROR => '#',
         };
-        write!(writer, "{}:M {} {} ", self.pid, Timestamp::now(), level)?;
-        ctx.format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        // Fields are formatted through a plain writer: log files never get colour codes.
+        let mut fields = String::new();
+        ctx.format_fields(Writer::new(&mut fields), event)?;
+        writeln!(
+            writer,
+            "{}:M {} {} {fields}",
+            self.pid,
+            Timestamp::now(),
+            level
+        )
     }
 }
 

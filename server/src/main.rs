@@ -15,13 +15,10 @@ use std::io::Write;
 use std::sync::Arc;
 
 use oxidis_core::config::{CommandLine, Config};
-use oxidis_core::{CommandTable, Server};
+use oxidis_core::{CommandTable, REDIS_VERSION, Server};
 use tracing::{info, warn};
 
 use crate::shared::Shared;
-
-/// The Redis version we answer as (INFO, HELLO) and print in banners.
-const REDIS_VERSION: &str = "7.0.15";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
