@@ -90,7 +90,7 @@ fn run(
     argv: &[Bytes],
     args_start: usize,
 ) -> Frame {
-    let started = Instant::now();
+    let started = server.command_start();
     let result = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
@@ -100,7 +100,10 @@ fn run(
             Handler::Container => Err(CommandError::Syntax),
         }))
     };
-    let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let ended = Instant::now();
+    server.command_end(ended);
+    let usec =
+        u64::try_from(ended.saturating_duration_since(started).as_micros()).unwrap_or(u64::MAX);
     let reply = match result {
         Ok(Ok(reply)) => reply,
         Ok(Err(err)) => Frame::error(err.to_string()),

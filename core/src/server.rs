@@ -19,6 +19,31 @@ pub fn lru_clock_at(unix_ms: u64) -> u32 {
     (unix_ms / 1000) as u32
 }
 
+/// The system clock in Unix milliseconds.
+fn system_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The time of a batch of commands (see [`Server::begin_batch`]).
+#[derive(Debug, Clone, Copy)]
+struct BatchClock {
+    unix_ms_at_start: u64,
+    started: Instant,
+    mark: Instant,
+}
+
+impl BatchClock {
+    fn now_ms(&self) -> u64 {
+        let elapsed = self
+            .mark
+            .saturating_duration_since(self.started)
+            .as_millis();
+        self.unix_ms_at_start + u64::try_from(elapsed).unwrap_or(u64::MAX)
+    }
+}
+
 /// Where time comes from: the system clock, or a clock tests move by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -81,6 +106,7 @@ pub struct Server {
     /// Random numbers for RANDOMKEY and friends.
     pub rng: SmallRng,
     clock: Clock,
+    batch: Option<BatchClock>,
     started: Instant,
     expire_next_db: usize,
 }
@@ -116,6 +142,7 @@ impl Server {
             shutdown_request: None,
             rng: SmallRng::from_os_rng(),
             clock: Clock::System,
+            batch: None,
             started: Instant::now(),
             expire_next_db: 0,
         };
@@ -137,11 +164,39 @@ impl Server {
 
     /// The current Unix time in milliseconds.
     pub fn now_ms(&self) -> u64 {
-        match self.clock {
-            Clock::System => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            Clock::Manual(ms) => ms,
+        match (self.clock, &self.batch) {
+            (Clock::Manual(ms), _) => ms,
+            (Clock::System, Some(batch)) => batch.now_ms(),
+            (Clock::System, None) => system_now_ms(),
+        }
+    }
+
+    /// Starts a batch of commands: the wall clock is read once here, and each command's end
+    /// time (which dispatch measures anyway for its statistics) moves it forward. Reading the
+    /// clock costs more than many commands, so a batch reads it once per command, not three times.
+    pub fn begin_batch(&mut self) {
+        let now = Instant::now();
+        self.batch = Some(BatchClock {
+            unix_ms_at_start: system_now_ms(),
+            started: now,
+            mark: now,
+        });
+    }
+
+    /// Ends the batch begun by [`Server::begin_batch`].
+    pub fn end_batch(&mut self) {
+        self.batch = None;
+    }
+
+    /// When the command about to run starts: the end of the previous one in this batch.
+    pub fn command_start(&self) -> Instant {
+        self.batch.as_ref().map_or_else(Instant::now, |b| b.mark)
+    }
+
+    /// Records when a command ended; the next command of the batch starts there.
+    pub fn command_end(&mut self, at: Instant) {
+        if let Some(batch) = &mut self.batch {
+            batch.mark = at;
         }
     }
 

@@ -176,6 +176,7 @@ impl Connection {
         let mut after = After::Continue;
         {
             let mut server = self.shared.server.lock();
+            server.begin_batch();
             server.stats.total_net_input_bytes += std::mem::take(&mut self.unreported_in);
             server.stats.total_net_output_bytes += std::mem::take(&mut self.unreported_out);
             let now = server.now_ms();
@@ -203,6 +204,7 @@ impl Connection {
                     break;
                 }
             }
+            server.end_batch();
             if let Some(client) = server.clients.get(self.id) {
                 self.limits.authenticated = client.authenticated;
             }
