@@ -6,8 +6,13 @@
 pub mod config;
 pub mod connection;
 pub mod generic;
+pub mod hash;
 pub mod introspection;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
+pub mod sorted_set;
 pub mod string;
 
 /// A key holds a value of another type.

@@ -5,8 +5,13 @@
 pub mod config;
 pub mod connection;
 pub mod generic;
+pub mod hash;
 pub mod introspection;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
+pub mod sorted_set;
 pub mod string;
 
 use bytes::Bytes;
@@ -22,6 +27,11 @@ pub static BUILTIN: &[&Family] = &[
     &server::FAMILY,
     &introspection::FAMILY,
     &config::FAMILY,
+    &list::FAMILY,
+    &hash::FAMILY,
+    &set::FAMILY,
+    &sorted_set::FAMILY,
+    &sort::FAMILY,
 ];
 
 /// An integer reply for a count, length, size or time the server holds itself. Such numbers

@@ -1,8 +1,8 @@
 //! `Value`: what a key holds. Strings come in the three shapes Redis reports through
-//! `OBJECT ENCODING`: `int`, `embstr` and `raw`. The collection types arrive with their issues
-//! (#4 lists, hashes, sets, sorted sets; #7 streams), each as one more variant here.
+//! `OBJECT ENCODING`: `int`, `embstr` and `raw`; each collection is boxed, so a `Value` stays
+//! three words whatever it holds. Streams (#7) and module types (#9) arrive as more variants.
 
-use super::CompactBytes;
+use super::{CompactBytes, Hash, List, Set, SortedSet};
 
 /// Redis keeps strings of up to 44 bytes in the same allocation as their header ("embstr").
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
@@ -16,6 +16,14 @@ pub enum Value {
     Str(CompactBytes),
     /// A string changed in place by APPEND or SETRANGE, with room to grow (`raw`).
     Mutable(Box<Vec<u8>>),
+    /// A list.
+    List(Box<List>),
+    /// A hash.
+    Hash(Box<Hash>),
+    /// A set.
+    Set(Box<Set>),
+    /// A sorted set.
+    SortedSet(Box<SortedSet>),
 }
 
 /// The type names `TYPE` and `SCAN ... TYPE` use.
@@ -23,6 +31,14 @@ pub enum Value {
 pub enum ValueType {
     /// `string`.
     String,
+    /// `list`.
+    List,
+    /// `hash`.
+    Hash,
+    /// `set`.
+    Set,
+    /// `zset`.
+    SortedSet,
 }
 
 impl ValueType {
@@ -30,13 +46,24 @@ impl ValueType {
     pub fn name(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
+            ValueType::SortedSet => "zset",
         }
     }
 
     /// Parses a `TYPE` name (case-insensitive), as `SCAN ... TYPE` takes it.
     pub fn from_name(name: &[u8]) -> Option<ValueType> {
-        name.eq_ignore_ascii_case(b"string")
-            .then_some(ValueType::String)
+        [
+            ValueType::String,
+            ValueType::List,
+            ValueType::Hash,
+            ValueType::Set,
+            ValueType::SortedSet,
+        ]
+        .into_iter()
+        .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
 }
 
@@ -61,6 +88,10 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Mutable(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::SortedSet(_) => ValueType::SortedSet,
         }
     }
 
@@ -70,6 +101,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_SIZE_LIMIT => "embstr",
             Value::Str(_) | Value::Mutable(_) => "raw",
+            Value::List(list) => list.encoding_name(),
+            Value::Hash(hash) => hash.encoding_name(),
+            Value::Set(set) => set.encoding_name(),
+            Value::SortedSet(zset) => zset.encoding_name(),
         }
     }
 
@@ -84,6 +119,7 @@ impl Value {
             Value::Int(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s.as_slice())),
             Value::Mutable(v) => Some(f(v.as_slice())),
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => None,
         }
     }
 
@@ -98,6 +134,7 @@ impl Value {
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).len()),
             Value::Str(s) => Some(s.len()),
             Value::Mutable(v) => Some(v.len()),
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => None,
         }
     }
 
@@ -107,6 +144,10 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Mutable(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            Value::List(list) => std::mem::size_of::<List>() + list.heap_size(),
+            Value::Hash(hash) => std::mem::size_of::<Hash>() + hash.heap_size(),
+            Value::Set(set) => std::mem::size_of::<Set>() + set.heap_size(),
+            Value::SortedSet(zset) => std::mem::size_of::<SortedSet>() + zset.heap_size(),
         }
     }
 }

@@ -700,11 +700,9 @@ fn parse_db_index(ctx: &CommandContext<'_>, arg: &[u8]) -> Result<usize, Command
         .ok_or(CommandError::msg(DB_INDEX_OUT_OF_RANGE))
 }
 
-/// An independent copy of a value for COPY.
+/// An independent copy of a value for COPY: collections are copied deeply, as Redis does.
 fn duplicate_value(value: &Value) -> Value {
-    match value {
-        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => value.clone(),
-    }
+    value.clone()
 }
 
 /// What OBJECT REFCOUNT reports. Redis shares one object for each integer 0..=9999 and reports
@@ -714,7 +712,13 @@ fn reference_count(value: &Value) -> i64 {
     const SHARED_REFCOUNT: i64 = 2_147_483_647;
     match value {
         Value::Int(n) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
-        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 1,
+        Value::Int(_)
+        | Value::Str(_)
+        | Value::Mutable(_)
+        | Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_) => 1,
     }
 }
 

@@ -147,7 +147,13 @@ fn object(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
     let entry = db.entry(pos);
     let refcount = match &entry.value {
         Value::Int(n) if (0..10_000).contains(n) => SHARED_REFCOUNT,
-        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 1,
+        Value::Int(_)
+        | Value::Str(_)
+        | Value::Mutable(_)
+        | Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_) => 1,
     };
     let idle = now_clock.wrapping_sub(entry.access_clock);
     Ok(Frame::Simple(Bytes::from(format!(
@@ -204,6 +210,8 @@ fn serialized_length(value: &Value) -> usize {
                     .unwrap_or_else(|| raw_len(bytes.len()))
             })
             .unwrap_or(0),
+        // Until RDB exists (#6) a collection's serialized length is estimated by its heap size.
+        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => value.heap_size(),
     }
 }
 
@@ -336,13 +344,42 @@ fn dataset_digest(ctx: &CommandContext<'_>) -> [u8; 20] {
 
 /// Mixes a value's type, contents and whether it expires into `digest`.
 fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
+    // Redis's object type numbers, so the type is part of the digest.
     let type_code: u32 = match &entry.value {
         Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::SortedSet(_) => 3,
+        Value::Hash(_) => 4,
     };
     mix_digest(digest, &type_code.to_be_bytes());
-    entry
-        .value
-        .with_string_bytes(|bytes| mix_digest(digest, bytes));
+    match &entry.value {
+        Value::Int(_) | Value::Str(_) | Value::Mutable(_) => {
+            entry
+                .value
+                .with_string_bytes(|bytes| mix_digest(digest, bytes));
+        }
+        // Ordered: elements mixed in order.
+        Value::List(list) => list.iter().for_each(|e| mix_digest(digest, e)),
+        // Unordered: each element digested alone and XORed in, so order does not matter.
+        Value::Set(set) => set.for_each_member(|m| {
+            let mut element = [0u8; 20];
+            mix_digest(&mut element, m);
+            xor_digest(digest, &element);
+        }),
+        Value::Hash(hash) => hash.for_each_pair(|field, value| {
+            let mut element = [0u8; 20];
+            mix_digest(&mut element, field);
+            mix_digest(&mut element, value);
+            xor_digest(digest, &element);
+        }),
+        Value::SortedSet(zset) => zset.for_each_pair(|member, score| {
+            let mut element = [0u8; 20];
+            mix_digest(&mut element, member);
+            mix_digest(&mut element, score.to_string().as_bytes());
+            xor_digest(digest, &element);
+        }),
+    }
     if entry.expire_at().is_some() {
         xor_digest(digest, b"!!expire!!");
     }

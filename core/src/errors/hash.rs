@@ -1,0 +1,1 @@
+//! Error texts of the hash family, exactly as redis-server 7.0 sends them.

@@ -1,0 +1,9 @@
+//! The sort commands (issue #4); the table fills in as the family lands.
+
+use crate::command::{Family, Group};
+
+/// The sort family.
+pub static FAMILY: Family = Family {
+    group: Group::Generic,
+    commands: &[],
+};
