@@ -172,7 +172,7 @@ impl<'a> IntoIterator for &'a Listpack {
     }
 }
 
-impl<'a, E: AsRef<[u8]>> FromIterator<E> for Listpack {
+impl<E: AsRef<[u8]>> FromIterator<E> for Listpack {
     fn from_iter<I: IntoIterator<Item = E>>(iter: I) -> Listpack {
         let mut lp = Listpack::new();
         for entry in iter {
