@@ -16,6 +16,9 @@ pub type ClientId = u64;
 pub trait ConnectionHandle: Send + Sync {
     /// Asks the connection to close after writing what is already queued.
     fn close(&self);
+
+    /// Hands the connection the reply of the command it is blocked on.
+    fn deliver(&self, reply: oxidis_protocol::Frame);
 }
 
 /// What `CLIENT REPLY` asked for.

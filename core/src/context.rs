@@ -2,8 +2,9 @@
 //! selected database — with the keyspace reads and writes that keep Redis's semantics in one
 //! place (lazy expiry on access, hit/miss counting, the access clock, the dirty counter).
 
-use oxidis_protocol::RespVersion;
+use oxidis_protocol::{Frame, RespVersion};
 
+use crate::blocking::BlockRequest;
 use crate::client::{Client, ClientId};
 use crate::command::Command;
 use crate::config::Config;
@@ -20,6 +21,7 @@ pub struct CommandContext<'a> {
     db_index: usize,
     now_ms: u64,
     command: &'static Command,
+    block_request: Option<BlockRequest>,
 }
 
 impl<'a> CommandContext<'a> {
@@ -33,12 +35,35 @@ impl<'a> CommandContext<'a> {
             db_index,
             now_ms,
             command,
+            block_request: None,
         }
     }
 
     /// The command being run.
     pub fn command(&self) -> &'static Command {
         self.command
+    }
+
+    /// Blocks the client on `keys` until one of them is written, or `timeout` passes (then the
+    /// client gets `timeout_reply`). Return what this returns: the reply is never sent, the
+    /// command runs again when a key is ready.
+    pub fn block(
+        &mut self,
+        keys: Vec<bytes::Bytes>,
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Frame,
+    ) -> crate::command::CommandResult {
+        self.block_request = Some(BlockRequest {
+            keys,
+            timeout,
+            timeout_reply,
+        });
+        Ok(Frame::NullArray)
+    }
+
+    /// The block request a handler made, if any (dispatch takes it after the handler ran).
+    pub(crate) fn take_block_request(&mut self) -> Option<BlockRequest> {
+        self.block_request.take()
     }
 
     /// The configuration.

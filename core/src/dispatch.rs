@@ -1,6 +1,7 @@
-//! `dispatch`: the one way a command runs. It finds the command, checks arity and the gates,
-//! runs the handler with a panic guard, keeps the statistics, and turns a `CommandError` into an
-//! error reply. Nothing else in the server calls a handler.
+//! `execute`: the one way a command runs. It finds the command, checks arity and the gates,
+//! runs the handler with a panic guard, keeps the statistics, turns a `CommandError` into an
+//! error reply, and — when the command wrote keys that blocked clients wait on — serves those
+//! clients once it is done. Nothing else in the server calls a handler.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
@@ -9,20 +10,71 @@ use bytes::Bytes;
 use oxidis_protocol::Frame;
 use tracing::error;
 
+use crate::blocking::{BlockRequest, BlockedClient, serve_blocked_clients};
 use crate::client::ClientId;
-use crate::command::{Args, Command, Flag, Handler};
+use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
 use crate::errors::CommandError;
 use crate::server::Server;
 
-/// Runs one command for `client_id` and returns its reply (an error reply on failure).
+/// What running a command led to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The reply to send (an error reply on failure).
+    Reply(Frame),
+    /// The client blocked; its reply comes later through its connection handle, or the
+    /// request's timeout reply when the timeout expires first.
+    Blocked(BlockRequest),
+}
+
+/// Runs one command for a client that can wait: a blocking command that finds nothing blocks
+/// the client (recorded in `server.blocked`). Clients waiting on keys this command wrote are
+/// served before it returns.
+pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    let outcome = run_command(server, client_id, argv);
+    if let Outcome::Blocked(request) = &outcome {
+        let db = server.clients.get(client_id).map_or(0, |c| c.db);
+        let deadline = request
+            .timeout
+            .and_then(|t| std::time::Instant::now().checked_add(t));
+        server.blocked.block(
+            client_id,
+            BlockedClient {
+                db,
+                keys: request.keys.clone(),
+                argv: argv.to_vec(),
+                timeout_reply: request.timeout_reply.clone(),
+                deadline,
+            },
+        );
+    }
+    if server.blocked.has_ready_keys() {
+        serve_blocked_clients(server);
+    }
+    outcome
+}
+
+/// Runs one command for a caller that cannot wait (tests, and later MULTI and scripts): a
+/// blocking command that finds nothing answers its timeout reply at once, as in Redis.
 pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Frame {
+    let outcome = run_command(server, client_id, argv);
+    if server.blocked.has_ready_keys() {
+        serve_blocked_clients(server);
+    }
+    match outcome {
+        Outcome::Reply(reply) => reply,
+        Outcome::Blocked(request) => request.timeout_reply,
+    }
+}
+
+/// Resolves, checks and runs one command; no blocking bookkeeping.
+pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
     let (command, args_start) = match resolve(server, argv) {
         Ok(found) => found,
-        Err((command, err)) => return reject(server, command, &err),
+        Err((command, err)) => return Outcome::Reply(reject(server, command, &err)),
     };
     if let Err(err) = check_gates(server, client_id, command) {
-        return reject(server, Some(command), &err);
+        return Outcome::Reply(reject(server, Some(command), &err));
     }
     run(server, client_id, command, argv, args_start)
 }
@@ -89,16 +141,17 @@ fn run(
     command: &'static Command,
     argv: &[Bytes],
     args_start: usize,
-) -> Frame {
+) -> Outcome {
     let started = server.command_start();
-    let result = {
+    let (result, block) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
-        catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
+        let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
             Handler::Builtin(f) => f(&mut ctx, &mut args),
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
-        }))
+        }));
+        (result, ctx.take_block_request())
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -127,7 +180,33 @@ fn run(
         client.last_command = &command.full_name;
         client.commands_processed += 1;
     }
-    reply
+    // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
+    if block.is_none()
+        && command.has(Flag::Write)
+        && !server.blocked.is_empty()
+        && !reply.is_error()
+    {
+        signal_written_keys(server, client_id, command, argv);
+    }
+    match block {
+        Some(request) if !reply.is_error() => Outcome::Blocked(request),
+        _ => Outcome::Reply(reply),
+    }
+}
+
+/// Marks the keys a write command declares as ready for the clients blocked on them.
+fn signal_written_keys(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &Command,
+    argv: &[Bytes],
+) {
+    let db = server.clients.get(client_id).map_or(0, |c| c.db);
+    for key in find_keys(command, argv).unwrap_or_default() {
+        if let Some(name) = argv.get(key.index) {
+            server.blocked.signal_key(db, name);
+        }
+    }
 }
 
 /// An error reply for a command refused before running; counted as Redis counts it.

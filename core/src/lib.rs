@@ -12,6 +12,7 @@
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -32,6 +33,6 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 pub use command::{CommandTable, RegistrationError};
 pub use context::CommandContext;
-pub use dispatch::dispatch;
+pub use dispatch::{Outcome, dispatch, execute};
 pub use errors::CommandError;
 pub use server::Server;

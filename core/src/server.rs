@@ -91,6 +91,8 @@ pub struct Server {
     pub config: Config,
     /// Connected clients.
     pub clients: Clients,
+    /// Clients blocked on keys.
+    pub blocked: crate::blocking::Blocked,
     /// Counters for INFO.
     pub stats: Stats,
     /// Facts about the process.
@@ -134,6 +136,7 @@ impl Server {
             table,
             config,
             clients: Clients::default(),
+            blocked: crate::blocking::Blocked::default(),
             stats,
             process: ProcessInfo::default(),
             active_expire_enabled: true,
@@ -219,6 +222,12 @@ impl Server {
         self.clients.insert(make(id));
         self.stats.total_connections_received += 1;
         id
+    }
+
+    /// Forgets a client whose connection is gone, including any keys it was blocked on.
+    pub fn disconnect_client(&mut self, id: ClientId) {
+        self.blocked.unblock(id);
+        self.clients.remove(id);
     }
 
     /// Whether a new client must authenticate first.

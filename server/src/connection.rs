@@ -1,19 +1,26 @@
 //! One client connection: read, parse, execute in batches, encode, write.
 //!
 //! The loop reads whatever the socket has, parses every complete command in the buffer
-//! (pipelining), runs the whole batch under one acquisition of the keyspace lock, encodes the
-//! replies after releasing it, and writes them with one `write_all`. A protocol error answers
+//! (pipelining), runs the batch under one acquisition of the keyspace lock, encodes the replies
+//! after releasing it, and writes them with one `write_all`. A protocol error answers
 //! `-ERR Protocol error: ...` and closes this connection only.
+//!
+//! A command that blocks (BLPOP on an empty list) stops the batch: the connection writes what
+//! it has, then waits — without polling — for the reply the core delivers when a key is
+//! written, for the timeout, or for the peer to go away; then it goes on with the rest.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use oxidis_core::client::{Client, ClientId, Peer, ReplyMode};
+use oxidis_core::{Outcome, Server};
 use oxidis_protocol::{Frame, RequestLimits, RequestParser, RespVersion, encode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{CloseSignal, Shared};
+use crate::shared::{ConnectionSignals, Shared};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -27,13 +34,14 @@ pub async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let signal = Arc::new(CloseSignal::default());
+    let (signals, replies) = ConnectionSignals::new();
+    let signals = Arc::new(signals);
     let peer_name = peer.addr();
     let id = {
         let mut server = shared.server.lock();
         let now = server.now_ms();
         let authenticated = !server.requires_auth();
-        let handle = signal.clone();
+        let handle = signals.clone();
         server.connect_client(|id| {
             let mut client = Client::new(id, peer, authenticated, now);
             client.handle = Some(handle);
@@ -41,7 +49,7 @@ where
         })
     };
     debug!("Accepted {peer_name}");
-    let mut connection = Connection::new(shared.clone(), id);
+    let mut connection = Connection::new(shared.clone(), id, replies);
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
@@ -49,9 +57,9 @@ where
                 debug!(client = id, error = %err, "connection ended");
             }
         }
-        () = signal.closed() => debug!(client = id, "closed by the server"),
+        () = signals.closed() => debug!(client = id, "closed by the server"),
     }
-    shared.server.lock().clients.remove(id);
+    shared.server.lock().disconnect_client(id);
     debug!("Client closed connection id={id} addr={peer_name}");
 }
 
@@ -67,19 +75,30 @@ struct Connection {
     output: BytesMut,
     batch: Vec<Vec<Bytes>>,
     replies: Vec<(Frame, RespVersion)>,
+    /// Replies to blocked commands, delivered by whichever command served them.
+    mailbox: UnboundedReceiver<Frame>,
+    /// The client's protocol as of its last command.
+    resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
 }
 
-/// What the batch asked the connection to do next.
+/// Where a batch stopped.
 enum After {
-    Continue,
+    /// Every command ran.
+    Done,
+    /// The connection must close once the replies so far are written.
     Close,
+    /// The command at this index blocked; the ones after it have not run.
+    Blocked {
+        index: usize,
+        deadline: Option<Instant>,
+    },
 }
 
 impl Connection {
-    fn new(shared: Arc<Shared>, id: ClientId) -> Connection {
+    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Frame>) -> Connection {
         let (limits, query_buffer_limit) = {
             let server = shared.server.lock();
             (
@@ -100,6 +119,8 @@ impl Connection {
             output: BytesMut::with_capacity(READ_CHUNK),
             batch: Vec::new(),
             replies: Vec::new(),
+            mailbox,
+            resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
         }
@@ -111,23 +132,31 @@ impl Connection {
         W: AsyncWrite + Unpin,
     {
         loop {
-            if self.input.capacity() - self.input.len() < 1024 {
-                self.input.reserve(READ_CHUNK);
-            }
-            let read = reader.read_buf(&mut self.input).await?;
-            if read == 0 {
+            if !self.read(reader).await? {
                 return Ok(());
             }
-            self.unreported_in += read as u64;
             // Parse and run batch after batch until the buffer holds no complete command.
             loop {
                 let (count, protocol_error) = self.parse_batch();
-                let after = if count > 0 {
-                    self.execute(count)
-                } else {
-                    After::Continue
-                };
-                let mut close = matches!(after, After::Close);
+                let mut start = 0;
+                let mut close = false;
+                while start < count {
+                    match self.execute(start, count) {
+                        After::Done => break,
+                        After::Close => {
+                            close = true;
+                            break;
+                        }
+                        After::Blocked { index, deadline } => {
+                            self.flush(writer).await?;
+                            if !self.wait_unblocked(reader, deadline).await? {
+                                return Ok(());
+                            }
+                            start = index + 1;
+                        }
+                    }
+                }
+                self.clear_batch(count);
                 if !close && let Some(err) = protocol_error {
                     encode(&err.to_frame(), RespVersion::Resp2, &mut self.output);
                     debug!(client = self.id, error = %err, "closing connection after protocol error");
@@ -151,6 +180,16 @@ impl Connection {
         }
     }
 
+    /// Reads more input; false when the peer closed the connection.
+    async fn read<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> std::io::Result<bool> {
+        if self.input.capacity() - self.input.len() < 1024 {
+            self.input.reserve(READ_CHUNK);
+        }
+        let read = reader.read_buf(&mut self.input).await?;
+        self.unreported_in += read as u64;
+        Ok(read > 0)
+    }
+
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
         let mut count = 0;
@@ -171,9 +210,9 @@ impl Connection {
         (count, None)
     }
 
-    /// Runs the first `count` parsed commands under one lock, then encodes their replies.
-    fn execute(&mut self, count: usize) -> After {
-        let mut after = After::Continue;
+    /// Runs parsed commands `start..count` under one lock, then encodes their replies.
+    fn execute(&mut self, start: usize, count: usize) -> After {
+        let mut after = After::Done;
         {
             let mut server = self.shared.server.lock();
             server.begin_batch();
@@ -184,8 +223,8 @@ impl Connection {
                 client.query_buffer_len = self.input.len();
                 client.last_interaction_ms = now;
             }
-            for argv in &self.batch[..count] {
-                let reply = oxidis_core::dispatch(&mut server, self.id, argv);
+            for index in start..count {
+                let outcome = oxidis_core::execute(&mut server, self.id, &self.batch[index]);
                 // A SHUTDOWN that went through is not answered: the process exits, as Redis's.
                 if server.shutdown_request.is_some() {
                     self.shared.shutdown.notify_one();
@@ -196,6 +235,15 @@ impl Connection {
                     after = After::Close;
                     break;
                 };
+                self.resp = client.resp;
+                let reply = match outcome {
+                    Outcome::Reply(reply) => reply,
+                    Outcome::Blocked(_) => {
+                        let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
+                        after = After::Blocked { index, deadline };
+                        break;
+                    }
+                };
                 if should_send(client) {
                     self.replies.push((reply, client.resp));
                 }
@@ -205,20 +253,72 @@ impl Connection {
                 }
             }
             server.end_batch();
-            if let Some(client) = server.clients.get(self.id) {
-                self.limits.authenticated = client.authenticated;
-            }
-            self.limits.proto_max_bulk_len = server.config.proto_max_bulk_len;
-            self.query_buffer_limit =
-                usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX);
-        }
-        for argv in &mut self.batch[..count] {
-            argv.clear();
+            refresh_limits(
+                &server,
+                self.id,
+                &mut self.limits,
+                &mut self.query_buffer_limit,
+            );
         }
         for (reply, resp) in self.replies.drain(..) {
             encode(&reply, resp, &mut self.output);
         }
         after
+    }
+
+    /// Waits until the blocked command has its reply (encoded into the output), its timeout
+    /// passes, or the peer goes away (false). Input that arrives meanwhile is kept for later.
+    async fn wait_unblocked<R: AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+        deadline: Option<Instant>,
+    ) -> std::io::Result<bool> {
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(timeout);
+        loop {
+            if self.input.capacity() - self.input.len() < 1024 {
+                self.input.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                reply = self.mailbox.recv() => {
+                    if let Some(reply) = reply {
+                        encode(&reply, self.resp, &mut self.output);
+                    }
+                    return Ok(true);
+                }
+                () = &mut timeout => {
+                    let expired = self.shared.server.lock().blocked.unblock(self.id);
+                    match expired {
+                        Some(blocked) => encode(&blocked.timeout_reply, self.resp, &mut self.output),
+                        // Served while the timer fired: the reply is already in the mailbox.
+                        None => {
+                            if let Some(reply) = self.mailbox.recv().await {
+                                encode(&reply, self.resp, &mut self.output);
+                            }
+                        }
+                    }
+                    return Ok(true);
+                }
+                read = reader.read_buf(&mut self.input) => {
+                    let read = read?;
+                    if read == 0 {
+                        return Ok(false);
+                    }
+                    self.unreported_in += read as u64;
+                }
+            }
+        }
+    }
+
+    fn clear_batch(&mut self, count: usize) {
+        for argv in &mut self.batch[..count] {
+            argv.clear();
+        }
     }
 
     async fn flush<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
@@ -230,6 +330,21 @@ impl Connection {
         self.output.clear();
         Ok(())
     }
+}
+
+/// Picks up the limits that CONFIG SET or AUTH may have changed.
+fn refresh_limits(
+    server: &Server,
+    id: ClientId,
+    limits: &mut RequestLimits,
+    query_buffer_limit: &mut usize,
+) {
+    if let Some(client) = server.clients.get(id) {
+        limits.authenticated = client.authenticated;
+    }
+    limits.proto_max_bulk_len = server.config.proto_max_bulk_len;
+    *query_buffer_limit =
+        usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX);
 }
 
 /// Applies CLIENT REPLY after a command ran: only clients in `On` mode get replies. SKIP sets

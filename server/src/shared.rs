@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use oxidis_core::client::ConnectionHandle;
+use oxidis_protocol::Frame;
 
 /// State shared by all tasks of the server.
 pub struct Shared {
@@ -33,23 +34,42 @@ impl Shared {
     }
 }
 
-/// How the core asks one connection task to close (CLIENT KILL, `timeout`).
-#[derive(Default)]
-pub struct CloseSignal {
-    notify: Notify,
+/// How the core reaches one connection task: to close it (CLIENT KILL, `timeout`) or to hand
+/// it the reply of the command it is blocked on.
+pub struct ConnectionSignals {
+    close: Notify,
+    replies: tokio::sync::mpsc::UnboundedSender<Frame>,
 }
 
-impl CloseSignal {
+impl ConnectionSignals {
+    /// Signals for one connection, and the receiving end of its blocked-command replies.
+    pub fn new() -> (
+        ConnectionSignals,
+        tokio::sync::mpsc::UnboundedReceiver<Frame>,
+    ) {
+        let (replies, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let signals = ConnectionSignals {
+            close: Notify::new(),
+            replies,
+        };
+        (signals, receiver)
+    }
+
     /// Completes once `close` has been called (immediately if it already was).
     pub async fn closed(&self) {
-        self.notify.notified().await;
+        self.close.notified().await;
     }
 }
 
-impl ConnectionHandle for CloseSignal {
+impl ConnectionHandle for ConnectionSignals {
     fn close(&self) {
         // `notify_one` stores a permit, so a close requested while the task is busy executing
         // is seen at its next wait.
-        self.notify.notify_one();
+        self.close.notify_one();
+    }
+
+    fn deliver(&self, reply: Frame) {
+        // The receiver is gone only when the connection is, and then nobody needs the reply.
+        let _ = self.replies.send(reply);
     }
 }

@@ -41,3 +41,6 @@ pub fn unknown_client_type(name: &[u8]) -> String {
 pub fn no_such_user(name: &[u8]) -> String {
     format!("ERR No such user '{}'", String::from_utf8_lossy(name))
 }
+
+/// What a client blocked on keys receives after `CLIENT UNBLOCK id ERROR`.
+pub const UNBLOCKED_BY_CLIENT_UNBLOCK: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";

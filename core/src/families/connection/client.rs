@@ -10,8 +10,8 @@ use crate::client::{Client, ClientId, Peer, ReplyMode};
 use crate::command::{Arg, Args, Arity, CommandResult, CommandSpec, Flag::*, parse_i64};
 use crate::context::CommandContext;
 use crate::errors::connection::{
-    CLIENT_ID_NOT_POSITIVE, INVALID_CLIENT_ID, NO_SUCH_CLIENT, UNBLOCK_REASON, no_such_user,
-    unknown_client_type,
+    CLIENT_ID_NOT_POSITIVE, INVALID_CLIENT_ID, NO_SUCH_CLIENT, UNBLOCK_REASON,
+    UNBLOCKED_BY_CLIENT_UNBLOCK, no_such_user, unknown_client_type,
 };
 use crate::errors::{CommandError, NOT_AN_INTEGER, subcommand_syntax};
 use crate::families::{count_reply, help_reply};
@@ -321,7 +321,7 @@ pub(super) fn client_trackinginfo(
     ]))
 }
 
-pub(super) fn client_unblock(_ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let rest = args.rest();
     let (id, reason) = match rest {
         [id] => (id, None),
@@ -335,9 +335,23 @@ pub(super) fn client_unblock(_ctx: &mut CommandContext<'_>, args: &mut Args<'_>)
     {
         return Err(CommandError::msg(UNBLOCK_REASON));
     }
-    parse_i64(id).map_err(|_| CommandError::msg(NOT_AN_INTEGER))?;
-    // TODO(#blocking): wake the client when blocking commands exist; nobody is blocked yet.
-    Ok(Frame::Integer(0))
+    let id = parse_i64(id).map_err(|_| CommandError::msg(NOT_AN_INTEGER))?;
+    let Some(blocked) = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.blocked.unblock(id).map(|b| (id, b)))
+    else {
+        return Ok(Frame::Integer(0));
+    };
+    let (id, blocked) = blocked;
+    // TIMEOUT (the default) ends the wait as the timeout would; ERROR fails the command.
+    let reply = match reason {
+        Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => {
+            Frame::error_static(UNBLOCKED_BY_CLIENT_UNBLOCK)
+        }
+        _ => blocked.timeout_reply,
+    };
+    crate::blocking::deliver(ctx.server, id, reply);
+    Ok(Frame::Integer(1))
 }
 
 pub(super) fn client_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {

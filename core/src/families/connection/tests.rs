@@ -19,6 +19,8 @@ impl ConnectionHandle for FakeConnection {
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
     }
+
+    fn deliver(&self, _reply: oxidis_protocol::Frame) {}
 }
 
 fn tcp(peer: &str, local: &str) -> Peer {

@@ -229,7 +229,7 @@ fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("maxclients", ctx.server.config.maxclients);
     report.field("client_recent_max_input_buffer", max_in);
     report.field("client_recent_max_output_buffer", max_out);
-    report.field("blocked_clients", 0);
+    report.field("blocked_clients", ctx.server.blocked.len());
     report.field("tracking_clients", 0);
     report.field("clients_in_timeout_table", 0);
 }
