@@ -251,6 +251,7 @@ mod tests {
         fn deliver(&self, reply: Frame) {
             self.0.lock().expect("inbox").push(reply);
         }
+        fn push(&self, _message: Frame) {}
     }
 
     fn server_with_bget() -> Server {

@@ -19,6 +19,10 @@ pub trait ConnectionHandle: Send + Sync {
 
     /// Hands the connection the reply of the command it is blocked on.
     fn deliver(&self, reply: oxidis_protocol::Frame);
+
+    /// Sends the client an out-of-band message (a pub/sub message, an invalidation) between
+    /// replies.
+    fn push(&self, message: oxidis_protocol::Frame);
 }
 
 /// What `CLIENT REPLY` asked for.

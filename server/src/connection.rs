@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{ConnectionSignals, Shared};
+use crate::shared::{ConnectionSignals, Mail, Shared};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -76,7 +76,7 @@ struct Connection {
     batch: Vec<Vec<Bytes>>,
     replies: Vec<(Frame, RespVersion)>,
     /// Replies to blocked commands, delivered by whichever command served them.
-    mailbox: UnboundedReceiver<Frame>,
+    mailbox: UnboundedReceiver<Mail>,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
@@ -98,7 +98,7 @@ enum After {
 }
 
 impl Connection {
-    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Frame>) -> Connection {
+    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Mail>) -> Connection {
         let (limits, query_buffer_limit) = {
             let server = shared.server.lock();
             (
@@ -132,8 +132,31 @@ impl Connection {
         W: AsyncWrite + Unpin,
     {
         loop {
-            if !self.read(reader).await? {
-                return Ok(());
+            if self.input.capacity() - self.input.len() < 1024 {
+                self.input.reserve(READ_CHUNK);
+            }
+            // Between commands the core may hand us messages of our own (pub/sub pushes,
+            // invalidations): write them as they come.
+            tokio::select! {
+                read = reader.read_buf(&mut self.input) => {
+                    let read = read?;
+                    if read == 0 {
+                        return Ok(());
+                    }
+                    self.unreported_in += read as u64;
+                }
+                mail = self.mailbox.recv() => {
+                    // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
+                    let mut next = mail;
+                    while let Some(mail) = next {
+                        if let Mail::Push(message) = mail {
+                            encode(&message, self.resp, &mut self.output);
+                        }
+                        next = self.mailbox.try_recv().ok();
+                    }
+                    self.flush(writer).await?;
+                    continue;
+                }
             }
             // Parse and run batch after batch until the buffer holds no complete command.
             loop {
@@ -178,16 +201,6 @@ impl Connection {
                 }
             }
         }
-    }
-
-    /// Reads more input; false when the peer closed the connection.
-    async fn read<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> std::io::Result<bool> {
-        if self.input.capacity() - self.input.len() < 1024 {
-            self.input.reserve(READ_CHUNK);
-        }
-        let read = reader.read_buf(&mut self.input).await?;
-        self.unreported_in += read as u64;
-        Ok(read > 0)
     }
 
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
@@ -285,20 +298,27 @@ impl Connection {
                 self.input.reserve(READ_CHUNK);
             }
             tokio::select! {
-                reply = self.mailbox.recv() => {
-                    if let Some(reply) = reply {
+                mail = self.mailbox.recv() => match mail {
+                    Some(Mail::Reply(reply)) => {
                         encode(&reply, self.resp, &mut self.output);
+                        return Ok(true);
                     }
-                    return Ok(true);
-                }
+                    // A message while blocked is written ahead of the reply, as Redis does.
+                    Some(Mail::Push(message)) => encode(&message, self.resp, &mut self.output),
+                    None => return Ok(false),
+                },
                 () = &mut timeout => {
                     let expired = self.shared.server.lock().blocked.unblock(self.id);
                     match expired {
                         Some(blocked) => encode(&blocked.timeout_reply, self.resp, &mut self.output),
                         // Served while the timer fired: the reply is already in the mailbox.
                         None => {
-                            if let Some(reply) = self.mailbox.recv().await {
-                                encode(&reply, self.resp, &mut self.output);
+                            while let Some(mail) = self.mailbox.recv().await {
+                                let (Mail::Reply(frame) | Mail::Push(frame)) = &mail;
+                                encode(frame, self.resp, &mut self.output);
+                                if matches!(mail, Mail::Reply(_)) {
+                                    break;
+                                }
                             }
                         }
                     }

@@ -34,18 +34,26 @@ impl Shared {
     }
 }
 
+/// What the core sends a connection task besides closing it.
+pub enum Mail {
+    /// The reply of the command the client is blocked on.
+    Reply(Frame),
+    /// An out-of-band message, written between replies.
+    Push(Frame),
+}
+
 /// How the core reaches one connection task: to close it (CLIENT KILL, `timeout`) or to hand
 /// it the reply of the command it is blocked on.
 pub struct ConnectionSignals {
     close: Notify,
-    replies: tokio::sync::mpsc::UnboundedSender<Frame>,
+    replies: tokio::sync::mpsc::UnboundedSender<Mail>,
 }
 
 impl ConnectionSignals {
     /// Signals for one connection, and the receiving end of its blocked-command replies.
     pub fn new() -> (
         ConnectionSignals,
-        tokio::sync::mpsc::UnboundedReceiver<Frame>,
+        tokio::sync::mpsc::UnboundedReceiver<Mail>,
     ) {
         let (replies, receiver) = tokio::sync::mpsc::unbounded_channel();
         let signals = ConnectionSignals {
@@ -70,6 +78,10 @@ impl ConnectionHandle for ConnectionSignals {
 
     fn deliver(&self, reply: Frame) {
         // The receiver is gone only when the connection is, and then nobody needs the reply.
-        let _ = self.replies.send(reply);
+        let _ = self.replies.send(Mail::Reply(reply));
+    }
+
+    fn push(&self, message: Frame) {
+        let _ = self.replies.send(Mail::Push(message));
     }
 }

@@ -21,6 +21,8 @@ impl ConnectionHandle for FakeConnection {
     }
 
     fn deliver(&self, _reply: oxidis_protocol::Frame) {}
+
+    fn push(&self, _message: oxidis_protocol::Frame) {}
 }
 
 fn tcp(peer: &str, local: &str) -> Peer {
