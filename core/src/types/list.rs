@@ -1,6 +1,11 @@
-//! `List`: Redis's quicklist — a deque of [`Listpack`] nodes, so a list costs a few bytes per
-//! element and pushes and pops at either end touch one node. Redis 7.0 reports every list as
+//! `List`: Redis's quicklist — a deque of packed nodes, so a list costs a few bytes per element
+//! and pushes and pops at either end touch one node. Redis 7.0 reports every list as
 //! `quicklist`.
+//!
+//! A node is one buffer of entries, each its length as a LEB128 varint, its bytes, then the
+//! same varint byte-reversed, so the node walks both ways (a 10-byte element costs 12 bytes,
+//! as in Redis's listpack) and pops at either end are O(1). The shared `types::Listpack` walks
+//! forward only, which would make RPOP cost a walk of the tail node.
 //!
 //! Node size follows `list-max-listpack-size`, passed in by the caller at each insertion (so a
 //! `CONFIG SET` applies to existing lists from then on; Redis keeps the value a list was created
@@ -11,8 +16,6 @@
 //! overflows them, and not merged back after deletions.
 
 use std::collections::VecDeque;
-
-use super::Listpack;
 
 /// One end of a list (private: `types` exports only [`List`], whose methods name their end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +35,7 @@ const SIZE_SAFETY_LIMIT: usize = 8192;
 /// A list value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct List {
-    nodes: VecDeque<Listpack>,
+    nodes: VecDeque<Node>,
     len: usize,
 }
 
@@ -59,8 +62,8 @@ impl List {
 
     /// Heap bytes owned.
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Listpack>()
-            + self.nodes.iter().map(Listpack::heap_size).sum::<usize>()
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.nodes.iter().map(Node::heap_size).sum::<usize>()
     }
 
     /// Number of nodes (for tests and `DEBUG`-style introspection).
@@ -70,7 +73,7 @@ impl List {
 
     /// The elements, head to tail.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.nodes.iter().flat_map(Listpack::iter)
+        self.nodes.iter().flat_map(Node::iter)
     }
 
     /// The elements from index `start` (head-based) to the tail; whole nodes are skipped.
@@ -84,19 +87,12 @@ impl List {
             }
             skip -= node.len();
         }
-        self.nodes
-            .range(first..)
-            .flat_map(Listpack::iter)
-            .skip(skip)
+        self.nodes.range(first..).flat_map(Node::iter).skip(skip)
     }
 
     /// The elements, tail to head.
     pub fn iter_rev(&self) -> impl Iterator<Item = &[u8]> {
-        self.nodes.iter().rev().flat_map(|node| {
-            // Entries only walk forward: reverse one node at a time.
-            let entries: Vec<&[u8]> = node.iter().collect();
-            entries.into_iter().rev()
-        })
+        self.nodes.iter().rev().flat_map(Node::iter_rev)
     }
 
     /// Adds `entry` at the head; `fill` is `list-max-listpack-size`.
@@ -165,11 +161,10 @@ impl List {
             ListEnd::Head => self.nodes.front_mut()?,
             ListEnd::Tail => self.nodes.back_mut()?,
         };
-        let index = match end {
-            ListEnd::Head => 0,
-            ListEnd::Tail => node.len().checked_sub(1)?,
+        let value = match end {
+            ListEnd::Head => node.pop_front()?,
+            ListEnd::Tail => node.pop_back()?,
         };
-        let value = node.remove(index)?;
         if node.is_empty() {
             match end {
                 ListEnd::Head => self.nodes.pop_front(),
@@ -242,9 +237,7 @@ impl List {
             self.nodes.insert(node, single_node(entry));
         } else {
             // Split the full node around the insertion point, as a quicklist does.
-            let back: Listpack = self.nodes[node].iter().skip(offset).collect();
-            let moved = back.len();
-            self.nodes[node].remove_range(offset, moved);
+            let back = self.nodes[node].split_off(offset);
             if node_allows(&self.nodes[node], fill, size) {
                 self.nodes[node].push_back(entry);
                 self.nodes.insert(node + 1, back);
@@ -363,7 +356,7 @@ impl List {
         let Some(old) = self.nodes.remove(i) else {
             return;
         };
-        let mut packed: Vec<Listpack> = Vec::new();
+        let mut packed: Vec<Node> = Vec::new();
         for entry in old.iter() {
             match packed.last_mut() {
                 Some(node) if node_allows(node, fill, encoded_size(entry)) => node.push_back(entry),
@@ -388,21 +381,26 @@ impl<E: AsRef<[u8]>> FromIterator<E> for List {
 }
 
 /// A node holding just `entry`.
-fn single_node(entry: &[u8]) -> Listpack {
-    let mut node = Listpack::new();
+fn single_node(entry: &[u8]) -> Node {
+    let mut node = Node::default();
     node.push_back(entry);
     node
 }
 
-/// Bytes `entry` takes in a [`Listpack`]: its LEB128 length, then its bytes.
+/// Bytes `entry` takes in a [`Node`]: its length twice, then its bytes.
 fn encoded_size(entry: &[u8]) -> usize {
-    let mut header = 1;
-    let mut n = entry.len() >> 7;
-    while n > 0 {
-        header += 1;
-        n >>= 7;
+    2 * varint_len(entry.len()) + entry.len()
+}
+
+/// Bytes of `n` as a LEB128 varint.
+fn varint_len(n: usize) -> usize {
+    let mut bytes = 1;
+    let mut rest = n >> 7;
+    while rest > 0 {
+        bytes += 1;
+        rest >>= 7;
     }
-    header + entry.len()
+    bytes
 }
 
 /// The byte limit of a node for a negative `fill`.
@@ -413,7 +411,7 @@ fn size_level(fill: i64) -> usize {
 
 /// Whether `node` may take one more entry of `added` encoded bytes. An empty node takes
 /// anything, so an oversized element lives alone.
-fn node_allows(node: &Listpack, fill: i64, added: usize) -> bool {
+fn node_allows(node: &Node, fill: i64, added: usize) -> bool {
     if node.is_empty() {
         return true;
     }
@@ -427,7 +425,7 @@ fn node_allows(node: &Listpack, fill: i64, added: usize) -> bool {
 }
 
 /// Whether a node holds more than its limit allows (after a replacement grew it).
-fn exceeds_limit(node: &Listpack, fill: i64) -> bool {
+fn exceeds_limit(node: &Node, fill: i64) -> bool {
     if node.len() <= 1 {
         return false;
     }
@@ -437,6 +435,345 @@ fn exceeds_limit(node: &Listpack, fill: i64) -> bool {
         node.bytes() > SIZE_SAFETY_LIMIT
             || u64::try_from(node.len()).unwrap_or(u64::MAX) > fill.unsigned_abs()
     }
+}
+
+/// One quicklist node: packed entries that walk both ways (see the module doc). The entries
+/// are `buf[start..]`; the bytes before `start` are free room for pushes at the head, so LPUSH
+/// and LPOP move no bytes most of the time (a listpack moves the whole node each time).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Node {
+    buf: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Node {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes used by the entries.
+    fn bytes(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    fn heap_size(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    fn iter(&self) -> NodeIter<'_> {
+        NodeIter {
+            buf: &self.buf,
+            front: self.start,
+            back: self.buf.len(),
+        }
+    }
+
+    fn iter_rev(&self) -> std::iter::Rev<NodeIter<'_>> {
+        self.iter().rev()
+    }
+
+    fn push_back(&mut self, entry: &[u8]) {
+        let at = self.buf.len();
+        self.insert_at_offset(at, entry);
+    }
+
+    fn push_front(&mut self, entry: &[u8]) {
+        let size = 2 * varint_len(entry.len()) + entry.len();
+        if self.start < size {
+            self.regap_front(size);
+        }
+        self.start -= size;
+        write_entry(&mut self.buf[self.start..self.start + size], entry);
+        self.len += 1;
+    }
+
+    /// Inserts `entry` so that it becomes entry number `index` (`index <= len`).
+    fn insert(&mut self, index: usize, entry: &[u8]) {
+        if index == 0 {
+            return self.push_front(entry);
+        }
+        let at = self.offset_of(index);
+        self.insert_at_offset(at, entry);
+    }
+
+    fn get(&self, index: usize) -> Option<&[u8]> {
+        if index >= self.len {
+            return None;
+        }
+        let at = self.offset_of(index);
+        read_forward(&self.buf, at).map(|(entry, _)| entry)
+    }
+
+    fn pop_front(&mut self) -> Option<Vec<u8>> {
+        let (entry, end) = read_forward(&self.buf, self.start)?;
+        let value = entry.to_vec();
+        self.start = end;
+        self.len -= 1;
+        self.after_removal();
+        Some(value)
+    }
+
+    fn pop_back(&mut self) -> Option<Vec<u8>> {
+        let (entry, start) = read_backward(&self.buf, self.buf.len())?;
+        let value = entry.to_vec();
+        self.buf.truncate(start);
+        self.len -= 1;
+        self.after_removal();
+        Some(value)
+    }
+
+    /// Removes `count` entries from entry number `index` (clamped to the end).
+    fn remove_range(&mut self, index: usize, count: usize) {
+        if index >= self.len || count == 0 {
+            return;
+        }
+        let count = count.min(self.len - index);
+        let from = self.offset_of(index);
+        let to = self.offset_of(index + count);
+        if index == 0 {
+            self.start = to;
+        } else {
+            self.buf.drain(from..to);
+        }
+        self.len -= count;
+        self.after_removal();
+    }
+
+    /// Replaces entry number `index`; false when out of range.
+    fn replace(&mut self, index: usize, entry: &[u8]) -> bool {
+        if index >= self.len {
+            return false;
+        }
+        let from = self.offset_of(index);
+        let to = self.offset_of(index + 1);
+        self.buf.drain(from..to);
+        self.len -= 1;
+        self.insert_at_offset(from, entry);
+        true
+    }
+
+    /// Moves entries `index..` into a new node.
+    fn split_off(&mut self, index: usize) -> Node {
+        let index = index.min(self.len);
+        let at = self.offset_of(index);
+        let back = Node {
+            buf: self.buf.split_off(at),
+            start: 0,
+            len: self.len - index,
+        };
+        self.len = index;
+        self.compact();
+        self.buf.shrink_to_fit();
+        back
+    }
+
+    /// Keeps only the entries for which `keep` returns true.
+    fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
+        let mut kept = Node::default();
+        for entry in self.iter() {
+            if keep(entry) {
+                kept.push_back(entry);
+            }
+        }
+        *self = kept;
+    }
+
+    /// The byte offset in `buf` of entry number `index` (the end for `index == len`), walking
+    /// from the nearer end.
+    fn offset_of(&self, index: usize) -> usize {
+        if index >= self.len {
+            return self.buf.len();
+        }
+        if index <= self.len / 2 {
+            let mut at = self.start;
+            for _ in 0..index {
+                match read_forward(&self.buf, at) {
+                    Some((_, next)) => at = next,
+                    None => return self.buf.len(),
+                }
+            }
+            at
+        } else {
+            let mut at = self.buf.len();
+            for _ in index..self.len {
+                match read_backward(&self.buf, at) {
+                    Some((_, start)) => at = start,
+                    None => return self.start,
+                }
+            }
+            at
+        }
+    }
+
+    fn insert_at_offset(&mut self, at: usize, entry: &[u8]) {
+        let size = 2 * varint_len(entry.len()) + entry.len();
+        let old_end = self.buf.len();
+        if old_end + size > self.buf.capacity() && self.start > 0 {
+            // Use the room at the head before asking for more.
+            let shift = self.start;
+            self.compact();
+            return self.insert_at_offset(at - shift, entry);
+        }
+        self.reserve_for(old_end + size);
+        self.buf.resize(old_end + size, 0);
+        self.buf.copy_within(at..old_end, at + size);
+        write_entry(&mut self.buf[at..at + size], entry);
+        self.len += 1;
+    }
+
+    /// Re-lays the entries at the end of a new buffer with room for `size` more bytes before
+    /// them (a push at the head that found no room left).
+    fn regap_front(&mut self, size: usize) {
+        let live = self.bytes();
+        let target = grown_capacity(live, live + size);
+        let mut buf = vec![0u8; target];
+        let gap = target - live;
+        buf[gap..].copy_from_slice(&self.buf[self.start..]);
+        self.buf = buf;
+        self.start = gap;
+    }
+
+    /// Grows the buffer to hold `needed` bytes (see [`grown_capacity`]).
+    fn reserve_for(&mut self, needed: usize) {
+        if needed > self.buf.capacity() {
+            let target = grown_capacity(self.bytes(), needed);
+            self.buf.reserve_exact(target - self.buf.len());
+        }
+    }
+
+    /// Moves the entries to the start of the buffer.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// Gives memory back once most of the buffer is unused, as a listpack reallocs on delete.
+    fn after_removal(&mut self) {
+        if self.len == 0 {
+            self.buf = Vec::new();
+            self.start = 0;
+        } else if self.buf.capacity() > 64 && self.bytes() < self.buf.capacity() / 4 {
+            self.compact();
+            self.buf.shrink_to(self.buf.len() * 2);
+        }
+    }
+}
+
+/// The capacity for a node of `live` bytes that needs `needed`: power-of-two steps, so a node
+/// filled to its byte limit fills its allocation exactly; a lone element gets an exact buffer,
+/// and past the largest node size growth is by an eighth.
+fn grown_capacity(live: usize, needed: usize) -> usize {
+    if live == 0 {
+        needed
+    } else if needed <= SIZE_LEVELS[SIZE_LEVELS.len() - 1] {
+        needed.next_power_of_two()
+    } else {
+        needed.saturating_add(needed / 8)
+    }
+}
+
+/// Writes `entry` (length, bytes, reversed length) into `slot`, which is exactly its size.
+fn write_entry(slot: &mut [u8], entry: &[u8]) {
+    let mut header = [0u8; 10];
+    let used = write_varint(&mut header, entry.len());
+    let size = slot.len();
+    slot[..used].copy_from_slice(&header[..used]);
+    slot[used..used + entry.len()].copy_from_slice(entry);
+    for (i, byte) in header[..used].iter().enumerate() {
+        slot[size - 1 - i] = *byte;
+    }
+}
+
+/// Entries of a [`Node`], from both ends.
+struct NodeIter<'a> {
+    buf: &'a [u8],
+    front: usize,
+    back: usize,
+}
+
+impl<'a> Iterator for NodeIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.front >= self.back {
+            return None;
+        }
+        let (entry, next) = read_forward(self.buf, self.front)?;
+        self.front = next;
+        Some(entry)
+    }
+}
+
+impl DoubleEndedIterator for NodeIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front >= self.back {
+            return None;
+        }
+        let (entry, start) = read_backward(self.buf, self.back)?;
+        self.back = start;
+        Some(entry)
+    }
+}
+
+/// Writes `n` as a LEB128 varint (low seven bits first, high bit = more follow); returns the
+/// byte count.
+fn write_varint(out: &mut [u8; 10], mut n: usize) -> usize {
+    let mut i = 0;
+    loop {
+        let low = u8::try_from(n & 0x7f).expect("seven bits fit in a byte");
+        n >>= 7;
+        if n == 0 {
+            out[i] = low;
+            return i + 1;
+        }
+        out[i] = low | 0x80;
+        i += 1;
+    }
+}
+
+/// The entry starting at `at` and the offset after it.
+fn read_forward(buf: &[u8], mut at: usize) -> Option<(&[u8], usize)> {
+    let mut len = 0usize;
+    let mut shift = 0;
+    let mut used = 0;
+    loop {
+        let byte = *buf.get(at)?;
+        at += 1;
+        used += 1;
+        len |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    let end = at.checked_add(len)?;
+    Some((buf.get(at..end)?, end + used))
+}
+
+/// The entry ending at `end` and the offset where it starts.
+fn read_backward(buf: &[u8], mut end: usize) -> Option<(&[u8], usize)> {
+    let mut len = 0usize;
+    let mut shift = 0;
+    let mut used = 0;
+    loop {
+        end = end.checked_sub(1)?;
+        let byte = *buf.get(end)?;
+        used += 1;
+        len |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    let data_start = end.checked_sub(len)?;
+    Some((buf.get(data_start..end)?, data_start.checked_sub(used)?))
 }
 
 #[cfg(test)]
@@ -474,7 +811,7 @@ mod tests {
         for _ in 0..100 {
             list.push(ListEnd::Head, &value, -1);
         }
-        // 101 bytes per entry, 4096 per node: 40 entries each.
+        // 102 bytes per entry, 4096 per node: 40 entries each.
         assert_eq!(list.node_count(), 3);
         let huge = vec![b'y'; 10_000];
         list.push(ListEnd::Tail, &huge, -1);
@@ -514,6 +851,21 @@ mod tests {
         let rev: Vec<&[u8]> = list.iter_rev().collect();
         assert_eq!(rev, [&b"c"[..], b"a", b"b"]);
         assert!(list.set(2, b"z", DEFAULT_FILL));
+        let mut node = Node::default();
+        let long = vec![b'l'; 300];
+        node.push_back(b"b");
+        node.push_front(&long);
+        node.push_back(b"");
+        node.insert(2, b"c");
+        assert_eq!(
+            node.iter().rev().collect::<Vec<_>>(),
+            [&b""[..], b"c", b"b", &long[..]]
+        );
+        assert_eq!(node.bytes(), (300 + 4) + 3 + 3 + 2);
+        assert_eq!(node.get(3), Some(&b""[..]));
+        assert_eq!(node.pop_back(), Some(Vec::new()));
+        assert_eq!(node.pop_front(), Some(long.clone()));
+        assert_eq!(node.iter().collect::<Vec<_>>(), [&b"b"[..], b"c"]);
         assert_eq!(list.iter_from(1).collect::<Vec<_>>(), [&b"a"[..], b"z"]);
     }
 
@@ -525,5 +877,88 @@ mod tests {
         assert_eq!(list.node_count(), 3);
         assert_eq!(list.get(2).map(<[u8]>::len), Some(5000));
         assert_eq!(list.get(3), Some(&b"3"[..]));
+    }
+
+    #[test]
+    fn random_operations_match_a_vec_model() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % u64::try_from(n).unwrap()).unwrap()
+        };
+        for fill in [1, 3, 5, -1] {
+            let mut list = List::new();
+            let mut model: Vec<Vec<u8>> = Vec::new();
+            for step in 0..3000 {
+                let value = vec![b'a' + u8::try_from(next(26)).unwrap(); next(300)];
+                match next(9) {
+                    0 => {
+                        list.push_front(&value, fill);
+                        model.insert(0, value);
+                    }
+                    1 => {
+                        list.push_back(&value, fill);
+                        model.push(value);
+                    }
+                    2 => assert_eq!(
+                        list.pop_front(),
+                        (!model.is_empty()).then(|| model.remove(0))
+                    ),
+                    3 => assert_eq!(list.pop_back(), model.pop()),
+                    4 => {
+                        let at = next(model.len() + 1);
+                        list.insert(at, &value, fill);
+                        model.insert(at, value);
+                    }
+                    5 if !model.is_empty() => {
+                        let at = next(model.len());
+                        assert!(list.set(at, &value, fill));
+                        model[at] = value;
+                    }
+                    6 if !model.is_empty() => {
+                        let at = next(model.len());
+                        let count = next(5);
+                        list.remove_range(at, count);
+                        model.drain(at..(at + count).min(model.len()));
+                    }
+                    7 => {
+                        let n = next(4);
+                        let popped = list.pop_back_many(n);
+                        let keep = model.len().saturating_sub(n);
+                        let mut expected = model.split_off(keep);
+                        expected.reverse();
+                        assert_eq!(popped, expected);
+                    }
+                    _ => {
+                        let target = vec![b'a' + u8::try_from(next(26)).unwrap(); next(300)];
+                        let limit = next(3);
+                        let removed = list.remove_last_matches(&target, limit);
+                        let mut left = if limit == 0 { usize::MAX } else { limit };
+                        let mut count = 0;
+                        for i in (0..model.len()).rev() {
+                            if left > 0 && model[i] == target {
+                                model.remove(i);
+                                left -= 1;
+                                count += 1;
+                            }
+                        }
+                        assert_eq!(removed, count);
+                    }
+                }
+                assert_eq!(list.len(), model.len(), "fill {fill} step {step}");
+                assert!(list.nodes.iter().all(|n| !n.is_empty()));
+                if step % 50 == 0 {
+                    let all: Vec<Vec<u8>> = list.iter().map(<[u8]>::to_vec).collect();
+                    assert_eq!(all, model);
+                    let rev: Vec<Vec<u8>> = list.iter_rev().map(<[u8]>::to_vec).collect();
+                    assert_eq!(rev, model.iter().rev().cloned().collect::<Vec<_>>());
+                    for (i, v) in model.iter().enumerate().step_by(7) {
+                        assert_eq!(list.get(i), Some(&v[..]));
+                    }
+                }
+            }
+        }
     }
 }

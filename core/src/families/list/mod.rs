@@ -405,7 +405,9 @@ fn ltrim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             len
         }
     };
-    delete_if_empty(ctx, key);
+    if list.is_empty() {
+        remove_emptied(ctx, key);
+    }
     ctx.changed(u64::try_from(removed).unwrap_or(u64::MAX));
     Ok(Frame::ok())
 }
@@ -474,7 +476,9 @@ fn lrem(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     } else {
         list.remove_first_matches(element, limit)
     };
-    delete_if_empty(ctx, key);
+    if list.is_empty() {
+        remove_emptied(ctx, key);
+    }
     ctx.changed(u64::try_from(removed).unwrap_or(u64::MAX));
     Ok(count_reply(removed))
 }
@@ -566,7 +570,9 @@ pub(crate) fn pop_elements(
             .map(Bytes::from)
             .collect(),
     };
-    delete_if_empty(ctx, key);
+    if list.is_empty() {
+        remove_emptied(ctx, key);
+    }
     ctx.changed(u64::try_from(popped.len()).unwrap_or(u64::MAX));
     Ok(Some(popped))
 }
@@ -624,7 +630,9 @@ pub(crate) fn move_element(
         // Rotation: the list never goes empty, so it keeps its key.
         push_one(list, to, &element, fill);
     } else {
-        delete_if_empty(ctx, source);
+        if list.is_empty() {
+            remove_emptied(ctx, source);
+        }
         match list_for_write(ctx, destination)? {
             Some(target) => push_one(target, to, &element, fill),
             None => {
@@ -854,12 +862,8 @@ fn store_new_list(ctx: &mut CommandContext<'_>, key: &[u8], list: List) {
     );
 }
 
-/// Deletes `key` if its list has emptied: Redis never keeps an empty list.
-fn delete_if_empty(ctx: &mut CommandContext<'_>, key: &[u8]) {
-    let db = ctx.db();
-    if let Some(pos) = db.find(key)
-        && matches!(&db.entry(pos).value, Value::List(list) if list.is_empty())
-    {
-        db.remove_at(pos);
-    }
+/// Deletes `key`, whose list has just emptied: Redis never keeps an empty list. The change
+/// itself was counted per element.
+fn remove_emptied(ctx: &mut CommandContext<'_>, key: &[u8]) {
+    ctx.db().remove(key);
 }

@@ -1,9 +1,0 @@
-//! The hash commands (issue #4); the table fills in as the family lands.
-
-use crate::command::{Family, Group};
-
-/// The hash family.
-pub static FAMILY: Family = Family {
-    group: Group::Hash,
-    commands: &[],
-};
