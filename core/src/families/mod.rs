@@ -8,6 +8,7 @@ pub mod generic;
 pub mod hash;
 pub mod introspection;
 pub mod list;
+pub mod list_blocking;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -28,6 +29,7 @@ pub static BUILTIN: &[&Family] = &[
     &introspection::FAMILY,
     &config::FAMILY,
     &list::FAMILY,
+    &list_blocking::FAMILY,
     &hash::FAMILY,
     &set::FAMILY,
     &sorted_set::FAMILY,
