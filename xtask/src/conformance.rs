@@ -531,7 +531,10 @@ fn run_suite(
             unit,
         ])
         .args(["--clients", "1", "--tags", "-slow", "--durable"])
-        .args(["--timeout", &limit.as_secs().clamp(1, 600).to_string()]);
+        .args(["--timeout", &limit.as_secs().clamp(1, 600).to_string()])
+        // The suite's own coordination port sits 32 below its base port; derive the base from
+        // our server's (free) port so runs side by side on one machine never collide.
+        .args(["--baseport", &suite_base_port(port).to_string()]);
     for test in SKIPPED_TESTS {
         cmd.args(["--skiptest", test]);
     }
@@ -764,4 +767,9 @@ mod tests {
             "[ok]: X (1 ms)"
         );
     }
+}
+
+/// A base port for the suite's helper sockets, unique per server port, between 22000 and 54000.
+fn suite_base_port(server_port: u16) -> u16 {
+    22_000 + (server_port % 500) * 64
 }

@@ -233,9 +233,25 @@ fn hincrbyfloat_formats_and_refuses_nan_and_infinity() {
         run(&mut r, "HINCRBYFLOAT h i 17179869184"),
         bulk("34359738368")
     );
-    run(&mut r, "HSET h max 1.7976931348623157e308");
+    // Long double arithmetic, as Redis: exact integers past 2^53, no overflow at f64's range.
+    run(&mut r, "HSET h n 9223372036854775807");
     assert_eq!(
-        run(&mut r, "HINCRBYFLOAT h max 1.7976931348623157e308"),
+        run(&mut r, "HINCRBYFLOAT h n 1e3"),
+        bulk("9223372036854776807")
+    );
+    assert_eq!(
+        run(&mut r, "HINCRBYFLOAT h k 1000.1"),
+        bulk("1000.09999999999999998")
+    );
+    assert_eq!(run(&mut r, "HINCRBYFLOAT h x 0x10"), bulk("16"));
+    run(&mut r, "HSET h max 1e4932");
+    assert_eq!(
+        run(&mut r, "HINCRBYFLOAT h max 1e4932"),
+        err("ERR increment would produce NaN or Infinity")
+    );
+    run(&mut r, "HSET h inf inf");
+    assert_eq!(
+        run(&mut r, "HINCRBYFLOAT h inf 1"),
         err("ERR increment would produce NaN or Infinity")
     );
 }

@@ -156,7 +156,10 @@ pub(super) fn zrandmember(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
     let key = args.next_bytes()?;
     if args.is_empty() {
         let picked = with_zset_and_rng(ctx, key, |zset, rng| {
-            zset.at(rng.random_range(0..zset.len()))
+            let len = zset.len();
+            (len > 0)
+                .then(|| zset.at(rng.random_range(0..len)))
+                .flatten()
         })?;
         return Ok(picked
             .flatten()

@@ -240,6 +240,29 @@ impl Intset {
         out
     }
 
+    /// Reads Redis's layout (an RDB `SET_INTSET` payload or a RESTORE blob), checking it
+    /// the way Redis's deep sanitization does: a width of 2, 4 or 8, a count that matches the
+    /// length, and elements strictly ascending. `None` for anything malformed.
+    pub fn from_redis_bytes(bytes: &[u8]) -> Option<Intset> {
+        let (header, elements) = bytes.split_at_checked(8)?;
+        let width = u32::from_le_bytes(header[..4].try_into().ok()?);
+        let count = u32::from_le_bytes(header[4..].try_into().ok()?);
+        let width = usize::try_from(width)
+            .ok()
+            .filter(|w| matches!(w, 2 | 4 | 8))?;
+        if elements.len() != width.checked_mul(usize::try_from(count).ok()?)? {
+            return None;
+        }
+        let mut blob = Vec::with_capacity(HEADER + elements.len());
+        blob.push(width_byte(width));
+        blob.extend_from_slice(elements);
+        let intset = Intset {
+            blob: blob.into_boxed_slice(),
+        };
+        let ascending = intset.iter().zip(intset.iter().skip(1)).all(|(a, b)| a < b);
+        ascending.then_some(intset)
+    }
+
     /// Heap bytes owned.
     pub fn heap_size(&self) -> usize {
         self.blob.len()
@@ -357,6 +380,33 @@ mod tests {
         assert_eq!(set.to_redis_bytes(), [2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 3, 0]);
         assert_eq!(Intset::new().to_redis_bytes(), [2, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(Intset::new().heap_size(), 0);
+    }
+
+    #[test]
+    fn redis_layout_round_trips_and_bad_blobs_are_refused() {
+        let set = intset(&[-70000, 3, 1 << 40]);
+        let bytes = set.to_redis_bytes();
+        assert_eq!(Intset::from_redis_bytes(&bytes), Some(set));
+        let empty = Intset::from_redis_bytes(&[2, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        assert!(empty.is_empty());
+        // Bad width, count past the end, unsorted, repeated, short header.
+        assert_eq!(
+            Intset::from_redis_bytes(&[3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]),
+            None
+        );
+        assert_eq!(
+            Intset::from_redis_bytes(&[2, 0, 0, 0, 2, 0, 0, 0, 1, 0]),
+            None
+        );
+        assert_eq!(
+            Intset::from_redis_bytes(&[2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 1, 0]),
+            None
+        );
+        assert_eq!(
+            Intset::from_redis_bytes(&[2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 1, 0]),
+            None
+        );
+        assert_eq!(Intset::from_redis_bytes(&[2, 0, 0]), None);
     }
 
     #[test]
