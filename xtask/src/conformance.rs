@@ -694,6 +694,11 @@ fn parse_output(lines: &[String]) -> UnitRun {
     run
 }
 
+/// A base port for the suite's helper sockets, unique per server port, between 22000 and 54000.
+fn suite_base_port(server_port: u16) -> u16 {
+    22_000 + (server_port % 500) * 64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,9 +772,4 @@ mod tests {
             "[ok]: X (1 ms)"
         );
     }
-}
-
-/// A base port for the suite's helper sockets, unique per server port, between 22000 and 54000.
-fn suite_base_port(server_port: u16) -> u16 {
-    22_000 + (server_port % 500) * 64
 }
