@@ -13,6 +13,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod sorted_set;
+pub mod sorted_set_blocking;
 pub mod string;
 
 use bytes::Bytes;
@@ -33,6 +34,7 @@ pub static BUILTIN: &[&Family] = &[
     &hash::FAMILY,
     &set::FAMILY,
     &sorted_set::FAMILY,
+    &sorted_set_blocking::FAMILY,
     &sort::FAMILY,
 ];
 

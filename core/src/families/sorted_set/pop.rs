@@ -110,6 +110,26 @@ fn pop_command(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, end: PopEnd) -
 }
 
 pub(super) fn zmpop(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let request = parse_zmpop(args)?;
+    Ok(mpop(ctx, &request)?.unwrap_or(Frame::NullArray))
+}
+
+/// ZMPOP's arguments after the command name (BZMPOP's after its timeout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ZmpopRequest {
+    /// The keys, in the order to try them.
+    pub keys: Vec<Bytes>,
+    /// Which end to pop from.
+    pub end: PopEnd,
+    /// How many members at most.
+    pub count: usize,
+}
+
+/// Reads `numkeys key [key ...] MIN|MAX [COUNT count]`.
+///
+/// # Errors
+/// Redis's numkeys and count errors, or a syntax error.
+pub(crate) fn parse_zmpop(args: &mut Args<'_>) -> Result<ZmpopRequest, CommandError> {
     let numkeys = parse_i64(args.next_bytes()?)
         .ok()
         .and_then(|n| usize::try_from(n).ok())
@@ -118,8 +138,8 @@ pub(super) fn zmpop(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
     if numkeys >= args.remaining() {
         return Err(CommandError::Syntax);
     }
-    let keys: Vec<&Bytes> = (0..numkeys)
-        .map(|_| args.next_bytes())
+    let keys: Vec<Bytes> = (0..numkeys)
+        .map(|_| args.next_bytes().cloned())
         .collect::<Result<_, _>>()?;
     let end = if args.eat_keyword("MIN") {
         PopEnd::Min
@@ -141,15 +161,31 @@ pub(super) fn zmpop(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             return Err(CommandError::Syntax);
         }
     }
-    for key in keys {
-        if let Some(items) = pop_from(ctx, key, end, count.unwrap_or(1))? {
-            return Ok(Frame::Array(vec![
+    Ok(ZmpopRequest {
+        keys,
+        end,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// ZMPOP's core: `[key, [[member, score], ...]]` from the first non-empty key; `None` when
+/// every key is missing.
+///
+/// # Errors
+/// WRONGTYPE when a key met first holds another type.
+pub(crate) fn mpop(
+    ctx: &mut CommandContext<'_>,
+    request: &ZmpopRequest,
+) -> Result<Option<Frame>, CommandError> {
+    for key in &request.keys {
+        if let Some(items) = pop_from(ctx, key, request.end, request.count)? {
+            return Ok(Some(Frame::Array(vec![
                 Frame::Bulk(key.clone()),
                 pairs_reply(items, true),
-            ]));
+            ])));
         }
     }
-    Ok(Frame::NullArray)
+    Ok(None)
 }
 
 pub(super) fn zrandmember(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
