@@ -11,6 +11,7 @@
 
 mod debug;
 mod info;
+mod memory;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -143,6 +144,7 @@ pub static FAMILY: Family = Family {
             ],
         )
         .doc("A container for function commands.", "7.0.0", "Depends on subcommand."),
+        memory::MEMORY,
     ],
 };
 
