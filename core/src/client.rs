@@ -123,6 +123,10 @@ pub struct Client {
     pub commands_processed: u64,
     /// How to reach the connection; `None` for internal clients.
     pub handle: Option<Arc<dyn ConnectionHandle>>,
+    /// The transaction between MULTI and EXEC, if one is open.
+    pub transaction: Option<crate::transactions::Transaction>,
+    /// A key this client WATCHes has changed since: its next EXEC fails.
+    pub watch_dirty: bool,
 }
 
 impl Client {
@@ -148,6 +152,8 @@ impl Client {
             argv_mem: 0,
             commands_processed: 0,
             handle: None,
+            transaction: None,
+            watch_dirty: false,
         }
     }
 }

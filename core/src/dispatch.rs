@@ -15,6 +15,7 @@ use crate::client::ClientId;
 use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
 use crate::errors::CommandError;
+use crate::errors::transactions::NOT_IN_TRANSACTION;
 use crate::server::Server;
 
 /// What running a command led to.
@@ -69,14 +70,64 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    let (command, args_start) = match resolve(server, argv) {
+    let in_transaction = server
+        .clients
+        .get(client_id)
+        .is_some_and(|c| c.transaction.is_some());
+    let checked = resolve(server, argv).and_then(|(command, start)| {
+        check_gates(server, client_id, command)
+            .map(|()| (command, start))
+            .map_err(|err| (Some(command), err))
+    });
+    let (command, args_start) = match checked {
         Ok(found) => found,
-        Err((command, err)) => return Outcome::Reply(reject(server, command, &err)),
+        Err((command, err)) => {
+            if in_transaction {
+                abort_transaction(server, client_id);
+            }
+            return Outcome::Reply(reject(server, command, &err));
+        }
     };
-    if let Err(err) = check_gates(server, client_id, command) {
-        return Outcome::Reply(reject(server, Some(command), &err));
+    if in_transaction && !command.spec.runs_in_multi {
+        return Outcome::Reply(queue(server, client_id, command, argv));
     }
     run(server, client_id, command, argv, args_start)
+}
+
+/// Inside MULTI: queues the command, or refuses one that cannot be part of a transaction.
+fn queue(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &'static Command,
+    argv: &[Bytes],
+) -> Frame {
+    if command.has(Flag::NoMulti) {
+        abort_transaction(server, client_id);
+        return reject(
+            server,
+            Some(command),
+            &CommandError::msg(NOT_IN_TRANSACTION),
+        );
+    }
+    if let Some(transaction) = server
+        .clients
+        .get_mut(client_id)
+        .and_then(|c| c.transaction.as_mut())
+    {
+        transaction.queue.push(argv.to_vec());
+    }
+    Frame::simple_static("QUEUED")
+}
+
+/// A command failed to queue: the transaction's EXEC will answer EXECABORT.
+fn abort_transaction(server: &mut Server, client_id: ClientId) {
+    if let Some(transaction) = server
+        .clients
+        .get_mut(client_id)
+        .and_then(|c| c.transaction.as_mut())
+    {
+        transaction.aborted = true;
+    }
 }
 
 /// A refusal before the handler runs, with the command when one was found (for its
@@ -183,8 +234,8 @@ fn run(
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)
-        && !server.blocked.is_empty()
         && !reply.is_error()
+        && (!server.blocked.is_empty() || !server.watched.is_empty())
     {
         signal_written_keys(server, client_id, command, argv);
     }
@@ -194,7 +245,7 @@ fn run(
     }
 }
 
-/// Marks the keys a write command declares as ready for the clients blocked on them.
+/// Tells the clients blocked on, or WATCHing, the keys a write command declares.
 fn signal_written_keys(
     server: &mut Server,
     client_id: ClientId,
@@ -205,6 +256,7 @@ fn signal_written_keys(
     for key in find_keys(command, argv).unwrap_or_default() {
         if let Some(name) = argv.get(key.index) {
             server.blocked.signal_key(db, name);
+            crate::transactions::touch(server, db, name);
         }
     }
 }

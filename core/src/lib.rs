@@ -25,6 +25,7 @@ pub mod glob;
 pub mod server;
 pub mod stats;
 pub mod testing;
+pub mod transactions;
 pub mod types;
 
 /// The Redis version Oxidis is compatible with, as HELLO, INFO and the config-file error

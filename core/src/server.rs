@@ -93,6 +93,8 @@ pub struct Server {
     pub clients: Clients,
     /// Clients blocked on keys.
     pub blocked: crate::blocking::Blocked,
+    /// Keys watched by clients (WATCH).
+    pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
     /// Facts about the process.
@@ -137,6 +139,7 @@ impl Server {
             config,
             clients: Clients::default(),
             blocked: crate::blocking::Blocked::default(),
+            watched: crate::transactions::Watched::default(),
             stats,
             process: ProcessInfo::default(),
             active_expire_enabled: true,
@@ -227,6 +230,7 @@ impl Server {
     /// Forgets a client whose connection is gone, including any keys it was blocked on.
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
+        self.watched.unwatch_all(id);
         self.clients.remove(id);
     }
 

@@ -589,6 +589,9 @@ pub struct CommandSpec {
     pub tips: &'static [&'static str],
     /// For containers: their subcommands.
     pub subcommands: &'static [CommandSpec],
+    /// Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub runs_in_multi: bool,
 }
 
 impl CommandSpec {
@@ -619,6 +622,7 @@ impl CommandSpec {
             },
             tips: &[],
             subcommands: &[],
+            runs_in_multi: false,
         }
     }
 
@@ -632,6 +636,12 @@ impl CommandSpec {
     /// Adds subcommands to a command that also answers on its own (COMMAND).
     pub const fn with_subcommands(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
         self.subcommands = subcommands;
+        self
+    }
+
+    /// Makes the command run at once inside MULTI instead of being queued.
+    pub const fn runs_in_multi(mut self) -> CommandSpec {
+        self.runs_in_multi = true;
         self
     }
 

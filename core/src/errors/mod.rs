@@ -14,6 +14,7 @@ pub mod set;
 pub mod sort;
 pub mod sorted_set;
 pub mod string;
+pub mod transactions;
 
 /// A key holds a value of another type.
 pub const WRONG_TYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

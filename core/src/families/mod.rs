@@ -15,6 +15,7 @@ pub mod sort;
 pub mod sorted_set;
 pub mod sorted_set_blocking;
 pub mod string;
+pub mod transactions;
 
 use bytes::Bytes;
 use oxidis_protocol::Frame;
@@ -36,6 +37,7 @@ pub static BUILTIN: &[&Family] = &[
     &sorted_set::FAMILY,
     &sorted_set_blocking::FAMILY,
     &sort::FAMILY,
+    &transactions::FAMILY,
 ];
 
 /// An integer reply for a count, length, size or time the server holds itself. Such numbers

@@ -147,6 +147,11 @@ impl List {
             (Some(node), ListEnd::Tail) if node_allows(node, fill, size) => node.push_back(entry),
             _ => {
                 let node = single_node(entry);
+                // Most lists are one node: grow the node table one slot at a time while it is
+                // small instead of VecDeque's first step of four.
+                if self.nodes.len() == self.nodes.capacity() && self.nodes.capacity() < 4 {
+                    self.nodes.reserve_exact(1);
+                }
                 match end {
                     ListEnd::Head => self.nodes.push_front(node),
                     ListEnd::Tail => self.nodes.push_back(node),

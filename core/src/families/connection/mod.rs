@@ -45,9 +45,11 @@ pub static FAMILY: Family = Family {
             .args(&[Arg::string("message")]),
         CommandSpec::new("quit", Arity::AtLeast(1), quit)
             .flags(&[AllowBusy, NoScript, Loading, Stale, Fast, NoAuth])
+            .runs_in_multi()
             .doc("Closes the connection after replying.", "1.0.0", "O(1)"),
         CommandSpec::new("reset", Arity::Exact(1), reset)
             .flags(&[NoScript, Loading, Stale, Fast, NoAuth, AllowBusy])
+            .runs_in_multi()
             .doc(
                 "Returns the connection to the state of a new one.",
                 "6.2.0",
@@ -123,10 +125,14 @@ fn quit(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
 }
 
 fn reset(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    // TODO(#transactions, #pubsub): also discard MULTI, unsubscribe everything, stop tracking.
+    // TODO(#5): also unsubscribe everything and stop tracking.
     let authenticated = !requires_password(ctx);
     ctx.select(0);
+    let id = ctx.client_id();
+    ctx.server.watched.unwatch_all(id);
     let client = ctx.client();
+    client.transaction = None;
+    client.watch_dirty = false;
     client.resp = RespVersion::Resp2;
     client.name = None;
     client.authenticated = authenticated;

@@ -7,9 +7,10 @@
 //! the blocking variants (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP) reuse them once a key is ready;
 //! [`parse_end`] and [`parse_mpop`] read their LEFT|RIGHT and `numkeys ... [COUNT n]` tails.
 //!
-//! Not done here (no shared API yet): keyspace notifications, WATCH invalidation, waking
-//! blocked clients (marked `// blocking: key ready`), and rewriting LMPOP as LPOP/RPOP ... COUNT
-//! for propagation.
+//! Blocked clients are woken by dispatch, which signals every key a write command declares;
+//! the places that create or grow a key are marked `// blocking: key ready` all the same.
+//! Not done here (no shared API yet): keyspace notifications and rewriting LMPOP as
+//! LPOP/RPOP ... COUNT for propagation.
 
 use bytes::Bytes;
 use oxidis_protocol::Frame;

@@ -182,6 +182,7 @@ fn lastsave(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult
 fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
     let index = ctx.db_index();
+    crate::transactions::touch_all_in_db(ctx.server, index, None);
     flush_databases(ctx, index..index + 1, mode);
     Ok(Frame::ok())
 }
@@ -190,6 +191,9 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     let mode = parse_flush_mode(args)?;
     // TODO(#6): with save points configured, Redis saves the (now empty) dataset here.
     let all = 0..ctx.server.dbs.len();
+    for db in all.clone() {
+        crate::transactions::touch_all_in_db(ctx.server, db, None);
+    }
     flush_databases(ctx, all, mode);
     Ok(Frame::ok())
 }
@@ -202,8 +206,19 @@ fn swapdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let (Some(first), Some(second)) = (in_range(first), in_range(second)) else {
         return Err(CommandError::msg(DB_INDEX_OUT_OF_RANGE));
     };
-    // Clients keep their selected index, so they now see the other database's keys.
+    // Clients keep their selected index, so they now see the other database's keys; a watched
+    // key on either side changes, and clients blocked on keys the swap brings are served.
+    crate::transactions::touch_all_in_db(ctx.server, first, Some(second));
+    crate::transactions::touch_all_in_db(ctx.server, second, Some(first));
     ctx.server.dbs.swap(first, second);
+    if !ctx.server.blocked.is_empty() {
+        for db in [first, second] {
+            let keys: Vec<Vec<u8>> = ctx.server.dbs[db].iter().map(|e| e.key.to_vec()).collect();
+            for key in keys {
+                ctx.server.blocked.signal_key(db, &key);
+            }
+        }
+    }
     ctx.changed(1);
     Ok(Frame::ok())
 }
