@@ -29,12 +29,16 @@ use crate::command::parse_f64;
 use crate::dispatch::{Outcome, run_command};
 use crate::errors::{CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
 use crate::server::Server;
+use crate::types::ValueType;
 
 /// What a handler asks for when it blocks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockRequest {
     /// The keys to wait on, in the selected database.
     pub keys: Vec<Bytes>,
+    /// The type a key must hold to serve the client (a key turned into a string does not wake
+    /// a BLPOP).
+    pub wants: ValueType,
     /// How long to wait; `None` waits forever.
     pub timeout: Option<Duration>,
     /// What the client receives when the timeout expires (a null array for BLPOP, ...).
@@ -48,6 +52,8 @@ pub struct BlockedClient {
     pub db: usize,
     /// The keys it waits on.
     pub keys: Vec<Bytes>,
+    /// The type a ready key must hold to serve it.
+    pub wants: ValueType,
     /// The command to run again when a key is ready.
     pub argv: Vec<Bytes>,
     /// The reply on timeout.
@@ -163,6 +169,17 @@ pub fn serve_blocked_clients(server: &mut Server) {
             let Some(record) = server.blocked.get(client).cloned() else {
                 continue;
             };
+            // Serve only if the key is there, alive, and of the type the command pops from.
+            let now = server.now_ms();
+            let serves = server.dbs.get(db).is_some_and(|d| {
+                d.find(&key).is_some_and(|pos| {
+                    let entry = d.entry(pos);
+                    !entry.is_expired(now) && entry.value.value_type() == record.wants
+                })
+            });
+            if !serves {
+                continue;
+            }
             let positions = server.blocked.positions(client, &record);
             server.blocked.unblock(client);
             let saved_db = server.clients.get(client).map(|c| c.db);
@@ -239,7 +256,7 @@ mod tests {
                 ctx.delete(&key);
                 Ok(Frame::Bulk(Bytes::from(value)))
             }
-            None => ctx.block(vec![key], timeout, Frame::Null),
+            None => ctx.block(vec![key], ValueType::String, timeout, Frame::Null),
         }
     }
 
@@ -350,6 +367,7 @@ mod tests {
                 .iter()
                 .map(|k| Bytes::copy_from_slice(k.as_bytes()))
                 .collect(),
+            wants: ValueType::List,
             argv: Vec::new(),
             timeout_reply: Frame::NullArray,
             deadline: None,

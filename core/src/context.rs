@@ -44,17 +44,19 @@ impl<'a> CommandContext<'a> {
         self.command
     }
 
-    /// Blocks the client on `keys` until one of them is written, or `timeout` passes (then the
-    /// client gets `timeout_reply`). Return what this returns: the reply is never sent, the
-    /// command runs again when a key is ready.
+    /// Blocks the client on `keys` until one of them is written while holding a `wants` value,
+    /// or `timeout` passes (then the client gets `timeout_reply`). Return what this returns: the
+    /// reply is never sent, the command runs again when a key is ready.
     pub fn block(
         &mut self,
         keys: Vec<bytes::Bytes>,
+        wants: crate::types::ValueType,
         timeout: Option<std::time::Duration>,
         timeout_reply: Frame,
     ) -> crate::command::CommandResult {
         self.block_request = Some(BlockRequest {
             keys,
+            wants,
             timeout,
             timeout_reply,
         });

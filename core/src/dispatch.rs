@@ -43,6 +43,7 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
             BlockedClient {
                 db,
                 keys: request.keys.clone(),
+                wants: request.wants,
                 argv: argv.to_vec(),
                 timeout_reply: request.timeout_reply.clone(),
                 deadline,

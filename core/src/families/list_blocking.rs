@@ -13,6 +13,7 @@ use crate::command::{
 };
 use crate::context::CommandContext;
 use crate::families::list::{ListEnd, move_element, mpop, parse_end, parse_mpop};
+use crate::types::ValueType;
 
 /// The blocking list commands (their group is `list`, like their twins').
 pub static FAMILY: Family = Family {
@@ -137,7 +138,7 @@ fn pop_or_block(
             other => other,
         });
     }
-    ctx.block(keys.to_vec(), timeout, Frame::NullArray)
+    ctx.block(keys.to_vec(), ValueType::List, timeout, Frame::NullArray)
 }
 
 fn blmove(ctx: &mut CommandContext<'_>, args: &mut crate::command::Args<'_>) -> CommandResult {
@@ -174,7 +175,12 @@ fn move_or_block(
 ) -> CommandResult {
     match move_element(ctx, source, destination, from, to)? {
         Some(element) => Ok(Frame::Bulk(element)),
-        None => ctx.block(vec![source.clone()], timeout, Frame::NullArray),
+        None => ctx.block(
+            vec![source.clone()],
+            ValueType::List,
+            timeout,
+            Frame::NullArray,
+        ),
     }
 }
 
@@ -184,7 +190,7 @@ fn blmpop(ctx: &mut CommandContext<'_>, args: &mut crate::command::Args<'_>) -> 
     let request = parse_mpop(args)?;
     match mpop(ctx, &request.keys, request.end, request.count)? {
         Some(reply) => Ok(reply),
-        None => ctx.block(request.keys, timeout, Frame::NullArray),
+        None => ctx.block(request.keys, ValueType::List, timeout, Frame::NullArray),
     }
 }
 

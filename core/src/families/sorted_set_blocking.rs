@@ -13,6 +13,7 @@ use crate::command::{
 use crate::context::CommandContext;
 use crate::errors::CommandError;
 use crate::families::sorted_set::pop::{PopEnd, mpop, parse_zmpop, pop_from};
+use crate::types::ValueType;
 
 /// The blocking sorted-set commands (group `sorted-set`, like their twins).
 pub static FAMILY: Family = Family {
@@ -92,7 +93,12 @@ fn pop_or_block(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, end: PopEnd) 
             ]));
         }
     }
-    ctx.block(keys.to_vec(), timeout, Frame::NullArray)
+    ctx.block(
+        keys.to_vec(),
+        ValueType::SortedSet,
+        timeout,
+        Frame::NullArray,
+    )
 }
 
 /// BZMPOP: `timeout numkeys key [key ...] MIN|MAX [COUNT count]`.
@@ -101,7 +107,12 @@ fn bzmpop(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let request = parse_zmpop(args)?;
     match mpop(ctx, &request)? {
         Some(reply) => Ok(reply),
-        None => ctx.block(request.keys, timeout, Frame::NullArray),
+        None => ctx.block(
+            request.keys,
+            ValueType::SortedSet,
+            timeout,
+            Frame::NullArray,
+        ),
     }
 }
 
