@@ -382,9 +382,7 @@ fn lrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let Some((first, count)) = clamp_range(list.len(), start, stop) else {
         return Ok(Frame::Array(Vec::new()));
     };
-    Ok(Frame::Array(
-        list.iter_from(first).take(count).map(Frame::bulk).collect(),
-    ))
+    Ok(bulk_array(list.iter_from(first).take(count)))
 }
 
 fn ltrim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -797,6 +795,25 @@ fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
     let first = usize::try_from(start).ok()?;
     let last = usize::try_from(stop).ok()?;
     Some((first, last - first + 1))
+}
+
+/// An array of bulk replies that share one buffer: one copy and one allocation for the whole
+/// range instead of one per element.
+fn bulk_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Frame {
+    let mut arena = Vec::new();
+    let mut bounds = Vec::new();
+    for element in elements {
+        let start = arena.len();
+        arena.extend_from_slice(element);
+        bounds.push((start, arena.len()));
+    }
+    let arena = Bytes::from(arena);
+    Frame::Array(
+        bounds
+            .into_iter()
+            .map(|(start, end)| Frame::Bulk(arena.slice(start..end)))
+            .collect(),
+    )
 }
 
 fn push_one(list: &mut List, end: ListEnd, element: &[u8], fill: i64) {
