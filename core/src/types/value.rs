@@ -1,6 +1,7 @@
 //! `Value`: what a key holds. Strings come in the three shapes Redis reports through
-//! `OBJECT ENCODING`: `int`, `embstr` and `raw`; each collection is boxed, so a `Value` stays
-//! three words whatever it holds. Streams (#7) and module types (#9) arrive as more variants.
+//! `OBJECT ENCODING`: `int`, `embstr` and `raw`. Collections are boxed, so a `Value` stays three
+//! words whatever it holds — except a set, whose 16-byte header fits in place (saving an
+//! allocation per small set of integers). Streams (#7) and module types (#9) arrive as more variants.
 
 use super::{CompactBytes, Hash, List, Set, SortedSet};
 
@@ -20,8 +21,8 @@ pub enum Value {
     List(Box<List>),
     /// A hash.
     Hash(Box<Hash>),
-    /// A set.
-    Set(Box<Set>),
+    /// A set (its header is small enough to live in place).
+    Set(Set),
     /// A sorted set.
     SortedSet(Box<SortedSet>),
 }
@@ -146,7 +147,7 @@ impl Value {
             Value::Mutable(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(list) => std::mem::size_of::<List>() + list.heap_size(),
             Value::Hash(hash) => std::mem::size_of::<Hash>() + hash.heap_size(),
-            Value::Set(set) => std::mem::size_of::<Set>() + set.heap_size(),
+            Value::Set(set) => set.heap_size(),
             Value::SortedSet(zset) => std::mem::size_of::<SortedSet>() + zset.heap_size(),
         }
     }

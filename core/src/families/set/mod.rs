@@ -497,7 +497,7 @@ fn insert_new_set(ctx: &mut CommandContext<'_>, key: &[u8], set: Set) {
 
 /// A set as a key's value: the one place that knows how `Value` holds a set.
 fn set_value(set: Set) -> Value {
-    Value::Set(Box::new(set))
+    Value::Set(set)
 }
 
 /// The member at `pos` of `set` as a bulk reply.
