@@ -203,6 +203,11 @@ impl Db {
         clock: u32,
     ) -> usize {
         let pos = self.entries.len();
+        if pos == self.entries.capacity() {
+            // Grow by a quarter, not double: entries are the bulk of the keyspace's memory, and
+            // large reallocations are remapped by the allocator rather than copied.
+            self.entries.reserve_exact((pos / 4).max(16));
+        }
         self.entries.push(Entry {
             key,
             value,
