@@ -4,6 +4,7 @@
 //! allocation per small set of integers). Streams (#7) and module types (#9) arrive as more variants.
 
 use super::{CompactBytes, Hash, List, Set, SortedSet};
+use crate::errors::CommandError;
 
 /// Redis keeps strings of up to 44 bytes in the same allocation as their header ("embstr").
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
@@ -106,6 +107,70 @@ impl Value {
             Value::Hash(hash) => hash.encoding_name(),
             Value::Set(set) => set.encoding_name(),
             Value::SortedSet(zset) => zset.encoding_name(),
+        }
+    }
+
+    /// The list held; WRONGTYPE for any other type.
+    pub fn as_list(&self) -> Result<&List, CommandError> {
+        match self {
+            Value::List(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The list held, for changing; WRONGTYPE for any other type.
+    pub fn as_list_mut(&mut self) -> Result<&mut List, CommandError> {
+        match self {
+            Value::List(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The hash held; WRONGTYPE for any other type.
+    pub fn as_hash(&self) -> Result<&Hash, CommandError> {
+        match self {
+            Value::Hash(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The hash held, for changing; WRONGTYPE for any other type.
+    pub fn as_hash_mut(&mut self) -> Result<&mut Hash, CommandError> {
+        match self {
+            Value::Hash(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The set held; WRONGTYPE for any other type.
+    pub fn as_set(&self) -> Result<&Set, CommandError> {
+        match self {
+            Value::Set(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The set held, for changing; WRONGTYPE for any other type.
+    pub fn as_set_mut(&mut self) -> Result<&mut Set, CommandError> {
+        match self {
+            Value::Set(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The sorted set held; WRONGTYPE for any other type.
+    pub fn as_sorted_set(&self) -> Result<&SortedSet, CommandError> {
+        match self {
+            Value::SortedSet(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The sorted set held, for changing; WRONGTYPE for any other type.
+    pub fn as_sorted_set_mut(&mut self) -> Result<&mut SortedSet, CommandError> {
+        match self {
+            Value::SortedSet(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
         }
     }
 

@@ -615,28 +615,12 @@ fn change_hash<R>(
 
 /// The hash in `value`, or WRONGTYPE. Every variant is listed, so a new one must be given an arm.
 fn as_hash(value: &Value) -> Result<&Hash, CommandError> {
-    match value {
-        Value::Hash(hash) => Ok(hash),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Set(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    value.as_hash()
 }
 
 /// [`as_hash`] for changing.
 fn as_hash_mut(value: &mut Value) -> Result<&mut Hash, CommandError> {
-    match value {
-        Value::Hash(hash) => Ok(hash),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Set(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    value.as_hash_mut()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -838,15 +838,7 @@ fn list_for_read<'c>(
     let Some(pos) = ctx.lookup_read(key) else {
         return Ok(None);
     };
-    match &ctx.db().entry(pos).value {
-        Value::List(list) => Ok(Some(list)),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::Hash(_)
-        | Value::Set(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    ctx.db().entry(pos).value.as_list().map(Some)
 }
 
 /// The list at `key` for changing; WRONGTYPE for another type.
@@ -857,15 +849,7 @@ fn list_for_write<'c>(
     let Some(pos) = ctx.lookup_write(key) else {
         return Ok(None);
     };
-    match &mut ctx.db().entry_mut(pos).value {
-        Value::List(list) => Ok(Some(list)),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::Hash(_)
-        | Value::Set(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    ctx.db().entry_mut(pos).value.as_list_mut().map(Some)
 }
 
 /// Stores a new list under `key`, known to be absent (the caller's lookup reclaimed it if it

@@ -463,28 +463,12 @@ fn write_set<'c>(
 
 /// The set a value holds; WRONGTYPE for anything else.
 fn as_set(value: &Value) -> Result<&Set, CommandError> {
-    match value {
-        Value::Set(set) => Ok(set),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Hash(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    value.as_set()
 }
 
 /// [`as_set`] for changing the set.
 fn as_set_mut(value: &mut Value) -> Result<&mut Set, CommandError> {
-    match value {
-        Value::Set(set) => Ok(set),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Hash(_)
-        | Value::SortedSet(_) => Err(CommandError::WrongType),
-    }
+    value.as_set_mut()
 }
 
 /// Adds a set under `key`, known to be absent, without counting a change (the caller counts

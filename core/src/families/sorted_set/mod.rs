@@ -314,18 +314,7 @@ fn read_zset<'c>(
     ctx: &'c mut CommandContext<'_>,
     key: &[u8],
 ) -> Result<Option<&'c SortedSet>, CommandError> {
-    match ctx.read(key) {
-        None => Ok(None),
-        Some(Value::SortedSet(zset)) => Ok(Some(zset)),
-        Some(
-            Value::Int(_)
-            | Value::Str(_)
-            | Value::Mutable(_)
-            | Value::List(_)
-            | Value::Hash(_)
-            | Value::Set(_),
-        ) => Err(CommandError::WrongType),
-    }
+    ctx.read(key).map(Value::as_sorted_set).transpose()
 }
 
 /// The position of the sorted set under `key`, for writing; WRONGTYPE for another type.
@@ -342,15 +331,7 @@ fn zset_at<'c>(
     ctx: &'c mut CommandContext<'_>,
     pos: usize,
 ) -> Result<&'c mut SortedSet, CommandError> {
-    match &mut ctx.db().entry_mut(pos).value {
-        Value::SortedSet(zset) => Ok(zset),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Hash(_)
-        | Value::Set(_) => Err(CommandError::WrongType),
-    }
+    ctx.db().entry_mut(pos).value.as_sorted_set_mut()
 }
 
 /// Deletes the key at `pos` if its set became empty (Redis stores no empty collection).

@@ -12,7 +12,7 @@ use crate::context::CommandContext;
 use crate::errors::sorted_set::{COUNT_POSITIVE, NUMKEYS_POSITIVE, VALUE_OUT_OF_RANGE};
 use crate::errors::{CommandError, NOT_POSITIVE};
 use crate::glob::{Case, glob_match};
-use crate::types::{SortedSet, Value};
+use crate::types::SortedSet;
 
 /// Popped members with their scores, in pop order.
 pub(crate) type Popped = Vec<(Vec<u8>, f64)>;
@@ -268,15 +268,8 @@ fn with_zset_and_rng<R>(
     let Some(pos) = server.dbs[db_index].find(key) else {
         return Ok(None);
     };
-    match &server.dbs[db_index].entry(pos).value {
-        Value::SortedSet(zset) => Ok(Some(f(zset, &mut server.rng))),
-        Value::Int(_)
-        | Value::Str(_)
-        | Value::Mutable(_)
-        | Value::List(_)
-        | Value::Hash(_)
-        | Value::Set(_) => Err(CommandError::WrongType),
-    }
+    let zset = server.dbs[db_index].entry(pos).value.as_sorted_set()?;
+    Ok(Some(f(zset, &mut server.rng)))
 }
 
 pub(super) fn zscan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
