@@ -68,6 +68,14 @@ impl<'a> CommandContext<'a> {
         self.block_request.take()
     }
 
+    /// How new list nodes are shaped: `list-max-listpack-size` and the packed threshold.
+    pub fn list_limits(&self) -> crate::types::NodeLimits {
+        crate::types::NodeLimits {
+            fill: self.server.config.list_max_listpack_size,
+            packed_threshold: self.server.list_packed_threshold,
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.server.config

@@ -101,6 +101,8 @@ pub struct Server {
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// List elements this big get a node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD).
+    pub list_packed_threshold: usize,
     /// Changes since the last save (`rdb_changes_since_last_save`).
     pub dirty: u64,
     /// Unix seconds of the last successful save (LASTSAVE); start time until then.
@@ -143,6 +145,7 @@ impl Server {
             stats,
             process: ProcessInfo::default(),
             active_expire_enabled: true,
+            list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
             dirty: 0,
             last_save_unix: 0,
             shutdown_request: None,

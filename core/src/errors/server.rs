@@ -12,3 +12,7 @@ pub const DEBUG_PROTOCOL_TYPE: &str = "ERR Wrong protocol type name. Please use 
 pub const RESP2_NOT_SUPPORTED: &str = "ERR RESP2 is not supported by this command";
 /// FUNCTION FLUSH with an argument other than ASYNC or SYNC.
 pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD with a size that is not a memory value or is too big.
+pub const PACKED_THRESHOLD: &str =
+    "ERR argument must be a memory value bigger than 1 and smaller than 4gb";

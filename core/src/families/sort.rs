@@ -353,7 +353,7 @@ fn store_list(ctx: &mut CommandContext<'_>, dest: &[u8], values: &[bytes::Bytes]
         ctx.delete(dest);
         return Ok(Frame::Integer(0));
     }
-    let fill = ctx.config().list_max_listpack_size;
+    let fill = ctx.list_limits();
     let mut list = List::new();
     for value in values {
         list.push_back(value, fill);

@@ -32,6 +32,29 @@ const SIZE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// The byte cap of a node when the fill counts entries.
 const SIZE_SAFETY_LIMIT: usize = 8192;
 
+/// Elements this big or bigger get a node of their own ("plain" nodes); Redis's default, and
+/// what `DEBUG QUICKLIST-PACKED-THRESHOLD` changes.
+pub const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+
+/// What shapes a list's nodes: `list-max-listpack-size` and the packed threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// `list-max-listpack-size`: negative caps a node's bytes, positive its entries.
+    pub fill: i64,
+    /// Elements of at least this many bytes are stored alone in a plain node.
+    pub packed_threshold: usize,
+}
+
+impl From<i64> for NodeLimits {
+    /// The limits for a fill, with the default packed threshold.
+    fn from(fill: i64) -> NodeLimits {
+        NodeLimits {
+            fill,
+            packed_threshold: DEFAULT_PACKED_THRESHOLD,
+        }
+    }
+}
+
 /// A list value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct List {
@@ -95,14 +118,15 @@ impl List {
         self.nodes.iter().rev().flat_map(Node::iter_rev)
     }
 
-    /// Adds `entry` at the head; `fill` is `list-max-listpack-size`.
-    pub fn push_front(&mut self, entry: &[u8], fill: i64) {
-        self.push(ListEnd::Head, entry, fill);
+    /// Adds `entry` at the head; `limits` is `list-max-listpack-size` (and the packed
+    /// threshold, when not the default).
+    pub fn push_front(&mut self, entry: &[u8], limits: impl Into<NodeLimits>) {
+        self.push(ListEnd::Head, entry, limits.into());
     }
 
-    /// Adds `entry` at the tail; `fill` is `list-max-listpack-size`.
-    pub fn push_back(&mut self, entry: &[u8], fill: i64) {
-        self.push(ListEnd::Tail, entry, fill);
+    /// Adds `entry` at the tail; see [`List::push_front`] for `limits`.
+    pub fn push_back(&mut self, entry: &[u8], limits: impl Into<NodeLimits>) {
+        self.push(ListEnd::Tail, entry, limits.into());
     }
 
     /// Removes and returns the head element.
@@ -136,7 +160,7 @@ impl List {
         self.remove_matching(element, limit, ListEnd::Tail)
     }
 
-    fn push(&mut self, end: ListEnd, entry: &[u8], fill: i64) {
+    fn push(&mut self, end: ListEnd, entry: &[u8], fill: NodeLimits) {
         let size = encoded_size(entry);
         let node = match end {
             ListEnd::Head => self.nodes.front_mut(),
@@ -205,7 +229,8 @@ impl List {
     }
 
     /// Replaces the element at `index`; false when out of range.
-    pub fn set(&mut self, index: usize, entry: &[u8], fill: i64) -> bool {
+    pub fn set(&mut self, index: usize, entry: &[u8], limits: impl Into<NodeLimits>) -> bool {
+        let fill = limits.into();
         let Some((node, offset)) = self.locate(index) else {
             return false;
         };
@@ -222,7 +247,8 @@ impl List {
     }
 
     /// Inserts `entry` so that it becomes the element at `index` (`index <= len`).
-    pub fn insert(&mut self, index: usize, entry: &[u8], fill: i64) {
+    pub fn insert(&mut self, index: usize, entry: &[u8], limits: impl Into<NodeLimits>) {
+        let fill = limits.into();
         if index == 0 {
             return self.push(ListEnd::Head, entry, fill);
         }
@@ -357,7 +383,7 @@ impl List {
     }
 
     /// Re-packs node `i`, which has outgrown its limit, into as many nodes as it needs.
-    fn repack_node(&mut self, i: usize, fill: i64) {
+    fn repack_node(&mut self, i: usize, fill: NodeLimits) {
         let Some(old) = self.nodes.remove(i) else {
             return;
         };
@@ -379,7 +405,11 @@ impl<E: AsRef<[u8]>> FromIterator<E> for List {
     fn from_iter<I: IntoIterator<Item = E>>(iter: I) -> List {
         let mut list = List::new();
         for entry in iter {
-            list.push(ListEnd::Tail, entry.as_ref(), DEFAULT_FILL);
+            list.push(
+                ListEnd::Tail,
+                entry.as_ref(),
+                NodeLimits::from(DEFAULT_FILL),
+            );
         }
         list
     }
@@ -408,6 +438,11 @@ fn varint_len(n: usize) -> usize {
     bytes
 }
 
+/// Whether `node` is a plain node: one element at or over the packed threshold.
+fn is_plain(node: &Node, limits: NodeLimits) -> bool {
+    node.len() == 1 && node.bytes() >= limits.packed_threshold
+}
+
 /// The byte limit of a node for a negative `fill`.
 fn size_level(fill: i64) -> usize {
     let level = usize::try_from(fill.unsigned_abs().clamp(1, 5)).unwrap_or(5);
@@ -416,10 +451,15 @@ fn size_level(fill: i64) -> usize {
 
 /// Whether `node` may take one more entry of `added` encoded bytes. An empty node takes
 /// anything, so an oversized element lives alone.
-fn node_allows(node: &Node, fill: i64, added: usize) -> bool {
+fn node_allows(node: &Node, limits: NodeLimits, added: usize) -> bool {
     if node.is_empty() {
         return true;
     }
+    // A large element lives alone in a "plain" node, as Redis's quicklist keeps it.
+    if added >= limits.packed_threshold || is_plain(node, limits) {
+        return false;
+    }
+    let fill = limits.fill;
     let new_size = node.bytes().saturating_add(added);
     if fill < 0 {
         new_size <= size_level(fill)
@@ -430,10 +470,17 @@ fn node_allows(node: &Node, fill: i64, added: usize) -> bool {
 }
 
 /// Whether a node holds more than its limit allows (after a replacement grew it).
-fn exceeds_limit(node: &Node, fill: i64) -> bool {
+fn exceeds_limit(node: &Node, limits: NodeLimits) -> bool {
     if node.len() <= 1 {
         return false;
     }
+    if node
+        .iter()
+        .any(|e| encoded_size(e) >= limits.packed_threshold)
+    {
+        return true;
+    }
+    let fill = limits.fill;
     if fill < 0 {
         node.bytes() > size_level(fill)
     } else {
@@ -794,7 +841,11 @@ mod tests {
     fn numbered(n: usize, fill: i64) -> List {
         let mut list = List::new();
         for i in 0..n {
-            list.push(ListEnd::Tail, i.to_string().as_bytes(), fill);
+            list.push(
+                ListEnd::Tail,
+                i.to_string().as_bytes(),
+                NodeLimits::from(fill),
+            );
         }
         list
     }
@@ -814,12 +865,12 @@ mod tests {
         let mut list = List::new();
         let value = [b'x'; 100];
         for _ in 0..100 {
-            list.push(ListEnd::Head, &value, -1);
+            list.push(ListEnd::Head, &value, NodeLimits::from(-1));
         }
         // 102 bytes per entry, 4096 per node: 40 entries each.
         assert_eq!(list.node_count(), 3);
         let huge = vec![b'y'; 10_000];
-        list.push(ListEnd::Tail, &huge, -1);
+        list.push(ListEnd::Tail, &huge, NodeLimits::from(-1));
         assert_eq!(list.node_count(), 4);
         assert_eq!(list.pop(ListEnd::Tail).map(|v| v.len()), Some(10_000));
         assert_eq!(list.node_count(), 3);

@@ -10,7 +10,7 @@ mod value;
 
 pub use compact::CompactBytes;
 pub use hash::Hash;
-pub use list::List;
+pub use list::{DEFAULT_PACKED_THRESHOLD, List, NodeLimits};
 pub use listpack::Listpack;
 pub use set::Set;
 pub use sorted_set::SortedSet;

@@ -26,7 +26,7 @@ use crate::errors::list::{
 };
 use crate::errors::{CommandError, NOT_POSITIVE};
 use crate::families::count_reply;
-use crate::types::{CompactBytes, List, Value};
+use crate::types::{CompactBytes, List, NodeLimits, Value};
 
 #[cfg(test)]
 mod tests;
@@ -292,7 +292,7 @@ fn push_elements(
 ) -> CommandResult {
     let key = args.next_bytes()?;
     let elements = args.rest();
-    let fill = ctx.config().list_max_listpack_size;
+    let fill = ctx.list_limits();
     let len = match list_for_write(ctx, key)? {
         Some(list) => {
             for element in elements {
@@ -326,7 +326,7 @@ fn linsert(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     };
     let pivot = args.next_bytes()?;
     let element = args.next_bytes()?;
-    let fill = ctx.config().list_max_listpack_size;
+    let fill = ctx.list_limits();
     let Some(list) = list_for_write(ctx, key)? else {
         return Ok(Frame::Integer(0));
     };
@@ -361,7 +361,7 @@ fn lset(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
     let index = args.next_bytes()?;
     let element = args.next_bytes()?;
-    let fill = ctx.config().list_max_listpack_size;
+    let fill = ctx.list_limits();
     let list = list_for_write(ctx, key)?.ok_or(CommandError::NoSuchKey)?;
     let index = parse_i64(index)?;
     let replaced = resolve_index(list.len(), index).is_some_and(|i| list.set(i, element, fill));
@@ -612,7 +612,7 @@ pub(crate) fn move_element(
     from: ListEnd,
     to: ListEnd,
 ) -> Result<Option<Bytes>, CommandError> {
-    let fill = ctx.config().list_max_listpack_size;
+    let fill = ctx.list_limits();
     if list_for_write(ctx, source)?.is_none() {
         return Ok(None);
     }
@@ -816,7 +816,7 @@ fn bulk_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Frame {
     )
 }
 
-fn push_one(list: &mut List, end: ListEnd, element: &[u8], fill: i64) {
+fn push_one(list: &mut List, end: ListEnd, element: &[u8], fill: NodeLimits) {
     match end {
         ListEnd::Left => list.push_front(element, fill),
         ListEnd::Right => list.push_back(element, fill),

@@ -415,3 +415,40 @@ fn command_info_matches_redis() {
         (int(1), int(1), int(1))
     );
 }
+
+#[test]
+fn plain_nodes_below_the_packed_threshold_keep_every_operation_right() {
+    let mut r = CommandRunner::with_config(Config {
+        enable_debug_command: crate::config::ProtectedAccess::Yes,
+        ..Config::default()
+    });
+    assert_eq!(
+        r.run(["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb"]),
+        err("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+    );
+    assert_eq!(
+        r.run(["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"]),
+        Frame::ok()
+    );
+    let big = |c: char| c.to_string().repeat(500);
+    for c in ['a', 'b', 'c'] {
+        r.run(["LPUSH", "l", &big(c)]);
+    }
+    r.run(["LINSERT", "l", "AFTER", &big('c'), &big('x')]);
+    r.run(["LSET", "l", "0", "small"]);
+    assert_eq!(
+        r.run(["LRANGE", "l", "0", "-1"]),
+        Frame::Array(vec![
+            bulk("small"),
+            bulk(&big('x')),
+            bulk(&big('b')),
+            bulk(&big('a'))
+        ])
+    );
+    assert_eq!(r.run(["RPOP", "l"]), bulk(&big('a')));
+    assert_eq!(
+        r.run(["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]),
+        Frame::ok()
+    );
+    assert_eq!(r.run(["LLEN", "l"]), Frame::Integer(3));
+}

@@ -17,7 +17,7 @@ use crate::command::{Args, CommandResult};
 use crate::config::ProtectedAccess;
 use crate::context::CommandContext;
 use crate::db::Entry;
-use crate::errors::server::{DEBUG_PROTOCOL_TYPE, RESP2_NOT_SUPPORTED};
+use crate::errors::server::{DEBUG_PROTOCOL_TYPE, PACKED_THRESHOLD, RESP2_NOT_SUPPORTED};
 use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE, subcommand_syntax};
 use crate::families::help_reply;
 use crate::types::{CompactBytes, Value};
@@ -47,6 +47,17 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         }
         (b"set-active-expire", [flag]) => {
             ctx.server.active_expire_enabled = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
+        (b"quicklist-packed-threshold", [size]) => {
+            // Redis accepts up to 4 GiB - 1 MiB; 0 restores the 1 GiB default.
+            let size = crate::config::value::parse_memory(size)
+                .filter(|&n| n <= (1 << 32) - (1 << 20))
+                .ok_or(CommandError::msg(PACKED_THRESHOLD))?;
+            ctx.server.list_packed_threshold = match usize::try_from(size) {
+                Ok(0) | Err(_) => crate::types::DEFAULT_PACKED_THRESHOLD,
+                Ok(n) => n,
+            };
             Ok(Frame::ok())
         }
         (b"object", [key]) => object(ctx, key),
