@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: oxidis-server against redis-server with redis-benchmark (throughput,
-//! latency, server CPU per request) and a 1,000,000-key memory load.
+//! latency, server CPU per request) and memory loads (strings, hashes, sorted sets, sets, a
+//! long list) compared by RSS growth.
 
+use std::fmt::Display;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -14,7 +16,7 @@ use crate::util::{self, Server, ServerOptions, banner, geometric_mean, median};
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Fewer rounds (2) and fewer requests (50,000 per run).
+    /// Fewer rounds (2), fewer requests (50,000 per run) and 1/10-size memory loads.
     #[arg(long)]
     pub quick: bool,
     /// Number of alternating rounds (default 5, or 2 with --quick).
@@ -25,48 +27,131 @@ pub struct Args {
 /// One redis-benchmark invocation shape.
 struct Workload {
     label: &'static str,
-    test: &'static str,
+    /// What redis-benchmark runs: `-t <test>`, or an arbitrary command (which goes last).
+    args: &'static [&'static str],
     pipeline: usize,
 }
 
+const fn test(label: &'static str, args: &'static [&'static str], pipeline: usize) -> Workload {
+    Workload {
+        label,
+        args,
+        pipeline,
+    }
+}
+
+/// Sorted set read by the ZRANGE rows; filled by [`populate_zset`] before the rounds.
+const ZRANGE_KEY: &str = "bench:zset";
+const ZRANGE_MEMBERS: usize = 100;
+const ZRANGE: &[&str] = &["zrange", ZRANGE_KEY, "0", "99"];
+
+/// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
-    Workload {
-        label: "SET",
-        test: "set",
-        pipeline: 1,
-    },
-    Workload {
-        label: "GET",
-        test: "get",
-        pipeline: 1,
-    },
-    Workload {
-        label: "INCR",
-        test: "incr",
-        pipeline: 1,
-    },
-    Workload {
-        label: "MSET (10 keys)",
-        test: "mset",
-        pipeline: 1,
-    },
-    Workload {
-        label: "SET -P 16",
-        test: "set",
-        pipeline: 16,
-    },
-    Workload {
-        label: "GET -P 16",
-        test: "get",
-        pipeline: 16,
-    },
+    test("SET", &["-t", "set"], 1),
+    test("GET", &["-t", "get"], 1),
+    test("INCR", &["-t", "incr"], 1),
+    test("MSET (10 keys)", &["-t", "mset"], 1),
+    test("LPUSH", &["-t", "lpush"], 1),
+    test("LPOP", &["-t", "lpop"], 1),
+    test("SADD", &["-t", "sadd"], 1),
+    test("HSET", &["-t", "hset"], 1),
+    test("ZADD", &["-t", "zadd"], 1),
+    test("ZRANGE 0 99", ZRANGE, 1),
+    test("SET -P 16", &["-t", "set"], 16),
+    test("GET -P 16", &["-t", "get"], 16),
+    test("LPUSH -P 16", &["-t", "lpush"], 16),
+    test("SADD -P 16", &["-t", "sadd"], 16),
+    test("HSET -P 16", &["-t", "hset"], 16),
+    test("ZADD -P 16", &["-t", "zadd"], 16),
+    test("ZRANGE 0 99 -P 16", ZRANGE, 16),
 ];
 
 /// Pipelined runs get this many times more requests so they last long enough to measure.
 const PIPELINE_REQUEST_FACTOR: usize = 5;
 const CLIENTS: &str = "50";
-const MEMORY_KEYS: usize = 1_000_000;
+/// Elements written per pipelined batch by the memory loaders.
 const LOAD_BATCH: usize = 10_000;
+/// `--quick` divides memory loads by this (the key count, or a single key's length).
+const QUICK_MEMORY_DIVISOR: usize = 10;
+
+/// The data type a memory load writes, and how.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `SET key:%012d val:%012d`.
+    Strings,
+    /// `HSET hash:%011d field:%04d value:%04d ...`.
+    Hashes,
+    /// `ZADD zset:%011d <i> member:%03d ...`.
+    SortedSets,
+    /// `SADD set:%012d <i> ...`.
+    Sets,
+    /// `RPUSH list:%011d el:%07d ...`.
+    List,
+}
+
+/// One memory row: `keys` keys of `elements` elements each, `per_command` elements per command.
+struct MemoryLoad {
+    label: &'static str,
+    detail: &'static str,
+    kind: Kind,
+    keys: usize,
+    elements: usize,
+    per_command: usize,
+}
+
+const MEMORY_LOADS: &[MemoryLoad] = &[
+    MemoryLoad {
+        label: "strings",
+        detail: "16-byte keys and values",
+        kind: Kind::Strings,
+        keys: 1_000_000,
+        elements: 1,
+        per_command: 1,
+    },
+    MemoryLoad {
+        label: "hashes",
+        detail: "50 fields each, 10-byte fields and values, one HSET per key",
+        kind: Kind::Hashes,
+        keys: 100_000,
+        elements: 50,
+        per_command: 50,
+    },
+    MemoryLoad {
+        label: "zsets",
+        detail: "50 members each, integer scores, 10-byte members, one ZADD per key",
+        kind: Kind::SortedSets,
+        keys: 100_000,
+        elements: 50,
+        per_command: 50,
+    },
+    MemoryLoad {
+        label: "int sets",
+        detail: "50 integers each (0..49), one SADD per key",
+        kind: Kind::Sets,
+        keys: 100_000,
+        elements: 50,
+        per_command: 50,
+    },
+    MemoryLoad {
+        label: "list",
+        detail: "10-byte elements, RPUSH of 100 elements per command",
+        kind: Kind::List,
+        keys: 1,
+        elements: 1_000_000,
+        per_command: 100,
+    },
+];
+
+impl MemoryLoad {
+    /// (keys, elements per key), divided by [`QUICK_MEMORY_DIVISOR`] under `--quick`.
+    fn size(&self, quick: bool) -> (usize, usize) {
+        match (quick, self.keys >= QUICK_MEMORY_DIVISOR) {
+            (false, _) => (self.keys, self.elements),
+            (true, true) => (self.keys / QUICK_MEMORY_DIVISOR, self.elements),
+            (true, false) => (self.keys, self.elements / QUICK_MEMORY_DIVISOR),
+        }
+    }
+}
 
 /// One measurement of one workload on one server.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +185,7 @@ pub fn run(args: &Args) -> Result<bool> {
     let servers = start_pair(&bins, &logs, "throughput")?;
     for server in &servers {
         warm_up(server.port)?;
+        populate_zset(server.port)?;
     }
     // samples[workload][server] = one sample per round
     let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
@@ -118,7 +204,7 @@ pub fn run(args: &Args) -> Result<bool> {
 
     println!();
     println!(
-        "{:<15} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
+        "{:<18} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
         "median",
         "oxidis ops/s",
         "redis ops/s",
@@ -138,7 +224,7 @@ pub fn run(args: &Args) -> Result<bool> {
         throughput_ratios.push(throughput_ratio);
         cpu_ratios.push(cpu_ratio);
         println!(
-            "{:<15} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
             workload.label,
             ours.rps,
             theirs.rps,
@@ -152,27 +238,69 @@ pub fn run(args: &Args) -> Result<bool> {
     }
     println!("(latencies in ms; cpu = server user+system CPU per request)");
 
-    banner(&format!(
-        "memory: {MEMORY_KEYS} keys, 16-byte keys and values"
-    ));
-    let servers = start_pair(&bins, &logs, "memory")?;
-    let mut per_key = [0.0; 2];
-    for (index, server) in servers.iter().enumerate() {
-        let before = util::rss_bytes(server.pid())?;
-        load_keys(server.port)?;
-        std::thread::sleep(Duration::from_millis(500));
-        let after = util::rss_bytes(server.pid())?;
-        per_key[index] = after.saturating_sub(before) as f64 / MEMORY_KEYS as f64;
+    let mut memory_ratios = Vec::new();
+    let mut memory_rows = Vec::new();
+    for load in MEMORY_LOADS {
+        let (keys, elements) = load.size(args.quick);
+        banner(&format!(
+            "memory: {} {} x {elements} ({}){}",
+            keys,
+            load.label,
+            load.detail,
+            if args.quick {
+                format!(", 1/{QUICK_MEMORY_DIVISOR} size for --quick")
+            } else {
+                String::new()
+            }
+        ));
+        let servers = start_pair(&bins, &logs, &format!("memory-{}", load.kind.name()))?;
+        let mut per_element = [0.0; 2];
+        for (index, server) in servers.iter().enumerate() {
+            let before = util::rss_bytes(server.pid())?;
+            load_memory(server.port, load.kind, keys, elements, load.per_command)
+                .with_context(|| format!("loading {} into {}", load.label, SERVERS[index]))?;
+            std::thread::sleep(Duration::from_millis(500));
+            let after = util::rss_bytes(server.pid())?;
+            let grown = after.saturating_sub(before) as f64;
+            per_element[index] = grown / (keys * elements) as f64;
+            println!(
+                "{:<7} RSS {:>7.1} MiB -> {:>7.1} MiB: {:.1} bytes/key, {:.1} bytes/element",
+                SERVERS[index],
+                mib(before),
+                mib(after),
+                grown / keys as f64,
+                per_element[index]
+            );
+        }
+        drop(servers);
+        let memory_ratio = ratio(per_element[0], per_element[1]);
+        println!("ratio oxidis/redis {memory_ratio:.2}");
+        memory_ratios.push(memory_ratio);
+        memory_rows.push((load, keys, elements, per_element, memory_ratio));
+    }
+
+    println!();
+    println!(
+        "{:<10} {:>9} {:>9}  {:>14} {:>14} {:>6}{}",
+        "memory",
+        "keys",
+        "elems/key",
+        "oxidis B/elem",
+        "redis B/elem",
+        "ratio",
+        if args.quick {
+            "  (--quick: 1/10 sizes)"
+        } else {
+            ""
+        }
+    );
+    for (load, keys, elements, [ours, theirs], memory_ratio) in &memory_rows {
         println!(
-            "{:<7} RSS {:>7.1} MiB -> {:>7.1} MiB: {:.1} bytes/key",
-            SERVERS[index],
-            mib(before),
-            mib(after),
-            per_key[index]
+            "{:<10} {keys:>9} {elements:>9}  {ours:>14.1} {theirs:>14.1} {memory_ratio:>6.2}",
+            load.label
         );
     }
-    drop(servers);
-    let memory_ratio = ratio(per_key[0], per_key[1]);
+    println!("(B/elem = RSS growth per element; for strings an element is a key)");
 
     let throughput = geometric_mean(&throughput_ratios);
     let min_throughput = throughput_ratios
@@ -180,8 +308,10 @@ pub fn run(args: &Args) -> Result<bool> {
         .copied()
         .fold(f64::INFINITY, f64::min);
     let cpu = geometric_mean(&cpu_ratios);
+    let memory = geometric_mean(&memory_ratios);
+    let max_memory = memory_ratios.iter().copied().fold(0.0, f64::max);
     println!(
-        "bench: throughput ratio {throughput:.2} (min over rows {min_throughput:.2}), cpu ratio {cpu:.2}, memory ratio {memory_ratio:.2}"
+        "bench: throughput ratio {throughput:.2} (min over rows {min_throughput:.2}), cpu ratio {cpu:.2}, memory ratio {memory:.2} (max over rows {max_memory:.2})"
     );
     Ok(true)
 }
@@ -232,8 +362,9 @@ fn measure(
             1
         };
     let mut cmd = benchmark_command(server.port);
-    cmd.args(["-n", &requests.to_string(), "-t", workload.test])
-        .args(["-P", &workload.pipeline.to_string(), "-q", "--csv"]);
+    cmd.args(["-n", &requests.to_string()])
+        .args(["-P", &workload.pipeline.to_string(), "-q", "--csv"])
+        .args(workload.args);
     let before = util::cpu_ticks(server.pid())?;
     let csv = util::output(&mut cmd)?;
     let after = util::cpu_ticks(server.pid())?;
@@ -296,35 +427,152 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// Writes `SET key:%012d val:%012d` for every key in pipelined batches and checks DBSIZE.
-fn load_keys(port: u16) -> Result<()> {
+/// Fills [`ZRANGE_KEY`] with [`ZRANGE_MEMBERS`] members in one ZADD.
+fn populate_zset(port: u16) -> Result<()> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut batch = Vec::with_capacity(LOAD_BATCH * 64);
-    let mut replies = ReplyReader::default();
-    for start in (0..MEMORY_KEYS).step_by(LOAD_BATCH) {
-        batch.clear();
-        let end = (start + LOAD_BATCH).min(MEMORY_KEYS);
-        for key in start..end {
-            write!(
-                batch,
-                "*3\r\n$3\r\nSET\r\n$16\r\nkey:{key:012}\r\n$16\r\nval:{key:012}\r\n"
-            )?;
+    let mut writer = CommandWriter::default();
+    writer.command(2 + 2 * ZRANGE_MEMBERS)?;
+    writer.arg("ZADD")?;
+    writer.arg(ZRANGE_KEY)?;
+    for i in 0..ZRANGE_MEMBERS {
+        writer.arg(i)?;
+        writer.arg(format_args!("member:{i:03}"))?;
+    }
+    stream.write_all(&writer.out)?;
+    let reply = ReplyReader::default().line(&mut stream)?;
+    if reply != format!(":{ZRANGE_MEMBERS}") {
+        bail!("ZADD {ZRANGE_KEY} returned {reply:?}");
+    }
+    Ok(())
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Strings => "strings",
+            Kind::Hashes => "hashes",
+            Kind::SortedSets => "zsets",
+            Kind::Sets => "sets",
+            Kind::List => "list",
         }
-        stream.write_all(&batch)?;
-        for _ in start..end {
+    }
+
+    /// Writes the command adding elements `first..last` to key number `key`; returns the
+    /// reply it expects.
+    fn write(self, w: &mut CommandWriter, key: usize, first: usize, last: usize) -> Result<String> {
+        let n = last - first;
+        match self {
+            Kind::Strings => {
+                w.command(3)?;
+                w.arg("SET")?;
+                w.arg(format_args!("key:{key:012}"))?;
+                w.arg(format_args!("val:{key:012}"))?;
+                return Ok("+OK".to_string());
+            }
+            Kind::Hashes => {
+                w.command(2 + 2 * n)?;
+                w.arg("HSET")?;
+                w.arg(format_args!("hash:{key:011}"))?;
+                for i in first..last {
+                    w.arg(format_args!("field:{i:04}"))?;
+                    w.arg(format_args!("value:{i:04}"))?;
+                }
+            }
+            Kind::SortedSets => {
+                w.command(2 + 2 * n)?;
+                w.arg("ZADD")?;
+                w.arg(format_args!("zset:{key:011}"))?;
+                for i in first..last {
+                    w.arg(i)?;
+                    w.arg(format_args!("member:{i:03}"))?;
+                }
+            }
+            Kind::Sets => {
+                w.command(2 + n)?;
+                w.arg("SADD")?;
+                w.arg(format_args!("set:{key:012}"))?;
+                for i in first..last {
+                    w.arg(i)?;
+                }
+            }
+            Kind::List => {
+                w.command(2 + n)?;
+                w.arg("RPUSH")?;
+                w.arg(format_args!("list:{key:011}"))?;
+                for i in first..last {
+                    w.arg(format_args!("el:{i:07}"))?;
+                }
+                // RPUSH replies with the new length.
+                return Ok(format!(":{last}"));
+            }
+        }
+        Ok(format!(":{n}"))
+    }
+}
+
+/// Writes `keys` keys of `elements` elements each (`per_command` elements per command) in
+/// pipelined batches of about [`LOAD_BATCH`] elements, checks every reply and DBSIZE.
+fn load_memory(
+    port: u16,
+    kind: Kind,
+    keys: usize,
+    elements: usize,
+    per_command: usize,
+) -> Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let per_key = elements.div_ceil(per_command);
+    let commands = keys * per_key;
+    let batch = (LOAD_BATCH / per_command).max(1);
+    let mut writer = CommandWriter::default();
+    let mut replies = ReplyReader::default();
+    let mut expected = Vec::with_capacity(batch);
+    for start in (0..commands).step_by(batch) {
+        writer.out.clear();
+        expected.clear();
+        for index in start..(start + batch).min(commands) {
+            let first = (index % per_key) * per_command;
+            let last = (first + per_command).min(elements);
+            expected.push(kind.write(&mut writer, index / per_key, first, last)?);
+        }
+        stream.write_all(&writer.out)?;
+        for want in &expected {
             let reply = replies.line(&mut stream)?;
-            if !reply.starts_with('+') {
-                bail!("SET failed: {reply}");
+            if reply != *want {
+                bail!("{} returned {reply:?}, expected {want:?}", kind.name());
             }
         }
     }
     stream.write_all(b"*1\r\n$6\r\nDBSIZE\r\n")?;
     let reply = replies.line(&mut stream)?;
-    if reply != format!(":{MEMORY_KEYS}") {
-        bail!("DBSIZE returned {reply:?}, expected {MEMORY_KEYS}");
+    if reply != format!(":{keys}") {
+        bail!("DBSIZE returned {reply:?}, expected {keys}");
     }
     Ok(())
+}
+
+/// Builds RESP commands (arrays of bulk strings) into `out`.
+#[derive(Default)]
+struct CommandWriter {
+    out: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl CommandWriter {
+    fn command(&mut self, args: usize) -> Result<()> {
+        write!(self.out, "*{args}\r\n")?;
+        Ok(())
+    }
+
+    fn arg(&mut self, arg: impl Display) -> Result<()> {
+        self.scratch.clear();
+        write!(self.scratch, "{arg}")?;
+        write!(self.out, "${}\r\n", self.scratch.len())?;
+        self.out.extend_from_slice(&self.scratch);
+        self.out.extend_from_slice(b"\r\n");
+        Ok(())
+    }
 }
 
 /// Reads `\r\n`-terminated reply lines (enough for simple strings, errors and integers).
