@@ -5,6 +5,7 @@
 //! Order is (score, member bytes), as Redis orders a zset. Freed slots are reused, so a node
 //! keeps its id for as long as it lives: ZSCAN uses the slot as its cursor.
 
+use crate::types::CompactBytes;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
@@ -20,11 +21,58 @@ struct Level {
 
 #[derive(Debug, Clone)]
 struct Node {
-    member: Box<[u8]>,
+    /// Inline up to 22 bytes, so comparing members during a search follows no pointer.
+    member: CompactBytes,
     score: f64,
     backward: u32,
     /// Empty for a free slot.
-    levels: Box<[Level]>,
+    levels: Levels,
+}
+
+/// A node's links, inline up to three (a node has one level with probability 3/4 and at most
+/// three with probability 63/64), on the heap beyond: a search step then reads one node, not a
+/// node and a separate links allocation.
+#[derive(Debug, Clone)]
+enum Levels {
+    Inline { len: u8, links: [Level; 3] },
+    Heap(Box<[Level]>),
+}
+
+impl Levels {
+    const NO_LINK: Level = Level {
+        forward: NIL,
+        span: 0,
+    };
+
+    /// `count` empty links.
+    fn new(count: usize) -> Levels {
+        match u8::try_from(count) {
+            Ok(len) if count <= 3 => Levels::Inline {
+                len,
+                links: [Levels::NO_LINK; 3],
+            },
+            _ => Levels::Heap(vec![Levels::NO_LINK; count].into_boxed_slice()),
+        }
+    }
+}
+
+impl std::ops::Deref for Levels {
+    type Target = [Level];
+    fn deref(&self) -> &[Level] {
+        match self {
+            Levels::Inline { len, links } => &links[..usize::from(*len)],
+            Levels::Heap(links) => links,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Levels {
+    fn deref_mut(&mut self) -> &mut [Level] {
+        match self {
+            Levels::Inline { len, links } => &mut links[..usize::from(*len)],
+            Levels::Heap(links) => links,
+        }
+    }
 }
 
 /// A skiplist with a member index.
@@ -90,7 +138,7 @@ impl SkipList {
         let nodes: usize = self
             .nodes
             .iter()
-            .map(|n| n.member.len() + n.levels.len() * std::mem::size_of::<Level>())
+            .map(|n| n.member.heap_size() + n.levels.len() * std::mem::size_of::<Level>())
             .sum();
         nodes
             + self.nodes.capacity() * std::mem::size_of::<Node>()
@@ -150,47 +198,12 @@ impl SkipList {
 
     /// Inserts `member`, which must be absent.
     pub(crate) fn insert(&mut self, member: &[u8], score: f64) {
-        let mut update = [NIL; MAX_LEVEL];
-        let mut rank = [0u32; MAX_LEVEL];
-        let mut x = NIL;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let next = self.link(x, i);
-                if next.forward == NIL {
-                    break;
-                }
-                let n = &self.nodes[next.forward as usize];
-                if !before(n.score, &n.member, score, member) {
-                    break;
-                }
-                rank[i] += next.span;
-                x = next.forward;
-            }
-            update[i] = x;
-        }
         let level = self.random_level();
-        let len = u32::try_from(self.len).unwrap_or(u32::MAX);
-        if level > self.level {
-            for i in self.level..level {
-                rank[i] = 0;
-                update[i] = NIL;
-                self.head[i].span = len;
-            }
-            self.level = level;
-        }
         let node = Node {
-            member: member.into(),
+            member: CompactBytes::new(member),
             score,
             backward: NIL,
-            levels: vec![
-                Level {
-                    forward: NIL,
-                    span: 0
-                };
-                level
-            ]
-            .into_boxed_slice(),
+            levels: Levels::new(level),
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -202,6 +215,49 @@ impl SkipList {
                 u32::try_from(self.nodes.len() - 1).expect("fewer than 2^32 members")
             }
         };
+        self.attach(id);
+        let hash = self.hash(member);
+        let nodes = &self.nodes;
+        let hasher = &self.hasher;
+        self.index
+            .insert_unique(hash, id, |&id| hasher.hash_one(&*nodes[id as usize].member));
+    }
+
+    /// Links node `id` (allocated, with its levels sized, not yet linked) at its place by
+    /// score and member.
+    fn attach(&mut self, id: u32) {
+        let mut update = [NIL; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = NIL;
+        let (score, level) = {
+            let node = &self.nodes[id as usize];
+            (node.score, node.levels.len())
+        };
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let next = self.link(x, i);
+                if next.forward == NIL {
+                    break;
+                }
+                let n = &self.nodes[next.forward as usize];
+                if !before(n.score, &n.member, score, &self.nodes[id as usize].member) {
+                    break;
+                }
+                rank[i] += next.span;
+                x = next.forward;
+            }
+            update[i] = x;
+        }
+        let len = u32::try_from(self.len).unwrap_or(u32::MAX);
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = NIL;
+                self.head[i].span = len;
+            }
+            self.level = level;
+        }
         for i in 0..level {
             let prev = self.link(update[i], i);
             let steps = rank[0] - rank[i];
@@ -225,11 +281,6 @@ impl SkipList {
             self.nodes[next as usize].backward = id;
         }
         self.len += 1;
-        let hash = self.hash(member);
-        let nodes = &self.nodes;
-        let hasher = &self.hasher;
-        self.index
-            .insert_unique(hash, id, |&id| hasher.hash_one(&*nodes[id as usize].member));
     }
 
     /// Removes `member`; its score if it was there.
@@ -266,15 +317,26 @@ impl SkipList {
         if after_back && before_next {
             self.nodes[id as usize].score = score;
         } else {
-            self.remove(member);
-            self.insert(member, score);
+            // Move the node itself: its id, member and index entry stay as they are.
+            self.detach(id);
+            self.nodes[id as usize].score = score;
+            self.attach(id);
         }
     }
 
     /// Unlinks node `id` from the list and frees its slot (the index is the caller's).
     fn unlink(&mut self, id: u32) {
-        // The node is going away: take its member rather than copy it for the comparisons.
-        let member = std::mem::take(&mut self.nodes[id as usize].member);
+        self.detach(id);
+        let node = &mut self.nodes[id as usize];
+        node.member = CompactBytes::new(b"");
+        node.levels = Levels::new(0);
+        self.free.push(id);
+    }
+
+    /// Takes node `id` out of the list's links, keeping its slot, member and levels.
+    fn detach(&mut self, id: u32) {
+        // Borrow the member out while searching, so the comparisons need no copy.
+        let member = std::mem::replace(&mut self.nodes[id as usize].member, CompactBytes::new(b""));
         let score = self.nodes[id as usize].score;
         let mut update = [NIL; MAX_LEVEL];
         let mut x = NIL;
@@ -315,10 +377,7 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
-        let node = &mut self.nodes[id as usize];
-        node.member = Box::default();
-        node.levels = Box::default();
-        self.free.push(id);
+        self.nodes[id as usize].member = member;
     }
 
     /// How many leading elements (in order) satisfy `pred`, which must hold for a prefix.
