@@ -34,6 +34,12 @@ pub fn encode(frame: &Frame, version: RespVersion, out: &mut BytesMut) {
             encode_map_len(pairs.len(), version, out);
             encode_pairs(pairs, version, out);
         }
+        Frame::BulkArray(array) => {
+            encode_array_len(array.len(), out);
+            for element in array.iter() {
+                encode_bulk(element, out);
+            }
+        }
         Frame::Sequence(frames) => {
             for frame in frames {
                 encode(frame, version, out);

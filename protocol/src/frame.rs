@@ -58,6 +58,68 @@ pub enum Frame {
     /// Several frames written back to back as one command's reply: an attribute or a push
     /// message, then the reply itself. Only the server builds it; the parser never returns it.
     Sequence(Vec<Frame>),
+    /// An array of bulk strings packed in one buffer (LRANGE, ZRANGE...): encoded exactly as an
+    /// `Array` of `Bulk`s, built without an allocation or a reference count per element. Only
+    /// the server builds it; the parser returns an `Array`.
+    BulkArray(BulkArray),
+}
+
+/// Bulk strings stored end to end in one buffer, for [`Frame::BulkArray`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulkArray {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl BulkArray {
+    /// Room for `items` elements of `bytes` bytes in all.
+    pub fn with_capacity(items: usize, bytes: usize) -> BulkArray {
+        BulkArray {
+            data: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(items),
+        }
+    }
+
+    /// Appends one element.
+    pub fn push(&mut self, element: &[u8]) {
+        self.data.extend_from_slice(element);
+        self.ends.push(self.data.len());
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let element = &self.data[start..end];
+            start = end;
+            element
+        })
+    }
+
+    /// The same elements as an `Array` of `Bulk` frames, as a client reads them.
+    pub fn to_frames(&self) -> Vec<Frame> {
+        self.iter().map(Frame::bulk).collect()
+    }
+}
+
+impl<'a> FromIterator<&'a [u8]> for BulkArray {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(iter: I) -> BulkArray {
+        let mut array = BulkArray::default();
+        for element in iter {
+            array.push(element);
+        }
+        array
+    }
 }
 
 impl Frame {

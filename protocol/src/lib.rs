@@ -22,6 +22,6 @@ pub use encode::{
     encode_set_len, encode_simple, encode_verbatim, format_double,
 };
 pub use error::ProtocolError;
-pub use frame::{Frame, RespVersion};
+pub use frame::{BulkArray, Frame, RespVersion};
 pub use parse::{MAX_DEPTH, parse_frame};
 pub use request::{INLINE_MAX_SIZE, RequestLimits, RequestParser, split_args};

@@ -800,20 +800,7 @@ fn clamp_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
 /// An array of bulk replies that share one buffer: one copy and one allocation for the whole
 /// range instead of one per element.
 fn bulk_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Frame {
-    let mut arena = Vec::new();
-    let mut bounds = Vec::new();
-    for element in elements {
-        let start = arena.len();
-        arena.extend_from_slice(element);
-        bounds.push((start, arena.len()));
-    }
-    let arena = Bytes::from(arena);
-    Frame::Array(
-        bounds
-            .into_iter()
-            .map(|(start, end)| Frame::Bulk(arena.slice(start..end)))
-            .collect(),
-    )
+    Frame::BulkArray(elements.collect())
 }
 
 fn push_one(list: &mut List, end: ListEnd, element: &[u8], fill: NodeLimits) {

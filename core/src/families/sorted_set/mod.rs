@@ -403,6 +403,10 @@ impl Members {
     }
 
     fn reply(self, resp: RespVersion, with_scores: bool) -> Frame {
+        if !with_scores {
+            // Members only: one packed array, with no allocation or refcount per member.
+            return Frame::BulkArray(self.iter().map(|(member, _)| member).collect());
+        }
         let buf = Bytes::from(self.buf);
         let flat = !with_scores || resp == RespVersion::Resp2;
         let mut out = Vec::with_capacity(if with_scores && flat {
