@@ -19,6 +19,22 @@ pub fn lru_clock_at(unix_ms: u64) -> u32 {
     (unix_ms / 1000) as u32
 }
 
+/// Objects freed off the serving path: shared with the freeing threads, hence atomics.
+#[derive(Debug, Default)]
+pub struct LazyFreeCounters {
+    /// Handed over, not freed yet (`lazyfree_pending_objects`).
+    pub pending: std::sync::atomic::AtomicU64,
+    /// Freed so far (`lazyfreed_objects`).
+    pub freed: std::sync::atomic::AtomicU64,
+}
+
+/// 40 random hex digits, as Redis's run and replication ids.
+pub fn random_hex_id(rng: &mut impl rand::Rng) -> String {
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}
+
 /// The system clock in Unix milliseconds.
 fn system_now_ms() -> u64 {
     SystemTime::now()
@@ -111,6 +127,12 @@ pub struct Server {
     pub shutdown_request: Option<ShutdownRequest>,
     /// Random numbers for RANDOMKEY and friends.
     pub rng: SmallRng,
+    /// Keys handed to background threads by FLUSH* ASYNC: pending and freed (INFO).
+    pub lazyfree: std::sync::Arc<LazyFreeCounters>,
+    /// The highest `used_memory` INFO has reported (`used_memory_peak`).
+    pub memory_peak: u64,
+    /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
+    pub replication_id: String,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -150,12 +172,16 @@ impl Server {
             last_save_unix: 0,
             shutdown_request: None,
             rng: SmallRng::from_os_rng(),
+            lazyfree: std::sync::Arc::default(),
+            memory_peak: 0,
+            replication_id: String::new(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
             expire_next_db: 0,
         };
         server.last_save_unix = server.now_ms() / 1000;
+        server.replication_id = random_hex_id(&mut server.rng);
         server
     }
 

@@ -115,7 +115,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
     server.process = oxidis_core::server::ProcessInfo {
-        run_id: random_run_id(),
+        run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),
         tcp_port: server.config.port,
         executable: std::env::current_exe()
@@ -207,13 +207,4 @@ fn write_pidfile(path: &str) {
     if let Err(err) = std::fs::write(path, format!("{}\n", std::process::id())) {
         warn!("Failed to write PID file: {err}");
     }
-}
-
-/// 40 random hex digits, as Redis's run_id.
-fn random_run_id() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
-        .collect()
 }

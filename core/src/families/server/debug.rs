@@ -6,11 +6,8 @@
 //! not matter, with the database index and the key's expiry mixed in), so equal datasets give
 //! equal digests, and an empty dataset gives forty zeros.
 
-use std::sync::Mutex;
-
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion};
-use rand::Rng;
 use tracing::warn;
 
 use crate::command::{Args, CommandResult};
@@ -21,10 +18,6 @@ use crate::errors::server::{DEBUG_PROTOCOL_TYPE, PACKED_THRESHOLD, RESP2_NOT_SUP
 use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE, subcommand_syntax};
 use crate::families::help_reply;
 use crate::types::{CompactBytes, Value};
-
-/// The replication id INFO reports and CHANGE-REPL-ID renews.
-// TODO(#9): belongs in the server's replication state.
-static REPLICATION_ID: Mutex<String> = Mutex::new(String::new());
 
 /// Redis's refcount for shared objects (the small integers 0..10000).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
@@ -93,7 +86,7 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         }
         (b"change-repl-id", []) => {
             warn!("Changing replication IDs after receiving DEBUG change-repl-id");
-            *lock_replication_id() = random_hex_id();
+            ctx.server.replication_id = crate::server::random_hex_id(&mut ctx.server.rng);
             Ok(Frame::ok())
         }
         _ => Err(CommandError::custom(subcommand_syntax(
@@ -309,29 +302,6 @@ fn populate(ctx: &mut CommandContext<'_>, count: &[u8], rest: &[Bytes]) -> Comma
 fn parse_non_negative(arg: &[u8]) -> Result<u64, CommandError> {
     let n = crate::command::parse_i64(arg)?;
     u64::try_from(n).map_err(|_| CommandError::msg(NOT_POSITIVE))
-}
-
-/// The replication id, made on first use.
-pub(super) fn replication_id() -> String {
-    let mut id = lock_replication_id();
-    if id.is_empty() {
-        *id = random_hex_id();
-    }
-    id.clone()
-}
-
-fn lock_replication_id() -> std::sync::MutexGuard<'static, String> {
-    // The id is a plain string: a panic elsewhere cannot leave it half-written.
-    REPLICATION_ID
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn random_hex_id() -> String {
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
-        .collect()
 }
 
 /// The digest of every database, as Redis's `computeDatasetDigest` builds it.

@@ -15,11 +15,11 @@
 //! - `instantaneous_*` rates read 0: nothing samples them yet.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{LAZYFREE_PENDING, LAZYFREED, debug, now_usec};
+use super::{debug, now_usec};
 use crate::REDIS_VERSION;
 use crate::command::Command;
 use crate::context::CommandContext;
@@ -38,9 +38,6 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "cluster",
     "keyspace",
 ];
-
-/// The highest `used_memory` INFO has seen (`used_memory_peak`), process-wide.
-static MEMORY_PEAK: AtomicU64 = AtomicU64::new(0);
 
 /// Which sections a request asked for.
 struct Selection {
@@ -131,7 +128,7 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
         stats_section(ctx, &mut report);
     }
     if selection.wants("replication") {
-        replication_section(&mut report);
+        replication_section(&ctx.server.replication_id, &mut report);
     }
     if selection.wants("cpu") {
         cpu_section(&mut report);
@@ -240,12 +237,15 @@ struct MemoryFigures {
     peak: u64,
     dataset: u64,
     total_system: u64,
+    lazyfree_pending: u64,
+    lazyfreed: u64,
 }
 
 impl MemoryFigures {
-    fn measure(ctx: &CommandContext<'_>) -> MemoryFigures {
+    fn measure(ctx: &mut CommandContext<'_>) -> MemoryFigures {
         let used = resident_bytes();
-        let peak = MEMORY_PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+        ctx.server.memory_peak = ctx.server.memory_peak.max(used);
+        let peak = ctx.server.memory_peak;
         // The keyspace's own bytes: 64 per entry plus what keys and values hold on the heap.
         let dataset: u64 = ctx
             .server
@@ -255,6 +255,8 @@ impl MemoryFigures {
             .map(|e| 64 + (e.key.heap_size() + e.value.heap_size()) as u64)
             .sum();
         MemoryFigures {
+            lazyfree_pending: ctx.server.lazyfree.pending.load(Ordering::Relaxed),
+            lazyfreed: ctx.server.lazyfree.freed.load(Ordering::Relaxed),
             used,
             peak,
             dataset: dataset.min(used),
@@ -330,11 +332,8 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     }
     report.field("mem_allocator", "libc");
     report.field("active_defrag_running", 0);
-    report.field(
-        "lazyfree_pending_objects",
-        LAZYFREE_PENDING.load(Ordering::Relaxed),
-    );
-    report.field("lazyfreed_objects", LAZYFREED.load(Ordering::Relaxed));
+    report.field("lazyfree_pending_objects", m.lazyfree_pending);
+    report.field("lazyfreed_objects", m.lazyfreed);
 }
 
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
@@ -460,13 +459,13 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     }
 }
 
-fn replication_section(report: &mut Report) {
+fn replication_section(replication_id: &str, report: &mut Report) {
     // TODO(#9): a real replication state; this is a master without replicas or backlog.
     report.section("Replication");
     report.field("role", "master");
     report.field("connected_slaves", 0);
     report.field("master_failover_state", "no-failover");
-    report.field("master_replid", debug::replication_id());
+    report.field("master_replid", replication_id);
     report.field("master_replid2", "0".repeat(40));
     report.field("master_repl_offset", 0);
     report.field("second_repl_offset", -1);

@@ -13,7 +13,7 @@ mod debug;
 mod info;
 mod memory;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -147,12 +147,6 @@ pub static FAMILY: Family = Family {
         memory::MEMORY,
     ],
 };
-
-/// Keys handed to background threads by FLUSHDB/FLUSHALL ASYNC and not freed yet
-/// (`lazyfree_pending_objects`). Process-wide, as Redis's lazy-free thread is.
-static LAZYFREE_PENDING: AtomicU64 = AtomicU64::new(0);
-/// Keys freed in the background so far (`lazyfreed_objects`).
-static LAZYFREED: AtomicU64 = AtomicU64::new(0);
 
 fn info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let text = info::render(ctx, args.rest());
@@ -317,18 +311,20 @@ fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, 
     ctx.changed(removed);
     if !taken.is_empty() {
         let count: u64 = taken.iter().map(|t| t.len() as u64).sum();
-        LAZYFREE_PENDING.fetch_add(count, Ordering::Relaxed);
+        let counters = ctx.server.lazyfree.clone();
+        counters.pending.fetch_add(count, Ordering::Relaxed);
+        let in_thread = counters.clone();
         let spawned = std::thread::Builder::new()
             .name("oxidis-lazyfree".to_string())
             .spawn(move || {
                 drop(taken);
-                LAZYFREE_PENDING.fetch_sub(count, Ordering::Relaxed);
-                LAZYFREED.fetch_add(count, Ordering::Relaxed);
+                in_thread.pending.fetch_sub(count, Ordering::Relaxed);
+                in_thread.freed.fetch_add(count, Ordering::Relaxed);
             });
         // Without a thread the entries were dropped with the failed closure: count them freed.
         if spawned.is_err() {
-            LAZYFREE_PENDING.fetch_sub(count, Ordering::Relaxed);
-            LAZYFREED.fetch_add(count, Ordering::Relaxed);
+            counters.pending.fetch_sub(count, Ordering::Relaxed);
+            counters.freed.fetch_add(count, Ordering::Relaxed);
         }
     }
 }

@@ -724,9 +724,9 @@ fn debug_populate_error_log_and_repl_id() {
         err("CUSTOM bad thing")
     );
     assert_eq!(r.run(["DEBUG", "LOG", "hello"]), Frame::ok());
-    let before = super::debug::replication_id();
+    let before = r.server.replication_id.clone();
     assert_eq!(r.run(["DEBUG", "CHANGE-REPL-ID"]), Frame::ok());
-    assert_ne!(super::debug::replication_id(), before);
+    assert_ne!(r.server.replication_id, before);
     let Frame::Array(help) = r.run(["DEBUG", "HELP"]) else {
         panic!()
     };
