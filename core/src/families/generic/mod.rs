@@ -6,7 +6,7 @@ use bytes::Bytes;
 use oxidis_protocol::Frame;
 
 mod expire;
-mod scan;
+pub(crate) mod scan;
 
 use crate::command::{
     AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, KeyFlag,
@@ -20,7 +20,7 @@ use crate::families::help_reply;
 use crate::glob::{Case, glob_match};
 use crate::types::{CompactBytes, Value};
 use expire::{TimeBase, TimeUnit, report_expiry, set_expiry};
-use scan::{parse_scan_cursor, parse_scan_options};
+use scan::{Scanning, parse_scan_cursor, parse_scan_options};
 
 const KEYS_DELETED: &[KeySpec] = &[KeySpec::range(1, -1, 1, &[KeyFlag::Rm, KeyFlag::Delete])];
 const KEYS_READ: &[KeySpec] = &[KeySpec::range(1, -1, 1, &[KeyFlag::Ro])];
@@ -455,7 +455,7 @@ fn keys(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn scan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let cursor = parse_scan_cursor(args.next_bytes()?)?;
-    let options = parse_scan_options(args)?;
+    let options = parse_scan_options(args, Scanning::Keys)?;
     let mut visited: Vec<CompactBytes> = Vec::new();
     let next = ctx.db().scan(cursor, options.count, |entry| {
         if options

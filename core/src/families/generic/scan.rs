@@ -1,19 +1,29 @@
-//! SCAN's argument parsing: the cursor as Redis reads it, and MATCH, COUNT and TYPE.
+//! The SCAN family's argument parsing, shared by SCAN, HSCAN, SSCAN and ZSCAN: the cursor as
+//! Redis reads it, and MATCH, COUNT and (SCAN only) TYPE.
 
 use crate::command::Args;
 use crate::errors::CommandError;
 use crate::errors::generic::INVALID_CURSOR;
 
-/// SCAN's MATCH, COUNT and TYPE options.
-pub(super) struct ScanOptions<'a> {
-    pub(super) pattern: Option<&'a [u8]>,
-    pub(super) count: usize,
-    pub(super) type_name: Option<&'a [u8]>,
+/// What a SCAN-family command walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scanning {
+    /// SCAN: the keyspace.
+    Keys,
+    /// HSCAN, SSCAN, ZSCAN: one collection's elements.
+    Elements,
+}
+
+/// The SCAN family's MATCH, COUNT and TYPE options.
+pub(crate) struct ScanOptions<'a> {
+    pub(crate) pattern: Option<&'a [u8]>,
+    pub(crate) count: usize,
+    pub(crate) type_name: Option<&'a [u8]>,
 }
 
 /// SCAN's cursor, read as C's `strtoul` would (a sign is allowed and a negative number wraps;
 /// no spaces), so any cursor Redis accepts is accepted.
-pub(super) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
+pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
     let invalid = || CommandError::msg(INVALID_CURSOR);
     if arg.is_empty() {
         return Ok(0);
@@ -43,8 +53,12 @@ pub(super) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
     })
 }
 
-/// Reads SCAN's options in order, as Redis does: the first bad one decides the error.
-pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<ScanOptions<'a>, CommandError> {
+/// Reads the options in order, as Redis does: the first bad one decides the error. TYPE is
+/// SCAN's alone (`Keyspace::Keys`); for a collection's elements it is a syntax error.
+pub(crate) fn parse_scan_options<'a>(
+    args: &mut Args<'a>,
+    scanning: Scanning,
+) -> Result<ScanOptions<'a>, CommandError> {
     let mut options = ScanOptions {
         pattern: None,
         count: 10,
@@ -66,7 +80,7 @@ pub(super) fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<ScanOptions<
             let pattern = args.next_bytes()?.as_ref();
             // "*" matches everything: no need to run the matcher.
             options.pattern = (pattern != b"*").then_some(pattern);
-        } else if option.eq_ignore_ascii_case(b"TYPE") {
+        } else if scanning == Scanning::Keys && option.eq_ignore_ascii_case(b"TYPE") {
             args.next_bytes()?;
             options.type_name = Some(args.next_bytes()?.as_ref());
         } else {

@@ -8,6 +8,9 @@
 //! Not done here (no shared API yet): keyspace notifications, WATCH invalidation, and the
 //! rewriting of HINCRBYFLOAT as HSET for propagation.
 
+use crate::families::generic::scan::{
+    ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
+};
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion};
 use rand::Rng;
@@ -17,7 +20,6 @@ use crate::command::{
 };
 use crate::context::CommandContext;
 use crate::errors::CommandError;
-use crate::errors::generic::INVALID_CURSOR;
 use crate::errors::hash::{
     COUNT_OUT_OF_RANGE, COUNT_OUTSIDE_LONG, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER,
     INCREMENT_NAN_OR_INFINITY,
@@ -392,7 +394,7 @@ fn hscan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let Some(hash) = read_hash(ctx, key)? else {
         return Ok(scan_reply(0, Vec::new()));
     };
-    let (pattern, count) = parse_scan_options(args)?;
+    let ScanOptions { pattern, count, .. } = parse_scan_options(args, Scanning::Elements)?;
     let mut found = Vec::new();
     let next = hash.scan(cursor, count, |field, value| {
         if pattern.is_none_or(|p| glob_match(p, field, Case::Sensitive)) {
@@ -625,60 +627,6 @@ fn as_hash_mut(value: &mut Value) -> Result<&mut Hash, CommandError> {
 
 // ---------------------------------------------------------------------------------------------
 // Numbers and SCAN arguments.
-
-/// A SCAN-family cursor, read as C's `strtoul` would (a sign is allowed and a negative number
-/// wraps; no spaces), so any cursor Redis accepts is accepted.
-fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let invalid = || CommandError::msg(INVALID_CURSOR);
-    let (negative, digits) = match arg {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        return if arg.is_empty() {
-            Ok(0)
-        } else {
-            Err(invalid())
-        };
-    }
-    let mut cursor: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return Err(invalid());
-        }
-        cursor = cursor
-            .checked_mul(10)
-            .and_then(|c| c.checked_add(u64::from(b - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative {
-        cursor.wrapping_neg()
-    } else {
-        cursor
-    })
-}
-
-/// HSCAN's MATCH and COUNT, read in order: the first bad one decides the error. TYPE is
-/// SCAN's alone, a syntax error here.
-fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<(Option<&'a [u8]>, usize), CommandError> {
-    let (mut pattern, mut count) = (None, 10);
-    while args.remaining() > 0 {
-        if args.remaining() >= 2 && args.eat_keyword("COUNT") {
-            count = usize::try_from(args.next_i64()?)
-                .ok()
-                .filter(|c| *c >= 1)
-                .ok_or(CommandError::Syntax)?;
-        } else if args.remaining() >= 2 && args.eat_keyword("MATCH") {
-            let p = args.next_bytes()?.as_ref();
-            // "*" matches everything: no need to run the matcher.
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
-    Ok((pattern, count))
-}
 
 /// `[cursor, [elements...]]`, a plain array in both protocols.
 fn scan_reply(cursor: u64, elements: Vec<Frame>) -> Frame {

@@ -12,6 +12,9 @@
 //! rewriting of SPOP as SREM/DEL for propagation. No set command blocks, so nothing here wakes
 //! blocked clients.
 
+use crate::families::generic::scan::{
+    ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
+};
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -26,7 +29,6 @@ use crate::command::{
 };
 use crate::context::CommandContext;
 use crate::errors::CommandError;
-use crate::errors::generic::INVALID_CURSOR;
 use crate::families::count_reply;
 use crate::glob::{Case, glob_match};
 use crate::types::{CompactBytes, Set, Value};
@@ -360,7 +362,7 @@ fn sscan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         return Ok(scan_reply(0, Vec::new()));
     };
     // Redis reads the options only once it has a set to scan.
-    let (pattern, count) = parse_sscan_options(args)?;
+    let ScanOptions { pattern, count, .. } = parse_scan_options(args, Scanning::Elements)?;
     let mut members = Vec::new();
     let next = set.scan(cursor, count, |member| {
         if pattern.is_none_or(|p| glob_match(p, member, Case::Sensitive)) {
@@ -376,61 +378,6 @@ fn scan_reply(cursor: u64, members: Vec<Frame>) -> Frame {
         Frame::bulk(itoa::Buffer::new().format(cursor)),
         Frame::Array(members),
     ])
-}
-
-/// SSCAN's cursor, read as C's `strtoul` would (a sign is allowed and a negative number wraps;
-/// no spaces), as SCAN reads it.
-fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let invalid = || CommandError::msg(INVALID_CURSOR);
-    let (negative, digits) = match arg {
-        [] => return Ok(0),
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        return Err(invalid());
-    }
-    let mut cursor: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return Err(invalid());
-        }
-        cursor = cursor
-            .checked_mul(10)
-            .and_then(|c| c.checked_add(u64::from(b - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative {
-        cursor.wrapping_neg()
-    } else {
-        cursor
-    })
-}
-
-/// SSCAN's MATCH and COUNT, in any order, the last of each winning; TYPE is SCAN's alone.
-fn parse_sscan_options<'a>(args: &mut Args<'a>) -> Result<(Option<&'a [u8]>, usize), CommandError> {
-    let (mut pattern, mut count) = (None, 10);
-    while let Some(option) = args.peek() {
-        if args.remaining() < 2 {
-            return Err(CommandError::Syntax);
-        }
-        if option.eq_ignore_ascii_case(b"COUNT") {
-            args.next_bytes()?;
-            count = usize::try_from(args.next_i64()?)
-                .ok()
-                .filter(|c| *c >= 1)
-                .ok_or(CommandError::Syntax)?;
-        } else if option.eq_ignore_ascii_case(b"MATCH") {
-            args.next_bytes()?;
-            let p = args.next_bytes()?.as_ref();
-            // "*" matches everything: no need to run the matcher.
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
-    Ok((pattern, count))
 }
 
 /// Adds every member; how many were new.

@@ -1,6 +1,9 @@
 //! Pops (ZPOPMIN, ZPOPMAX, ZMPOP), ZRANDMEMBER and ZSCAN. [`pop_from`] and [`pairs_reply`] are
 //! the cores the blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) share with these.
 
+use crate::families::generic::scan::{
+    ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
+};
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion, format_double};
 use rand::Rng;
@@ -282,7 +285,7 @@ pub(super) fn zscan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         ]));
     };
     // Redis reads the options only once the key is known to be a sorted set.
-    let (pattern, count) = parse_scan_options(args)?;
+    let ScanOptions { pattern, count, .. } = parse_scan_options(args, Scanning::Elements)?;
     let mut found = Vec::new();
     let next = zset.scan(cursor, count, |member, score| {
         if pattern.is_none_or(|p| glob_match(p, member, Case::Sensitive)) {
@@ -296,57 +299,4 @@ pub(super) fn zscan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         Frame::Bulk(Bytes::from(next.to_string())),
         Frame::Array(found),
     ]))
-}
-
-/// A SCAN cursor as Redis reads it (`strtoul`: a sign is allowed, no spaces).
-fn parse_scan_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    let invalid = || CommandError::msg(crate::errors::generic::INVALID_CURSOR);
-    if arg.is_empty() {
-        return Ok(0);
-    }
-    let (negative, digits) = match arg {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut cursor: u64 = 0;
-    for &b in digits {
-        cursor = cursor
-            .checked_mul(10)
-            .and_then(|c| c.checked_add(u64::from(b - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative {
-        cursor.wrapping_neg()
-    } else {
-        cursor
-    })
-}
-
-/// ZSCAN's MATCH and COUNT, in order (TYPE is SCAN's only).
-fn parse_scan_options<'a>(args: &mut Args<'a>) -> Result<(Option<&'a [u8]>, usize), CommandError> {
-    let (mut pattern, mut count) = (None, 10usize);
-    while let Some(option) = args.peek() {
-        if args.remaining() < 2 {
-            return Err(CommandError::Syntax);
-        }
-        if option.eq_ignore_ascii_case(b"COUNT") {
-            args.next_bytes()?;
-            let n = args.next_i64()?;
-            count = usize::try_from(n)
-                .ok()
-                .filter(|c| *c >= 1)
-                .ok_or(CommandError::Syntax)?;
-        } else if option.eq_ignore_ascii_case(b"MATCH") {
-            args.next_bytes()?;
-            let p = args.next_bytes()?.as_ref();
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
-    Ok((pattern, count))
 }
