@@ -232,6 +232,25 @@ impl<'a> CommandContext<'a> {
         }
     }
 
+    /// Raises keyspace event `name` of `class` (a [`crate::events::class`] bit) for `key` in the
+    /// selected database, as Redis's `notifyKeyspaceEvent` does; call it where Redis does, after
+    /// the change. Costs nothing while nobody listens for the class.
+    pub fn notify(&mut self, class: u32, name: &'static str, key: &[u8]) {
+        self.notify_in(self.db_index, class, name, key);
+    }
+
+    /// [`notify`](Self::notify) for a key of database `db_index` (MOVE, COPY ... DB, SWAPDB).
+    pub fn notify_in(&mut self, db_index: usize, class: u32, name: &'static str, key: &[u8]) {
+        if crate::events::wanted(self.server.config.notify_keyspace_events, class) {
+            self.server.events.push(crate::events::KeyEvent {
+                class,
+                name,
+                db: db_index,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
     /// Counts `n` changes to the dataset (for `rdb_changes_since_last_save` and save points).
     pub fn changed(&mut self, n: u64) {
         self.server.dirty += n;

@@ -240,6 +240,9 @@ fn run(
     {
         signal_written_keys(server, client_id, command, argv);
     }
+    if !server.events.is_empty() {
+        crate::events::deliver(server);
+    }
     match block {
         Some(request) if !reply.is_error() => Outcome::Blocked(request),
         _ => Outcome::Reply(reply),

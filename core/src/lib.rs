@@ -9,6 +9,7 @@
 //! - [`context`]: what a handler sees; [`dispatch`]: the one way a command runs.
 //! - [`families`]: the built-in commands, one file per Redis command group.
 //! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
+//! - [`events`]: keyspace events, raised by commands, expiry and eviction.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -20,6 +21,7 @@ pub mod context;
 pub mod db;
 pub mod dispatch;
 pub mod errors;
+pub mod events;
 pub mod families;
 pub mod glob;
 pub mod server;

@@ -113,6 +113,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// Keyspace events raised by the running command, delivered after it.
+    pub events: crate::events::Events,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -165,6 +167,7 @@ impl Server {
             blocked: crate::blocking::Blocked::default(),
             watched: crate::transactions::Watched::default(),
             stats,
+            events: crate::events::Events::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,

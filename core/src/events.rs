@@ -1,0 +1,74 @@
+//! Keyspace events: the one path by which "something happened to a key" leaves a command.
+//!
+//! A handler that changes a key says so with [`CommandContext::notify`]: the event's class (one
+//! of the `notify-keyspace-events` letters, from [`class`]), Redis's event name (`"lpush"`,
+//! `"hset"`, `"expired"`, ...) and the key. Expiry and eviction raise theirs the same way. Events
+//! are recorded only while someone listens for their class; after the command, dispatch drains
+//! them and hands each to the listeners (keyspace notifications; later module hooks).
+//!
+//! [`CommandContext::notify`]: crate::CommandContext::notify
+
+use bytes::Bytes;
+
+/// The event classes: the bits of `notify-keyspace-events`, one per letter.
+pub use crate::config::keyspace_events as class;
+
+/// One event: class, name, database and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEvent {
+    /// The class bit (e.g. [`class::LIST`]).
+    pub class: u32,
+    /// Redis's event name, e.g. `lpush`.
+    pub name: &'static str,
+    /// The database the key lives in.
+    pub db: usize,
+    /// The key.
+    pub key: Bytes,
+}
+
+/// Events raised by the running command and not yet delivered.
+#[derive(Debug, Default)]
+pub struct Events {
+    pending: Vec<KeyEvent>,
+}
+
+impl Events {
+    /// Records an event.
+    pub fn push(&mut self, event: KeyEvent) {
+        self.pending.push(event);
+    }
+
+    /// Whether nothing waits for delivery.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Takes the pending events in the order they were raised.
+    pub fn take(&mut self) -> Vec<KeyEvent> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// Whether an event of `class` would reach anyone under the configured `flags`: its class must
+/// be enabled, and so must at least one of the two channel kinds (`K`, `E`).
+pub fn wanted(flags: u32, event_class: u32) -> bool {
+    flags & event_class != 0 && flags & (class::KEYSPACE | class::KEYEVENT) != 0
+}
+
+/// Hands the events the last command raised to their listeners.
+pub fn deliver(server: &mut crate::Server) {
+    // Keyspace notifications publish from here once pub/sub exists (#5, in progress).
+    drop(server.events.take());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_class_needs_a_channel_kind() {
+        assert!(!wanted(class::LIST, class::LIST));
+        assert!(wanted(class::LIST | class::KEYEVENT, class::LIST));
+        assert!(!wanted(class::HASH | class::KEYSPACE, class::LIST));
+    }
+}
