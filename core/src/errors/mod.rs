@@ -3,16 +3,21 @@
 //! leading `-`, which only the encoder writes. Texts shared across families are here; those of
 //! one family live in the submodule named after it.
 
+pub mod bitops;
 pub mod config;
 pub mod connection;
 pub mod generic;
+pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod sorted_set;
+pub mod stream;
 pub mod string;
 pub mod transactions;
 

@@ -2,18 +2,23 @@
 //! Redis's command groups. Adding a family is one new file plus one line in [`BUILTIN`];
 //! dispatch, `COMMAND` and ACL categories all read the table, so nothing else changes.
 
+pub mod bitops;
 pub mod config;
 pub mod connection;
 pub mod generic;
+pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod list;
 pub mod list_blocking;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod sorted_set;
 pub mod sorted_set_blocking;
+pub mod stream;
 pub mod string;
 pub mod transactions;
 
@@ -38,6 +43,11 @@ pub static BUILTIN: &[&Family] = &[
     &sorted_set_blocking::FAMILY,
     &sort::FAMILY,
     &transactions::FAMILY,
+    &pubsub::FAMILY,
+    &bitops::FAMILY,
+    &hyperloglog::FAMILY,
+    &geo::FAMILY,
+    &stream::FAMILY,
 ];
 
 /// An integer reply for a count, length, size or time the server holds itself. Such numbers

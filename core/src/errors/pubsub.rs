@@ -1,0 +1,1 @@
+//! Error texts of the pubsub family.
