@@ -97,6 +97,123 @@ pub struct ShutdownRequest {
     pub force: bool,
 }
 
+/// State that optional crates keep in the [`Server`], one value per Rust type: the scripting
+/// crate keeps its Lua engine here, so command handlers reach it through `ctx.server`.
+#[derive(Default)]
+pub struct Extensions {
+    values: std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>,
+}
+
+impl Extensions {
+    /// The value of type `T`, if one was inserted.
+    pub fn get<T: std::any::Any + Send>(&self) -> Option<&T> {
+        self.values
+            .get(&std::any::TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref())
+    }
+
+    /// The value of type `T`, mutably.
+    pub fn get_mut<T: std::any::Any + Send>(&mut self) -> Option<&mut T> {
+        self.values
+            .get_mut(&std::any::TypeId::of::<T>())
+            .and_then(|v| v.downcast_mut())
+    }
+
+    /// The value of type `T`, inserting `make()` first when there is none.
+    pub fn get_or_insert_with<T: std::any::Any + Send>(
+        &mut self,
+        make: impl FnOnce() -> T,
+    ) -> &mut T {
+        self.values
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(make()))
+            .downcast_mut()
+            .expect("values are stored under their own type id")
+    }
+
+    /// Stores `value`, returning the previous value of its type.
+    pub fn insert<T: std::any::Any + Send>(&mut self, value: T) -> Option<T> {
+        self.values
+            .insert(std::any::TypeId::of::<T>(), Box::new(value))
+            .and_then(|v| v.downcast().ok())
+            .map(|v| *v)
+    }
+}
+
+/// The script running now, as connections see it without the keyspace lock: past
+/// `busy-reply-threshold` they answer `BUSY` instead of waiting, and SCRIPT KILL / FUNCTION KILL
+/// reach the script through [`ScriptBusy::kill`], which the script's instruction hook checks.
+#[derive(Debug, Default)]
+pub struct ScriptBusy {
+    /// A script is running.
+    pub running: std::sync::atomic::AtomicBool,
+    /// The running script is a function (FCALL) rather than EVAL.
+    pub is_function: std::sync::atomic::AtomicBool,
+    /// Unix ms when it started.
+    pub started_ms: std::sync::atomic::AtomicU64,
+    /// `busy-reply-threshold` when it started, ms (0: never busy).
+    pub threshold_ms: std::sync::atomic::AtomicU64,
+    /// It has written: it cannot be killed.
+    pub wrote: std::sync::atomic::AtomicBool,
+    /// SCRIPT KILL / FUNCTION KILL asked it to stop.
+    pub kill: std::sync::atomic::AtomicBool,
+}
+
+impl ScriptBusy {
+    /// Records that a script starts now.
+    pub fn start(&self, is_function: bool, threshold_ms: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.kill.store(false, SeqCst);
+        self.wrote.store(false, SeqCst);
+        self.is_function.store(is_function, SeqCst);
+        self.threshold_ms.store(threshold_ms, SeqCst);
+        self.started_ms.store(system_now_ms(), SeqCst);
+        self.running.store(true, SeqCst);
+    }
+
+    /// Records that the script ended.
+    pub fn finish(&self) {
+        self.running
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.kill.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Milliseconds the running script has run.
+    pub fn elapsed_ms(&self) -> u64 {
+        system_now_ms().saturating_sub(self.started_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Whether a script has run past the threshold: other clients get `BUSY`.
+    pub fn is_busy(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        if !self.running.load(SeqCst) {
+            return false;
+        }
+        let threshold = self.threshold_ms.load(SeqCst);
+        threshold > 0 && system_now_ms().saturating_sub(self.started_ms.load(SeqCst)) >= threshold
+    }
+}
+
+/// The scripting figures INFO memory shows; the scripting crate keeps an up-to-date copy in
+/// [`Server::extensions`] (absent: no scripting, all zero).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScriptingInfo {
+    /// Bytes used by the EVAL Lua VM.
+    pub used_memory_lua: usize,
+    /// Bytes of cached EVAL scripts.
+    pub used_memory_scripts_eval: usize,
+    /// Scripts in the EVAL cache.
+    pub number_of_cached_scripts: usize,
+    /// Registered functions.
+    pub number_of_functions: usize,
+    /// Loaded libraries.
+    pub number_of_libraries: usize,
+    /// Bytes used by the functions' Lua VM.
+    pub used_memory_vm_functions: usize,
+    /// Bytes of library code and function metadata.
+    pub used_memory_functions: usize,
+}
+
 /// The state one keyspace's commands run against.
 pub struct Server {
     /// The numbered databases (`databases` of them).
@@ -135,6 +252,10 @@ pub struct Server {
     pub memory_peak: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
+    /// State of the optional crates (scripting, modules), one value per type.
+    pub extensions: Extensions,
+    /// The running script, shared with the connections (see [`ScriptBusy`]).
+    pub script_busy: std::sync::Arc<ScriptBusy>,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -178,6 +299,8 @@ impl Server {
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
             replication_id: String::new(),
+            extensions: Extensions::default(),
+            script_busy: std::sync::Arc::default(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),

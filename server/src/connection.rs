@@ -37,19 +37,20 @@ where
     let (signals, replies) = ConnectionSignals::new();
     let signals = Arc::new(signals);
     let peer_name = peer.addr();
-    let id = {
-        let mut server = shared.server.lock();
+    let (id, limits) = {
+        let mut server = shared.lock_async().await;
         let now = server.now_ms();
         let authenticated = !server.requires_auth();
         let handle = signals.clone();
-        server.connect_client(|id| {
+        let id = server.connect_client(|id| {
             let mut client = Client::new(id, peer, authenticated, now);
             client.handle = Some(handle);
             client
-        })
+        });
+        (id, Connection::limits(&server))
     };
     debug!("Accepted {peer_name}");
-    let mut connection = Connection::new(shared.clone(), id, replies);
+    let mut connection = Connection::new(shared.clone(), id, replies, limits);
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
@@ -59,7 +60,7 @@ where
         }
         () = signals.closed() => debug!(client = id, "closed by the server"),
     }
-    shared.server.lock().disconnect_client(id);
+    shared.lock_async().await.disconnect_client(id);
     debug!("Client closed connection id={id} addr={peer_name}");
 }
 
@@ -98,17 +99,23 @@ enum After {
 }
 
 impl Connection {
-    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Mail>) -> Connection {
-        let (limits, query_buffer_limit) = {
-            let server = shared.server.lock();
-            (
-                RequestLimits {
-                    proto_max_bulk_len: server.config.proto_max_bulk_len,
-                    authenticated: !server.requires_auth(),
-                },
-                usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX),
-            )
-        };
+    /// The request limits a new connection starts with.
+    fn limits(server: &Server) -> (RequestLimits, usize) {
+        (
+            RequestLimits {
+                proto_max_bulk_len: server.config.proto_max_bulk_len,
+                authenticated: !server.requires_auth(),
+            },
+            usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX),
+        )
+    }
+
+    fn new(
+        shared: Arc<Shared>,
+        id: ClientId,
+        mailbox: UnboundedReceiver<Mail>,
+        (limits, query_buffer_limit): (RequestLimits, usize),
+    ) -> Connection {
         Connection {
             shared,
             id,
@@ -164,7 +171,7 @@ impl Connection {
                 let mut start = 0;
                 let mut close = false;
                 while start < count {
-                    match self.execute(start, count) {
+                    match self.execute(start, count).await {
                         After::Done => break,
                         After::Close => {
                             close = true;
@@ -223,60 +230,48 @@ impl Connection {
         (count, None)
     }
 
-    /// Runs parsed commands `start..count` under one lock, then encodes their replies.
-    fn execute(&mut self, start: usize, count: usize) -> After {
-        let mut after = After::Done;
+    /// Runs parsed commands `start..count` under one lock, then encodes their replies. A batch
+    /// that runs a script (which may run for long) executes on tokio's blocking pool, so this
+    /// I/O thread keeps serving its other connections: they wait for the lock, and answer
+    /// `BUSY` once the script passes `busy-reply-threshold` (see [`Batch::run`]).
+    async fn execute(&mut self, start: usize, count: usize) -> After {
+        let job = Batch {
+            shared: Arc::clone(&self.shared),
+            id: self.id,
+            resp: self.resp,
+            input_len: self.input.len(),
+            unreported_in: std::mem::take(&mut self.unreported_in),
+            unreported_out: std::mem::take(&mut self.unreported_out),
+            limits: self.limits,
+            query_buffer_limit: self.query_buffer_limit,
+            replies: std::mem::take(&mut self.replies),
+        };
+        let done = if self.batch[start..count]
+            .iter()
+            .any(|argv| runs_script(argv))
         {
-            let mut server = self.shared.server.lock();
-            server.begin_batch();
-            server.stats.total_net_input_bytes += std::mem::take(&mut self.unreported_in);
-            server.stats.total_net_output_bytes += std::mem::take(&mut self.unreported_out);
-            let now = server.now_ms();
-            if let Some(client) = server.clients.get_mut(self.id) {
-                client.query_buffer_len = self.input.len();
-                client.last_interaction_ms = now;
+            let commands = self.batch[start..count].to_vec();
+            match tokio::task::spawn_blocking(move || job.run(&commands)).await {
+                Ok(done) => done,
+                Err(_) => return After::Close,
             }
-            for index in start..count {
-                let outcome = oxidis_core::execute(&mut server, self.id, &self.batch[index]);
-                // A SHUTDOWN that went through is not answered: the process exits, as Redis's.
-                if server.shutdown_request.is_some() {
-                    self.shared.shutdown.notify_one();
-                    after = After::Close;
-                    break;
-                }
-                let Some(client) = server.clients.get_mut(self.id) else {
-                    after = After::Close;
-                    break;
-                };
-                self.resp = client.resp;
-                let reply = match outcome {
-                    Outcome::Reply(reply) => reply,
-                    Outcome::Blocked(_) => {
-                        let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
-                        after = After::Blocked { index, deadline };
-                        break;
-                    }
-                };
-                if should_send(client) {
-                    self.replies.push((reply, client.resp));
-                }
-                if client.close_after_reply {
-                    after = After::Close;
-                    break;
-                }
-            }
-            server.end_batch();
-            refresh_limits(
-                &server,
-                self.id,
-                &mut self.limits,
-                &mut self.query_buffer_limit,
-            );
-        }
+        } else {
+            job.run(&self.batch[start..count])
+        };
+        self.resp = done.resp;
+        self.limits = done.limits;
+        self.query_buffer_limit = done.query_buffer_limit;
+        self.replies = done.replies;
         for (reply, resp) in self.replies.drain(..) {
             encode(&reply, resp, &mut self.output);
         }
-        after
+        match done.after {
+            After::Blocked { index, deadline } => After::Blocked {
+                index: index + start,
+                deadline,
+            },
+            other => other,
+        }
     }
 
     /// Waits until the blocked command has its reply (encoded into the output), its timeout
@@ -349,6 +344,170 @@ impl Connection {
         self.unreported_out += self.output.len() as u64;
         self.output.clear();
         Ok(())
+    }
+}
+
+/// One batch of commands and what running it needs, movable to another thread.
+struct Batch {
+    shared: Arc<Shared>,
+    id: ClientId,
+    resp: RespVersion,
+    input_len: usize,
+    unreported_in: u64,
+    unreported_out: u64,
+    limits: RequestLimits,
+    query_buffer_limit: usize,
+    replies: Vec<(Frame, RespVersion)>,
+}
+
+/// What a batch left: how the connection goes on, and the replies to encode.
+struct BatchDone {
+    after: After,
+    resp: RespVersion,
+    limits: RequestLimits,
+    query_buffer_limit: usize,
+    replies: Vec<(Frame, RespVersion)>,
+}
+
+impl Batch {
+    /// Runs `commands` under one acquisition of the lock. While a script holds the lock past
+    /// `busy-reply-threshold`, the commands are answered without it instead: `BUSY`, or the
+    /// kill request of SCRIPT KILL / FUNCTION KILL, as Redis answers from inside its script hook.
+    fn run(mut self, commands: &[Vec<Bytes>]) -> BatchDone {
+        let mut after = After::Done;
+        let mut server = loop {
+            if let Some(server) = self
+                .shared
+                .server
+                .try_lock_for(std::time::Duration::from_millis(5))
+            {
+                break server;
+            }
+            if self.shared.script_busy.is_busy() {
+                for argv in commands {
+                    let reply = busy_reply(&self.shared.script_busy, argv);
+                    self.replies.push((reply, self.resp));
+                }
+                return self.done(After::Done);
+            }
+        };
+        server.begin_batch();
+        server.stats.total_net_input_bytes += self.unreported_in;
+        server.stats.total_net_output_bytes += self.unreported_out;
+        let now = server.now_ms();
+        if let Some(client) = server.clients.get_mut(self.id) {
+            client.query_buffer_len = self.input_len;
+            client.last_interaction_ms = now;
+        }
+        for (index, argv) in commands.iter().enumerate() {
+            let outcome = oxidis_core::execute(&mut server, self.id, argv);
+            // A SHUTDOWN that went through is not answered: the process exits, as Redis's.
+            if server.shutdown_request.is_some() {
+                self.shared.shutdown.notify_one();
+                after = After::Close;
+                break;
+            }
+            let Some(client) = server.clients.get_mut(self.id) else {
+                after = After::Close;
+                break;
+            };
+            self.resp = client.resp;
+            let reply = match outcome {
+                Outcome::Reply(reply) => reply,
+                Outcome::Blocked(_) => {
+                    let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
+                    after = After::Blocked { index, deadline };
+                    break;
+                }
+            };
+            if should_send(client) {
+                self.replies.push((reply, client.resp));
+            }
+            if client.close_after_reply {
+                after = After::Close;
+                break;
+            }
+        }
+        server.end_batch();
+        refresh_limits(
+            &server,
+            self.id,
+            &mut self.limits,
+            &mut self.query_buffer_limit,
+        );
+        drop(server);
+        self.done(after)
+    }
+
+    fn done(self, after: After) -> BatchDone {
+        BatchDone {
+            after,
+            resp: self.resp,
+            limits: self.limits,
+            query_buffer_limit: self.query_buffer_limit,
+            replies: self.replies,
+        }
+    }
+}
+
+/// Whether a command runs a script (and so may hold the lock for long).
+fn runs_script(argv: &[Bytes]) -> bool {
+    argv.first().is_some_and(|name| {
+        [
+            &b"eval"[..],
+            b"evalsha",
+            b"eval_ro",
+            b"evalsha_ro",
+            b"fcall",
+            b"fcall_ro",
+        ]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    })
+}
+
+/// The reply to a command that arrives while a script is busy: SCRIPT KILL and FUNCTION KILL
+/// ask it to stop, SHUTDOWN NOSAVE ends the process, anything else gets `BUSY`.
+fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
+    use std::sync::atomic::Ordering::SeqCst;
+    let is_function = busy.is_function.load(SeqCst);
+    let word = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    let kill_eval = word(0, "script") && word(1, "kill");
+    let kill_function = word(0, "function") && word(1, "kill");
+    if kill_eval || kill_function {
+        if busy.wrote.load(SeqCst) {
+            return Frame::error_static(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+            );
+        }
+        if kill_eval && is_function {
+            return Frame::error_static(
+                "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+            );
+        }
+        if kill_function && !is_function {
+            return Frame::error_static(
+                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+            );
+        }
+        busy.kill.store(true, SeqCst);
+        return Frame::ok();
+    }
+    if word(0, "shutdown") && (1..argv.len()).any(|i| word(i, "nosave")) {
+        tracing::warn!("SHUTDOWN NOSAVE while a script is busy: exiting now");
+        std::process::exit(0);
+    }
+    if is_function {
+        Frame::error_static(
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+        )
+    } else {
+        Frame::error_static(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        )
     }
 }
 

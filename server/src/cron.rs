@@ -9,9 +9,16 @@ use crate::shared::Shared;
 /// Runs forever; each tick takes the keyspace lock once.
 pub async fn run(shared: Arc<Shared>) {
     loop {
-        let hz = shared.server.lock().config.hz.clamp(1, 500);
+        let hz = shared
+            .server
+            .try_lock_for(Duration::from_millis(5))
+            .map_or(10, |s| s.config.hz.clamp(1, 500));
         tokio::time::sleep(Duration::from_millis(1000 / u64::from(hz))).await;
-        let mut server = shared.server.lock();
+        // A running script holds the lock for as long as it runs: skip the tick rather than
+        // block this runtime's thread (and the listeners on it) behind it.
+        let Some(mut server) = shared.server.try_lock_for(Duration::from_millis(5)) else {
+            continue;
+        };
         server.active_expire_cycle();
         close_idle_clients(&mut server);
     }

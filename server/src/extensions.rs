@@ -2,8 +2,7 @@
 //! place in the workspace where `cfg(feature)` decides what the server can do; a compiled-out
 //! command is simply absent and answers `ERR unknown command`, as in Redis.
 //!
-//! No optional crate exists yet: persistence (#6), scripting (#8) and modules (#9) each add one
-//! feature in `Cargo.toml` and one line here.
+//! Persistence (#6) and modules (#9) each add one feature in `Cargo.toml` and one line here.
 
 use oxidis_core::{CommandTable, RegistrationError};
 
@@ -12,6 +11,8 @@ use oxidis_core::{CommandTable, RegistrationError};
 /// # Errors
 /// A name clash between crates.
 pub fn register_extensions(table: &mut CommandTable) -> Result<(), RegistrationError> {
-    let _ = table;
+    #[cfg(feature = "scripting")]
+    oxidis_scripting::register(table)?;
+    let _ = &table;
     Ok(())
 }

@@ -104,10 +104,10 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
         let Ok(local) = stream.local_addr() else {
             continue;
         };
-        if let Err(err) = configure(&stream, &shared) {
+        if let Err(err) = configure(&stream, &shared).await {
             debug!(error = %err, "could not configure the client socket");
         }
-        if admit(&shared) {
+        if admit(&shared).await {
             workers.serve_tcp(shared.clone(), stream, Peer::Tcp { peer, local });
         } else {
             refuse(stream);
@@ -116,9 +116,9 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
 }
 
 /// TCP_NODELAY and `tcp-keepalive`.
-fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
+async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let keepalive = shared.server.lock().config.tcp_keepalive;
+    let keepalive = shared.lock_async().await.config.tcp_keepalive;
     if keepalive > 0 {
         let params = TcpKeepalive::new()
             .with_time(Duration::from_secs(keepalive))
@@ -129,8 +129,8 @@ fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
 }
 
 /// Whether another client fits under `maxclients`; counts the refusal when not.
-fn admit(shared: &Shared) -> bool {
-    let mut server = shared.server.lock();
+async fn admit(shared: &Shared) -> bool {
+    let mut server = shared.lock_async().await;
     let full = server.clients.len() >= server.config.maxclients;
     if full {
         server.stats.rejected_connections += 1;
@@ -158,7 +158,7 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
                 continue;
             }
         };
-        if admit(&shared) {
+        if admit(&shared).await {
             tokio::spawn(connection::serve(
                 shared.clone(),
                 stream,

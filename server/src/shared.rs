@@ -22,15 +22,42 @@ pub struct Shared {
     pub server: Mutex<Server>,
     /// Notified when a SHUTDOWN command or a signal asks the process to stop.
     pub shutdown: Notify,
+    /// The running script, readable without the lock (BUSY replies, SCRIPT KILL).
+    pub script_busy: Arc<oxidis_core::server::ScriptBusy>,
 }
 
 impl Shared {
     /// Wraps a server.
     pub fn new(server: Server) -> Arc<Shared> {
         Arc::new(Shared {
+            script_busy: Arc::clone(&server.script_busy),
             server: Mutex::new(server),
             shutdown: Notify::new(),
         })
+    }
+}
+
+impl Shared {
+    /// Takes the lock without blocking the calling I/O thread while a script holds it: the
+    /// thread keeps serving its other connections (which answer `BUSY`) meanwhile.
+    pub async fn lock_async(&self) -> parking_lot::MutexGuard<'_, Server> {
+        loop {
+            if let Some(server) = self.server.try_lock() {
+                return server;
+            }
+            if self
+                .script_busy
+                .running
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            } else if let Some(server) = self
+                .server
+                .try_lock_for(std::time::Duration::from_millis(5))
+            {
+                return server;
+            }
+        }
     }
 }
 

@@ -119,7 +119,13 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
     }
     let memory = MemoryFigures::measure(ctx);
     if selection.wants("memory") {
-        memory_section(&memory, &mut report);
+        let scripting = ctx
+            .server
+            .extensions
+            .get::<crate::server::ScriptingInfo>()
+            .copied()
+            .unwrap_or_default();
+        memory_section(&memory, &scripting, &mut report);
     }
     if selection.wants("persistence") {
         persistence_section(ctx, &mut report);
@@ -265,7 +271,11 @@ impl MemoryFigures {
     }
 }
 
-fn memory_section(m: &MemoryFigures, report: &mut Report) {
+fn memory_section(
+    m: &MemoryFigures,
+    scripting: &crate::server::ScriptingInfo,
+    report: &mut Report,
+) {
     let overhead = m.used - m.dataset;
     report.section("Memory");
     report.field("used_memory", m.used);
@@ -284,20 +294,35 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     report.field("allocator_resident", m.used);
     report.field("total_system_memory", m.total_system);
     report.field("total_system_memory_human", bytes_to_human(m.total_system));
-    // No Lua VM and no function engine exist yet (#8): they use nothing.
-    report.field("used_memory_lua", 0);
-    report.field("used_memory_vm_eval", 0);
-    report.field("used_memory_lua_human", "0B");
-    report.field("used_memory_scripts_eval", 0);
-    report.field("number_of_cached_scripts", 0);
-    report.field("number_of_functions", 0);
-    report.field("number_of_libraries", 0);
-    report.field("used_memory_vm_functions", 0);
-    report.field("used_memory_vm_total", 0);
-    report.field("used_memory_vm_total_human", "0B");
-    report.field("used_memory_functions", 0);
-    report.field("used_memory_scripts", 0);
-    report.field("used_memory_scripts_human", "0B");
+    // The scripting crate keeps these figures current in the server's extensions (#8).
+    let lua = scripting.used_memory_lua;
+    let vm_total = lua + scripting.used_memory_vm_functions;
+    let scripts = scripting.used_memory_scripts_eval + scripting.used_memory_functions;
+    report.field("used_memory_lua", lua);
+    report.field("used_memory_vm_eval", lua);
+    report.field("used_memory_lua_human", bytes_to_human(lua as u64));
+    report.field(
+        "used_memory_scripts_eval",
+        scripting.used_memory_scripts_eval,
+    );
+    report.field(
+        "number_of_cached_scripts",
+        scripting.number_of_cached_scripts,
+    );
+    report.field("number_of_functions", scripting.number_of_functions);
+    report.field("number_of_libraries", scripting.number_of_libraries);
+    report.field(
+        "used_memory_vm_functions",
+        scripting.used_memory_vm_functions,
+    );
+    report.field("used_memory_vm_total", vm_total);
+    report.field(
+        "used_memory_vm_total_human",
+        bytes_to_human(vm_total as u64),
+    );
+    report.field("used_memory_functions", scripting.used_memory_functions);
+    report.field("used_memory_scripts", scripts);
+    report.field("used_memory_scripts_human", bytes_to_human(scripts as u64));
     // TODO(#3): maxmemory and its policy, once the configuration has them.
     report.field("maxmemory", 0);
     report.field("maxmemory_human", "0B");

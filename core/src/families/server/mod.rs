@@ -1,13 +1,11 @@
 //! Server management commands: INFO, TIME, DBSIZE, LASTSAVE, FLUSHDB, FLUSHALL, SWAPDB,
-//! SHUTDOWN and DEBUG, plus a FUNCTION container holding only FLUSH and HELP.
+//! SHUTDOWN and DEBUG.
 //!
 //! INFO's text is built in [`info`], DEBUG's subcommands live in [`debug`]. Saving, loading and
 //! replication are not here: SHUTDOWN only records a [`ShutdownRequest`] that the server crate
 //! carries out, and DEBUG RELOAD/LOADAOF belong to persistence (#6).
 //!
-//! FUNCTION is registered here only because the test harness runs `FUNCTION FLUSH` before every
-//! test file; Oxidis has no function libraries yet, so FLUSH empties an empty registry. It moves
-//! to the scripting crate with #8, together with the rest of FUNCTION.
+//! FUNCTION lives in the scripting crate (#8), with EVAL and SCRIPT.
 
 mod debug;
 mod info;
@@ -26,10 +24,10 @@ use crate::context::CommandContext;
 use crate::db::Db;
 use crate::errors::CommandError;
 use crate::errors::server::{
-    FUNCTION_FLUSH_MODE, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
+    INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
 };
-use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX, subcommand_syntax};
-use crate::families::{count_reply, help_reply};
+use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX};
+use crate::families::count_reply;
 use crate::server::ShutdownRequest;
 
 const FLUSH_MODE: &[Arg] = &[Arg::one_of(
@@ -118,32 +116,6 @@ pub static FAMILY: Family = Family {
         CommandSpec::new("debug", Arity::AtLeast(2), debug::debug)
             .flags(&[Admin, NoScript, Loading, Stale, Protected])
             .doc("Runs a debugging subcommand.", "1.0.0", "Depends on subcommand."),
-        // TODO(#8): moves to the scripting crate with the rest of FUNCTION. The family table
-        // puts it in the server group; its subcommands carry @scripting explicitly.
-        CommandSpec::container(
-            "function",
-            &[
-                CommandSpec::new("flush", Arity::AtLeast(2), function_flush)
-                    .flags(&[NoScript, Write])
-                    .acl(&[AclCategory::Scripting])
-                    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-                    .doc(
-                        "Deletes every function library.",
-                        "7.0.0",
-                        "O(N) where N is the number of functions deleted",
-                    )
-                    .args(&[Arg::one_of(
-                        "async",
-                        &[Arg::token("async", "ASYNC"), Arg::token("sync", "SYNC")],
-                    )
-                    .optional()]),
-                CommandSpec::new("help", Arity::Exact(2), function_help)
-                    .flags(&[Loading, Stale])
-                    .acl(&[AclCategory::Scripting])
-                    .doc("Lists FUNCTION's subcommands.", "7.0.0", "O(1)"),
-            ],
-        )
-        .doc("A container for function commands.", "7.0.0", "Depends on subcommand."),
         memory::MEMORY,
     ],
 };
@@ -246,32 +218,6 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     // Redis exits before replying; the server crate drops this reply when it acts on the
     // request, and answers an error instead if saving fails without FORCE.
     Ok(Frame::ok())
-}
-
-fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    if args.remaining() > 1 {
-        let sub = String::from_utf8_lossy(&args.argv()[1]).into_owned();
-        return Err(CommandError::custom(subcommand_syntax("FUNCTION", &sub)));
-    }
-    if let Some(mode) = args.next_bytes().ok()
-        && !mode.eq_ignore_ascii_case(b"sync")
-        && !mode.eq_ignore_ascii_case(b"async")
-    {
-        return Err(CommandError::msg(FUNCTION_FLUSH_MODE));
-    }
-    // No libraries exist until #8, so there is nothing to free; Redis still counts a change.
-    ctx.changed(1);
-    Ok(Frame::ok())
-}
-
-fn function_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    Ok(help_reply(
-        "FUNCTION",
-        &[
-            "FLUSH [ASYNC|SYNC]",
-            "    Deletes every library. ASYNC frees them in the background, SYNC at once.",
-        ],
-    ))
 }
 
 /// How a FLUSH frees the keys it removes.

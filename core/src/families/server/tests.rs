@@ -353,14 +353,6 @@ fn info_reports_keyspace_stats_and_errors() {
 }
 
 #[test]
-fn info_lists_subcommands_by_full_name() {
-    let mut r = CommandRunner::with_builtin_commands();
-    r.run(["FUNCTION", "FLUSH"]);
-    let text = info_text(&mut r, &["commandstats"]);
-    assert!(text.contains("cmdstat_function|flush:calls=1,"), "{text}");
-}
-
-#[test]
 fn human_sizes_follow_bytes_to_human() {
     use super::info::bytes_to_human;
     assert_eq!(bytes_to_human(1023), "1023B");
@@ -474,34 +466,6 @@ fn shutdown_records_the_request() {
     assert!(request.nosave && request.now && !request.save && !request.force);
     assert_eq!(r.run(["SHUTDOWN", "ABORT"]), Frame::ok());
     assert_eq!(r.server.shutdown_request, None);
-}
-
-#[test]
-fn function_flush_and_help() {
-    let mut r = CommandRunner::with_builtin_commands();
-    assert_eq!(r.run(["FUNCTION", "FLUSH"]), Frame::ok());
-    assert_eq!(r.run(["function", "flush", "async"]), Frame::ok());
-    assert_eq!(r.run(["FUNCTION", "FLUSH", "SYNC"]), Frame::ok());
-    assert_eq!(
-        r.run(["FUNCTION", "FLUSH", "foo"]),
-        err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-    );
-    assert_eq!(
-        r.run(["FUNCTION", "flush", "a", "b"]),
-        err("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.")
-    );
-    assert_eq!(
-        r.run(["FUNCTION", "foo"]),
-        err("ERR unknown subcommand 'foo'. Try FUNCTION HELP.")
-    );
-    let Frame::Array(help) = r.run(["FUNCTION", "HELP"]) else {
-        panic!("HELP is an array")
-    };
-    assert_eq!(
-        help[0],
-        simple("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-    );
-    assert_eq!(help.last(), Some(&simple("    Prints this help.")));
 }
 
 #[test]

@@ -1,0 +1,172 @@
+//! `redis.call` and `redis.pcall`: Lua arguments become an argv, Redis's script checks run
+//! (known command, arity, `noscript`, writes in read-only scripts, OOM), then the command runs
+//! through `oxidis_core::dispatch` for the calling client, and its reply becomes a Lua value.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use mlua::{IntoLua, Lua, MultiValue, Value};
+use oxidis_core::Server;
+use oxidis_core::client::ClientId;
+use oxidis_core::command::Flag;
+use oxidis_protocol::{Frame, RespVersion};
+
+use crate::convert::frame_to_lua;
+use oxidis_core::server::ScriptBusy;
+
+/// What a running script may do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunFlags {
+    /// EVAL_RO, FCALL_RO, or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+    /// `allow-oom`: deny-oom commands run even over `maxmemory`.
+    pub allow_oom: bool,
+    /// The script declared flags (a shebang, or a function): stricter checks apply.
+    pub declared: bool,
+}
+
+/// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
+pub fn call_command(
+    lua: &Lua,
+    server: &mut Server,
+    client_id: ClientId,
+    flags: RunFlags,
+    run_state: &ScriptBusy,
+    args: MultiValue,
+) -> mlua::Result<MultiValue> {
+    if run_state.kill.load(Ordering::SeqCst) {
+        return Err(mlua::Error::runtime(crate::vm::killed_message(
+            run_state.is_function.load(Ordering::SeqCst),
+        )));
+    }
+    let mut values = args.into_iter();
+    let resp = match values.next() {
+        Some(Value::Integer(3)) => RespVersion::Resp3,
+        Some(Value::Number(3.0)) => RespVersion::Resp3,
+        _ => RespVersion::Resp2,
+    };
+    let mut argv: Vec<Bytes> = Vec::with_capacity(values.len());
+    for value in values {
+        match value {
+            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
+            Value::Number(n) => argv.push(Bytes::from(lua_number_text(n))),
+            _ => {
+                return failure(
+                    lua,
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                );
+            }
+        }
+    }
+    if argv.is_empty() {
+        return failure(
+            lua,
+            "ERR Please specify at least one argument for this redis lib call",
+        );
+    }
+    if let Err(text) = check_command(server, &argv, flags, run_state) {
+        server.stats.count_error(text.as_bytes());
+        return failure(lua, text);
+    }
+    let previous_resp = server.clients.get(client_id).map(|c| c.resp);
+    if let Some(client) = server.clients.get_mut(client_id) {
+        client.resp = resp;
+    }
+    let reply = oxidis_core::dispatch(server, client_id, &argv);
+    if let (Some(client), Some(previous)) = (server.clients.get_mut(client_id), previous_resp) {
+        client.resp = previous;
+    }
+    let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
+    let value = frame_to_lua(lua, &reply, resp)?;
+    Ok(MultiValue::from_vec(vec![Value::Boolean(ok), value]))
+}
+
+/// `(false, {err=text})`.
+fn failure(lua: &Lua, text: &str) -> mlua::Result<MultiValue> {
+    let t = lua.create_table()?;
+    t.raw_set("err", text)?;
+    Ok(MultiValue::from_vec(vec![
+        Value::Boolean(false),
+        t.into_lua(lua)?,
+    ]))
+}
+
+/// Redis's `scriptCall` checks, in its order.
+fn check_command(
+    server: &Server,
+    argv: &[Bytes],
+    flags: RunFlags,
+    run_state: &ScriptBusy,
+) -> Result<(), &'static str> {
+    let Some(mut command) = server.table.get(&argv[0]) else {
+        return Err("ERR Unknown Redis command called from script");
+    };
+    if !command.subcommands.is_empty() && argv.len() >= 2 {
+        match command.subcommand(&argv[1]) {
+            Some(sub) => command = sub,
+            None => return Err("ERR Unknown Redis command called from script"),
+        }
+    }
+    if !command.spec.arity.accepts(argv.len()) {
+        return Err("ERR Wrong number of args calling Redis command from script");
+    }
+    if command.has(Flag::NoScript) {
+        return Err("ERR This Redis command is not allowed from script");
+    }
+    let write = command.has(Flag::Write);
+    if write && flags.read_only {
+        return Err("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if !flags.allow_oom
+        && command.has(Flag::DenyOom)
+        && server.config.maxmemory > 0
+        && !run_state.wrote.load(Ordering::SeqCst)
+        && crate::over_maxmemory(server)
+    {
+        return Err("OOM command not allowed when used memory > 'maxmemory'.");
+    }
+    if write {
+        run_state.wrote.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+/// A Lua number as `lua_tolstring` prints it (`%.14g`).
+pub fn lua_number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return format!("{}", n as i64);
+    }
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
+    }
+    if n.is_infinite() {
+        return if n < 0.0 { "-inf" } else { "inf" }.to_string();
+    }
+    format_g14(n)
+}
+
+/// C's `%.14g`.
+fn format_g14(n: f64) -> String {
+    let exp = n.abs().log10().floor() as i32;
+    if !(-4..14).contains(&exp) {
+        let s = format!("{:.13e}", n);
+        // Rust prints `1.2340000000000e5`; C prints `1.234e+05`.
+        let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = trim_zeros(mantissa);
+        let e: i32 = e.parse().unwrap_or(0);
+        let sign = if e < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", e.abs())
+    } else {
+        let decimals = usize::try_from(13 - exp).unwrap_or(0);
+        trim_zeros(&format!("{n:.decimals$}")).to_string()
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}

@@ -1,0 +1,243 @@
+//! Lua scripting for Oxidis, with Redis 7.0's semantics: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO,
+//! SCRIPT, FUNCTION, FCALL and FCALL_RO.
+//!
+//! # Organization
+//! - [`vm`]: one Lua 5.1 VM with Redis's environment and sandbox (`prelude.lua`), the error
+//!   handler, and the run of one script.
+//! - [`call`]: `redis.call`/`redis.pcall` — the script checks, then `oxidis_core::dispatch`.
+//! - [`convert`]: replies ↔ Lua values.
+//! - [`eval`]: EVAL and SCRIPT, the script cache, shebang flags.
+//! - [`functions`]: FUNCTION and FCALL, libraries and their registry.
+//! - [`libs`]: the libraries Redis bundles (`cjson`, `cmsgpack`, `struct`, `bit`), in Rust.
+//!
+//! # Where the state lives
+//! [`Scripting`] (the EVAL VM and cache, the function VM and libraries) is kept in the core's
+//! `Server::extensions`, created on first use; handlers take what they need from it, then run
+//! the script with `&mut Server` free for `redis.call`.
+
+pub mod call;
+pub mod convert;
+pub mod eval;
+pub mod functions;
+pub mod libs;
+pub mod vm;
+
+use std::sync::Arc;
+
+use oxidis_core::command::{
+    AclCategory, Arity, BeginSearch, CommandSpec, Family, FindKeys, Flag, Group, KeyFlag, KeySpec,
+};
+use oxidis_core::server::ScriptingInfo;
+use oxidis_core::{CommandTable, RegistrationError, Server};
+
+use crate::vm::Vm;
+
+/// The key spec of EVAL, EVALSHA and FCALL: `numkeys key...` after the script.
+const RW_KEYS: &[KeySpec] = &[KeySpec::new(
+    BeginSearch::Index(2),
+    FindKeys::KeyNum {
+        key_num_index: 0,
+        first_key: 1,
+        step: 1,
+    },
+    &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update],
+)];
+
+/// The key spec of the `_RO` variants.
+const RO_KEYS: &[KeySpec] = &[KeySpec::new(
+    BeginSearch::Index(2),
+    FindKeys::KeyNum {
+        key_num_index: 0,
+        first_key: 1,
+        step: 1,
+    },
+    &[KeyFlag::Ro, KeyFlag::Access],
+)];
+
+const RUN_FLAGS: &[Flag] = &[
+    Flag::NoScript,
+    Flag::SkipMonitor,
+    Flag::MayReplicate,
+    Flag::NoMandatoryKeys,
+    Flag::Stale,
+];
+const RUN_RO_FLAGS: &[Flag] = &[
+    Flag::NoScript,
+    Flag::SkipMonitor,
+    Flag::NoMandatoryKeys,
+    Flag::Stale,
+    Flag::ReadOnly,
+];
+
+/// The scripting commands.
+pub static FAMILY: Family = Family {
+    group: Group::Scripting,
+    commands: &[
+        CommandSpec::new("eval", Arity::AtLeast(3), eval::eval)
+            .flags(RUN_FLAGS)
+            .keys(RW_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Execute a Lua script server side",
+                "2.6.0",
+                "Depends on the script that is executed.",
+            ),
+        CommandSpec::new("evalsha", Arity::AtLeast(3), eval::evalsha)
+            .flags(RUN_FLAGS)
+            .keys(RW_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Execute a Lua script server side",
+                "2.6.0",
+                "Depends on the script that is executed.",
+            ),
+        CommandSpec::new("eval_ro", Arity::AtLeast(3), eval::eval_ro)
+            .flags(RUN_RO_FLAGS)
+            .keys(RO_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Execute a read-only Lua script server side",
+                "7.0.0",
+                "Depends on the script that is executed.",
+            ),
+        CommandSpec::new("evalsha_ro", Arity::AtLeast(3), eval::evalsha_ro)
+            .flags(RUN_RO_FLAGS)
+            .keys(RO_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Execute a read-only Lua script server side",
+                "7.0.0",
+                "Depends on the script that is executed.",
+            ),
+        CommandSpec::new("fcall", Arity::AtLeast(3), functions::fcall)
+            .flags(RUN_FLAGS)
+            .keys(RW_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Invoke a function",
+                "7.0.0",
+                "Depends on the function that is executed.",
+            ),
+        CommandSpec::new("fcall_ro", Arity::AtLeast(3), functions::fcall_ro)
+            .flags(RUN_RO_FLAGS)
+            .keys(RO_KEYS)
+            .key_finder(oxidis_core::command::keys::counted_keys_at_2)
+            .doc(
+                "Invoke a read-only function",
+                "7.0.0",
+                "Depends on the function that is executed.",
+            ),
+        eval::SCRIPT,
+        functions::FUNCTION,
+    ],
+};
+
+/// Registers the scripting commands.
+///
+/// # Errors
+/// A name clash with a command registered earlier.
+pub fn register(table: &mut CommandTable) -> Result<(), RegistrationError> {
+    table.register_family(&FAMILY)
+}
+
+/// The scripting state of one server.
+pub struct Scripting {
+    /// The VM EVAL scripts run in (replaced by SCRIPT FLUSH).
+    pub eval_vm: Arc<Vm>,
+    /// The script cache: sha1 → script.
+    pub scripts: std::collections::HashMap<String, eval::Script>,
+    /// Bytes of script bodies and their sha keys (`used_memory_scripts_eval`).
+    pub scripts_memory: usize,
+    /// The libraries of functions, and their VM.
+    pub functions: functions::Registry,
+}
+
+impl Scripting {
+    fn new() -> Scripting {
+        Scripting {
+            eval_vm: Arc::new(new_vm()),
+            scripts: std::collections::HashMap::new(),
+            scripts_memory: 0,
+            functions: functions::Registry::new(),
+        }
+    }
+
+    /// Refreshes the numbers INFO shows.
+    pub fn publish_info(&self, server_info: &mut ScriptingInfo) {
+        server_info.used_memory_lua = self.eval_vm.used_memory();
+        server_info.used_memory_scripts_eval = self.scripts_memory;
+        server_info.number_of_cached_scripts = self.scripts.len();
+        server_info.number_of_functions = self.functions.function_count();
+        server_info.number_of_libraries = self.functions.libraries.len();
+        server_info.used_memory_vm_functions = self.functions.vm.used_memory();
+        server_info.used_memory_functions = self.functions.memory();
+    }
+}
+
+/// A fresh VM; building one only fails when memory is exhausted, which aborts like any
+/// allocation failure.
+fn new_vm() -> Vm {
+    Vm::new().expect("a fresh Lua VM builds its environment")
+}
+
+/// The server's scripting state, created on first use.
+pub fn state(server: &mut Server) -> &mut Scripting {
+    server.extensions.get_or_insert_with(Scripting::new)
+}
+
+/// Stores the INFO numbers after a change.
+pub fn publish(server: &mut Server) {
+    let mut info = ScriptingInfo::default();
+    state(server).publish_info(&mut info);
+    server.extensions.insert(info);
+}
+
+/// Whether `used_memory` is over `maxmemory` (for deny-oom commands in scripts).
+pub fn over_maxmemory(server: &Server) -> bool {
+    let limit = server.config.maxmemory;
+    limit > 0 && resident_bytes() > limit
+}
+
+/// 40 lower-case hex digits of the SHA-1 of `data`.
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+/// The ACL category every scripting command has.
+pub const ACL: &[AclCategory] = &[AclCategory::Scripting];
+
+/// The process's resident set size in bytes (Linux `/proc/self/statm`), 0 when unknown.
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+pub mod dump;
+
+/// Answers SCRIPT KILL / FUNCTION KILL when it reaches the command table, which happens only
+/// when no script is running (a running script holds the keyspace; see `busy` for the path a
+/// KILL takes then).
+fn kill_running(_server: &mut Server, _function: bool) -> oxidis_core::command::CommandResult {
+    Err(oxidis_core::CommandError::msg(
+        "NOTBUSY No scripts in execution right now.",
+    ))
+}
+
+/// The reply of a `<CONTAINER> HELP` subcommand, laid out as Redis's `addReplyHelp`.
+fn help_reply(container: &str, lines: &[&str]) -> oxidis_protocol::Frame {
+    use oxidis_protocol::Frame;
+    let mut reply = Vec::with_capacity(lines.len() + 3);
+    reply.push(Frame::Simple(bytes::Bytes::from(format!(
+        "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ))));
+    reply.extend(
+        lines
+            .iter()
+            .map(|l| Frame::Simple(bytes::Bytes::copy_from_slice(l.as_bytes()))),
+    );
+    reply.push(Frame::simple_static("HELP"));
+    reply.push(Frame::simple_static("    Prints this help."));
+    Frame::Array(reply)
+}

@@ -1,0 +1,16 @@
+//! The libraries Redis bundles with its Lua, written in Rust as tables of functions: `bit`
+//! (LuaBitOp), `cjson`, `cmsgpack` and `struct`.
+
+use mlua::Lua;
+
+pub mod bit;
+
+/// Adds the bundled libraries to `lua`'s globals.
+///
+/// # Errors
+/// Lua ran out of memory.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let globals = lua.globals();
+    globals.set("bit", bit::table(lua)?)?;
+    Ok(())
+}

@@ -1,0 +1,255 @@
+-- The environment Redis 7.0 gives scripts, built once per VM on top of Lua 5.1's base, table,
+-- string and math libraries and the Rust-made cjson, cmsgpack, struct and bit tables.
+-- `ctx` carries the Rust primitives; this chunk returns the tables Rust drives scripts with.
+local ctx = ...
+local G = _G
+local rawset, rawget, setmetatable, getmetatable = rawset, rawget, setmetatable, getmetatable
+local type, tostring, error, select, unpack = type, tostring, error, select, unpack
+local rawpcall, xpcall, loadstring_raw = pcall, xpcall, loadstring
+
+-- Tables scripts can read but never change: Redis patches Lua with a readonly flag; plain Lua
+-- 5.1 gets the same errors from an empty proxy whose metatable forwards reads.
+local protected = setmetatable({}, { __mode = 'k' })
+local function readonly_error()
+    error('Attempt to modify a readonly table', 2)
+end
+local function protect_metatable(mt)
+    local view = {}
+    setmetatable(view, { __index = mt, __newindex = readonly_error, __metatable = false })
+    protected[view] = true
+    mt.__metatable = view
+    protected[mt] = true
+end
+local function readonly(t)
+    local proxy = {}
+    local mt = { __index = t, __newindex = readonly_error }
+    setmetatable(proxy, mt)
+    protect_metatable(mt)
+    protected[proxy] = true
+    return proxy
+end
+
+-- Redis's pcall: a table error (what redis.call raises) is reduced to its message.
+local function pack(...)
+    return { n = select('#', ...), ... }
+end
+local function script_pcall(f, ...)
+    local r = pack(rawpcall(f, ...))
+    if not r[1] and ctx.killed() then
+        error(r[2], 0)
+    end
+    if not r[1] then
+        if type(r[2]) == 'table' and type(r[2].err) == 'string' then
+            r[2] = r[2].err
+        elseif type(r[2]) == 'userdata' then
+            r[2] = ctx.error_message(r[2])
+        end
+    end
+    return unpack(r, 1, r.n)
+end
+
+local function error_table(msg)
+    return { err = msg }
+end
+
+local redis = {}
+ctx.resp = 2
+-- A Rust function, so a tail call `return redis.call(...)` keeps the script's frame for the
+-- error position, as Redis's C function does.
+redis.call = ctx.call
+redis.pcall = function(...)
+    local _, reply = ctx.rawcall(ctx.resp, ...)
+    return reply
+end
+redis.sha1hex = function(...)
+    if select('#', ...) ~= 1 then
+        error(error_table('ERR wrong number of arguments'))
+    end
+    return ctx.sha1hex(...)
+end
+redis.error_reply = function(...)
+    local s = ...
+    if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then
+        error(error_table('ERR wrong number or type of arguments'))
+    end
+    return error_table(ctx.error_text(s))
+end
+redis.status_reply = function(...)
+    local s = ...
+    if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then
+        error(error_table('ERR wrong number or type of arguments'))
+    end
+    return { ok = s }
+end
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.log = function(...)
+    local n = select('#', ...)
+    if n < 2 then
+        error(error_table('ERR redis.log() requires two arguments or more.'))
+    end
+    local level = ...
+    if type(level) ~= 'number' then
+        error(error_table('ERR First argument must be a number (log level).'))
+    end
+    if level < 0 or level > 3 then
+        error(error_table('ERR Invalid debug level.'))
+    end
+    local parts = {}
+    for i = 2, n do
+        local v = select(i, ...)
+        if type(v) == 'string' or type(v) == 'number' then
+            parts[#parts + 1] = tostring(v)
+        end
+    end
+    ctx.log(level, table.concat(parts, ' '))
+end
+redis.setresp = function(...)
+    if select('#', ...) ~= 1 then
+        error(error_table('ERR redis.setresp() requires one argument.'))
+    end
+    local v = ...
+    if v ~= 2 and v ~= 3 then
+        error(error_table('ERR RESP version must be 2 or 3.'))
+    end
+    ctx.resp = v
+end
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+redis.set_repl = function(...)
+    if select('#', ...) ~= 1 then
+        error(error_table('ERR redis.set_repl() requires one argument.'))
+    end
+    local v = ...
+    if type(v) ~= 'number' or v < 0 or v > 3 then
+        error(error_table('ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'))
+    end
+end
+redis.replicate_commands = function()
+    return true
+end
+redis.breakpoint = function()
+    return false
+end
+redis.debug = function() end
+redis.acl_check_cmd = function(...)
+    if select('#', ...) < 1 then
+        error(error_table('ERR Please specify at least one argument for this redis lib call'))
+    end
+    local ok = ctx.command_exists(...)
+    if not ok then
+        error(error_table('ERR Invalid command passed to redis.acl_check_cmd()'))
+    end
+    return true
+end
+redis.REDIS_VERSION = ctx.version
+redis.REDIS_VERSION_NUM = ctx.version_num
+
+-- Functions register through this while their library loads (see FUNCTION LOAD).
+redis.register_function = function(...)
+    return ctx.register_function(...)
+end
+
+-- Bytecode is refused: `loadstring` of a dumped function yields nil, as in Redis.
+local function safe_loadstring(s, name)
+    if type(s) == 'string' and s:sub(1, 1) == '\27' then
+        return nil, 'bytecode is not allowed'
+    end
+    return loadstring_raw(s, name)
+end
+
+G.pcall = script_pcall
+G.xpcall = function(f, h)
+    local r = pack(xpcall(f, h))
+    if not r[1] and ctx.killed() then
+        error(r[2], 0)
+    end
+    return unpack(r, 1, r.n)
+end
+G.loadstring = safe_loadstring
+G.load = nil
+G.dofile = nil
+G.loadfile = nil
+G.print = nil
+G.getfenv = nil
+G.setfenv = nil
+G.newproxy = nil
+G.module = nil
+G.require = nil
+G.os = nil
+G.io = nil
+G.package = nil
+G.debug = nil
+G.gcinfo = gcinfo
+G.redis = readonly(redis)
+for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 'struct', 'bit' }) do
+    if rawget(G, name) ~= nil then
+        rawset(G, name, readonly(rawget(G, name)))
+    end
+end
+protect_metatable(getmetatable(''))
+
+-- setmetatable and rawset refuse protected tables with Redis's words.
+G.setmetatable = function(t, mt)
+    if protected[t] then
+        error('Attempt to modify a readonly table', 2)
+    end
+    return setmetatable(t, mt)
+end
+G.rawset = function(t, k, v)
+    if protected[t] then
+        error('Attempt to modify a readonly table', 2)
+    end
+    return rawset(t, k, v)
+end
+
+-- The globals scripts see: reads fall through to G, a missing name is an error, writes fail.
+local function missing_global(_, name)
+    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+setmetatable(G, { __index = missing_global })
+local env = {}
+local env_mt = { __index = G, __newindex = readonly_error }
+setmetatable(env, env_mt)
+protect_metatable(env_mt)
+protected[env] = true
+rawset(G, '_G', env)
+
+-- While a library loads, only a reduced `redis` is reachable (Redis 7.0's load environment).
+local load_redis_real = {
+    register_function = redis.register_function,
+    log = redis.log,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REDIS_VERSION = redis.REDIS_VERSION,
+    REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}
+setmetatable(load_redis_real, { __index = missing_global })
+local load_api = { redis = readonly(load_redis_real) }
+setmetatable(load_api, { __index = missing_global })
+local function set_load_mode(on)
+    if on then
+        rawset(env_mt, '__index', load_api)
+    else
+        rawset(env_mt, '__index', G)
+    end
+end
+
+-- Runs `f(a, b)` under the error handler; returns xpcall's results.
+local function run(f, handler, a, b)
+    return xpcall(function()
+        return f(a, b)
+    end, handler)
+end
+
+-- Sets KEYS and ARGV for EVAL.
+local function set_eval_args(keys, argv)
+    rawset(G, 'KEYS', keys)
+    rawset(G, 'ARGV', argv)
+end
+
+return { env = env, run = run, set_eval_args = set_eval_args, set_load_mode = set_load_mode }

@@ -1,0 +1,497 @@
+//! One Lua 5.1 VM with Redis's environment: the `redis` table, the bundled libraries, the
+//! sandbox (see `prelude.lua`), the error handler that turns any error into Redis's error table,
+//! and [`Vm::run`], which calls a script with `redis.call` bound to the calling client.
+//!
+//! `redis.call` must reach the `Server` the script runs against, which the command handler holds
+//! as `&mut Server`: each run creates the one Rust primitive behind `redis.call`/`redis.pcall`
+//! in an `mlua` scope that borrows it, so nothing outlives the run.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use oxidis_core::Server;
+use oxidis_core::client::ClientId;
+use oxidis_core::server::ScriptBusy;
+use oxidis_protocol::{Frame, RespVersion};
+
+use crate::call::{RunFlags, call_command};
+use crate::convert::lua_to_frame;
+
+/// The prelude that builds Redis's environment.
+const PRELUDE: &str = include_str!("prelude.lua");
+
+/// How many VM instructions run between two checks of the clock and the kill flag.
+const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// A Lua VM set up as Redis sets up its own.
+pub struct Vm {
+    lua: Lua,
+    ctx: Table,
+    env: Table,
+    run_fn: Function,
+    set_eval_args: Function,
+    set_load_mode: Function,
+    handler: Function,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm").finish_non_exhaustive()
+    }
+}
+
+/// How a script's error or result is reported.
+pub struct Invocation<'a> {
+    /// The compiled function.
+    pub function: &'a Function,
+    /// `sha` for EVAL, the function name for FCALL.
+    pub name: &'a str,
+    /// EVAL sets KEYS/ARGV globals; FCALL passes them as arguments.
+    pub eval: bool,
+    /// The keys.
+    pub keys: &'a [Bytes],
+    /// The other arguments.
+    pub args: &'a [Bytes],
+    /// What the script may do.
+    pub flags: RunFlags,
+}
+
+impl Vm {
+    /// A new VM with the environment built.
+    ///
+    /// # Errors
+    /// Lua failed to build it (out of memory).
+    pub fn new() -> mlua::Result<Vm> {
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
+        let lua = Lua::new_with(libs, LuaOptions::default())?;
+        crate::libs::install(&lua)?;
+        let ctx = lua.create_table()?;
+        ctx.set(
+            "sha1hex",
+            lua.create_function(|_, s: mlua::LuaString| Ok(crate::sha1_hex(&s.as_bytes())))?,
+        )?;
+        ctx.set(
+            "error_text",
+            lua.create_function(|lua, s: mlua::LuaString| {
+                let text = error_reply_text(&s.as_bytes());
+                lua.create_string(text)
+            })?,
+        )?;
+        ctx.set(
+            "log",
+            lua.create_function(|_, (level, text): (i64, mlua::LuaString)| {
+                let text = String::from_utf8_lossy(&s_bytes(&text)).into_owned();
+                match level {
+                    0 => tracing::debug!(target: "lua", "{text}"),
+                    1 | 2 => tracing::info!(target: "lua", "{text}"),
+                    _ => tracing::warn!(target: "lua", "{text}"),
+                }
+                Ok(())
+            })?,
+        )?;
+        ctx.set(
+            "register_function",
+            lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+                Err(mlua::Error::runtime(
+                    "redis.register_function can only be called on FUNCTION LOAD command",
+                ))
+            })?,
+        )?;
+        ctx.set("call", lua.create_function(redis_call)?)?;
+        ctx.set(
+            "error_message",
+            lua.create_function(|lua, v: Value| match v {
+                Value::Error(e) => lua.create_string(error_message(&e)),
+                other => lua.create_string(other.to_string().unwrap_or_default()),
+            })?,
+        )?;
+        ctx.set(
+            "killed",
+            lua.create_function(|lua, ()| {
+                Ok(lua
+                    .app_data_ref::<Arc<ScriptBusy>>()
+                    .is_some_and(|b| b.kill.load(Ordering::SeqCst)))
+            })?,
+        )?;
+        ctx.set("version", oxidis_core::REDIS_VERSION)?;
+        ctx.set("version_num", version_num(oxidis_core::REDIS_VERSION))?;
+        lua.set_named_registry_value(CTX_KEY, ctx.clone())?;
+        let handler = lua.create_function(error_handler)?;
+        let prelude: Table = lua
+            .load(PRELUDE)
+            .set_name("=prelude")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .call(ctx.clone())?;
+        Ok(Vm {
+            env: prelude.get("env")?,
+            run_fn: prelude.get("run")?,
+            set_eval_args: prelude.get("set_eval_args")?,
+            set_load_mode: prelude.get("set_load_mode")?,
+            ctx,
+            lua,
+            handler,
+        })
+    }
+
+    /// The Lua state.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// The hidden table of Rust primitives the prelude uses.
+    pub fn ctx(&self) -> &Table {
+        &self.ctx
+    }
+
+    /// The globals table scripts see.
+    pub fn env(&self) -> &Table {
+        &self.env
+    }
+
+    /// Switches the environment to the one a library sees while it loads, or back.
+    ///
+    /// # Errors
+    /// Lua failed.
+    pub fn set_load_mode(&self, on: bool) -> mlua::Result<()> {
+        self.set_load_mode.call(on)
+    }
+
+    /// Calls `function` with no arguments under the error handler: xpcall's results.
+    ///
+    /// # Errors
+    /// Lua failed outside the protected call.
+    pub fn run_protected(&self, function: &Function) -> mlua::Result<MultiValue> {
+        self.run_fn.call((
+            function.clone(),
+            self.handler.clone(),
+            Value::Nil,
+            Value::Nil,
+        ))
+    }
+
+    /// Bytes of memory the VM uses.
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Compiles `body` as chunk `name` with the script environment.
+    ///
+    /// # Errors
+    /// The compiler's message, as Lua words it.
+    pub fn compile(&self, body: &[u8], name: &str) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name(name)
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
+    /// Runs a script for `client_id`: the reply to send (an error reply when it failed).
+    pub fn run(
+        &self,
+        server: &mut Server,
+        client_id: ClientId,
+        invocation: &Invocation<'_>,
+    ) -> Frame {
+        let caller_db = server.clients.get(client_id).map_or(0, |c| c.db);
+        let caller_resp = server
+            .clients
+            .get(client_id)
+            .map_or(RespVersion::Resp2, |c| c.resp);
+        let threshold = server.config.busy_reply_threshold;
+        let busy = Arc::clone(&server.script_busy);
+        busy.start(!invocation.eval, threshold);
+        self.lua.set_app_data(Arc::clone(&busy));
+        self.install_hook(&busy, !invocation.eval);
+        let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
+        self.lua.remove_hook();
+        busy.finish();
+        let _ = self.ctx.raw_set("resp", 2);
+        // A SELECT inside the script does not change the caller's database (Redis 7.0).
+        if let Some(client) = server.clients.get_mut(client_id) {
+            client.db = caller_db;
+            client.resp = caller_resp;
+        }
+        self.lua.gc_step().ok();
+        match result {
+            Ok(frame) => frame,
+            Err(e) => Frame::error(format!(
+                "ERR Error running script {}, {}",
+                invocation.name,
+                first_line(&e.to_string())
+            )),
+        }
+    }
+
+    fn run_inner(
+        &self,
+        server: &mut Server,
+        client_id: ClientId,
+        invocation: &Invocation<'_>,
+        caller_resp: RespVersion,
+        busy: &Arc<ScriptBusy>,
+    ) -> mlua::Result<Frame> {
+        let keys = self.string_array(invocation.keys)?;
+        let args = self.string_array(invocation.args)?;
+        let flags = invocation.flags;
+        self.lua.scope(|scope| {
+            let rawcall = scope.create_function_mut(|lua, args: MultiValue| {
+                call_command(lua, server, client_id, flags, busy, args)
+            })?;
+            self.ctx.raw_set("rawcall", rawcall)?;
+            let results: MultiValue = if invocation.eval {
+                self.set_eval_args.call::<()>((keys, args))?;
+                self.run_fn.call((
+                    invocation.function.clone(),
+                    self.handler.clone(),
+                    Value::Nil,
+                    Value::Nil,
+                ))?
+            } else {
+                self.run_fn.call((
+                    invocation.function.clone(),
+                    self.handler.clone(),
+                    keys,
+                    args,
+                ))?
+            };
+            self.ctx.raw_set("rawcall", Value::Nil)?;
+            let script_resp = match self.ctx.raw_get::<i64>("resp") {
+                Ok(3) => RespVersion::Resp3,
+                _ => RespVersion::Resp2,
+            };
+            let mut values = results.into_iter();
+            let ok = matches!(values.next(), Some(Value::Boolean(true)));
+            let value = values.next().unwrap_or(Value::Nil);
+            if ok {
+                Ok(lua_to_frame(&value, script_resp, caller_resp))
+            } else {
+                Ok(script_error(&value, invocation.name))
+            }
+        })
+    }
+
+    fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
+        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            table.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(table)
+    }
+
+    /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
+    /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
+    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool) {
+        let state = Arc::clone(busy);
+        let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
+        let _ = self.lua.set_hook(triggers, move |_lua, _debug| {
+            if state.kill.load(Ordering::SeqCst) {
+                return Err(mlua::Error::runtime(killed_message(is_function)));
+            }
+            Ok(VmState::Continue)
+        });
+    }
+}
+
+/// An error `redis.call` raises: Redis raises a table `{err=...}`; through mlua it travels as
+/// this external error, which the error handler and `pcall` turn back into the message.
+#[derive(Debug)]
+pub struct ScriptError(pub String);
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// `redis.call`: the scoped primitive of the running script, raising its error replies.
+fn redis_call(lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
+    let ctx: Table = lua.named_registry_value(CTX_KEY)?;
+    let rawcall: Value = ctx.raw_get("rawcall")?;
+    let Value::Function(rawcall) = rawcall else {
+        return Err(mlua::Error::external(ScriptError(
+            "ERR redis.call/pcall can only be called inside a script invocation".into(),
+        )));
+    };
+    let resp: Value = ctx.raw_get("resp")?;
+    let mut call_args = MultiValue::with_capacity(args.len() + 1);
+    call_args.push_back(resp);
+    call_args.extend(args);
+    let results: MultiValue = rawcall.call(call_args)?;
+    let mut results = results.into_iter();
+    let ok = matches!(results.next(), Some(Value::Boolean(true)));
+    let value = results.next().unwrap_or(Value::Nil);
+    if ok {
+        return Ok(value);
+    }
+    let text = match &value {
+        Value::Table(t) => match t.raw_get::<Value>("err") {
+            Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            _ => "ERR unknown error".to_string(),
+        },
+        _ => "ERR unknown error".to_string(),
+    };
+    Err(mlua::Error::external(ScriptError(text)))
+}
+
+/// Where the hidden primitives table is kept in the registry.
+const CTX_KEY: &str = "oxidis.ctx";
+
+/// The error a killed script ends with.
+pub fn killed_message(is_function: bool) -> &'static str {
+    if is_function {
+        "Script killed by user with FUNCTION KILL..."
+    } else {
+        "Script killed by user with SCRIPT KILL..."
+    }
+}
+
+/// The bytes of a Lua string.
+fn s_bytes(s: &mlua::LuaString) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// `7.0.15` as Redis's `REDIS_VERSION_NUM`: 0x00MMmmpp.
+fn version_num(version: &str) -> i64 {
+    let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    let patch = parts.next().unwrap_or(0);
+    (major << 16) | (minor << 8) | patch
+}
+
+/// `redis.error_reply`'s text: a leading `-` is dropped, and a text without a code (no space)
+/// gets `ERR`, as Redis's `luaPushErrorBuff` does.
+fn error_reply_text(s: &[u8]) -> Vec<u8> {
+    let with_dash: Vec<u8> = if s.first() == Some(&b'-') {
+        s.to_vec()
+    } else {
+        let mut v = vec![b'-'];
+        v.extend_from_slice(s);
+        v
+    };
+    normalize_error(&with_dash)
+}
+
+/// Redis's `luaPushErrorBuff`: `-CODE msg` keeps its code, anything else gets `ERR`; trailing
+/// CR/LF trimmed.
+pub fn normalize_error(text: &[u8]) -> Vec<u8> {
+    let (code, msg): (&[u8], &[u8]) = if let Some(rest) = text.strip_prefix(b"-") {
+        match rest.iter().position(|&b| b == b' ') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (b"ERR", rest),
+        }
+    } else {
+        (b"ERR", text)
+    };
+    let msg = trim_crlf(msg);
+    let mut out = Vec::with_capacity(code.len() + 1 + msg.len());
+    out.extend_from_slice(code);
+    out.push(b' ');
+    out.extend_from_slice(msg);
+    out
+}
+
+fn trim_crlf(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\r' | b'\n'] = s {
+        s = rest;
+    }
+    while let [b'\r' | b'\n', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+/// The error handler every script runs under: any error becomes `{err=..., source=...,
+/// line=...}`, with the position of the innermost user code on the stack.
+fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
+    let table = match err {
+        Value::Table(t) => t,
+        other => {
+            let (coded, text) = match &other {
+                Value::String(s) => (false, s.as_bytes().to_vec()),
+                Value::Error(e) => (is_script_error(e), error_message(e).into_bytes()),
+                v => (false, v.to_string().unwrap_or_default().into_bytes()),
+            };
+            let t = lua.create_table()?;
+            let mut msg = if coded { Vec::new() } else { b"ERR ".to_vec() };
+            msg.extend_from_slice(&text);
+            t.raw_set("err", lua.create_string(msg)?)?;
+            t
+        }
+    };
+    for level in 1..64 {
+        let Some(found) = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let name = source.source.as_deref().unwrap_or("").to_string();
+            (name, debug.current_line())
+        }) else {
+            break;
+        };
+        let (source, line) = found;
+        if source == "@user_script" || source == "@user_function" {
+            table.raw_set("source", source)?;
+            table.raw_set("line", line.map_or(-1, |l| i64::try_from(l).unwrap_or(-1)))?;
+            break;
+        }
+    }
+    Ok(table)
+}
+
+/// Whether `e` is an error `redis.call` raised (its text carries its own code).
+fn is_script_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_script_error(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<ScriptError>().is_some(),
+        _ => false,
+    }
+}
+
+/// An mlua error's message without mlua's decorations.
+fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::ExternalError(inner) => match inner.downcast_ref::<ScriptError>() {
+            Some(script) => script.0.clone(),
+            None => inner.to_string(),
+        },
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::MemoryError(_) => "not enough memory".to_string(),
+        other => first_line(&other.to_string()).to_string(),
+    }
+}
+
+/// The reply for a script that raised `err`: `<msg> script: <name>, on <source>:<line>.`.
+fn script_error(err: &Value, name: &str) -> Frame {
+    let Value::Table(t) = err else {
+        let text = match err {
+            Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            _ => "execution failure".to_string(),
+        };
+        return Frame::error(format!("ERR Error running script {name}, {text}"));
+    };
+    let msg: Vec<u8> = match t.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => s.as_bytes().to_vec(),
+        _ => b"ERR unknown error".to_vec(),
+    };
+    let mut text = String::from_utf8_lossy(&msg).into_owned();
+    let source: Option<String> = t.raw_get("source").ok();
+    let line: Option<i64> = t.raw_get("line").ok();
+    if let (Some(source), Some(line)) = (source, line) {
+        text.push_str(&format!(" script: {name}, on {source}:{line}."));
+    }
+    Frame::error(text.replace(['\r', '\n'], " "))
+}
