@@ -15,7 +15,7 @@ use mlua::{Lua, Table, Value};
 use oxidis_protocol::{Frame, RespVersion};
 
 /// Deeper nesting than this is answered with an error instead of exhausting the stack.
-const MAX_DEPTH: usize = 1000;
+const MAX_DEPTH: usize = 200;
 
 /// A reply as `redis.call` returns it to a script using `resp`.
 ///

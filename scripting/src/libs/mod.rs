@@ -4,6 +4,9 @@
 use mlua::Lua;
 
 pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
+pub mod structs;
 
 /// Adds the bundled libraries to `lua`'s globals.
 ///
@@ -12,5 +15,8 @@ pub mod bit;
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     globals.set("bit", bit::table(lua)?)?;
+    globals.set("cjson", cjson::table(lua)?)?;
+    globals.set("cmsgpack", cmsgpack::table(lua)?)?;
+    globals.set("struct", structs::table(lua)?)?;
     Ok(())
 }
