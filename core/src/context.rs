@@ -44,6 +44,15 @@ impl<'a> CommandContext<'a> {
         self.command
     }
 
+    /// Whether the command runs from a script (`redis.call` inside EVAL or FCALL): Redis's
+    /// `CLIENT_SCRIPT` flag, which a few commands check (SORT's ordering, XREAD's BLOCK).
+    pub fn in_script(&self) -> bool {
+        self.server
+            .script_busy
+            .running
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Blocks the client on `keys` until one of them is written while holding a `wants` value,
     /// or `timeout` passes (then the client gets `timeout_reply`). Return what this returns: the
     /// reply is never sent, the command runs again when a key is ready.

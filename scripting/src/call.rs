@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use mlua::{IntoLua, Lua, MultiValue, Value};
+use mlua::{IntoLua, Lua, MultiValue, Table, Value};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::command::Flag;
@@ -32,21 +32,22 @@ pub fn call_command(
     client_id: ClientId,
     flags: RunFlags,
     run_state: &ScriptBusy,
-    args: MultiValue,
+    resp: Value,
+    args: &Table,
 ) -> mlua::Result<MultiValue> {
     if run_state.kill.load(Ordering::SeqCst) {
         return Err(mlua::Error::runtime(crate::vm::killed_message(
             run_state.is_function.load(Ordering::SeqCst),
         )));
     }
-    let mut values = args.into_iter();
-    let resp = match values.next() {
-        Some(Value::Integer(3)) => RespVersion::Resp3,
-        Some(Value::Number(3.0)) => RespVersion::Resp3,
+    let resp = match resp {
+        Value::Integer(3) | Value::Number(3.0) => RespVersion::Resp3,
         _ => RespVersion::Resp2,
     };
-    let mut argv: Vec<Bytes> = Vec::with_capacity(values.len());
-    for value in values {
+    let len: usize = args.raw_get("n")?;
+    let mut argv: Vec<Bytes> = Vec::with_capacity(len);
+    for i in 1..=len {
+        let value: Value = args.raw_get(i)?;
         match value {
             Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
@@ -55,6 +56,7 @@ pub fn call_command(
                 return failure(
                     lua,
                     "ERR Lua redis lib command arguments must be strings or integers",
+                    false,
                 );
             }
         }
@@ -63,11 +65,17 @@ pub fn call_command(
         return failure(
             lua,
             "ERR Please specify at least one argument for this redis lib call",
+            false,
         );
     }
-    if let Err(text) = check_command(server, &argv, flags, run_state) {
+    if let Err((command, text)) = check_command(server, &argv, flags, run_state) {
+        // Counted here, as Redis counts a rejected call; the script's own error reply that
+        // may follow is not counted again.
         server.stats.count_error(text.as_bytes());
-        return failure(lua, text);
+        if let Some(command) = command {
+            server.stats.command_mut(command.id).rejected_calls += 1;
+        }
+        return failure(lua, text, true);
     }
     let previous_resp = server.clients.get(client_id).map(|c| c.resp);
     if let Some(client) = server.clients.get_mut(client_id) {
@@ -82,15 +90,24 @@ pub fn call_command(
     Ok(MultiValue::from_vec(vec![Value::Boolean(ok), value]))
 }
 
-/// `(false, {err=text})`.
-fn failure(lua: &Lua, text: &str) -> mlua::Result<MultiValue> {
+/// `(false, {err=text})`; `counted`: the error is in the error statistics already.
+fn failure(lua: &Lua, text: &str, counted: bool) -> mlua::Result<MultiValue> {
     let t = lua.create_table()?;
     t.raw_set("err", text)?;
+    if counted {
+        t.raw_set(COUNTED, true)?;
+    }
     Ok(MultiValue::from_vec(vec![
         Value::Boolean(false),
         t.into_lua(lua)?,
     ]))
 }
+
+/// The field of an error table whose error is in the statistics already (Redis's
+/// `ignore_error_stats_update`).
+pub const COUNTED: &str = "ignore_error_stats_update";
+
+type Rejection = (Option<&'static oxidis_core::command::Command>, &'static str);
 
 /// Redis's `scriptCall` checks, in its order.
 fn check_command(
@@ -98,16 +115,26 @@ fn check_command(
     argv: &[Bytes],
     flags: RunFlags,
     run_state: &ScriptBusy,
-) -> Result<(), &'static str> {
+) -> Result<(), Rejection> {
     let Some(mut command) = server.table.get(&argv[0]) else {
-        return Err("ERR Unknown Redis command called from script");
+        return Err((None, "ERR Unknown Redis command called from script"));
     };
     if !command.subcommands.is_empty() && argv.len() >= 2 {
         match command.subcommand(&argv[1]) {
             Some(sub) => command = sub,
-            None => return Err("ERR Unknown Redis command called from script"),
+            None => return Err((None, "ERR Unknown Redis command called from script")),
         }
     }
+    check_flags(server, command, argv, flags, run_state).map_err(|text| (Some(command), text))
+}
+
+fn check_flags(
+    server: &Server,
+    command: &'static oxidis_core::command::Command,
+    argv: &[Bytes],
+    flags: RunFlags,
+    run_state: &ScriptBusy,
+) -> Result<(), &'static str> {
     if !command.spec.arity.accepts(argv.len()) {
         return Err("ERR Wrong number of args calling Redis command from script");
     }

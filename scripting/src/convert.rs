@@ -30,8 +30,10 @@ pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp: RespVersion) -> mlua::Result
             Value::Table(t)
         }
         Frame::Error(s) | Frame::BlobError(s) => {
+            // The command's error reply was counted when it was sent to the script.
             let t = lua.create_table()?;
             t.raw_set("err", lua.create_string(s)?)?;
+            t.raw_set(crate::call::COUNTED, true)?;
             Value::Table(t)
         }
         Frame::Integer(i) => Value::Number(*i as f64),

@@ -19,6 +19,9 @@ use crate::call::RunFlags;
 use crate::eval::{ScriptFlags, refuse_to_run, split_keys};
 use crate::vm::{Invocation, Vm};
 
+/// How long a library's code may run while it loads.
+const LOAD_TIMEOUT_MS: u64 = 500;
+
 /// One registered function.
 #[derive(Clone)]
 pub struct FunctionInfo {
@@ -207,8 +210,19 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         let previous: Value = ctx.raw_get("register_function")?;
         ctx.raw_set("register_function", register)?;
         vm.set_load_mode(true)?;
-        let result: MultiValue = vm.run_protected(&function)?;
+        // Redis stops a library whose loading runs past 500 ms.
+        let started = std::time::Instant::now();
+        let triggers = mlua::HookTriggers::new().every_nth_instruction(100_000);
+        lua.set_hook(triggers, move |_lua, _debug| {
+            if started.elapsed() > std::time::Duration::from_millis(LOAD_TIMEOUT_MS) {
+                return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
+            }
+            Ok(mlua::VmState::Continue)
+        })?;
+        let result = vm.run_protected(&function);
+        lua.remove_hook();
         vm.set_load_mode(false)?;
+        let result: MultiValue = result?;
         ctx.raw_set("register_function", previous)?;
         let mut values = result.into_iter();
         if !matches!(values.next(), Some(Value::Boolean(true))) {
@@ -455,6 +469,12 @@ fn run_function(
         return Err(CommandError::msg("ERR Function not found"));
     };
     let vm = Arc::clone(&state.functions.vm);
+    if args
+        .peek()
+        .is_some_and(|n| oxidis_core::command::parse_i64(n).is_err())
+    {
+        return Err(CommandError::msg("ERR Bad number of keys provided"));
+    }
     let (keys, argv) = split_keys(args)?;
     let flags = function.flags;
     if let Some(refusal) = refuse_to_run(ctx.server, flags, read_only) {

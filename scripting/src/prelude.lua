@@ -57,10 +57,7 @@ ctx.resp = 2
 -- A Rust function, so a tail call `return redis.call(...)` keeps the script's frame for the
 -- error position, as Redis's C function does.
 redis.call = ctx.call
-redis.pcall = function(...)
-    local _, reply = ctx.rawcall(ctx.resp, ...)
-    return reply
-end
+redis.pcall = ctx.pcall
 redis.sha1hex = function(...)
     if select('#', ...) ~= 1 then
         error(error_table('ERR wrong number of arguments'))
@@ -150,10 +147,6 @@ end
 redis.REDIS_VERSION = ctx.version
 redis.REDIS_VERSION_NUM = ctx.version_num
 
--- Functions register through this while their library loads (see FUNCTION LOAD).
-redis.register_function = function(...)
-    return ctx.register_function(...)
-end
 
 -- Bytecode is refused: `loadstring` of a dumped function yields nil, as in Redis.
 local function safe_loadstring(s, name)
@@ -222,7 +215,10 @@ rawset(G, '_G', env)
 
 -- While a library loads, only a reduced `redis` is reachable (Redis 7.0's load environment).
 local load_redis_real = {
-    register_function = redis.register_function,
+    -- Functions register through this while their library loads (see FUNCTION LOAD).
+    register_function = function(...)
+        return ctx.register_function(...)
+    end,
     log = redis.log,
     LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
     REDIS_VERSION = redis.REDIS_VERSION,

@@ -99,7 +99,14 @@ impl Vm {
                 ))
             })?,
         )?;
-        ctx.set("call", lua.create_function(redis_call)?)?;
+        ctx.set(
+            "call",
+            lua.create_function(|lua, args| redis_call(lua, args, true))?,
+        )?;
+        ctx.set(
+            "pcall",
+            lua.create_function(|lua, args| redis_call(lua, args, false))?,
+        )?;
         ctx.set(
             "error_message",
             lua.create_function(|lua, v: Value| match v {
@@ -221,7 +228,12 @@ impl Vm {
         }
         self.lua.gc_step().ok();
         match result {
-            Ok(frame) => frame,
+            Ok((frame, counted)) => {
+                if counted && let Frame::Error(text) = &frame {
+                    uncount_error(server, text);
+                }
+                frame
+            }
             Err(e) => Frame::error(format!(
                 "ERR Error running script {}, {}",
                 invocation.name,
@@ -237,13 +249,13 @@ impl Vm {
         invocation: &Invocation<'_>,
         caller_resp: RespVersion,
         busy: &Arc<ScriptBusy>,
-    ) -> mlua::Result<Frame> {
+    ) -> mlua::Result<(Frame, bool)> {
         let keys = self.string_array(invocation.keys)?;
         let args = self.string_array(invocation.args)?;
         let flags = invocation.flags;
         self.lua.scope(|scope| {
-            let rawcall = scope.create_function_mut(|lua, args: MultiValue| {
-                call_command(lua, server, client_id, flags, busy, args)
+            let rawcall = scope.create_function_mut(|lua, (resp, args): (Value, Table)| {
+                call_command(lua, server, client_id, flags, busy, resp, &args)
             })?;
             self.ctx.raw_set("rawcall", rawcall)?;
             let results: MultiValue = if invocation.eval {
@@ -270,11 +282,16 @@ impl Vm {
             let mut values = results.into_iter();
             let ok = matches!(values.next(), Some(Value::Boolean(true)));
             let value = values.next().unwrap_or(Value::Nil);
-            if ok {
-                Ok(lua_to_frame(&value, script_resp, caller_resp))
+            let counted = match &value {
+                Value::Table(t) => t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
+                _ => false,
+            };
+            let frame = if ok {
+                lua_to_frame(&value, script_resp, caller_resp)
             } else {
-                Ok(script_error(&value, invocation.name))
-            }
+                script_error(&value, invocation.name)
+            };
+            Ok((frame, counted))
         })
     }
 
@@ -303,7 +320,7 @@ impl Vm {
 /// An error `redis.call` raises: Redis raises a table `{err=...}`; through mlua it travels as
 /// this external error, which the error handler and `pcall` turn back into the message.
 #[derive(Debug)]
-pub struct ScriptError(pub String);
+pub struct ScriptError(pub String, pub bool);
 
 impl std::fmt::Display for ScriptError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -313,38 +330,54 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-/// `redis.call`: the scoped primitive of the running script, raising its error replies.
-fn redis_call(lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
+/// `redis.call` (`raise`: error replies become errors) and `redis.pcall`: the scoped primitive
+/// of the running script. The arguments travel as one table: a script may pass thousands.
+fn redis_call(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
     let ctx: Table = lua.named_registry_value(CTX_KEY)?;
     let rawcall: Value = ctx.raw_get("rawcall")?;
     let Value::Function(rawcall) = rawcall else {
         return Err(mlua::Error::external(ScriptError(
             "ERR redis.call/pcall can only be called inside a script invocation".into(),
+            false,
         )));
     };
     let resp: Value = ctx.raw_get("resp")?;
-    let mut call_args = MultiValue::with_capacity(args.len() + 1);
-    call_args.push_back(resp);
-    call_args.extend(args);
-    let results: MultiValue = rawcall.call(call_args)?;
-    let mut results = results.into_iter();
-    let ok = matches!(results.next(), Some(Value::Boolean(true)));
-    let value = results.next().unwrap_or(Value::Nil);
-    if ok {
+    let list = lua.create_table_with_capacity(args.len(), 1)?;
+    list.raw_set("n", args.len())?;
+    for (i, arg) in args.into_iter().enumerate() {
+        list.raw_set(i + 1, arg)?;
+    }
+    let (ok, value): (bool, Value) = rawcall.call((resp, list))?;
+    if ok || !raise {
         return Ok(value);
     }
-    let text = match &value {
-        Value::Table(t) => match t.raw_get::<Value>("err") {
-            Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            _ => "ERR unknown error".to_string(),
-        },
-        _ => "ERR unknown error".to_string(),
+    let (text, counted) = match &value {
+        Value::Table(t) => (
+            match t.raw_get::<Value>("err") {
+                Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                _ => "ERR unknown error".to_string(),
+            },
+            t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
+        ),
+        _ => ("ERR unknown error".to_string(), false),
     };
-    Err(mlua::Error::external(ScriptError(text)))
+    Err(mlua::Error::external(ScriptError(text, counted)))
 }
 
 /// Where the hidden primitives table is kept in the registry.
 const CTX_KEY: &str = "oxidis.ctx";
+
+/// Takes back one count of `text` from the error statistics, for an error reply the script
+/// passes on after it was counted already (dispatch counts the script's reply again).
+fn uncount_error(server: &mut Server, text: &[u8]) {
+    let stats = &mut server.stats;
+    stats.total_error_replies = stats.total_error_replies.saturating_sub(1);
+    let code = text.split(|b| *b == b' ').next().unwrap_or_default();
+    let code = String::from_utf8_lossy(code).into_owned();
+    if let Some(n) = stats.errors_by_code.get_mut(&code) {
+        *n = n.saturating_sub(1);
+    }
+}
 
 /// The error a killed script ends with.
 pub fn killed_message(is_function: bool) -> &'static str {
@@ -422,11 +455,15 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         Value::Table(t) => t,
         other => {
             let (coded, text) = match &other {
-                Value::String(s) => (false, s.as_bytes().to_vec()),
-                Value::Error(e) => (is_script_error(e), error_message(e).into_bytes()),
-                v => (false, v.to_string().unwrap_or_default().into_bytes()),
+                Value::String(s) => (None, s.as_bytes().to_vec()),
+                Value::Error(e) => (script_error_counted(e), error_message(e).into_bytes()),
+                v => (None, v.to_string().unwrap_or_default().into_bytes()),
             };
             let t = lua.create_table()?;
+            if coded == Some(true) {
+                t.raw_set(crate::call::COUNTED, true)?;
+            }
+            let coded = coded.is_some();
             let mut msg = if coded { Vec::new() } else { b"ERR ".to_vec() };
             msg.extend_from_slice(&text);
             t.raw_set("err", lua.create_string(msg)?)?;
@@ -451,12 +488,13 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
     Ok(table)
 }
 
-/// Whether `e` is an error `redis.call` raised (its text carries its own code).
-fn is_script_error(e: &mlua::Error) -> bool {
+/// For an error `redis.call` raised (its text carries its own code): whether it is counted
+/// in the statistics already. `None` for other errors.
+fn script_error_counted(e: &mlua::Error) -> Option<bool> {
     match e {
-        mlua::Error::CallbackError { cause, .. } => is_script_error(cause),
-        mlua::Error::ExternalError(inner) => inner.downcast_ref::<ScriptError>().is_some(),
-        _ => false,
+        mlua::Error::CallbackError { cause, .. } => script_error_counted(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<ScriptError>().map(|s| s.1),
+        _ => None,
     }
 }
 

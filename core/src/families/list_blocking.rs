@@ -20,7 +20,7 @@ pub static FAMILY: Family = Family {
     group: Group::List,
     commands: &[
         CommandSpec::new("blpop", Arity::AtLeast(3), blpop)
-            .flags(&[Write, Blocking])
+            .flags(&[Write, NoScript, Blocking])
             .keys(POP_KEYS)
             .doc(
                 "Removes and returns the first element of the first non-empty list, or blocks until one is available.",
@@ -29,7 +29,7 @@ pub static FAMILY: Family = Family {
             )
             .args(POP_ARGS),
         CommandSpec::new("brpop", Arity::AtLeast(3), brpop)
-            .flags(&[Write, Blocking])
+            .flags(&[Write, NoScript, Blocking])
             .keys(POP_KEYS)
             .doc(
                 "Removes and returns the last element of the first non-empty list, or blocks until one is available.",
@@ -38,7 +38,7 @@ pub static FAMILY: Family = Family {
             )
             .args(POP_ARGS),
         CommandSpec::new("blmove", Arity::Exact(6), blmove)
-            .flags(&[Write, DenyOom, Blocking])
+            .flags(&[Write, DenyOom, NoScript, Blocking])
             .keys(MOVE_KEYS)
             .doc(
                 "Pops an element from one list and pushes it onto another, or blocks until one is available.",
@@ -47,7 +47,7 @@ pub static FAMILY: Family = Family {
             )
             .args(BLMOVE_ARGS),
         CommandSpec::new("brpoplpush", Arity::Exact(4), brpoplpush)
-            .flags(&[Write, DenyOom, Blocking])
+            .flags(&[Write, DenyOom, NoScript, Blocking])
             .keys(MOVE_KEYS)
             .doc(
                 "Pops the last element of a list and prepends it to another, or blocks until one is available.",

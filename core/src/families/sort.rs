@@ -5,9 +5,7 @@
 //! (STORE, SORT only).
 //!
 //! Redis compares ALPHA elements with `strcoll`; we compare bytes, which is what `strcoll`
-//! does in the C locale. Not done here (no shared API yet): the `sortstore` keyspace event,
-//! and forcing an ordered output for `BY nosort` over a set inside scripts (Redis does it so
-//! replicas agree).
+//! does in the C locale. Not done here (no shared API yet): the `sortstore` keyspace event.
 
 use std::cmp::Ordering;
 
@@ -203,8 +201,9 @@ fn sort_generic(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, mode: Mode) -
     let mut options = parse_sort_options(args, mode)?;
     let (kind, mut elements) = load_elements(ctx, key)?;
 
-    // A set has no order of its own: stored results are sorted bytewise so replicas agree.
-    if options.dont_sort && kind == Kind::Set && options.store.is_some() {
+    // A set has no order of its own: stored results, and results inside scripts, are sorted
+    // bytewise so replicas agree.
+    if options.dont_sort && kind == Kind::Set && (options.store.is_some() || ctx.in_script()) {
         options.dont_sort = false;
         options.alpha = true;
         options.by = None;

@@ -20,7 +20,7 @@ pub static FAMILY: Family = Family {
     group: Group::SortedSet,
     commands: &[
         CommandSpec::new("bzpopmin", Arity::AtLeast(3), bzpopmin)
-            .flags(&[Write, Fast, Blocking])
+            .flags(&[Write, NoScript, Fast, Blocking])
             .keys(POP_KEYS)
             .doc(
                 "Removes and returns the member with the lowest score from the first non-empty sorted set, or blocks until one is available.",
@@ -29,7 +29,7 @@ pub static FAMILY: Family = Family {
             )
             .args(POP_ARGS),
         CommandSpec::new("bzpopmax", Arity::AtLeast(3), bzpopmax)
-            .flags(&[Write, Fast, Blocking])
+            .flags(&[Write, NoScript, Fast, Blocking])
             .keys(POP_KEYS)
             .doc(
                 "Removes and returns the member with the highest score from the first non-empty sorted set, or blocks until one is available.",
