@@ -157,6 +157,23 @@ pub struct ScriptBusy {
     pub wrote: std::sync::atomic::AtomicBool,
     /// SCRIPT KILL / FUNCTION KILL asked it to stop.
     pub kill: std::sync::atomic::AtomicBool,
+    /// What FUNCTION STATS shows while it runs.
+    pub details: std::sync::Mutex<RunningScript>,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run `noscript` commands (tests only).
+    pub deny_script_disabled: std::sync::atomic::AtomicBool,
+}
+
+/// The running script as FUNCTION STATS describes it.
+#[derive(Debug, Clone, Default)]
+pub struct RunningScript {
+    /// The function's name (the sha for EVAL).
+    pub name: String,
+    /// The command that runs it.
+    pub command: Vec<bytes::Bytes>,
+    /// Libraries loaded.
+    pub libraries: usize,
+    /// Functions registered.
+    pub functions: usize,
 }
 
 impl ScriptBusy {
@@ -257,6 +274,7 @@ pub struct Server {
     /// The running script, shared with the connections (see [`ScriptBusy`]).
     pub script_busy: std::sync::Arc<ScriptBusy>,
     clock: Clock,
+    frozen_ms: Option<u64>,
     batch: Option<BatchClock>,
     started: Instant,
     expire_next_db: usize,
@@ -302,6 +320,7 @@ impl Server {
             extensions: Extensions::default(),
             script_busy: std::sync::Arc::default(),
             clock: Clock::System,
+            frozen_ms: None,
             batch: None,
             started: Instant::now(),
             expire_next_db: 0,
@@ -323,8 +342,17 @@ impl Server {
         }
     }
 
+    /// Stops time at `at` (Unix ms) until called with `None`: a script's commands all see the
+    /// time it started, as in Redis, so a key cannot expire in the middle of a script.
+    pub fn freeze_clock(&mut self, at: Option<u64>) {
+        self.frozen_ms = at;
+    }
+
     /// The current Unix time in milliseconds.
     pub fn now_ms(&self) -> u64 {
+        if let Some(ms) = self.frozen_ms {
+            return ms;
+        }
         match (self.clock, &self.batch) {
             (Clock::Manual(ms), _) => ms,
             (Clock::System, Some(batch)) => batch.now_ms(),

@@ -211,6 +211,7 @@ fn run_eval(
         flags: run_flags,
     };
     let client_id = ctx.client_id();
+    crate::describe_running(ctx.server, &sha, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
     crate::publish(ctx.server);
     Ok(reply)

@@ -91,26 +91,27 @@ impl Registry {
         if !valid_name(&name) {
             return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
         }
-        if self.libraries.contains_key(&name) && !replace {
+        let key = name.to_ascii_lowercase();
+        if self.libraries.contains_key(&key) && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
         let functions = load_library(&self.vm, &code[body_start..])?;
         if functions.is_empty() {
             return Err("ERR No functions registered".into());
         }
-        for f in functions.keys() {
+        for (f, info) in &functions {
             if let Some(owner) = self.index.get(f)
-                && owner != &name
+                && owner != &key
             {
-                return Err(format!("ERR Function {f} already exists"));
+                return Err(format!("ERR Function {} already exists", info.name));
             }
         }
-        self.remove(&name);
+        self.remove(&key);
         for f in functions.keys() {
-            self.index.insert(f.clone(), name.clone());
+            self.index.insert(f.clone(), key.clone());
         }
         self.libraries.insert(
-            name.clone(),
+            key,
             Library {
                 name: name.clone(),
                 code: code.clone(),
@@ -122,7 +123,7 @@ impl Registry {
 
     /// Removes a library; whether it existed.
     pub fn remove(&mut self, name: &str) -> bool {
-        let Some(library) = self.libraries.remove(name) else {
+        let Some(library) = self.libraries.remove(&name.to_ascii_lowercase()) else {
             return false;
         };
         for f in library.functions.keys() {
@@ -133,8 +134,9 @@ impl Registry {
 
     /// The function named `name`.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
-        let library = self.index.get(name)?;
-        self.libraries.get(library)?.functions.get(name)
+        let name = name.to_ascii_lowercase();
+        let library = self.index.get(&name)?;
+        self.libraries.get(library)?.functions.get(&name)
     }
 }
 
@@ -155,6 +157,9 @@ fn parse_metadata(code: &[u8]) -> Result<(String, usize), String> {
     let engine = &engine[2..];
     let mut name = None;
     for part in parts {
+        // Redis splits the line as `sdssplitargs` does: quotes group, and are dropped.
+        let unquoted = part.replace('"', "");
+        let part = unquoted.as_str();
         if part.len() >= 5 && part[..5].eq_ignore_ascii_case("name=") {
             if name.is_some() {
                 return Err(
@@ -197,10 +202,11 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
                     if !valid_name(&info.name) {
                         return Err(lua_error(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
                     }
-                    if registered.contains_key(&info.name) {
+                    let key = info.name.to_ascii_lowercase();
+                    if registered.contains_key(&key) {
                         return Err(lua_error(lua, "Function already exists in the library"));
                     }
-                    registered.insert(info.name.clone(), info);
+                    registered.insert(key, info);
                     Ok(())
                 }
                 Err(text) => Err(lua_error(lua, &text)),
@@ -493,12 +499,24 @@ fn run_function(
         },
     };
     let client_id = ctx.client_id();
+    crate::describe_running(ctx.server, &name, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
     crate::publish(ctx.server);
     Ok(reply)
 }
 
+/// FUNCTION LOAD and RESTORE are deny-oom.
+fn refuse_over_maxmemory(ctx: &CommandContext<'_>) -> Result<(), CommandError> {
+    if crate::over_maxmemory(ctx.server) {
+        return Err(CommandError::msg(
+            "OOM command not allowed when used memory > 'maxmemory'.",
+        ));
+    }
+    Ok(())
+}
+
 fn function_load(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    refuse_over_maxmemory(ctx)?;
     let mut replace = false;
     while args.remaining() > 1 {
         let arg = args.next_bytes()?;
@@ -572,10 +590,10 @@ fn function_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRe
             pattern = Some(p.clone());
             continue;
         }
-        return Err(CommandError::custom(format!(
-            "ERR Unknown argument {}",
-            String::from_utf8_lossy(arg)
-        )));
+        return Err(CommandError::custom(
+            format!("ERR Unknown argument {}", String::from_utf8_lossy(arg))
+                .replace(['\r', '\n'], " "),
+        ));
     }
     let state = crate::state(ctx.server);
     let mut reply = Vec::new();
@@ -640,6 +658,12 @@ fn function_dump(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandR
 }
 
 fn function_restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    if args.remaining() > 2 {
+        return Err(CommandError::custom(
+            oxidis_core::errors::subcommand_syntax("FUNCTION", "restore"),
+        ));
+    }
+    refuse_over_maxmemory(ctx)?;
     let payload = args.next_bytes()?.clone();
     let policy = match args.next_bytes() {
         Err(_) => Policy::Append,
@@ -666,13 +690,24 @@ fn function_restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             return Ok(Frame::error(text));
         }
     }
-    let mut target = match policy {
-        Policy::Flush => Registry::new(),
-        Policy::Append | Policy::Replace => Registry::new(),
-    };
+    if policy == Policy::Append
+        && let Some(name) = scratch.libraries.values().map(|l| &l.name).find(|n| {
+            state
+                .functions
+                .libraries
+                .contains_key(&n.to_ascii_lowercase())
+        })
+    {
+        return Ok(Frame::error(format!("ERR Library {name} already exists")));
+    }
+    let mut target = Registry::new();
     if policy != Policy::Flush {
         for library in state.functions.libraries.values() {
-            if policy == Policy::Replace && scratch.libraries.contains_key(&library.name) {
+            if policy == Policy::Replace
+                && scratch
+                    .libraries
+                    .contains_key(&library.name.to_ascii_lowercase())
+            {
                 continue;
             }
             if let Err(text) = target.load(&library.code, false) {

@@ -185,6 +185,25 @@ pub fn state(server: &mut Server) -> &mut Scripting {
     server.extensions.get_or_insert_with(Scripting::new)
 }
 
+/// Records what FUNCTION STATS shows about the script about to run.
+fn describe_running(server: &mut Server, name: &str, command: &[bytes::Bytes]) {
+    let (libraries, functions) = {
+        let state = state(server);
+        (
+            state.functions.libraries.len(),
+            state.functions.function_count(),
+        )
+    };
+    if let Ok(mut details) = server.script_busy.details.lock() {
+        *details = oxidis_core::server::RunningScript {
+            name: name.to_string(),
+            command: command.to_vec(),
+            libraries,
+            functions,
+        };
+    }
+}
+
 /// Stores the INFO numbers after a change.
 pub fn publish(server: &mut Server) {
     let mut info = ScriptingInfo::default();
@@ -240,4 +259,28 @@ fn help_reply(container: &str, lines: &[&str]) -> oxidis_protocol::Frame {
     reply.push(Frame::simple_static("HELP"));
     reply.push(Frame::simple_static("    Prints this help."));
     Frame::Array(reply)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The code of every function library, for persistence (RDB `FUNCTION2` records, AOF): each is
+/// what FUNCTION LOAD takes.
+pub fn library_codes(server: &mut Server) -> Vec<bytes::Bytes> {
+    state(server)
+        .functions
+        .libraries
+        .values()
+        .map(|l| l.code.clone())
+        .collect()
+}
+
+/// Loads one library from persistence (replacing one of the same name).
+///
+/// # Errors
+/// Redis's error text when the code does not load.
+pub fn load_library(server: &mut Server, code: &bytes::Bytes) -> Result<String, String> {
+    let result = state(server).functions.load(code, true);
+    publish(server);
+    result
 }

@@ -217,7 +217,10 @@ impl Vm {
         busy.start(!invocation.eval, threshold);
         self.lua.set_app_data(Arc::clone(&busy));
         self.install_hook(&busy, !invocation.eval);
+        let started = server.now_ms();
+        server.freeze_clock(Some(started));
         let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
+        server.freeze_clock(None);
         self.lua.remove_hook();
         busy.finish();
         let _ = self.ctx.raw_set("resp", 2);

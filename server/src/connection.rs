@@ -496,6 +496,9 @@ fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
         busy.kill.store(true, SeqCst);
         return Frame::ok();
     }
+    if word(0, "function") && word(1, "stats") && argv.len() == 2 {
+        return running_stats(busy);
+    }
     if word(0, "shutdown") && (1..argv.len()).any(|i| word(i, "nosave")) {
         tracing::warn!("SHUTDOWN NOSAVE while a script is busy: exiting now");
         std::process::exit(0);
@@ -509,6 +512,36 @@ fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
             "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
         )
     }
+}
+
+/// FUNCTION STATS while a script is busy: the running script, then the engine's counts.
+fn running_stats(busy: &oxidis_core::server::ScriptBusy) -> Frame {
+    let details = busy.details.lock().map(|d| d.clone()).unwrap_or_default();
+    let count = |n: usize| Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+    let elapsed = i64::try_from(busy.elapsed_ms()).unwrap_or(i64::MAX);
+    Frame::Map(vec![
+        (
+            Frame::bulk("running_script"),
+            Frame::Map(vec![
+                (Frame::bulk("name"), Frame::bulk(&details.name)),
+                (
+                    Frame::bulk("command"),
+                    Frame::Array(details.command.iter().cloned().map(Frame::Bulk).collect()),
+                ),
+                (Frame::bulk("duration_ms"), Frame::Integer(elapsed)),
+            ]),
+        ),
+        (
+            Frame::bulk("engines"),
+            Frame::Map(vec![(
+                Frame::bulk("LUA"),
+                Frame::Map(vec![
+                    (Frame::bulk("libraries_count"), count(details.libraries)),
+                    (Frame::bulk("functions_count"), count(details.functions)),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 /// Picks up the limits that CONFIG SET or AUTH may have changed.

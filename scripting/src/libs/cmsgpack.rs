@@ -136,9 +136,13 @@ fn pack(value: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
                     }
                 }
                 None => {
-                    let pairs: Vec<(Value, Value)> =
-                        t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-                    let len = pairs.len();
+                    // Streamed twice (count, then encode): holding every key at once would
+                    // exhaust mlua's reference stack on big tables.
+                    let mut len = 0usize;
+                    t.for_each::<Value, Value>(|_, _| {
+                        len += 1;
+                        Ok(())
+                    })?;
                     if len < 16 {
                         out.push(0x80 | len as u8);
                     } else if len <= 0xffff {
@@ -148,10 +152,10 @@ fn pack(value: &Value, depth: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
                         out.push(0xdf);
                         out.extend_from_slice(&(len as u32).to_be_bytes());
                     }
-                    for (k, v) in &pairs {
-                        pack(k, depth + 1, out)?;
-                        pack(v, depth + 1, out)?;
-                    }
+                    t.for_each::<Value, Value>(|k, v| {
+                        pack(&k, depth + 1, out)?;
+                        pack(&v, depth + 1, out)
+                    })?;
                 }
             }
         }

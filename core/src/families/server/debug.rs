@@ -42,6 +42,13 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             ctx.server.active_expire_enabled = atoi(flag) != 0;
             Ok(Frame::ok())
         }
+        (b"set-disable-deny-scripts", [flag]) => {
+            ctx.server
+                .script_busy
+                .deny_script_disabled
+                .store(atoi(flag) != 0, std::sync::atomic::Ordering::Relaxed);
+            Ok(Frame::ok())
+        }
         (b"quicklist-packed-threshold", [size]) => {
             // Redis accepts up to 4 GiB - 1 MiB; 0 restores the 1 GiB default.
             let size = crate::config::value::parse_memory(size)
