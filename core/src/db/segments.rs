@@ -127,7 +127,7 @@ mod tests {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if vec.is_empty() || x % 3 != 0 {
+            if vec.is_empty() || !x.is_multiple_of(3) {
                 seg.push(step);
                 vec.push(step);
             } else {
