@@ -203,8 +203,12 @@ impl<'a> CommandContext<'a> {
 
     /// Sets the access clock of the entry at `pos` of database `db_index` to now.
     fn touch(&mut self, db_index: usize, pos: usize) {
-        let clock = crate::server::lru_clock_at(self.now_ms);
-        self.server.dbs[db_index].entry_mut(pos).access_clock = clock;
+        let Server {
+            dbs, config, rng, ..
+        } = &mut *self.server;
+        let entry = dbs[db_index].entry_mut(pos);
+        entry.access_clock =
+            crate::eviction::touched_clock(config, entry.access_clock, self.now_ms, rng);
     }
 
     /// The value under `key`, for reading.
@@ -222,7 +226,13 @@ impl<'a> CommandContext<'a> {
 
     /// Stores `value` under `key` and counts the change.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> usize {
-        let clock = crate::server::lru_clock_at(self.now_ms);
+        let mut clock = crate::eviction::initial_clock(&self.server.config, self.now_ms);
+        // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does.
+        if self.server.config.maxmemory_policy.is_lfu()
+            && let Some(pos) = self.server.dbs[self.db_index].find(key)
+        {
+            clock = self.server.dbs[self.db_index].entry(pos).access_clock;
+        }
         self.server.dirty += 1;
         let (pos, replaced_expired) =
             self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);

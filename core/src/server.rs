@@ -113,6 +113,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// Eviction candidates and state for `maxmemory`.
+    pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
     /// Facts about the process.
@@ -173,6 +175,7 @@ impl Server {
             blocked: crate::blocking::Blocked::default(),
             watched: crate::transactions::Watched::default(),
             stats,
+            eviction: crate::eviction::EvictionPool::default(),
             events: crate::events::Events::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,

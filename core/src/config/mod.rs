@@ -164,6 +164,8 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     /// `maxmemory-samples`.
     pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity` (0..=100): how long one eviction run may take.
+    pub maxmemory_eviction_tenacity: u32,
     /// `appendonly`.
     pub appendonly: bool,
     /// `appendfilename`.
@@ -261,6 +263,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
             appendonly: false,
             appendfilename: String::new(),
             appenddirname: String::new(),
@@ -362,6 +365,7 @@ impl Config {
             "maxmemory" => num(self.maxmemory),
             "maxmemory-policy" => Value::Enum(self.maxmemory_policy as u32),
             "maxmemory-samples" => num(u64::from(self.maxmemory_samples)),
+            "maxmemory-eviction-tenacity" => num(u64::from(self.maxmemory_eviction_tenacity)),
             "appendonly" => Value::Bool(self.appendonly),
             "appendfilename" => Value::Str(Some(self.appendfilename.clone().into_bytes())),
             "appenddirname" => Value::Str(Some(self.appenddirname.clone().into_bytes())),
@@ -446,6 +450,9 @@ impl Config {
                     .unwrap_or(MaxmemoryPolicy::NoEviction);
             }
             ("maxmemory-samples", Value::Num(n)) => self.maxmemory_samples = to(n, 5),
+            ("maxmemory-eviction-tenacity", Value::Num(n)) => {
+                self.maxmemory_eviction_tenacity = to(n, 10)
+            }
             ("appendonly", Value::Bool(b)) => self.appendonly = b,
             ("appendfilename", Value::Str(s)) => self.appendfilename = text_of(s),
             ("appenddirname", Value::Str(s)) => self.appenddirname = text_of(s),
