@@ -22,6 +22,7 @@ pub struct CommandContext<'a> {
     now_ms: u64,
     command: &'static Command,
     block_request: Option<BlockRequest>,
+    redacted_args: Vec<usize>,
 }
 
 impl<'a> CommandContext<'a> {
@@ -36,6 +37,7 @@ impl<'a> CommandContext<'a> {
             now_ms,
             command,
             block_request: None,
+            redacted_args: Vec::new(),
         }
     }
 
@@ -66,6 +68,17 @@ impl<'a> CommandContext<'a> {
     /// The block request a handler made, if any (dispatch takes it after the handler ran).
     pub(crate) fn take_block_request(&mut self) -> Option<BlockRequest> {
         self.block_request.take()
+    }
+
+    /// Hides argument `index` (counted from the command name) from the slow log and MONITOR,
+    /// as Redis's `redactClientCommandArgument` does for passwords.
+    pub fn redact_argument(&mut self, index: usize) {
+        self.redacted_args.push(index);
+    }
+
+    /// The arguments a handler redacted (dispatch takes them after the handler ran).
+    pub(crate) fn take_redacted_args(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.redacted_args)
     }
 
     /// How new list nodes are shaped: `list-max-listpack-size` and the packed threshold.

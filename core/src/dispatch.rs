@@ -234,7 +234,7 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block) = {
+    let (result, block, redacted) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -242,7 +242,7 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
-        (result, ctx.take_block_request())
+        (result, ctx.take_block_request(), ctx.take_redacted_args())
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -271,6 +271,12 @@ fn run(
         client.last_command = &command.full_name;
         client.commands_processed += 1;
     }
+    // A blocked command is logged and timed by the run that serves it.
+    crate::latency::record_command(server, command, usec, block.is_some());
+    if block.is_none() {
+        crate::slowlog::record(server, client_id, command, argv, &redacted, usec);
+    }
+    crate::monitor::feed(server, client_id, command, argv, &redacted);
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)

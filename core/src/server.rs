@@ -137,6 +137,12 @@ pub struct Server {
     pub memory_peak: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
+    /// The slow log (SLOWLOG).
+    pub slowlog: crate::slowlog::Slowlog,
+    /// Latency events and per-command histograms (LATENCY, INFO latencystats).
+    pub latency: crate::latency::Latency,
+    /// Clients in MONITOR mode, in the order they asked.
+    pub monitors: Vec<ClientId>,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -181,6 +187,9 @@ impl Server {
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
             replication_id: String::new(),
+            slowlog: crate::slowlog::Slowlog::default(),
+            latency: crate::latency::Latency::default(),
+            monitors: Vec::new(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
@@ -266,6 +275,7 @@ impl Server {
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
+        self.monitors.retain(|&m| m != id);
         self.clients.remove(id);
     }
 
@@ -324,5 +334,7 @@ impl Server {
             expired_total as f64 / sampled_total as f64
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
     }
 }

@@ -192,6 +192,8 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// `latency-monitor-threshold`, milliseconds.
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
     /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: u64,
     /// `hash-max-listpack-value`.
@@ -277,6 +279,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
@@ -381,6 +384,7 @@ impl Config {
             "slowlog-log-slower-than" => Value::Num(i128::from(self.slowlog_log_slower_than)),
             "slowlog-max-len" => num(self.slowlog_max_len),
             "latency-monitor-threshold" => num(self.latency_monitor_threshold),
+            "latency-tracking" => Value::Bool(self.latency_tracking),
             "hash-max-listpack-entries" => num(self.hash_max_listpack_entries),
             "hash-max-listpack-value" => num(self.hash_max_listpack_value),
             "set-max-intset-entries" => num(self.set_max_intset_entries),
@@ -489,6 +493,7 @@ impl Config {
             ("lfu-log-factor", Value::Num(n)) => self.lfu_log_factor = to(n, 10),
             ("lfu-decay-time", Value::Num(n)) => self.lfu_decay_time = to(n, 1),
             ("busy-reply-threshold", Value::Num(n)) => self.busy_reply_threshold = to(n, 5000),
+            ("latency-tracking", Value::Bool(b)) => self.latency_tracking = b,
             (_, value) => {
                 if let Some(slot) = self.other.get_mut(index) {
                     *slot = value;
