@@ -113,6 +113,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// The write commands to propagate to the AOF and replicas.
+    pub propagation: crate::propagation::Propagation,
     /// Eviction candidates and state for `maxmemory`.
     pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
@@ -176,6 +178,7 @@ impl Server {
             watched: crate::transactions::Watched::default(),
             stats,
             eviction: crate::eviction::EvictionPool::default(),
+            propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
