@@ -6,6 +6,7 @@
 mod bench;
 mod ci;
 mod conformance;
+mod crosscheck;
 mod util;
 
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Task {
     Conformance(conformance::Args),
     /// Compare oxidis-server with redis-server using redis-benchmark and a memory load.
     Bench(bench::Args),
+    /// Run the same random HyperLogLog and geo commands on redis-server and oxidis-server and
+    /// compare every answer.
+    Crosscheck(crosscheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Task::Ci(args) => ci::run(args),
         Task::Conformance(args) => conformance::run(args),
         Task::Bench(args) => bench::run(args),
+        Task::Crosscheck(args) => crosscheck::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
