@@ -6,7 +6,9 @@
 mod bench;
 mod ci;
 mod conformance;
+mod crosscheck;
 mod soak;
+
 mod util;
 
 use std::process::ExitCode;
@@ -36,6 +38,9 @@ enum Task {
     Bench(bench::Args),
     /// Pub/sub and writes under maxmemory for a bounded time: replies, RSS, slow subscribers.
     Soak(soak::Args),
+    /// Run the same random HyperLogLog and geo commands on redis-server and oxidis-server and
+    /// compare every answer.
+    Crosscheck(crosscheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Task::Conformance(args) => conformance::run(args),
         Task::Bench(args) => bench::run(args),
         Task::Soak(args) => soak::run(args),
+        Task::Crosscheck(args) => crosscheck::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
