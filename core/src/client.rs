@@ -127,6 +127,8 @@ pub struct Client {
     pub transaction: Option<crate::transactions::Transaction>,
     /// A key this client WATCHes has changed since: its next EXEC fails.
     pub watch_dirty: bool,
+    /// In MONITOR mode: every command run is pushed to it.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -154,6 +156,7 @@ impl Client {
             handle: None,
             transaction: None,
             watch_dirty: false,
+            monitor: false,
         }
     }
 }

@@ -142,6 +142,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// Eviction candidates and state for `maxmemory`.
+    pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
     /// Facts about the process.
@@ -168,6 +170,12 @@ pub struct Server {
     pub persistence: Option<PersistenceHooks>,
     /// What saves and loads left behind.
     pub persistence_state: PersistenceState,
+    /// The slow log (SLOWLOG).
+    pub slowlog: crate::slowlog::Slowlog,
+    /// Latency events and per-command histograms (LATENCY, INFO latencystats).
+    pub latency: crate::latency::Latency,
+    /// Clients in MONITOR mode, in the order they asked.
+    pub monitors: Vec<ClientId>,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -200,6 +208,7 @@ impl Server {
             blocked: crate::blocking::Blocked::default(),
             watched: crate::transactions::Watched::default(),
             stats,
+            eviction: crate::eviction::EvictionPool::default(),
             events: crate::events::Events::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
@@ -213,6 +222,9 @@ impl Server {
             replication_id: String::new(),
             persistence: None,
             persistence_state: PersistenceState::default(),
+            slowlog: crate::slowlog::Slowlog::default(),
+            latency: crate::latency::Latency::default(),
+            monitors: Vec::new(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
@@ -298,6 +310,7 @@ impl Server {
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
+        self.monitors.retain(|&m| m != id);
         self.clients.remove(id);
     }
 
@@ -356,5 +369,7 @@ impl Server {
             expired_total as f64 / sampled_total as f64
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
     }
 }

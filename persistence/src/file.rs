@@ -152,7 +152,9 @@ pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
             std::mem::swap(current, db);
             continue;
         }
-        for entry in db.take_entries() {
+        let mut entries = db.take_entries();
+        while !entries.is_empty() {
+            let entry = entries.swap_remove(entries.len() - 1);
             current.remove(&entry.key);
             let expire = entry.expire_at();
             current.insert_new(entry.key, entry.value, expire, entry.access_clock);

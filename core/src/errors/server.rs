@@ -27,3 +27,11 @@ pub const RELOAD_LOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
 /// DEBUG RELOAD in a build without the persistence crate.
 pub const RELOAD_WITHOUT_PERSISTENCE: &str =
     "ERR DEBUG RELOAD needs persistence, which this build does not include";
+
+/// SLOWLOG GET with a count below -1 or not an integer.
+pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
+
+/// LATENCY GRAPH for an event with no samples.
+pub fn no_latency_samples(event: &str) -> String {
+    format!("ERR No samples available for event '{event}'")
+}
