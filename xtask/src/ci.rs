@@ -18,7 +18,7 @@ const FUZZ_MIN_SECONDS_PER_TARGET: u64 = 5;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Run only this step (rustfmt, clippy, tests, no-default-features, fuzz, release,
-    /// crosscheck, conformance), e.g. to retry the one that failed.
+    /// crosscheck, interop, conformance), e.g. to retry the one that failed.
     #[arg(long)]
     pub only: Option<String>,
 }
@@ -35,6 +35,7 @@ const STEPS: &[(&str, StepFn)] = &[
     ("fuzz", fuzz),
     ("release", util::build_release),
     ("crosscheck", crosscheck),
+    ("interop", interop),
 ];
 
 const CONFORMANCE_STEP: &str = "conformance";
@@ -114,6 +115,15 @@ fn tests() -> Result<()> {
         util::run(cargo().args(["test", "--doc", "--workspace"]))
     } else {
         util::run(cargo().args(["test", "--workspace"]))
+    }
+}
+
+/// RDB files and DUMP payloads against a real redis-server, both ways (`cargo xtask interop`).
+fn interop() -> Result<()> {
+    if crate::interop::run(&crate::interop::Args { no_build: true })? {
+        Ok(())
+    } else {
+        bail!("interop mismatches")
     }
 }
 
