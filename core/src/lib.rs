@@ -29,6 +29,7 @@ pub mod glob;
 pub mod latency;
 pub mod memory;
 pub mod monitor;
+pub mod pause;
 pub mod server;
 pub mod slowlog;
 pub mod stats;
