@@ -204,6 +204,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: u64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past this turns dense.
+    pub hll_sparse_max_bytes: u64,
     /// `list-max-listpack-size` (negative: a size class, positive: entries).
     pub list_max_listpack_size: i64,
     /// `list-compress-depth`.
@@ -283,6 +285,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             stream_node_max_bytes: 4096,
@@ -387,6 +390,7 @@ impl Config {
             "set-max-intset-entries" => num(self.set_max_intset_entries),
             "zset-max-listpack-entries" => num(self.zset_max_listpack_entries),
             "zset-max-listpack-value" => num(self.zset_max_listpack_value),
+            "hll-sparse-max-bytes" => num(self.hll_sparse_max_bytes),
             "list-max-listpack-size" => Value::Num(i128::from(self.list_max_listpack_size)),
             "list-compress-depth" => num(self.list_compress_depth),
             "stream-node-max-bytes" => num(self.stream_node_max_bytes),
@@ -481,6 +485,7 @@ impl Config {
                 self.zset_max_listpack_entries = to(n, 128)
             }
             ("zset-max-listpack-value", Value::Num(n)) => self.zset_max_listpack_value = to(n, 64),
+            ("hll-sparse-max-bytes", Value::Num(n)) => self.hll_sparse_max_bytes = to(n, 3000),
             ("list-max-listpack-size", Value::Num(n)) => self.list_max_listpack_size = to(n, -2),
             ("list-compress-depth", Value::Num(n)) => self.list_compress_depth = to(n, 0),
             ("stream-node-max-bytes", Value::Num(n)) => self.stream_node_max_bytes = to(n, 4096),
