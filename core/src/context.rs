@@ -150,7 +150,10 @@ impl<'a> CommandContext<'a> {
     fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
         let pos = self.server.dbs[db_index].find(key)?;
         if self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
-            self.reclaim_expired_in(db_index, pos);
+            // During CLIENT PAUSE an expired key reads as missing but is not removed.
+            if !self.server.pause.stops_expiry() {
+                self.reclaim_expired_in(db_index, pos);
+            }
             return None;
         }
         Some(pos)

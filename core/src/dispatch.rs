@@ -33,7 +33,10 @@ pub enum Outcome {
 /// the client (recorded in `server.blocked`). Clients waiting on keys this command wrote are
 /// served before it returns.
 pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    let outcome = run_command(server, client_id, argv);
+    if server.pause.current.is_some() {
+        crate::pause::check_expired(server);
+    }
+    let outcome = run_checked(server, client_id, argv, true);
     if let Outcome::Blocked(request) = &outcome {
         let db = server.clients.get(client_id).map_or(0, |c| c.db);
         let deadline = request
@@ -72,6 +75,17 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, false)
+}
+
+/// [`run_command`]; with `may_postpone`, a command that CLIENT PAUSE holds back is postponed
+/// (after the checks that answer at once, such as arity, as in Redis).
+fn run_checked(
+    server: &mut Server,
+    client_id: ClientId,
+    argv: &[Bytes],
+    may_postpone: bool,
+) -> Outcome {
     let in_transaction = server
         .clients
         .get(client_id)
@@ -98,6 +112,9 @@ pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Byte
             abort_transaction(server, client_id);
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
+    }
+    if may_postpone && crate::pause::must_postpone(server, client_id, command) {
+        return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));

@@ -30,6 +30,7 @@ pub mod glob;
 pub mod latency;
 pub mod memory;
 pub mod monitor;
+pub mod pause;
 pub mod propagation;
 pub mod server;
 pub mod slowlog;

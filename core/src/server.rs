@@ -178,6 +178,8 @@ pub struct Server {
     pub latency: crate::latency::Latency,
     /// Clients in MONITOR mode, in the order they asked.
     pub monitors: Vec<ClientId>,
+    /// CLIENT PAUSE and the commands waiting for it to end.
+    pub pause: crate::pause::Pauses,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -228,6 +230,7 @@ impl Server {
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),
+            pause: crate::pause::Pauses::default(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
@@ -329,7 +332,8 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
-        if !self.active_expire_enabled {
+        // A paused server expires nothing (CLIENT PAUSE).
+        if !self.active_expire_enabled || crate::pause::check_expired(self) {
             return;
         }
         let effort = u64::from(self.config.active_expire_effort.clamp(1, 10) - 1);
