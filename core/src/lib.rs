@@ -10,6 +10,7 @@
 //! - [`families`]: the built-in commands, one file per Redis command group.
 //! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -24,6 +25,7 @@ pub mod errors;
 pub mod events;
 pub mod families;
 pub mod glob;
+pub mod pubsub;
 pub mod server;
 pub mod stats;
 pub mod testing;

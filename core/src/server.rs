@@ -115,6 +115,8 @@ pub struct Server {
     pub stats: Stats,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -168,6 +170,7 @@ impl Server {
             watched: crate::transactions::Watched::default(),
             stats,
             events: crate::events::Events::default(),
+            pubsub: crate::pubsub::PubSub::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -263,6 +266,7 @@ impl Server {
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
+        self.pubsub.unsubscribe_all(id);
         self.clients.remove(id);
     }
 
