@@ -140,6 +140,8 @@ pub struct Client {
     pub output_soft_limit_since: Option<u64>,
     /// The output limit was broken: the connection is closing and gets nothing more.
     pub output_limit_reached: bool,
+    /// In MONITOR mode: every command run is pushed to it.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -170,6 +172,7 @@ impl Client {
             subscribed: false,
             output_soft_limit_since: None,
             output_limit_reached: false,
+            monitor: false,
         }
     }
 }

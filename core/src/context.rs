@@ -22,6 +22,7 @@ pub struct CommandContext<'a> {
     now_ms: u64,
     command: &'static Command,
     block_request: Option<BlockRequest>,
+    redacted_args: Vec<usize>,
 }
 
 impl<'a> CommandContext<'a> {
@@ -36,6 +37,7 @@ impl<'a> CommandContext<'a> {
             now_ms,
             command,
             block_request: None,
+            redacted_args: Vec::new(),
         }
     }
 
@@ -66,6 +68,17 @@ impl<'a> CommandContext<'a> {
     /// The block request a handler made, if any (dispatch takes it after the handler ran).
     pub(crate) fn take_block_request(&mut self) -> Option<BlockRequest> {
         self.block_request.take()
+    }
+
+    /// Hides argument `index` (counted from the command name) from the slow log and MONITOR,
+    /// as Redis's `redactClientCommandArgument` does for passwords.
+    pub fn redact_argument(&mut self, index: usize) {
+        self.redacted_args.push(index);
+    }
+
+    /// The arguments a handler redacted (dispatch takes them after the handler ran).
+    pub(crate) fn take_redacted_args(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.redacted_args)
     }
 
     /// How new list nodes are shaped: `list-max-listpack-size` and the packed threshold.
@@ -190,8 +203,12 @@ impl<'a> CommandContext<'a> {
 
     /// Sets the access clock of the entry at `pos` of database `db_index` to now.
     fn touch(&mut self, db_index: usize, pos: usize) {
-        let clock = crate::server::lru_clock_at(self.now_ms);
-        self.server.dbs[db_index].entry_mut(pos).access_clock = clock;
+        let Server {
+            dbs, config, rng, ..
+        } = &mut *self.server;
+        let entry = dbs[db_index].entry_mut(pos);
+        entry.access_clock =
+            crate::eviction::touched_clock(config, entry.access_clock, self.now_ms, rng);
     }
 
     /// The value under `key`, for reading.
@@ -209,7 +226,13 @@ impl<'a> CommandContext<'a> {
 
     /// Stores `value` under `key` and counts the change.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> usize {
-        let clock = crate::server::lru_clock_at(self.now_ms);
+        let mut clock = crate::eviction::initial_clock(&self.server.config, self.now_ms);
+        // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does.
+        if self.server.config.maxmemory_policy.is_lfu()
+            && let Some(pos) = self.server.dbs[self.db_index].find(key)
+        {
+            clock = self.server.dbs[self.db_index].entry(pos).access_clock;
+        }
         self.server.dirty += 1;
         let (pos, replaced_expired) =
             self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);

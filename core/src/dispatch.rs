@@ -14,8 +14,8 @@ use crate::blocking::{BlockRequest, BlockedClient, serve_blocked_clients};
 use crate::client::ClientId;
 use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
-use crate::errors::CommandError;
 use crate::errors::transactions::NOT_IN_TRANSACTION;
+use crate::errors::{CommandError, OOM};
 use crate::server::Server;
 
 /// What running a command led to.
@@ -89,10 +89,49 @@ pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Byte
             return Outcome::Reply(reject(server, command, &err));
         }
     };
+    if server.config.maxmemory > 0
+        && crate::eviction::perform_evictions(server) == crate::eviction::Eviction::Failed
+        && refused_when_out_of_memory(server, client_id, command, in_transaction)
+    {
+        if in_transaction {
+            abort_transaction(server, client_id);
+        }
+        return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
+    }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));
     }
     run(server, client_id, command, argv, args_start)
+}
+
+/// Whether `command` is refused while memory is over `maxmemory` and nothing can be evicted:
+/// commands that may grow memory, EXEC of a transaction holding one, and — since queuing itself
+/// takes memory — anything queued inside MULTI.
+fn refused_when_out_of_memory(
+    server: &Server,
+    client_id: ClientId,
+    command: &Command,
+    in_transaction: bool,
+) -> bool {
+    if command.has(Flag::DenyOom) {
+        return true;
+    }
+    let name = command.spec.name;
+    if in_transaction && !matches!(name, "exec" | "discard" | "quit" | "reset") {
+        return true;
+    }
+    name == "exec"
+        && server
+            .clients
+            .get(client_id)
+            .and_then(|c| c.transaction.as_ref())
+            .is_some_and(|t| {
+                t.queue.iter().any(|argv| {
+                    argv.first()
+                        .and_then(|n| server.table.get(n))
+                        .is_some_and(|c| c.has(Flag::DenyOom))
+                })
+            })
 }
 
 /// Inside MULTI: queues the command, or refuses one that cannot be part of a transaction.
@@ -195,7 +234,7 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block) = {
+    let (result, block, redacted) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -203,7 +242,7 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
-        (result, ctx.take_block_request())
+        (result, ctx.take_block_request(), ctx.take_redacted_args())
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -232,6 +271,12 @@ fn run(
         client.last_command = &command.full_name;
         client.commands_processed += 1;
     }
+    // A blocked command is logged and timed by the run that serves it.
+    crate::latency::record_command(server, command, usec, block.is_some());
+    if block.is_none() {
+        crate::slowlog::record(server, client_id, command, argv, &redacted, usec);
+    }
+    crate::monitor::feed(server, client_id, command, argv, &redacted);
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)

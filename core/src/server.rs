@@ -113,6 +113,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// Eviction candidates and state for `maxmemory`.
+    pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
     /// Pub/sub subscriptions.
@@ -137,6 +139,12 @@ pub struct Server {
     pub memory_peak: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
+    /// The slow log (SLOWLOG).
+    pub slowlog: crate::slowlog::Slowlog,
+    /// Latency events and per-command histograms (LATENCY, INFO latencystats).
+    pub latency: crate::latency::Latency,
+    /// Clients in MONITOR mode, in the order they asked.
+    pub monitors: Vec<ClientId>,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -169,6 +177,7 @@ impl Server {
             blocked: crate::blocking::Blocked::default(),
             watched: crate::transactions::Watched::default(),
             stats,
+            eviction: crate::eviction::EvictionPool::default(),
             events: crate::events::Events::default(),
             pubsub: crate::pubsub::PubSub::default(),
             process: ProcessInfo::default(),
@@ -181,6 +190,9 @@ impl Server {
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
             replication_id: String::new(),
+            slowlog: crate::slowlog::Slowlog::default(),
+            latency: crate::latency::Latency::default(),
+            monitors: Vec::new(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
@@ -267,6 +279,7 @@ impl Server {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
+        self.monitors.retain(|&m| m != id);
         self.clients.remove(id);
     }
 
@@ -325,5 +338,7 @@ impl Server {
             expired_total as f64 / sampled_total as f64
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
     }
 }

@@ -86,6 +86,9 @@ struct Connection {
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
+    /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
+    /// `qbuf` counts the running command's own bytes.
+    query_len_at_parse: usize,
 }
 
 /// Where a batch stopped.
@@ -134,6 +137,7 @@ impl Connection {
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
+            query_len_at_parse: 0,
         }
     }
 
@@ -217,6 +221,7 @@ impl Connection {
 
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
+        self.query_len_at_parse = self.input.len();
         let mut count = 0;
         while count < MAX_BATCH {
             if self.batch.len() == count {
@@ -245,7 +250,7 @@ impl Connection {
             server.stats.total_net_output_bytes += std::mem::take(&mut self.unreported_out);
             let now = server.now_ms();
             if let Some(client) = server.clients.get_mut(self.id) {
-                client.query_buffer_len = self.input.len();
+                client.query_buffer_len = self.query_len_at_parse;
                 client.last_interaction_ms = now;
             }
             for index in start..count {
@@ -287,6 +292,10 @@ impl Connection {
                     after = After::Close;
                     break;
                 }
+            }
+            // Between batches only the unparsed rest stays in the query buffer.
+            if let Some(client) = server.clients.get_mut(self.id) {
+                client.query_buffer_len = self.input.len();
             }
             server.end_batch();
             refresh_limits(

@@ -20,7 +20,13 @@ use tracing::{info, warn};
 
 use crate::shared::Shared;
 
+/// Counts allocated bytes for INFO's `used_memory` and for `maxmemory`.
+#[global_allocator]
+static ALLOCATOR: oxidis_core::memory::CountingAllocator<std::alloc::System> =
+    oxidis_core::memory::CountingAllocator(std::alloc::System);
+
 fn main() {
+    ALLOCATOR.activate();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match CommandLine::parse(&args) {
         CommandLine::Version => {

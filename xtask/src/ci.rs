@@ -73,6 +73,7 @@ pub fn run(args: &Args) -> Result<bool> {
         keep_going: true,
         no_build: true,
         unit_timeout: conformance::DEFAULT_UNIT_TIMEOUT,
+        normal: false,
         units: Vec::new(),
     })
 }

@@ -6,6 +6,7 @@
 mod bench;
 mod ci;
 mod conformance;
+mod soak;
 mod util;
 
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Task {
     Conformance(conformance::Args),
     /// Compare oxidis-server with redis-server using redis-benchmark and a memory load.
     Bench(bench::Args),
+    /// Pub/sub and writes under maxmemory for a bounded time: replies, RSS, slow subscribers.
+    Soak(soak::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Task::Ci(args) => ci::run(args),
         Task::Conformance(args) => conformance::run(args),
         Task::Bench(args) => bench::run(args),
+        Task::Soak(args) => soak::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

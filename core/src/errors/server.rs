@@ -16,3 +16,11 @@ pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASY
 /// DEBUG QUICKLIST-PACKED-THRESHOLD with a size that is not a memory value or is too big.
 pub const PACKED_THRESHOLD: &str =
     "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
+
+/// SLOWLOG GET with a count below -1 or not an integer.
+pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
+
+/// LATENCY GRAPH for an event with no samples.
+pub fn no_latency_samples(event: &str) -> String {
+    format!("ERR No samples available for event '{event}'")
+}

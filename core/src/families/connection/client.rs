@@ -549,6 +549,18 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         Peer::Tcp { .. } | Peer::Unix(_) => id_reply(client.id).saturating_add(8),
     };
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
+    if client.transaction.is_some() {
+        flags.push('x');
+    }
+    if ctx.server.blocked.get(client.id).is_some() {
+        flags.push('b');
+    }
+    if client.watch_dirty {
+        flags.push('d');
+    }
     if client.close_after_reply {
         flags.push('c');
     }
@@ -585,13 +597,18 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         RespVersion::Resp2 => 2,
         RespVersion::Resp3 => 3,
     };
-    // TODO(#pubsub, #transactions, #tracking): sub/psub/ssub, multi, multi-mem and redir.
+    let (multi, multi_mem) = client.transaction.as_ref().map_or((-1, 0), |t| {
+        let bytes: usize = t.queue.iter().flatten().map(|a| a.len()).sum();
+        (i64::try_from(t.queue.len()).unwrap_or(i64::MAX), bytes)
+    });
+    let (sub, psub, ssub) = subscription_counts(ctx, client);
     let _ = writeln!(
         out,
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-         flags={flags} db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} \
-         argv-mem={argv_mem} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
-         tot-mem={tot_mem} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
+         flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} \
+         qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbs} \
+         obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={cmd} \
+         user=default redir={redir} resp={resp}",
         id = client.id,
         addr = client.peer.addr(),
         laddr = client.peer.laddr(),
@@ -601,5 +618,20 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         db = client.db,
         argv_mem = client.argv_mem,
         rbs = REPLY_BUFFER_BYTES,
+        redir = tracking_redirect(ctx, client),
     );
+}
+
+/// The channels, patterns and shard channels `client` is subscribed to (`sub=`, `psub=`,
+/// `ssub=` of CLIENT LIST).
+// TODO(#5 pub/sub): read the subscription registry once it exists.
+fn subscription_counts(_ctx: &CommandContext<'_>, _client: &Client) -> (usize, usize, usize) {
+    (0, 0, 0)
+}
+
+/// The client id tracking notifications of `client` go to (`redir=`), -1 when not tracking
+/// or not redirecting.
+// TODO(#5 tracking): read the tracking state once CLIENT TRACKING exists.
+fn tracking_redirect(_ctx: &CommandContext<'_>, _client: &Client) -> i64 {
+    -1
 }

@@ -133,6 +133,7 @@ fn quit(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
 
 fn reset(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     // TODO(#5): also stop tracking.
+    crate::families::server::stop_monitoring(ctx);
     let authenticated = !requires_password(ctx);
     ctx.select(0);
     let id = ctx.client_id();
@@ -183,6 +184,9 @@ fn hello(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     while let Some(option) = args.peek() {
         args.next_bytes()?;
         if option.eq_ignore_ascii_case(b"AUTH") && args.remaining() >= 2 {
+            let at = args.argv().len() - args.remaining();
+            ctx.redact_argument(at);
+            ctx.redact_argument(at + 1);
             let user = args.next_bytes()?;
             let password = args.next_bytes()?;
             if !credentials_match(ctx, user, password) {
@@ -224,7 +228,14 @@ fn hello(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 }
 
 fn auth(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    let (user, password) = match args.rest() {
+    let rest = args.rest();
+    // Passwords never reach the slow log or MONITOR, even when AUTH fails.
+    if rest.len() <= 2 {
+        for index in 1..=rest.len() {
+            ctx.redact_argument(index);
+        }
+    }
+    let (user, password) = match rest {
         [password] => {
             // The one-argument form keeps its pre-ACL error when no password is set.
             if !requires_password(ctx) {

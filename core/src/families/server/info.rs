@@ -5,9 +5,9 @@
 //! Redis shows, so clients and test helpers that read these fields see a consistent server.
 //!
 //! Measures that differ from Redis:
-//! - `used_memory` is the resident set size from `/proc/self/statm`: Oxidis has no counting
-//!   allocator yet, so allocated bytes are unknown. Peak, dataset and fragmentation figures are
-//!   derived from it. Where `/proc` is missing they read 0.
+//! - `used_memory` counts the bytes requested from the allocator ([`crate::memory`]), not the
+//!   allocator's rounded-up sizes; where the counting allocator is not installed, it is the
+//!   resident set size.
 //! - CPU times come from `/proc/self/stat` at clock-tick (10 ms) resolution instead of
 //!   `getrusage`'s microseconds.
 //! - `# Latencystats` has its header only: dispatch keeps per-command totals, not the latency
@@ -239,11 +239,14 @@ struct MemoryFigures {
     total_system: u64,
     lazyfree_pending: u64,
     lazyfreed: u64,
+    maxmemory: u64,
+    maxmemory_policy: &'static str,
+    rss: u64,
 }
 
 impl MemoryFigures {
     fn measure(ctx: &mut CommandContext<'_>) -> MemoryFigures {
-        let used = resident_bytes();
+        let used = crate::memory::used_memory();
         ctx.server.memory_peak = ctx.server.memory_peak.max(used);
         let peak = ctx.server.memory_peak;
         // The keyspace's own bytes: 64 per entry plus what keys and values hold on the heap.
@@ -261,6 +264,9 @@ impl MemoryFigures {
             peak,
             dataset: dataset.min(used),
             total_system: total_system_memory(),
+            maxmemory: ctx.server.config.maxmemory,
+            rss: crate::memory::resident_bytes(),
+            maxmemory_policy: ctx.server.config.maxmemory_policy.name(),
         }
     }
 }
@@ -270,8 +276,8 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     report.section("Memory");
     report.field("used_memory", m.used);
     report.field("used_memory_human", bytes_to_human(m.used));
-    report.field("used_memory_rss", m.used);
-    report.field("used_memory_rss_human", bytes_to_human(m.used));
+    report.field("used_memory_rss", m.rss);
+    report.field("used_memory_rss_human", bytes_to_human(m.rss));
     report.field("used_memory_peak", m.peak);
     report.field("used_memory_peak_human", bytes_to_human(m.peak));
     report.field("used_memory_peak_perc", percent(m.used, m.peak));
@@ -298,10 +304,9 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     report.field("used_memory_functions", 0);
     report.field("used_memory_scripts", 0);
     report.field("used_memory_scripts_human", "0B");
-    // TODO(#3): maxmemory and its policy, once the configuration has them.
-    report.field("maxmemory", 0);
-    report.field("maxmemory_human", "0B");
-    report.field("maxmemory_policy", "noeviction");
+    report.field("maxmemory", m.maxmemory);
+    report.field("maxmemory_human", bytes_to_human(m.maxmemory));
+    report.field("maxmemory_policy", m.maxmemory_policy);
     for ratio in [
         "allocator_frag_ratio",
         "allocator_frag_bytes",
@@ -414,14 +419,14 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         "expire_cycle_cpu_milliseconds",
         s.expire_cycle_cpu_us / 1000,
     );
-    for zero in [
-        "evicted_keys",
-        "evicted_clients",
+    report.field("evicted_keys", s.evicted_keys);
+    report.field("evicted_clients", 0);
+    let current = ctx.server.eviction.current_exceeded_time().as_millis();
+    report.field(
         "total_eviction_exceeded_time",
-        "current_eviction_exceeded_time",
-    ] {
-        report.field(zero, 0);
-    }
+        s.total_eviction_exceeded_time_us / 1000 + current as u64,
+    );
+    report.field("current_eviction_exceeded_time", current);
     report.field("keyspace_hits", s.keyspace_hits);
     report.field("keyspace_misses", s.keyspace_misses);
     for zero in [
@@ -545,14 +550,6 @@ fn percent(part: u64, whole: u64) -> String {
         return "0.00%".to_string();
     }
     format!("{:.2}%", part as f64 * 100.0 / whole as f64)
-}
-
-/// Resident set size from `/proc/self/statm` (second field, in pages of 4 KiB).
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages.saturating_mul(4096))
 }
 
 /// `MemTotal` from `/proc/meminfo`, in bytes.
