@@ -241,7 +241,7 @@ fn check_gates(
     if !authenticated && !command.has(Flag::NoAuth) {
         return Err(CommandError::NoAuth);
     }
-    Ok(())
+    crate::pubsub::check_subscribed_mode(server, client_id, command)
 }
 
 fn run(

@@ -12,6 +12,7 @@
 //! - [`memory`], [`eviction`]: counting memory and evicting keys under `maxmemory`.
 //! - [`propagation`]: the stream of write commands for the AOF and replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -32,6 +33,7 @@ pub mod memory;
 pub mod monitor;
 pub mod pause;
 pub mod propagation;
+pub mod pubsub;
 pub mod server;
 pub mod slowlog;
 pub mod stats;

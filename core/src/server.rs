@@ -148,6 +148,8 @@ pub struct Server {
     pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -215,6 +217,7 @@ impl Server {
             eviction: crate::eviction::EvictionPool::default(),
             propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
+            pubsub: crate::pubsub::PubSub::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -316,6 +319,7 @@ impl Server {
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
+        self.pubsub.unsubscribe_all(id);
         self.monitors.retain(|&m| m != id);
         self.clients.remove(id);
     }
