@@ -135,6 +135,7 @@ pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp: RespVersion) -> mlua::Result
                 Value::String(lua.create_string(text)?)
             }
         }
+        Frame::Raw(raw) => Value::String(lua.create_string(raw)?),
         Frame::Sequence(frames) => match frames.last() {
             Some(last) => frame_to_lua(lua, last, resp)?,
             None => Value::Nil,

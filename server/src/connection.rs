@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{ConnectionSignals, Mail, Shared};
+use crate::shared::{ConnectionSignals, Mail, Shared, encoded_len};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -50,7 +50,7 @@ where
         (id, Connection::limits(&server))
     };
     debug!("Accepted {peer_name}");
-    let mut connection = Connection::new(shared.clone(), id, replies, limits);
+    let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
@@ -78,11 +78,18 @@ struct Connection {
     replies: Vec<(Frame, RespVersion)>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
+    /// The sending side's counters: pushed bytes are marked written after each flush.
+    signals: Arc<ConnectionSignals>,
+    /// Bytes of pushed messages encoded into `output` and not yet flushed.
+    push_bytes: u64,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
+    /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
+    /// `qbuf` counts the running command's own bytes.
+    query_len_at_parse: usize,
 }
 
 /// Where a batch stopped.
@@ -114,6 +121,7 @@ impl Connection {
         shared: Arc<Shared>,
         id: ClientId,
         mailbox: UnboundedReceiver<Mail>,
+        signals: Arc<ConnectionSignals>,
         (limits, query_buffer_limit): (RequestLimits, usize),
     ) -> Connection {
         Connection {
@@ -127,9 +135,12 @@ impl Connection {
             batch: Vec::new(),
             replies: Vec::new(),
             mailbox,
+            signals,
+            push_bytes: 0,
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
+            query_len_at_parse: 0,
         }
     }
 
@@ -157,6 +168,7 @@ impl Connection {
                     let mut next = mail;
                     while let Some(mail) = next {
                         if let Mail::Push(message) = mail {
+                            self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
                         next = self.mailbox.try_recv().ok();
@@ -212,6 +224,7 @@ impl Connection {
 
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
+        self.query_len_at_parse = self.input.len();
         let mut count = 0;
         while count < MAX_BATCH {
             if self.batch.len() == count {
@@ -239,28 +252,43 @@ impl Connection {
             shared: Arc::clone(&self.shared),
             id: self.id,
             resp: self.resp,
+            query_len_at_parse: self.query_len_at_parse,
             input_len: self.input.len(),
             unreported_in: std::mem::take(&mut self.unreported_in),
             unreported_out: std::mem::take(&mut self.unreported_out),
             limits: self.limits,
             query_buffer_limit: self.query_buffer_limit,
             replies: std::mem::take(&mut self.replies),
+            push_bytes: 0,
         };
         let done = if self.batch[start..count]
             .iter()
             .any(|argv| runs_script(argv))
         {
             let commands = self.batch[start..count].to_vec();
-            match tokio::task::spawn_blocking(move || job.run(&commands)).await {
-                Ok(done) => done,
+            // The mailbox travels with the batch (messages the commands push to this client
+            // go before their replies) and comes back after.
+            let (_sender, placeholder) = tokio::sync::mpsc::unbounded_channel();
+            let mut mailbox = std::mem::replace(&mut self.mailbox, placeholder);
+            let result = tokio::task::spawn_blocking(move || {
+                let done = job.run(&commands, &mut mailbox);
+                (done, mailbox)
+            })
+            .await;
+            match result {
+                Ok((done, mailbox)) => {
+                    self.mailbox = mailbox;
+                    done
+                }
                 Err(_) => return After::Close,
             }
         } else {
-            job.run(&self.batch[start..count])
+            job.run(&self.batch[start..count], &mut self.mailbox)
         };
         self.resp = done.resp;
         self.limits = done.limits;
         self.query_buffer_limit = done.query_buffer_limit;
+        self.push_bytes += done.push_bytes;
         self.replies = done.replies;
         for (reply, resp) in self.replies.drain(..) {
             encode(&reply, resp, &mut self.output);
@@ -299,7 +327,10 @@ impl Connection {
                         return Ok(true);
                     }
                     // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => encode(&message, self.resp, &mut self.output),
+                    Some(Mail::Push(message)) => {
+                        self.push_bytes += encoded_len(&message);
+                        encode(&message, self.resp, &mut self.output);
+                    }
                     None => return Ok(false),
                 },
                 () = &mut timeout => {
@@ -343,6 +374,7 @@ impl Connection {
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
         self.output.clear();
+        self.signals.written(std::mem::take(&mut self.push_bytes));
         Ok(())
     }
 }
@@ -352,12 +384,14 @@ struct Batch {
     shared: Arc<Shared>,
     id: ClientId,
     resp: RespVersion,
+    query_len_at_parse: usize,
     input_len: usize,
     unreported_in: u64,
     unreported_out: u64,
     limits: RequestLimits,
     query_buffer_limit: usize,
     replies: Vec<(Frame, RespVersion)>,
+    push_bytes: u64,
 }
 
 /// What a batch left: how the connection goes on, and the replies to encode.
@@ -367,13 +401,14 @@ struct BatchDone {
     limits: RequestLimits,
     query_buffer_limit: usize,
     replies: Vec<(Frame, RespVersion)>,
+    push_bytes: u64,
 }
 
 impl Batch {
     /// Runs `commands` under one acquisition of the lock. While a script holds the lock past
     /// `busy-reply-threshold`, the commands are answered without it instead: `BUSY`, or the
     /// kill request of SCRIPT KILL / FUNCTION KILL, as Redis answers from inside its script hook.
-    fn run(mut self, commands: &[Vec<Bytes>]) -> BatchDone {
+    fn run(mut self, commands: &[Vec<Bytes>], mailbox: &mut UnboundedReceiver<Mail>) -> BatchDone {
         let mut after = After::Done;
         let mut server = loop {
             if let Some(server) = self
@@ -396,7 +431,7 @@ impl Batch {
         server.stats.total_net_output_bytes += self.unreported_out;
         let now = server.now_ms();
         if let Some(client) = server.clients.get_mut(self.id) {
-            client.query_buffer_len = self.input_len;
+            client.query_buffer_len = self.query_len_at_parse;
             client.last_interaction_ms = now;
         }
         for (index, argv) in commands.iter().enumerate() {
@@ -413,7 +448,18 @@ impl Batch {
             };
             self.resp = client.resp;
             let reply = match outcome {
-                Outcome::Reply(reply) => reply,
+                Outcome::Reply(reply) => {
+                    // Messages the command pushed to this very client (a PUBLISH to a
+                    // channel it listens to) go before its reply, as in Redis; they are
+                    // sent whatever CLIENT REPLY says.
+                    while let Ok(mail) = mailbox.try_recv() {
+                        if let Mail::Push(message) = mail {
+                            self.push_bytes += encoded_len(&message);
+                            self.replies.push((message, client.resp));
+                        }
+                    }
+                    reply
+                }
                 Outcome::Blocked(_) => {
                     let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
                     after = After::Blocked { index, deadline };
@@ -428,7 +474,12 @@ impl Batch {
                 break;
             }
         }
+        // Between batches only the unparsed rest stays in the query buffer.
+        if let Some(client) = server.clients.get_mut(self.id) {
+            client.query_buffer_len = self.input_len;
+        }
         server.end_batch();
+        crate::extensions::after_batch(&mut server);
         refresh_limits(
             &server,
             self.id,
@@ -446,6 +497,7 @@ impl Batch {
             limits: self.limits,
             query_buffer_limit: self.query_buffer_limit,
             replies: self.replies,
+            push_bytes: self.push_bytes,
         }
     }
 }
