@@ -104,7 +104,14 @@ fn run_checked(
             return Outcome::Reply(reject(server, command, &err));
         }
     };
+    // A script's commands are checked by the script engine instead (only before its first
+    // write, and not at all with `allow-oom`), as Redis's `scriptCall` does.
+    let in_script = server
+        .script_busy
+        .running
+        .load(std::sync::atomic::Ordering::Relaxed);
     if server.config.maxmemory > 0
+        && !in_script
         && crate::eviction::perform_evictions(server) == crate::eviction::Eviction::Failed
         && refused_when_out_of_memory(server, client_id, command, in_transaction)
     {
@@ -113,7 +120,7 @@ fn run_checked(
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
     }
-    if may_postpone && crate::pause::must_postpone(server, client_id, command) {
+    if may_postpone && crate::pause::must_postpone(server, client_id, command, argv) {
         return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
     if in_transaction && !command.spec.runs_in_multi {

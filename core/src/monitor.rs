@@ -28,10 +28,28 @@ pub(crate) fn feed(
     if server.monitors.is_empty() || command.has(Flag::Admin) || command.has(Flag::SkipMonitor) {
         return;
     }
+    feed_line(server, client_id, argv, redacted);
+}
+
+/// Shows EVAL, EVALSHA and FCALL, which are `skip_monitor` yet shown before their script runs,
+/// as Redis's scripting code feeds them itself.
+pub fn feed_script_call(server: &Server, client_id: ClientId, argv: &[Bytes]) {
+    if !server.monitors.is_empty() {
+        feed_line(server, client_id, argv, &[]);
+    }
+}
+
+fn feed_line(server: &Server, client_id: ClientId, argv: &[Bytes], redacted: &[usize]) {
     let Some(client) = server.clients.get(client_id) else {
         return;
     };
+    // Commands a script runs come from Redis's "lua" client.
+    let in_script = server
+        .script_busy
+        .running
+        .load(std::sync::atomic::Ordering::Relaxed);
     let origin = match &client.peer {
+        _ if in_script => "lua".to_string(),
         Peer::Tcp { peer, .. } => peer.to_string(),
         Peer::Unix(path) => format!("unix:{path}"),
         // Internal clients run scripts' commands.

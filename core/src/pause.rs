@@ -66,20 +66,26 @@ impl Pauses {
 
 /// Whether `command` (with `queued`, the commands of the transaction an EXEC would run) must
 /// wait under the pause in force. Replicas are never paused (TODO(replication)).
-pub(crate) fn must_postpone(server: &Server, client_id: ClientId, command: &Command) -> bool {
+pub(crate) fn must_postpone(
+    server: &Server,
+    client_id: ClientId,
+    command: &Command,
+    argv: &[bytes::Bytes],
+) -> bool {
     let Some(pause) = server.pause.current else {
         return false;
     };
     match pause.kind {
         PauseKind::All => true,
         PauseKind::Write => {
-            may_replicate(command) || exec_may_replicate(server, client_id, command)
+            may_replicate(server, command, argv) || exec_may_replicate(server, client_id, command)
         }
     }
 }
 
-fn may_replicate(command: &Command) -> bool {
-    command.has(Flag::Write) || command.has(Flag::MayReplicate)
+fn may_replicate(server: &Server, command: &Command, argv: &[bytes::Bytes]) -> bool {
+    let flags = command.effective_flags(server, argv);
+    flags & (Flag::Write.bit() | Flag::MayReplicate.bit()) != 0
 }
 
 /// EXEC counts as writing when one of its queued commands does.
@@ -107,7 +113,7 @@ fn exec_may_replicate(server: &Server, client_id: ClientId, command: &Command) -
             Some(sub) if !found.subcommands.is_empty() => found.subcommand(sub).unwrap_or(found),
             _ => found,
         };
-        may_replicate(found)
+        may_replicate(server, found, argv)
     })
 }
 

@@ -257,8 +257,8 @@ pub struct PersistenceState {
     pub last_load_keys_loaded: u64,
     /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
     pub last_load_keys_expired: u64,
-    /// Function library code read from an RDB file (FUNCTION2), written back on save until
-    /// scripting (#8) owns function libraries.
+    /// Function library code, read from an RDB file (FUNCTION2) and written on save. The
+    /// scripting crate keeps it equal to its libraries, and loads what a load brought.
     pub function_code: Vec<Vec<u8>>,
 }
 

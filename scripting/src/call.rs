@@ -142,7 +142,9 @@ fn check_flags(
         return Err("ERR This Redis command is not allowed from script");
     }
     let write = command.has(Flag::Write);
-    if write && flags.read_only {
+    // PUBLISH and other "may replicate" commands count as writes here (CLIENT PAUSE WRITE
+    // lets read-only scripts through).
+    if (write || command.has(Flag::MayReplicate)) && flags.read_only {
         return Err("ERR Write commands are not allowed from read-only scripts.");
     }
     if !flags.allow_oom

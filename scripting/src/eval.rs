@@ -212,6 +212,7 @@ fn run_eval(
     };
     let client_id = ctx.client_id();
     crate::describe_running(ctx.server, &sha, args.argv());
+    oxidis_core::monitor::feed_script_call(ctx.server, client_id, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
     crate::publish(ctx.server);
     Ok(reply)

@@ -500,6 +500,7 @@ fn run_function(
     };
     let client_id = ctx.client_id();
     crate::describe_running(ctx.server, &name, args.argv());
+    oxidis_core::monitor::feed_script_call(ctx.server, client_id, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
     crate::publish(ctx.server);
     Ok(reply)
@@ -533,6 +534,7 @@ fn function_load(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRe
         return Err(CommandError::msg("ERR Function code is missing"));
     };
     let result = crate::state(ctx.server).functions.load(&code, replace);
+    crate::sync_function_codes(ctx.server);
     crate::publish(ctx.server);
     match result {
         Ok(name) => {
@@ -548,6 +550,7 @@ fn function_delete(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     if !crate::state(ctx.server).functions.remove(&name) {
         return Err(CommandError::msg("ERR Library not found"));
     }
+    crate::sync_function_codes(ctx.server);
     crate::publish(ctx.server);
     ctx.changed(1);
     Ok(Frame::ok())
@@ -570,6 +573,7 @@ fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandR
     }
     let state = crate::state(ctx.server);
     state.functions = Registry::new();
+    crate::sync_function_codes(ctx.server);
     crate::publish(ctx.server);
     ctx.changed(1);
     Ok(Frame::ok())
@@ -721,6 +725,7 @@ fn function_restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         }
     }
     state.functions = target;
+    crate::sync_function_codes(ctx.server);
     crate::publish(ctx.server);
     ctx.changed(1);
     Ok(Frame::ok())

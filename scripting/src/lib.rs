@@ -75,6 +75,7 @@ pub static FAMILY: Family = Family {
     commands: &[
         CommandSpec::new("eval", Arity::AtLeast(3), eval::eval)
             .flags(RUN_FLAGS)
+            .flags_fn(eval_flags)
             .keys(RW_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -84,6 +85,7 @@ pub static FAMILY: Family = Family {
             ),
         CommandSpec::new("evalsha", Arity::AtLeast(3), eval::evalsha)
             .flags(RUN_FLAGS)
+            .flags_fn(evalsha_flags)
             .keys(RW_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -93,6 +95,7 @@ pub static FAMILY: Family = Family {
             ),
         CommandSpec::new("eval_ro", Arity::AtLeast(3), eval::eval_ro)
             .flags(RUN_RO_FLAGS)
+            .flags_fn(eval_flags)
             .keys(RO_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -102,6 +105,7 @@ pub static FAMILY: Family = Family {
             ),
         CommandSpec::new("evalsha_ro", Arity::AtLeast(3), eval::evalsha_ro)
             .flags(RUN_RO_FLAGS)
+            .flags_fn(evalsha_flags)
             .keys(RO_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -111,6 +115,7 @@ pub static FAMILY: Family = Family {
             ),
         CommandSpec::new("fcall", Arity::AtLeast(3), functions::fcall)
             .flags(RUN_FLAGS)
+            .flags_fn(fcall_flags)
             .keys(RW_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -120,6 +125,7 @@ pub static FAMILY: Family = Family {
             ),
         CommandSpec::new("fcall_ro", Arity::AtLeast(3), functions::fcall_ro)
             .flags(RUN_RO_FLAGS)
+            .flags_fn(fcall_flags)
             .keys(RO_KEYS)
             .key_finder(oxidis_core::command::keys::counted_keys_at_2)
             .doc(
@@ -131,6 +137,61 @@ pub static FAMILY: Family = Family {
         functions::FUNCTION,
     ],
 };
+
+/// Redis's `scriptFlagsToCmdFlags`: a script that declared flags replaces the command's
+/// write, deny-oom and stale flags with its own, and is no longer "may replicate".
+fn declared_to_command_flags(command_flags: u32, script: eval::ScriptFlags) -> u32 {
+    if script.compat {
+        return command_flags;
+    }
+    let mut flags = command_flags & !(Flag::Stale.bit() | Flag::DenyOom.bit() | Flag::Write.bit());
+    if !script.allow_oom && !script.no_writes {
+        flags |= Flag::DenyOom.bit();
+    }
+    if !script.no_writes {
+        flags |= Flag::Write.bit();
+    }
+    if script.allow_stale {
+        flags |= Flag::Stale.bit();
+    }
+    flags & !Flag::MayReplicate.bit()
+}
+
+/// EVAL's flags: from the body's shebang.
+fn eval_flags(_server: &Server, argv: &[bytes::Bytes], flags: u32) -> u32 {
+    match argv.get(1).map(|body| eval::parse_shebang(body)) {
+        Some(Ok((script, _))) => declared_to_command_flags(flags, script),
+        _ => flags,
+    }
+}
+
+/// EVALSHA's flags: from the cached script's shebang.
+fn evalsha_flags(server: &Server, argv: &[bytes::Bytes], flags: u32) -> u32 {
+    let script = argv.get(1).and_then(|sha| {
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        server
+            .extensions
+            .get::<Scripting>()?
+            .scripts
+            .get(&sha)
+            .map(|s| s.flags)
+    });
+    script.map_or(flags, |s| declared_to_command_flags(flags, s))
+}
+
+/// FCALL's flags: from the function's registration.
+fn fcall_flags(server: &Server, argv: &[bytes::Bytes], flags: u32) -> u32 {
+    let script = argv.get(1).and_then(|name| {
+        let name = String::from_utf8_lossy(name);
+        server
+            .extensions
+            .get::<Scripting>()?
+            .functions
+            .function(&name)
+            .map(|f| f.flags)
+    });
+    script.map_or(flags, |s| declared_to_command_flags(flags, s))
+}
 
 /// Registers the scripting commands.
 ///
@@ -150,6 +211,8 @@ pub struct Scripting {
     pub scripts_memory: usize,
     /// The libraries of functions, and their VM.
     pub functions: functions::Registry,
+    /// The library codes last exchanged with persistence (`persistence_state.function_code`).
+    synced_codes: Vec<Vec<u8>>,
 }
 
 impl Scripting {
@@ -159,6 +222,7 @@ impl Scripting {
             scripts: std::collections::HashMap::new(),
             scripts_memory: 0,
             functions: functions::Registry::new(),
+            synced_codes: Vec::new(),
         }
     }
 
@@ -181,8 +245,55 @@ fn new_vm() -> Vm {
 }
 
 /// The server's scripting state, created on first use.
+///
+/// Function libraries are part of the dataset: persistence reads and writes their codes in
+/// `persistence_state.function_code`. When a load (startup, DEBUG RELOAD) changed them, the
+/// libraries it brought are loaded here first, replacing those of the same name.
 pub fn state(server: &mut Server) -> &mut Scripting {
+    let changed = match server.extensions.get::<Scripting>() {
+        Some(state) => state.synced_codes != server.persistence_state.function_code,
+        None => !server.persistence_state.function_code.is_empty(),
+    };
+    if changed {
+        adopt_loaded_libraries(server);
+    }
     server.extensions.get_or_insert_with(Scripting::new)
+}
+
+/// Loads the libraries a persistence load left in `persistence_state.function_code`.
+fn adopt_loaded_libraries(server: &mut Server) {
+    let codes = server.persistence_state.function_code.clone();
+    let state = server.extensions.get_or_insert_with(Scripting::new);
+    for code in &codes {
+        let already = state
+            .functions
+            .libraries
+            .values()
+            .any(|l| l.code[..] == code[..]);
+        if !already
+            && let Err(text) = state
+                .functions
+                .load(&bytes::Bytes::copy_from_slice(code), true)
+        {
+            tracing::warn!("function library from the RDB file failed to load: {text}");
+        }
+    }
+    sync_function_codes(server);
+}
+
+/// Hands the current library codes to persistence (SAVE writes them as FUNCTION2 records).
+pub fn sync_function_codes(server: &mut Server) {
+    let Some(state) = server.extensions.get_mut::<Scripting>() else {
+        return;
+    };
+    let codes: Vec<Vec<u8>> = state
+        .functions
+        .libraries
+        .values()
+        .map(|l| l.code.to_vec())
+        .collect();
+    state.synced_codes.clone_from(&codes);
+    server.persistence_state.function_code = codes;
 }
 
 /// Records what FUNCTION STATS shows about the script about to run.
@@ -281,6 +392,7 @@ pub fn library_codes(server: &mut Server) -> Vec<bytes::Bytes> {
 /// Redis's error text when the code does not load.
 pub fn load_library(server: &mut Server, code: &bytes::Bytes) -> Result<String, String> {
     let result = state(server).functions.load(code, true);
+    sync_function_codes(server);
     publish(server);
     result
 }

@@ -18,6 +18,10 @@ pub type HandlerFn = fn(&mut CommandContext<'_>, &mut Args<'_>) -> CommandResult
 pub type DynamicHandler =
     dyn Fn(&mut CommandContext<'_>, &mut Args<'_>) -> CommandResult + Send + Sync;
 
+/// A command whose flags depend on its arguments (EVAL and FCALL take them from the script's
+/// declared flags): given the server, the argv and the declared [`Flag`] bits, the effective bits.
+pub type FlagsFn = fn(&crate::server::Server, &[bytes::Bytes], u32) -> u32;
+
 /// How a command is executed.
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -592,6 +596,8 @@ pub struct CommandSpec {
     /// Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
     /// RESET).
     pub runs_in_multi: bool,
+    /// Flags that depend on the arguments, when the command has such (see [`FlagsFn`]).
+    pub flags_fn: Option<FlagsFn>,
 }
 
 impl CommandSpec {
@@ -623,6 +629,7 @@ impl CommandSpec {
             tips: &[],
             subcommands: &[],
             runs_in_multi: false,
+            flags_fn: None,
         }
     }
 
@@ -642,6 +649,12 @@ impl CommandSpec {
     /// Makes the command run at once inside MULTI instead of being queued.
     pub const fn runs_in_multi(mut self) -> CommandSpec {
         self.runs_in_multi = true;
+        self
+    }
+
+    /// Makes the flags depend on the arguments (see [`FlagsFn`]).
+    pub const fn flags_fn(mut self, f: FlagsFn) -> CommandSpec {
+        self.flags_fn = Some(f);
         self
     }
 

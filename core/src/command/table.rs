@@ -36,6 +36,16 @@ impl Command {
         self.flags & flag.bit() != 0
     }
 
+    /// The [`Flag`] bits for this invocation: the declared ones, or what the command's
+    /// [`super::spec::FlagsFn`] makes of them for `argv` (EVAL and FCALL of a script that
+    /// declared `no-writes` do not write).
+    pub fn effective_flags(&self, server: &crate::server::Server, argv: &[bytes::Bytes]) -> u32 {
+        match self.spec.flags_fn {
+            Some(f) => f(server, argv, self.flags),
+            None => self.flags,
+        }
+    }
+
     /// Finds a subcommand by name, ASCII case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&'static Command> {
         self.subcommands
