@@ -15,7 +15,10 @@ use oxidis_core::errors::CommandError;
 use oxidis_core::events::class;
 use oxidis_protocol::Frame;
 
-use crate::rdb::read::{LoadOptions, restore_payload};
+use tracing::warn;
+
+use crate::rdb::LoadError;
+use crate::rdb::read::{LoadOptions, PayloadError, restore_payload};
 use crate::rdb::write::{SaveOptions, dump_payload};
 
 /// RESTORE onto an existing key without REPLACE.
@@ -137,10 +140,18 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         return Err(CommandError::msg(INVALID_TTL));
     }
     let options = LoadOptions::from_config(ctx.config(), ctx.server.list_packed_threshold);
-    let value = match restore_payload(&argv[3], &options) {
+    let skip_checksum = ctx.server.persistence_state.skip_checksum_validation;
+    let value = match restore_payload(&argv[3], &options, skip_checksum) {
         Ok(value) => value,
-        Err(true) => return Err(CommandError::msg(BAD_PAYLOAD_FOOTER)),
-        Err(false) => return Err(CommandError::msg(BAD_DATA_FORMAT)),
+        Err(PayloadError::Footer) => return Err(CommandError::msg(BAD_PAYLOAD_FOOTER)),
+        Err(PayloadError::Body(error)) => {
+            // Redis logs why a payload was refused (rdbReportCorruptRDB); the client only
+            // learns that it was.
+            if error != LoadError::EmptyKey {
+                warn!("{error}");
+            }
+            return Err(CommandError::msg(BAD_DATA_FORMAT));
+        }
     };
     let deleted = replace && ctx.delete(&key);
     let now = ctx.now_ms();

@@ -194,20 +194,24 @@ impl<'a> Reader<'a> {
                     };
                     pairs.push((member, score));
                 }
-                zset_of(pairs, options)
+                zset_of(pairs, options, "Duplicate zset fields detected")
             }
             kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
-                let entries = self.packed_entries(kind == kind::ZSET_LISTPACK)?;
+                let what = if kind == kind::ZSET_LISTPACK {
+                    "Zset listpack integrity check failed."
+                } else {
+                    "Zset ziplist integrity check failed."
+                };
+                let entries = self.packed_entries(kind == kind::ZSET_LISTPACK, what)?;
                 if entries.len() % 2 != 0 {
-                    return Err(corrupt("Zset listpack integrity check failed."));
+                    return Err(corrupt(what));
                 }
                 let mut pairs = Vec::with_capacity(entries.len() / 2);
                 for pair in entries.chunks_exact(2) {
-                    let score = parse_double(&pair[1])
-                        .ok_or_else(|| corrupt("Zset listpack integrity check failed."))?;
+                    let score = parse_double(&pair[1]).ok_or_else(|| corrupt(what))?;
                     pairs.push((pair[0].clone(), score));
                 }
-                zset_of(pairs, options)
+                zset_of(pairs, options, what)
             }
             kind::HASH => {
                 let len = self.length()?;
@@ -217,25 +221,32 @@ impl<'a> Reader<'a> {
                     let value = self.string()?;
                     pairs.push((field, value));
                 }
-                hash_of(pairs, options)
+                hash_of(pairs, options, "Duplicate hash fields detected")
             }
             kind::HASH_ZIPMAP => {
+                let what = "Zipmap integrity check failed.";
                 let blob = self.string()?;
                 let pairs = ziplist::decode_zipmap(&blob)
-                    .ok_or_else(|| corrupt("Zipmap integrity check failed."))?;
-                hash_of(pairs, options)
+                    .filter(|pairs| !pairs.is_empty())
+                    .ok_or_else(|| corrupt(what))?;
+                hash_of(pairs, options, what)
             }
             kind::HASH_ZIPLIST | kind::HASH_LISTPACK => {
-                let entries = self.packed_entries(kind == kind::HASH_LISTPACK)?;
+                let what = if kind == kind::HASH_LISTPACK {
+                    "Hash listpack integrity check failed."
+                } else {
+                    "Hash ziplist integrity check failed."
+                };
+                let entries = self.packed_entries(kind == kind::HASH_LISTPACK, what)?;
                 if entries.len() % 2 != 0 {
-                    return Err(corrupt("Hash listpack integrity check failed."));
+                    return Err(corrupt(what));
                 }
                 let mut entries = entries.into_iter();
                 let mut pairs = Vec::new();
                 while let (Some(f), Some(v)) = (entries.next(), entries.next()) {
                     pairs.push((f, v));
                 }
-                hash_of(pairs, options)
+                hash_of(pairs, options, what)
             }
             kind::STREAM_LISTPACKS | kind::STREAM_LISTPACKS_2 => {
                 Err(corrupt("Stream values are not supported yet"))
@@ -247,15 +258,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The entries of a listpack (or ziplist) blob, as bytes.
-    fn packed_entries(&mut self, is_listpack: bool) -> Result<Vec<Vec<u8>>, LoadError> {
+    /// The entries of a listpack (or ziplist) blob, as bytes; `what` names the damage.
+    fn packed_entries(&mut self, is_listpack: bool, what: &str) -> Result<Vec<Vec<u8>>, LoadError> {
         let blob = self.string()?;
         if is_listpack {
-            let entries = listpack::decode(&blob)
-                .ok_or_else(|| corrupt("Listpack integrity check failed."))?;
+            let entries = listpack::decode(&blob).ok_or_else(|| corrupt(what))?;
             Ok(entries.into_iter().map(listpack::Entry::to_vec).collect())
         } else {
-            ziplist::decode_ziplist(&blob).ok_or_else(|| corrupt("Ziplist integrity check failed."))
+            ziplist::decode_ziplist(&blob).ok_or_else(|| corrupt(what))
         }
     }
 
@@ -269,6 +279,9 @@ impl<'a> Reader<'a> {
                 CONTAINER_PACKED
             };
             let blob = self.string()?;
+            if blob.is_empty() {
+                return Err(corrupt("Quicklist node is empty"));
+            }
             match container {
                 CONTAINER_PLAIN => list.push_back(&blob, options.list_limits),
                 CONTAINER_PACKED if kind == kind::LIST_QUICKLIST_2 => {
@@ -361,13 +374,18 @@ fn set_of(members: &[Vec<u8>], options: &LoadOptions) -> Result<Value, LoadError
     Ok(Value::Set(set))
 }
 
-fn hash_of(pairs: Vec<(Vec<u8>, Vec<u8>)>, options: &LoadOptions) -> Result<Value, LoadError> {
+/// A hash of `pairs`; `duplicate` is the complaint when a field repeats.
+fn hash_of(
+    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    options: &LoadOptions,
+    duplicate: &str,
+) -> Result<Value, LoadError> {
     if pairs.is_empty() {
         return Err(LoadError::EmptyKey);
     }
     let mut fields = HashSet::with_capacity(pairs.len());
     if !pairs.iter().all(|(f, _)| fields.insert(f.as_slice())) {
-        return Err(corrupt("Duplicate hash fields detected"));
+        return Err(corrupt(duplicate));
     }
     let hash = Hash::from_pairs(
         pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice())),
@@ -377,7 +395,12 @@ fn hash_of(pairs: Vec<(Vec<u8>, Vec<u8>)>, options: &LoadOptions) -> Result<Valu
     Ok(Value::Hash(Box::new(hash)))
 }
 
-fn zset_of(pairs: Vec<(Vec<u8>, f64)>, options: &LoadOptions) -> Result<Value, LoadError> {
+/// A sorted set of `pairs`; `duplicate` is the complaint when a member repeats.
+fn zset_of(
+    pairs: Vec<(Vec<u8>, f64)>,
+    options: &LoadOptions,
+    duplicate: &str,
+) -> Result<Value, LoadError> {
     if pairs.is_empty() {
         return Err(LoadError::EmptyKey);
     }
@@ -386,31 +409,49 @@ fn zset_of(pairs: Vec<(Vec<u8>, f64)>, options: &LoadOptions) -> Result<Value, L
     }
     let mut members = HashSet::with_capacity(pairs.len());
     if !pairs.iter().all(|(m, _)| members.insert(m.as_slice())) {
-        return Err(corrupt("Duplicate zset fields detected"));
+        return Err(corrupt(duplicate));
     }
     let zset = SortedSet::from_pairs(pairs, options.zset_max_entries, options.zset_max_value);
     Ok(Value::SortedSet(Box::new(zset)))
 }
 
-/// Decodes a DUMP payload: checks the version and CRC footer, then reads the value.
+/// Why a RESTORE payload was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadError {
+    /// The footer's version is too new or its CRC does not match.
+    Footer,
+    /// The body does not decode.
+    Body(LoadError),
+}
+
+/// Decodes a DUMP payload: checks the version and (unless `skip_checksum`) the CRC footer,
+/// then reads the value.
 ///
 /// # Errors
-/// `Err(true)` for a bad version or checksum, `Err(false)` for a bad body.
-pub fn restore_payload(payload: &[u8], options: &LoadOptions) -> Result<Value, bool> {
+/// [`PayloadError::Footer`] for a bad version or checksum, [`PayloadError::Body`] otherwise.
+pub fn restore_payload(
+    payload: &[u8],
+    options: &LoadOptions,
+    skip_checksum: bool,
+) -> Result<Value, PayloadError> {
     let Some(body_len) = payload.len().checked_sub(10) else {
-        return Err(true);
+        return Err(PayloadError::Footer);
     };
     let version = u16::from_le_bytes([payload[body_len], payload[body_len + 1]]);
     if version > RDB_VERSION {
-        return Err(true);
+        return Err(PayloadError::Footer);
     }
-    let crc = u64::from_le_bytes(payload[body_len + 2..].try_into().map_err(|_| true)?);
-    if crc64::checksum(&payload[..body_len + 2]) != crc {
-        return Err(true);
+    let crc = u64::from_le_bytes(
+        payload[body_len + 2..]
+            .try_into()
+            .map_err(|_| PayloadError::Footer)?,
+    );
+    if !skip_checksum && crc64::checksum(&payload[..body_len + 2]) != crc {
+        return Err(PayloadError::Footer);
     }
     let mut reader = Reader::new(&payload[..body_len]);
-    let kind = reader.byte().map_err(|_| false)?;
-    reader.value(kind, options).map_err(|_| false)
+    let kind = reader.byte().map_err(PayloadError::Body)?;
+    reader.value(kind, options).map_err(PayloadError::Body)
 }
 
 /// What loading a file produced.
@@ -426,6 +467,8 @@ pub struct Loaded {
     pub keys_expired: u64,
     /// Empty collections skipped.
     pub empty_keys_skipped: u64,
+    /// The names of the first ten empty keys skipped, for the log.
+    pub empty_keys: Vec<String>,
     /// The `redis-ver` AUX field, when present.
     pub producer_version: Option<String>,
 }
@@ -530,6 +573,11 @@ pub fn decode_dataset(
         let value = match r.value(kind, options) {
             Ok(value) => value,
             Err(LoadError::EmptyKey) => {
+                if loaded.empty_keys.len() < 10 {
+                    loaded
+                        .empty_keys
+                        .push(String::from_utf8_lossy(&key).into_owned());
+                }
                 loaded.empty_keys_skipped += 1;
                 expire_at = None;
                 idle = None;
