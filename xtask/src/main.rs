@@ -6,6 +6,7 @@
 mod bench;
 mod ci;
 mod conformance;
+mod crosscheck;
 mod interop;
 mod soak;
 mod util;
@@ -39,6 +40,9 @@ enum Task {
     Bench(bench::Args),
     /// Pub/sub and writes under maxmemory for a bounded time: replies, RSS, slow subscribers.
     Soak(soak::Args),
+    /// Run the same random HyperLogLog and geo commands on redis-server and oxidis-server and
+    /// compare every answer.
+    Crosscheck(crosscheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Task::Interop(args) => interop::run(args),
         Task::Bench(args) => bench::run(args),
         Task::Soak(args) => soak::run(args),
+        Task::Crosscheck(args) => crosscheck::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -10,8 +10,8 @@
 //!   resident set size.
 //! - CPU times come from `/proc/self/stat` at clock-tick (10 ms) resolution instead of
 //!   `getrusage`'s microseconds.
-//! - `# Latencystats` has its header only: dispatch keeps per-command totals, not the latency
-//!   histogram percentiles would need, so printing percentiles would be invented numbers.
+//! - `# Latencystats` percentiles come from log-linear histograms with the precision of Redis's
+//!   HDR histograms ([`crate::latency`]), so they agree to within the bucket width.
 //! - `instantaneous_*` rates read 0: nothing samples them yet.
 
 use std::fmt::Write as _;
@@ -149,8 +149,7 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
         }
     }
     if selection.wants("latencystats") {
-        // See the module docs: no histogram, so no per-command percentile lines.
-        report.section("Latencystats");
+        latencystats_section(ctx, &mut report);
     }
     if selection.wants("cluster") {
         report.section("Cluster");
@@ -516,6 +515,43 @@ fn commandstats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
                     "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
                     s.calls, s.usec, s.rejected_calls, s.failed_calls
                 ),
+            );
+        }
+    }
+}
+
+/// One `latency_percentiles_usec_<command>` line per command that has run since the last
+/// reset, with the percentiles of `latency-tracking-info-percentiles`.
+fn latencystats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    report.section("Latencystats");
+    let percentiles: Vec<String> = ctx
+        .server
+        .config
+        .get("latency-tracking-info-percentiles")
+        .map(|v| {
+            String::from_utf8_lossy(&v)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut commands: Vec<&'static Command> = ctx.server.table.iter().collect();
+    commands.sort_by_key(|c| c.spec.name);
+    for command in commands {
+        for c in std::iter::once(command).chain(command.subcommands.iter().copied()) {
+            let Some(histogram) = ctx.server.latency.histogram(c.id) else {
+                continue;
+            };
+            let values: Vec<String> = percentiles
+                .iter()
+                .map(|p| {
+                    let at = p.parse::<f64>().unwrap_or(0.0);
+                    format!("p{p}={:.3}", histogram.value_at_percentile(at))
+                })
+                .collect();
+            report.field(
+                &format!("latency_percentiles_usec_{}", safe_info_name(&c.full_name)),
+                values.join(","),
             );
         }
     }
