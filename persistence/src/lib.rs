@@ -17,6 +17,9 @@ pub mod lzf;
 pub mod rdb;
 pub mod ziplist;
 
+#[cfg(test)]
+mod tests;
+
 use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
 
