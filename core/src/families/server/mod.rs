@@ -314,7 +314,9 @@ fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandR
     {
         return Err(CommandError::msg(FUNCTION_FLUSH_MODE));
     }
-    // No libraries exist until #8, so there is nothing to free; Redis still counts a change.
+    // Until #8 the only libraries are the code an RDB file brought (kept to be saved back);
+    // Redis counts a change even when there was nothing to delete.
+    ctx.server.persistence_state.function_code.clear();
     ctx.changed(1);
     Ok(Frame::ok())
 }
