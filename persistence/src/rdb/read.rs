@@ -545,8 +545,13 @@ pub fn decode_dataset(
                 continue;
             }
             opcode::RESIZEDB => {
+                let keys = r.length()?;
                 r.length()?;
-                r.length()?;
+                // A hint: every key takes at least three bytes of the file, so a damaged
+                // hint cannot make us reserve more than the file could hold.
+                let cap = u64::try_from(data.len() / 3).unwrap_or(u64::MAX);
+                let keys = usize::try_from(keys.min(cap)).unwrap_or(0);
+                loaded.dbs[db_index].reserve(keys);
                 continue;
             }
             opcode::AUX => {
