@@ -111,13 +111,20 @@ impl<'a> Reader<'a> {
 
     /// A string in any of its encodings (integers come back in decimal).
     pub fn string(&mut self) -> Result<Vec<u8>, LoadError> {
-        match self.len_or_encoding()? {
-            Len::Plain(n) => Ok(self
-                .bytes(usize::try_from(n).map_err(|_| LoadError::ShortRead)?)?
-                .to_vec()),
-            Len::Encoded(0) => Ok(decimal(i64::from(i8::from_le_bytes(self.array()?)))),
-            Len::Encoded(1) => Ok(decimal(i64::from(i16::from_le_bytes(self.array()?)))),
-            Len::Encoded(2) => Ok(decimal(i64::from(i32::from_le_bytes(self.array()?)))),
+        Ok(self.string_cow()?.into_owned())
+    }
+
+    /// A string, borrowed from the input when it is stored plain (no copy, no allocation).
+    pub fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, LoadError> {
+        use std::borrow::Cow;
+        Ok(Cow::Owned(match self.len_or_encoding()? {
+            Len::Plain(n) => {
+                let n = usize::try_from(n).map_err(|_| LoadError::ShortRead)?;
+                return Ok(Cow::Borrowed(self.bytes(n)?));
+            }
+            Len::Encoded(0) => decimal(i64::from(i8::from_le_bytes(self.array()?))),
+            Len::Encoded(1) => decimal(i64::from(i16::from_le_bytes(self.array()?))),
+            Len::Encoded(2) => decimal(i64::from(i32::from_le_bytes(self.array()?))),
             Len::Encoded(3) => {
                 let packed_len = self.len_usize()?;
                 let len = self.len_usize()?;
@@ -127,10 +134,11 @@ impl<'a> Reader<'a> {
                 if len > packed_len.saturating_mul(90).saturating_add(64) || len == 0 {
                     return Err(corrupt("Invalid LZF compressed string"));
                 }
-                lzf::decompress(packed, len).ok_or_else(|| corrupt("Invalid LZF compressed string"))
+                lzf::decompress(packed, len)
+                    .ok_or_else(|| corrupt("Invalid LZF compressed string"))?
             }
-            Len::Encoded(_) => Err(corrupt("Unknown RDB string encoding type")),
-        }
+            Len::Encoded(_) => return Err(corrupt("Unknown RDB string encoding type")),
+        }))
     }
 
     fn binary_double(&mut self) -> Result<f64, LoadError> {
@@ -151,7 +159,10 @@ impl<'a> Reader<'a> {
     /// A value of type `kind`, in the encoding `options` call for.
     pub fn value(&mut self, kind: u8, options: &LoadOptions) -> Result<Value, LoadError> {
         match kind {
-            kind::STRING => Ok(Value::string_from_vec(self.string()?)),
+            kind::STRING => Ok(match self.string_cow()? {
+                std::borrow::Cow::Borrowed(bytes) => Value::string(bytes),
+                std::borrow::Cow::Owned(bytes) => Value::string_from_vec(bytes),
+            }),
             kind::LIST => {
                 let len = self.length()?;
                 let mut elements = Vec::new();
@@ -574,7 +585,7 @@ pub fn decode_dataset(
             }
             _ => {}
         }
-        let key = r.string()?;
+        let key = r.string_cow()?;
         let value = match r.value(kind, options) {
             Ok(value) => value,
             Err(LoadError::EmptyKey) => {
@@ -609,7 +620,7 @@ pub fn decode_dataset(
             }
             _ => lru_clock,
         };
-        db.insert_new(CompactBytes::from_vec(key), value, expire, clock);
+        db.insert_new(CompactBytes::new(&key), value, expire, clock);
         loaded.keys_loaded += 1;
     }
     if version >= 5 {
