@@ -18,7 +18,7 @@ use oxidis_protocol::Frame;
 use tracing::warn;
 
 use crate::rdb::LoadError;
-use crate::rdb::read::{LoadOptions, PayloadError, restore_payload};
+use crate::rdb::read::{LoadOptions, PayloadError, lfu_clock, restore_payload};
 use crate::rdb::write::{SaveOptions, dump_payload};
 
 /// RESTORE onto an existing key without REPLACE.
@@ -170,13 +170,19 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     }
     let ttl = expire_at.map_or(Ttl::Clear, Ttl::At);
     let pos = ctx.set(&key, value, ttl);
-    if let Some(idle) = idle {
-        let clock = ctx.server.lru_clock();
-        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
-        ctx.db().entry_mut(pos).access_clock = clock.wrapping_sub(idle);
+    // objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under any other.
+    let lfu = ctx.config().maxmemory_policy.is_lfu();
+    let clock = match (idle, freq) {
+        (_, Some(counter)) if lfu => Some(lfu_clock(now, u8::try_from(counter).unwrap_or(u8::MAX))),
+        (Some(idle), _) if !lfu => {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+            Some(ctx.server.lru_clock().wrapping_sub(idle))
+        }
+        _ => None,
+    };
+    if let Some(clock) = clock {
+        ctx.db().entry_mut(pos).access_clock = clock;
     }
-    // TODO(#3): FREQ sets the LFU counter once LFU tracking exists.
-    let _ = freq;
     ctx.notify(class::GENERIC, "restore", &key);
     ctx.changed(1);
     Ok(Frame::ok())

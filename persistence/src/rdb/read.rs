@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use oxidis_core::config::{Config, MaxmemoryPolicy};
+use oxidis_core::config::Config;
 use oxidis_core::db::Db;
 use oxidis_core::types::{CompactBytes, Hash, List, NodeLimits, Set, SortedSet, Value};
 
@@ -465,6 +465,12 @@ pub fn restore_payload(
     reader.value(kind, options).map_err(PayloadError::Body)
 }
 
+/// An LFU access clock: the current minute (16 bits) and `counter`, as Redis packs it.
+pub fn lfu_clock(now_ms: u64, counter: u8) -> u32 {
+    let minutes = u32::try_from((now_ms / 60_000) & 0xffff).unwrap_or(0);
+    (minutes << 8) | u32::from(counter)
+}
+
 /// What loading a file produced.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -514,13 +520,18 @@ pub fn decode_dataset(
         dbs: (0..config.databases).map(|_| Db::new()).collect(),
         ..Loaded::default()
     };
-    let track_idle = !matches!(
-        config.maxmemory_policy,
-        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
-    );
+    // Under an LFU policy the access clock holds (minutes << 8) | counter and FREQ sets the
+    // counter; otherwise it is the LRU clock and IDLE moves it back (objectSetLRUOrLFU).
+    let lfu = config.maxmemory_policy.is_lfu();
+    let fresh_clock = if lfu {
+        oxidis_core::eviction::initial_clock(config, now_ms)
+    } else {
+        lru_clock
+    };
     let mut db_index = 0usize;
     let mut expire_at: Option<u64> = None;
     let mut idle: Option<u64> = None;
+    let mut freq: Option<u8> = None;
     loop {
         let kind = r.byte()?;
         match kind {
@@ -538,7 +549,7 @@ pub fn decode_dataset(
                 continue;
             }
             opcode::FREQ => {
-                r.byte()?;
+                freq = Some(r.byte()?);
                 continue;
             }
             opcode::EOF => break,
@@ -597,6 +608,7 @@ pub fn decode_dataset(
                 loaded.empty_keys_skipped += 1;
                 expire_at = None;
                 idle = None;
+                freq = None;
                 continue;
             }
             Err(e) => return Err(e),
@@ -614,11 +626,12 @@ pub fn decode_dataset(
                 String::from_utf8_lossy(&key)
             )));
         }
-        let clock = match idle_secs {
-            Some(secs) if track_idle => {
+        let clock = match (idle_secs, freq.take()) {
+            (_, Some(counter)) if lfu => lfu_clock(now_ms, counter),
+            (Some(secs), _) if !lfu => {
                 lru_clock.wrapping_sub(u32::try_from(secs).unwrap_or(u32::MAX))
             }
-            _ => lru_clock,
+            _ => fresh_clock,
         };
         db.insert_new(CompactBytes::new(&key), value, expire, clock);
         loaded.keys_loaded += 1;
