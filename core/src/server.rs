@@ -123,6 +123,8 @@ pub struct PersistenceState {
     pub last_load_keys_loaded: u64,
     /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
     pub last_load_keys_expired: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC check.
+    pub skip_checksum_validation: bool,
     /// Function library code read from an RDB file (FUNCTION2), written back on save until
     /// scripting (#8) owns function libraries.
     pub function_code: Vec<Vec<u8>>,

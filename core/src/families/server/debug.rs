@@ -77,6 +77,10 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             Ok(Frame::Array(digests))
         }
         (b"reload", options) => reload(ctx, options),
+        (b"set-skip-checksum-validation", [flag]) => {
+            ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),
         (b"populate", [count, rest @ ..]) if rest.len() <= 2 => populate(ctx, count, rest),
         (b"error", [text]) => {
@@ -175,6 +179,8 @@ fn help() -> Frame {
             "    null, array, set, map, attrib, push, verbatim, true or false.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turns the background expiry of keys off (0) or on (1).",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Makes RESTORE skip (1) or check (0) the CRC of DUMP payloads.",
             "SLEEP <seconds>",
             "    Blocks the server for <seconds>, which may have decimals.",
         ],
