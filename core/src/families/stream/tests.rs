@@ -1,0 +1,135 @@
+use oxidis_protocol::Frame;
+
+use crate::testing::{CommandRunner, bulk, err};
+
+fn entry(id: &str, fields: &[&str]) -> Frame {
+    Frame::Array(vec![
+        bulk(id),
+        Frame::Array(fields.iter().map(|f| bulk(f)).collect()),
+    ])
+}
+
+#[test]
+fn xadd_ids_and_errors_follow_redis() {
+    let mut r = CommandRunner::with_builtin_commands();
+    assert_eq!(r.run(["XADD", "s", "1-1", "a", "1"]), bulk("1-1"));
+    assert_eq!(r.run(["XADD", "s", "1-*", "b", "2"]), bulk("1-2"));
+    assert_eq!(r.run(["XADD", "s", "5", "c", "3"]), bulk("5-0"));
+    assert_eq!(
+        r.run(["XADD", "s", "5", "c", "3"]),
+        err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    );
+    assert_eq!(
+        r.run(["XADD", "t", "0-0", "c", "3"]),
+        err("ERR The ID specified in XADD must be greater than 0-0")
+    );
+    assert_eq!(r.run(["EXISTS", "t"]), Frame::Integer(0));
+    assert_eq!(
+        r.run(["XADD", "s", "1-1", "c"]),
+        err("ERR wrong number of arguments for 'xadd' command")
+    );
+    assert_eq!(
+        r.run(["XADD", "n", "NOMKSTREAM", "*", "a", "1"]),
+        Frame::Null
+    );
+    assert_eq!(r.run(["XLEN", "s"]), Frame::Integer(3));
+    assert_eq!(r.run(["TYPE", "s"]), Frame::Simple("stream".into()));
+    assert_eq!(
+        r.run(["XRANGE", "s", "(1-1", "+"]),
+        Frame::Array(vec![entry("1-2", &["b", "2"]), entry("5-0", &["c", "3"])])
+    );
+    assert_eq!(
+        r.run(["XREVRANGE", "s", "+", "-", "COUNT", "1"]),
+        Frame::Array(vec![entry("5-0", &["c", "3"])])
+    );
+    assert_eq!(
+        r.run(["XRANGE", "s", "-", "+", "COUNT", "0"]),
+        Frame::NullArray
+    );
+}
+
+#[test]
+fn xdel_and_xtrim_count_what_they_remove() {
+    let mut r = CommandRunner::with_builtin_commands();
+    for i in 1..=10 {
+        r.run(["XADD", "s", &format!("{i}"), "f", "v"]);
+    }
+    assert_eq!(r.run(["XDEL", "s", "1", "2", "99"]), Frame::Integer(2));
+    assert_eq!(r.run(["XTRIM", "s", "MAXLEN", "5"]), Frame::Integer(3));
+    assert_eq!(r.run(["XTRIM", "s", "MINID", "8"]), Frame::Integer(2));
+    assert_eq!(r.run(["XLEN", "s"]), Frame::Integer(3));
+    assert_eq!(
+        r.run(["XTRIM", "s", "MAXLEN", "1", "LIMIT", "1"]),
+        err("ERR syntax error, LIMIT cannot be used without the special ~ option")
+    );
+}
+
+#[test]
+fn groups_deliver_acknowledge_and_claim() {
+    let mut r = CommandRunner::with_builtin_commands();
+    r.run(["XADD", "s", "1", "a", "1"]);
+    r.run(["XADD", "s", "2", "b", "2"]);
+    assert_eq!(r.run(["XGROUP", "CREATE", "s", "g", "0"]), Frame::ok());
+    assert_eq!(
+        r.run(["XGROUP", "CREATE", "s", "g", "0"]),
+        err("BUSYGROUP Consumer Group name already exists")
+    );
+    assert_eq!(
+        r.run([
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "s",
+            ">"
+        ]),
+        Frame::Array(vec![Frame::Array(vec![
+            bulk("s"),
+            Frame::Array(vec![entry("1-0", &["a", "1"])])
+        ])])
+    );
+    assert_eq!(
+        r.run(["XPENDING", "s", "g"]),
+        Frame::Array(vec![
+            Frame::Integer(1),
+            bulk("1-0"),
+            bulk("1-0"),
+            Frame::Array(vec![Frame::Array(vec![bulk("alice"), bulk("1")])])
+        ])
+    );
+    assert_eq!(
+        r.run(["XCLAIM", "s", "g", "bob", "0", "1-0", "JUSTID"]),
+        Frame::Array(vec![bulk("1-0")])
+    );
+    assert_eq!(r.run(["XACK", "s", "g", "1-0"]), Frame::Integer(1));
+    assert_eq!(
+        r.run(["XAUTOCLAIM", "s", "g", "bob", "0", "0"]),
+        Frame::Array(vec![
+            bulk("0-0"),
+            Frame::Array(vec![]),
+            Frame::Array(vec![])
+        ])
+    );
+    assert_eq!(r.run(["XGROUP", "DESTROY", "s", "g"]), Frame::Integer(1));
+}
+
+#[test]
+fn xread_serves_what_is_newer() {
+    let mut r = CommandRunner::with_builtin_commands();
+    r.run(["XADD", "s", "1", "a", "1"]);
+    assert_eq!(
+        r.run(["XREAD", "STREAMS", "s", "0"]),
+        Frame::Array(vec![Frame::Array(vec![
+            bulk("s"),
+            Frame::Array(vec![entry("1-0", &["a", "1"])])
+        ])])
+    );
+    assert_eq!(r.run(["XREAD", "STREAMS", "s", "$"]), Frame::NullArray);
+    assert_eq!(
+        r.run(["XREAD", "BLOCK", "10", "STREAMS", "s", "$"]),
+        Frame::NullArray
+    );
+}
