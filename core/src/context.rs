@@ -9,6 +9,7 @@ use crate::client::{Client, ClientId};
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::{Db, Ttl};
+use crate::propagation::OwnPropagation;
 use crate::server::Server;
 use crate::types::Value;
 
@@ -22,6 +23,8 @@ pub struct CommandContext<'a> {
     now_ms: u64,
     command: &'static Command,
     block_request: Option<BlockRequest>,
+    redacted_args: Vec<usize>,
+    own_propagation: OwnPropagation,
 }
 
 impl<'a> CommandContext<'a> {
@@ -36,6 +39,8 @@ impl<'a> CommandContext<'a> {
             now_ms,
             command,
             block_request: None,
+            redacted_args: Vec::new(),
+            own_propagation: OwnPropagation::AsIs,
         }
     }
 
@@ -91,6 +96,17 @@ impl<'a> CommandContext<'a> {
     /// The block request a handler made, if any (dispatch takes it after the handler ran).
     pub(crate) fn take_block_request(&mut self) -> Option<BlockRequest> {
         self.block_request.take()
+    }
+
+    /// Hides argument `index` (counted from the command name) from the slow log and MONITOR,
+    /// as Redis's `redactClientCommandArgument` does for passwords.
+    pub fn redact_argument(&mut self, index: usize) {
+        self.redacted_args.push(index);
+    }
+
+    /// The arguments a handler redacted (dispatch takes them after the handler ran).
+    pub(crate) fn take_redacted_args(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.redacted_args)
     }
 
     /// How new list nodes are shaped: `list-max-listpack-size` and the packed threshold.
@@ -159,7 +175,10 @@ impl<'a> CommandContext<'a> {
     fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
         let pos = self.server.dbs[db_index].find(key)?;
         if self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
-            self.reclaim_expired_in(db_index, pos);
+            // During CLIENT PAUSE an expired key reads as missing but is not removed.
+            if !self.server.pause.stops_expiry() {
+                self.reclaim_expired_in(db_index, pos);
+            }
             return None;
         }
         Some(pos)
@@ -172,8 +191,12 @@ impl<'a> CommandContext<'a> {
     }
 
     fn reclaim_expired_in(&mut self, db_index: usize, pos: usize) {
-        self.server.dbs[db_index].remove_at(pos);
+        let entry = self.server.dbs[db_index].remove_at(pos);
         self.server.stats.expired_keys += 1;
+        let lazy = self.server.config.lazyfree_lazy_expire;
+        self.server
+            .propagation
+            .push_deletion(db_index, entry.key.as_slice(), lazy);
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss
@@ -215,8 +238,12 @@ impl<'a> CommandContext<'a> {
 
     /// Sets the access clock of the entry at `pos` of database `db_index` to now.
     fn touch(&mut self, db_index: usize, pos: usize) {
-        let clock = crate::server::lru_clock_at(self.now_ms);
-        self.server.dbs[db_index].entry_mut(pos).access_clock = clock;
+        let Server {
+            dbs, config, rng, ..
+        } = &mut *self.server;
+        let entry = dbs[db_index].entry_mut(pos);
+        entry.access_clock =
+            crate::eviction::touched_clock(config, entry.access_clock, self.now_ms, rng);
     }
 
     /// The value under `key`, for reading.
@@ -234,7 +261,13 @@ impl<'a> CommandContext<'a> {
 
     /// Stores `value` under `key` and counts the change.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> usize {
-        let clock = crate::server::lru_clock_at(self.now_ms);
+        let mut clock = crate::eviction::initial_clock(&self.server.config, self.now_ms);
+        // Under LFU an overwritten key keeps its access counter, as Redis's dbOverwrite does.
+        if self.server.config.maxmemory_policy.is_lfu()
+            && let Some(pos) = self.server.dbs[self.db_index].find(key)
+        {
+            clock = self.server.dbs[self.db_index].entry(pos).access_clock;
+        }
         self.server.dirty += 1;
         let (pos, replaced_expired) =
             self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);
@@ -274,6 +307,29 @@ impl<'a> CommandContext<'a> {
                 key: bytes::Bytes::copy_from_slice(key),
             });
         }
+    }
+
+    /// Propagates `argv` instead of the command's own arguments (to the AOF and replicas), as
+    /// Redis's `rewriteClientCommandVector`: for a deterministic form of a command whose
+    /// effect depends on the moment or on chance (`EXPIRE` → `PEXPIREAT`, `SPOP` → `SREM`).
+    pub fn rewrite_propagation(&mut self, argv: Vec<bytes::Bytes>) {
+        self.own_propagation = OwnPropagation::Rewritten(argv);
+    }
+
+    /// Propagates `argv` in the selected database, in addition to (and before) the command's
+    /// own arguments, as Redis's `alsoPropagate`.
+    pub fn also_propagate(&mut self, argv: Vec<bytes::Bytes>) {
+        self.server.propagation.push(self.db_index, argv);
+    }
+
+    /// Propagates nothing for this command's own arguments.
+    pub fn prevent_propagation(&mut self) {
+        self.own_propagation = OwnPropagation::Prevented;
+    }
+
+    /// What the handler asked for its own propagation (dispatch takes it after the handler).
+    pub(crate) fn take_own_propagation(&mut self) -> OwnPropagation {
+        std::mem::take(&mut self.own_propagation)
     }
 
     /// Counts `n` changes to the dataset (for `rdb_changes_since_last_save` and save points).

@@ -14,8 +14,9 @@ use crate::blocking::{BlockRequest, BlockedClient, serve_blocked_clients};
 use crate::client::ClientId;
 use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
-use crate::errors::CommandError;
 use crate::errors::transactions::NOT_IN_TRANSACTION;
+use crate::errors::{CommandError, OOM};
+use crate::propagation::OwnPropagation;
 use crate::server::Server;
 
 /// What running a command led to.
@@ -32,7 +33,10 @@ pub enum Outcome {
 /// the client (recorded in `server.blocked`). Clients waiting on keys this command wrote are
 /// served before it returns.
 pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    let outcome = run_command(server, client_id, argv);
+    if server.pause.current.is_some() {
+        crate::pause::check_expired(server);
+    }
+    let outcome = run_checked(server, client_id, argv, true);
     if let Outcome::Blocked(request) = &outcome {
         let db = server.clients.get(client_id).map_or(0, |c| c.db);
         let deadline = request
@@ -72,6 +76,17 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, false)
+}
+
+/// [`run_command`]; with `may_postpone`, a command that CLIENT PAUSE holds back is postponed
+/// (after the checks that answer at once, such as arity, as in Redis).
+fn run_checked(
+    server: &mut Server,
+    client_id: ClientId,
+    argv: &[Bytes],
+    may_postpone: bool,
+) -> Outcome {
     let in_transaction = server
         .clients
         .get(client_id)
@@ -90,10 +105,52 @@ pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Byte
             return Outcome::Reply(reject(server, command, &err));
         }
     };
+    if server.config.maxmemory > 0
+        && crate::eviction::perform_evictions(server) == crate::eviction::Eviction::Failed
+        && refused_when_out_of_memory(server, client_id, command, in_transaction)
+    {
+        if in_transaction {
+            abort_transaction(server, client_id);
+        }
+        return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
+    }
+    if may_postpone && crate::pause::must_postpone(server, client_id, command) {
+        return Outcome::Blocked(crate::pause::postpone(server, client_id));
+    }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));
     }
     run(server, client_id, command, argv, args_start)
+}
+
+/// Whether `command` is refused while memory is over `maxmemory` and nothing can be evicted:
+/// commands that may grow memory, EXEC of a transaction holding one, and — since queuing itself
+/// takes memory — anything queued inside MULTI.
+fn refused_when_out_of_memory(
+    server: &Server,
+    client_id: ClientId,
+    command: &Command,
+    in_transaction: bool,
+) -> bool {
+    if command.has(Flag::DenyOom) {
+        return true;
+    }
+    let name = command.spec.name;
+    if in_transaction && !matches!(name, "exec" | "discard" | "quit" | "reset") {
+        return true;
+    }
+    name == "exec"
+        && server
+            .clients
+            .get(client_id)
+            .and_then(|c| c.transaction.as_ref())
+            .is_some_and(|t| {
+                t.queue.iter().any(|argv| {
+                    argv.first()
+                        .and_then(|n| server.table.get(n))
+                        .is_some_and(|c| c.has(Flag::DenyOom))
+                })
+            })
 }
 
 /// Inside MULTI: queues the command, or refuses one that cannot be part of a transaction.
@@ -185,7 +242,7 @@ fn check_gates(
     if !authenticated && !command.has(Flag::NoAuth) {
         return Err(CommandError::NoAuth);
     }
-    Ok(())
+    crate::pubsub::check_subscribed_mode(server, client_id, command)
 }
 
 fn run(
@@ -196,7 +253,9 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block) = {
+    let dirty_before = server.dirty;
+    server.propagation.enter();
+    let (result, block, redacted, own_propagation, db) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -204,7 +263,15 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
-        (result, ctx.take_block_request())
+        let block = ctx.take_block_request();
+        let redacted = ctx.take_redacted_args();
+        (
+            result,
+            block,
+            redacted,
+            ctx.take_own_propagation(),
+            ctx.db_index(),
+        )
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -237,6 +304,12 @@ fn run(
         client.last_command = &command.full_name;
         client.commands_processed += 1;
     }
+    // A blocked command is logged and timed by the run that serves it.
+    crate::latency::record_command(server, command, usec, block.is_some());
+    if block.is_none() {
+        crate::slowlog::record(server, client_id, command, argv, &redacted, usec);
+    }
+    crate::monitor::feed(server, client_id, command, argv, &redacted);
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)
@@ -244,6 +317,18 @@ fn run(
         && (!server.blocked.is_empty() || !server.watched.is_empty())
     {
         signal_written_keys(server, client_id, command, argv);
+    }
+    // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
+    // the outermost command then closes the execution unit.
+    if server.dirty > dirty_before && block.is_none() {
+        match own_propagation {
+            OwnPropagation::AsIs => server.propagation.push(db, argv.to_vec()),
+            OwnPropagation::Rewritten(rewritten) => server.propagation.push(db, rewritten),
+            OwnPropagation::Prevented => {}
+        }
+    }
+    if server.propagation.leave() {
+        server.propagation.flush(true);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);

@@ -9,7 +9,10 @@
 //! - [`context`]: what a handler sees; [`dispatch`]: the one way a command runs.
 //! - [`families`]: the built-in commands, one file per Redis command group.
 //! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
+//! - [`memory`], [`eviction`]: counting memory and evicting keys under `maxmemory`.
+//! - [`propagation`]: the stream of write commands for the AOF and replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -22,9 +25,17 @@ pub mod db;
 pub mod dispatch;
 pub mod errors;
 pub mod events;
+pub mod eviction;
 pub mod families;
 pub mod glob;
+pub mod latency;
+pub mod memory;
+pub mod monitor;
+pub mod pause;
+pub mod propagation;
+pub mod pubsub;
 pub mod server;
+pub mod slowlog;
 pub mod stats;
 pub mod testing;
 pub mod transactions;

@@ -26,6 +26,10 @@ pub struct Stats {
     pub rejected_connections: u64,
     /// Keys reclaimed by expiry, lazily or actively.
     pub expired_keys: u64,
+    /// Keys evicted for `maxmemory`.
+    pub evicted_keys: u64,
+    /// Microseconds spent over `maxmemory` in past stretches.
+    pub total_eviction_exceeded_time_us: u64,
     /// Smoothed share of expired keys in active-expire samples (0..1).
     pub expired_stale_perc: f64,
     /// Active-expire cycles stopped by their time budget.

@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{ConnectionSignals, Mail, Shared};
+use crate::shared::{ConnectionSignals, Mail, Shared, encoded_len};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -49,7 +49,7 @@ where
         })
     };
     debug!("Accepted {peer_name}");
-    let mut connection = Connection::new(shared.clone(), id, replies);
+    let mut connection = Connection::new(shared.clone(), id, replies, signals.clone());
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
@@ -77,11 +77,18 @@ struct Connection {
     replies: Vec<(Frame, RespVersion)>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
+    /// The sending side's counters: pushed bytes are marked written after each flush.
+    signals: Arc<ConnectionSignals>,
+    /// Bytes of pushed messages encoded into `output` and not yet flushed.
+    push_bytes: u64,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
+    /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
+    /// `qbuf` counts the running command's own bytes.
+    query_len_at_parse: usize,
 }
 
 /// Where a batch stopped.
@@ -98,7 +105,12 @@ enum After {
 }
 
 impl Connection {
-    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Mail>) -> Connection {
+    fn new(
+        shared: Arc<Shared>,
+        id: ClientId,
+        mailbox: UnboundedReceiver<Mail>,
+        signals: Arc<ConnectionSignals>,
+    ) -> Connection {
         let (limits, query_buffer_limit) = {
             let server = shared.server.lock();
             (
@@ -120,9 +132,12 @@ impl Connection {
             batch: Vec::new(),
             replies: Vec::new(),
             mailbox,
+            signals,
+            push_bytes: 0,
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
+            query_len_at_parse: 0,
         }
     }
 
@@ -150,6 +165,7 @@ impl Connection {
                     let mut next = mail;
                     while let Some(mail) = next {
                         if let Mail::Push(message) = mail {
+                            self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
                         next = self.mailbox.try_recv().ok();
@@ -205,6 +221,7 @@ impl Connection {
 
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
+        self.query_len_at_parse = self.input.len();
         let mut count = 0;
         while count < MAX_BATCH {
             if self.batch.len() == count {
@@ -233,7 +250,7 @@ impl Connection {
             server.stats.total_net_output_bytes += std::mem::take(&mut self.unreported_out);
             let now = server.now_ms();
             if let Some(client) = server.clients.get_mut(self.id) {
-                client.query_buffer_len = self.input.len();
+                client.query_buffer_len = self.query_len_at_parse;
                 client.last_interaction_ms = now;
             }
             for index in start..count {
@@ -250,7 +267,18 @@ impl Connection {
                 };
                 self.resp = client.resp;
                 let reply = match outcome {
-                    Outcome::Reply(reply) => reply,
+                    Outcome::Reply(reply) => {
+                        // Messages the command pushed to this very client (a PUBLISH to a
+                        // channel it listens to) go before its reply, as in Redis; they are
+                        // sent whatever CLIENT REPLY says.
+                        while let Ok(mail) = self.mailbox.try_recv() {
+                            if let Mail::Push(message) = mail {
+                                self.push_bytes += encoded_len(&message);
+                                self.replies.push((message, client.resp));
+                            }
+                        }
+                        reply
+                    }
                     Outcome::Blocked(_) => {
                         let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
                         after = After::Blocked { index, deadline };
@@ -264,6 +292,10 @@ impl Connection {
                     after = After::Close;
                     break;
                 }
+            }
+            // Between batches only the unparsed rest stays in the query buffer.
+            if let Some(client) = server.clients.get_mut(self.id) {
+                client.query_buffer_len = self.input.len();
             }
             server.end_batch();
             refresh_limits(
@@ -304,7 +336,10 @@ impl Connection {
                         return Ok(true);
                     }
                     // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => encode(&message, self.resp, &mut self.output),
+                    Some(Mail::Push(message)) => {
+                        self.push_bytes += encoded_len(&message);
+                        encode(&message, self.resp, &mut self.output);
+                    }
                     None => return Ok(false),
                 },
                 () = &mut timeout => {
@@ -348,6 +383,7 @@ impl Connection {
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
         self.output.clear();
+        self.signals.written(std::mem::take(&mut self.push_bytes));
         Ok(())
     }
 }

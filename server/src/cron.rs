@@ -1,5 +1,5 @@
-//! The periodic work Redis does in `serverCron`, `hz` times a second: active expiry and closing
-//! clients idle past `timeout`.
+//! The periodic work Redis does in `serverCron`, `hz` times a second: active expiry, eviction
+//! under `maxmemory`, and closing clients idle past `timeout`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,13 @@ pub async fn run(shared: Arc<Shared>) {
         tokio::time::sleep(Duration::from_millis(1000 / u64::from(hz))).await;
         let mut server = shared.server.lock();
         server.active_expire_cycle();
+        // Finish what the last command's eviction run left over the limit.
+        if server.config.maxmemory > 0 {
+            oxidis_core::eviction::perform_evictions(&mut server);
+            if !server.events.is_empty() {
+                oxidis_core::events::deliver(&mut server);
+            }
+        }
         close_idle_clients(&mut server);
     }
 }

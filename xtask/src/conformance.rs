@@ -1,5 +1,13 @@
-//! `cargo xtask conformance`: the Redis 7.0.15 TCL suite in external mode against a fresh
-//! server per unit, checked against `conformance/expected-failures.txt`.
+//! `cargo xtask conformance`: the Redis 7.0.15 TCL suite against our server, checked against
+//! `conformance/expected-failures.txt`.
+//!
+//! A unit runs in one of the suite's two modes:
+//! - **external** (most `unit/*`): we start a fresh server and point the suite at it.
+//! - **normal** (`integration/*`, and units marked `normal` in `conformance/units.txt`): the
+//!   suite starts its own servers from `src/redis-server` with its own config files. Each such
+//!   run gets a scratch copy of `tests/` beside a `src/` whose `redis-server` is the binary under
+//!   test (and whose `redis-cli`, `redis-benchmark`, `redis-check-*` are Redis's tools), so runs
+//!   side by side never share files.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -61,8 +69,43 @@ pub struct Args {
     /// Use the existing release binary instead of running `cargo build --release` first.
     #[arg(long)]
     pub no_build: bool,
+    /// Run the named units in the suite's normal mode (the suite starts the server itself);
+    /// `integration/*` units always run that way.
+    #[arg(long)]
+    pub normal: bool,
     /// Units to run, e.g. `unit/type/incr` (default: conformance/units.txt).
     pub units: Vec<String>,
+}
+
+/// How the suite reaches the server under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// We start the server; the suite connects to it (`--host/--port`).
+    External,
+    /// The suite starts its own servers from `src/redis-server`.
+    Normal,
+}
+
+/// A unit and the mode it runs in.
+#[derive(Debug, Clone)]
+struct Unit {
+    name: String,
+    mode: Mode,
+}
+
+impl Unit {
+    /// `name`, in normal mode when asked or when it is an integration unit.
+    fn new(name: &str, normal: bool) -> Unit {
+        let mode = if normal || name.starts_with("integration/") {
+            Mode::Normal
+        } else {
+            Mode::External
+        };
+        Unit {
+            name: name.to_string(),
+            mode,
+        }
+    }
 }
 
 /// The parsed output of one unit.
@@ -147,7 +190,10 @@ pub fn run(args: &Args) -> Result<bool> {
     let units = if args.units.is_empty() {
         read_units(&root.join(UNITS_FILE))?
     } else {
-        args.units.clone()
+        args.units
+            .iter()
+            .map(|name| Unit::new(name, args.normal))
+            .collect()
     };
     if units.is_empty() {
         bail!("no units to run");
@@ -174,7 +220,16 @@ pub fn run(args: &Args) -> Result<bool> {
 
     let mut totals = Totals::default();
     for (index, unit) in units.iter().enumerate() {
-        banner(&format!("[{}/{}] {unit}", index + 1, units.len()));
+        let mode = match unit.mode {
+            Mode::External => "",
+            Mode::Normal => " (normal mode)",
+        };
+        banner(&format!(
+            "[{}/{}] {}{mode}",
+            index + 1,
+            units.len(),
+            unit.name
+        ));
         let reference = match &redis {
             Some(bin) => Some(run_unit(&suite, bin, unit, &logs.join("reference"), limit)?),
             None => None,
@@ -182,15 +237,16 @@ pub fn run(args: &Args) -> Result<bool> {
         let problems = match (&oxidis, reference) {
             (Some(bin), reference) => {
                 let run = run_unit(&suite, bin, unit, &logs, limit)?;
-                totals.check(unit, &run, reference.as_ref(), expected.get(unit), &logs)
+                let listed = expected.get(&unit.name);
+                totals.check(&unit.name, &run, reference.as_ref(), listed, &logs)
             }
             (None, Some(reference)) => {
-                println!("{unit}: {}", reference.counts());
+                println!("{}: {}", unit.name, reference.counts());
                 totals.passed += reference.passed.len();
                 totals.failed += reference.failed.len() + usize::from(reference.aborted.is_some());
                 0
             }
-            (None, None) => bail!("no server to run {unit} against"),
+            (None, None) => bail!("no server to run {} against", unit.name),
         };
         if problems > 0 && !args.keep_going && index + 1 < units.len() {
             println!("stopping after the first failing unit (--keep-going runs the rest)");
@@ -301,11 +357,21 @@ fn read_list(path: &Path) -> Result<Vec<(usize, String)>> {
         .collect())
 }
 
-fn read_units(path: &Path) -> Result<Vec<String>> {
-    Ok(read_list(path)?
+/// The units file: one unit per line, optionally followed by `normal`.
+fn read_units(path: &Path) -> Result<Vec<Unit>> {
+    read_list(path)?
         .into_iter()
-        .map(|(_, line)| line.trim().to_string())
-        .collect())
+        .map(
+            |(number, line)| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [name] => Ok(Unit::new(name, false)),
+                [name, "normal"] => Ok(Unit::new(name, true)),
+                _ => bail!(
+                    "{}:{number}: expected `unit` or `unit normal`, got {line:?}",
+                    path.display()
+                ),
+            },
+        )
+        .collect()
 }
 
 fn read_expected(path: &Path) -> Result<ExpectedFailures> {
@@ -458,26 +524,50 @@ fn one_line_as_source(text: &str) -> String {
 }
 
 /// Runs one unit against a fresh server started from `bin`.
-fn run_unit(suite: &Path, bin: &Path, unit: &str, logs: &Path, limit: Duration) -> Result<UnitRun> {
-    let options = ServerOptions {
-        label: &unit.replace('/', "-"),
-        log: server_log(logs, unit),
-        extra_args: SERVER_ARGS,
-    };
-    let mut server = match Server::start(bin, &options) {
-        Ok(server) => server,
-        Err(err) => {
-            println!("  cannot start {}: {err:#}", bin.display());
-            let aborted = Some("the server did not start".to_string());
-            return Ok(UnitRun {
-                aborted,
-                ..UnitRun::default()
-            });
+fn run_unit(
+    suite: &Path,
+    bin: &Path,
+    unit: &Unit,
+    logs: &Path,
+    limit: Duration,
+) -> Result<UnitRun> {
+    let name = unit.name.as_str();
+    let (output, server_alive) = match unit.mode {
+        Mode::External => {
+            let options = ServerOptions {
+                label: &name.replace('/', "-"),
+                log: server_log(logs, name),
+                extra_args: SERVER_ARGS,
+            };
+            let mut server = match Server::start(bin, &options) {
+                Ok(server) => server,
+                Err(err) => {
+                    println!("  cannot start {}: {err:#}", bin.display());
+                    let aborted = Some("the server did not start".to_string());
+                    return Ok(UnitRun {
+                        aborted,
+                        ..UnitRun::default()
+                    });
+                }
+            };
+            let target = SuiteTarget::External { port: server.port };
+            let output = run_suite(suite, target, name, &unit_log(logs, name), limit)?;
+            (output, server.is_alive())
+        }
+        Mode::Normal => {
+            let scratch = normal_mode_tree(suite, bin, name)?;
+            let target = SuiteTarget::Normal {
+                base_port: util::free_port()?,
+            };
+            let output = run_suite(&scratch, target, name, &unit_log(logs, name), limit)?;
+            let completed = unit_completed(&output.lines) && !output.timed_out;
+            if completed {
+                // Kept when the unit did not finish: its tests/tmp holds the servers' logs.
+                let _ = fs::remove_dir_all(&scratch);
+            }
+            (output, true)
         }
     };
-    let output = run_suite(suite, server.port, unit, &unit_log(logs, unit), limit)?;
-    let server_alive = server.is_alive();
-    drop(server);
 
     let mut run = parse_output(&output.lines);
     if run.aborted.is_none() {
@@ -497,6 +587,62 @@ fn run_unit(suite: &Path, bin: &Path, unit: &str, logs: &Path, limit: Duration) 
     Ok(run)
 }
 
+/// Redis's tools the suite runs from `src/`, beside the server under test.
+const SUITE_TOOLS: &[&str] = &[
+    "redis-cli",
+    "redis-benchmark",
+    "redis-check-aof",
+    "redis-check-rdb",
+];
+
+/// A scratch suite tree for one normal-mode run: a copy of `tests/` and a `src/` of symlinks,
+/// `src/redis-server` being `bin`.
+fn normal_mode_tree(suite: &Path, bin: &Path, unit: &str) -> Result<PathBuf> {
+    let scratch = conformance_dir().join("runs").join(format!(
+        "{}-{}",
+        unit.replace('/', "-"),
+        std::process::id()
+    ));
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)?;
+    }
+    copy_tree(&suite.join("tests"), &scratch.join("tests"))?;
+    let src = scratch.join("src");
+    fs::create_dir_all(&src)?;
+    let bin = fs::canonicalize(bin).with_context(|| format!("no binary at {}", bin.display()))?;
+    std::os::unix::fs::symlink(&bin, src.join("redis-server"))?;
+    for tool in SUITE_TOOLS {
+        let path = util::which(tool).with_context(|| format!("{tool} not found on PATH"))?;
+        std::os::unix::fs::symlink(path, src.join(tool))?;
+    }
+    Ok(scratch)
+}
+
+/// Copies the directory `from` to `to`, recursively (files and directories only).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the suite finds the server.
+#[derive(Debug, Clone, Copy)]
+enum SuiteTarget {
+    /// A server we started, on this port.
+    External { port: u16 },
+    /// The suite starts servers itself, allocating ports from near this one.
+    Normal { base_port: u16 },
+}
+
 /// What the suite printed for one unit.
 struct SuiteOutput {
     /// stdout and stderr lines, colour codes removed.
@@ -510,7 +656,7 @@ struct SuiteOutput {
 /// output to `log_path` and echoing failures live.
 fn run_suite(
     suite: &Path,
-    port: u16,
+    target: SuiteTarget,
     unit: &str,
     log_path: &Path,
     limit: Duration,
@@ -521,15 +667,15 @@ fn run_suite(
     let mut log = fs::File::create(log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
     let mut cmd = Command::new("tclsh");
-    cmd.arg("tests/test_helper.tcl")
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--single",
-            unit,
-        ])
+    cmd.arg("tests/test_helper.tcl");
+    let port = match target {
+        SuiteTarget::External { port } => {
+            cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+            port
+        }
+        SuiteTarget::Normal { base_port } => base_port,
+    };
+    cmd.args(["--single", unit])
         .args(["--clients", "1", "--tags", "-slow", "--durable"])
         .args(["--timeout", &limit.as_secs().clamp(1, 600).to_string()])
         // The suite's own coordination port sits 32 below its base port; derive the base from

@@ -164,6 +164,13 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     /// `maxmemory-samples`.
     pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity` (0..=100): how long one eviction run may take.
+    pub maxmemory_eviction_tenacity: u32,
+    /// `lazyfree-lazy-eviction`: evicted keys are freed off the serving path (and propagated
+    /// as UNLINK).
+    pub lazyfree_lazy_eviction: bool,
+    /// `lazyfree-lazy-expire`: expired keys likewise.
+    pub lazyfree_lazy_expire: bool,
     /// `appendonly`.
     pub appendonly: bool,
     /// `appendfilename`.
@@ -190,6 +197,8 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// `latency-monitor-threshold`, milliseconds.
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
     /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: u64,
     /// `hash-max-listpack-value`.
@@ -200,6 +209,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: u64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past this turns dense.
+    pub hll_sparse_max_bytes: u64,
     /// `list-max-listpack-size` (negative: a size class, positive: entries).
     pub list_max_listpack_size: i64,
     /// `list-compress-depth`.
@@ -259,6 +270,9 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
             appendonly: false,
             appendfilename: String::new(),
             appenddirname: String::new(),
@@ -272,11 +286,13 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             stream_node_max_bytes: 4096,
@@ -359,7 +375,10 @@ impl Config {
             "maxmemory" => num(self.maxmemory),
             "maxmemory-policy" => Value::Enum(self.maxmemory_policy as u32),
             "maxmemory-samples" => num(u64::from(self.maxmemory_samples)),
+            "maxmemory-eviction-tenacity" => num(u64::from(self.maxmemory_eviction_tenacity)),
             "appendonly" => Value::Bool(self.appendonly),
+            "lazyfree-lazy-eviction" => Value::Bool(self.lazyfree_lazy_eviction),
+            "lazyfree-lazy-expire" => Value::Bool(self.lazyfree_lazy_expire),
             "appendfilename" => Value::Str(Some(self.appendfilename.clone().into_bytes())),
             "appenddirname" => Value::Str(Some(self.appenddirname.clone().into_bytes())),
             "daemonize" => Value::Bool(self.daemonize),
@@ -374,11 +393,13 @@ impl Config {
             "slowlog-log-slower-than" => Value::Num(i128::from(self.slowlog_log_slower_than)),
             "slowlog-max-len" => num(self.slowlog_max_len),
             "latency-monitor-threshold" => num(self.latency_monitor_threshold),
+            "latency-tracking" => Value::Bool(self.latency_tracking),
             "hash-max-listpack-entries" => num(self.hash_max_listpack_entries),
             "hash-max-listpack-value" => num(self.hash_max_listpack_value),
             "set-max-intset-entries" => num(self.set_max_intset_entries),
             "zset-max-listpack-entries" => num(self.zset_max_listpack_entries),
             "zset-max-listpack-value" => num(self.zset_max_listpack_value),
+            "hll-sparse-max-bytes" => num(self.hll_sparse_max_bytes),
             "list-max-listpack-size" => Value::Num(i128::from(self.list_max_listpack_size)),
             "list-compress-depth" => num(self.list_compress_depth),
             "stream-node-max-bytes" => num(self.stream_node_max_bytes),
@@ -442,7 +463,12 @@ impl Config {
                     .unwrap_or(MaxmemoryPolicy::NoEviction);
             }
             ("maxmemory-samples", Value::Num(n)) => self.maxmemory_samples = to(n, 5),
+            ("maxmemory-eviction-tenacity", Value::Num(n)) => {
+                self.maxmemory_eviction_tenacity = to(n, 10)
+            }
             ("appendonly", Value::Bool(b)) => self.appendonly = b,
+            ("lazyfree-lazy-eviction", Value::Bool(b)) => self.lazyfree_lazy_eviction = b,
+            ("lazyfree-lazy-expire", Value::Bool(b)) => self.lazyfree_lazy_expire = b,
             ("appendfilename", Value::Str(s)) => self.appendfilename = text_of(s),
             ("appenddirname", Value::Str(s)) => self.appenddirname = text_of(s),
             ("daemonize", Value::Bool(b)) => self.daemonize = b,
@@ -470,6 +496,7 @@ impl Config {
                 self.zset_max_listpack_entries = to(n, 128)
             }
             ("zset-max-listpack-value", Value::Num(n)) => self.zset_max_listpack_value = to(n, 64),
+            ("hll-sparse-max-bytes", Value::Num(n)) => self.hll_sparse_max_bytes = to(n, 3000),
             ("list-max-listpack-size", Value::Num(n)) => self.list_max_listpack_size = to(n, -2),
             ("list-compress-depth", Value::Num(n)) => self.list_compress_depth = to(n, 0),
             ("stream-node-max-bytes", Value::Num(n)) => self.stream_node_max_bytes = to(n, 4096),
@@ -477,6 +504,7 @@ impl Config {
             ("lfu-log-factor", Value::Num(n)) => self.lfu_log_factor = to(n, 10),
             ("lfu-decay-time", Value::Num(n)) => self.lfu_decay_time = to(n, 1),
             ("busy-reply-threshold", Value::Num(n)) => self.busy_reply_threshold = to(n, 5000),
+            ("latency-tracking", Value::Bool(b)) => self.latency_tracking = b,
             (_, value) => {
                 if let Some(slot) = self.other.get_mut(index) {
                     *slot = value;

@@ -1,9 +1,9 @@
 //! The keyspace: numbered databases of keys, each an index over a dense vector of entries.
 //!
 //! # Layout
-//! A [`Db`] keeps its entries in one `Vec<Entry>` (key, value, expiry and access clock side by
-//! side, 64 bytes) and finds them through a `hashbrown` table of `u32` positions (5 bytes a
-//! slot). Keys and short values live inline in the entry, so a small key costs no allocation of
+//! A [`Db`] keeps its entries densely in [`Segments`] (a vector in 4 KiB blocks; key, value,
+//! expiry and access clock side by side, 64 bytes) and finds them through a `hashbrown` table
+//! of `u32` positions (5 bytes a slot). Keys and short values live inline in the entry, so a small key costs no allocation of
 //! its own and no pointer chain; Redis spends a dict entry, an object header and two allocations.
 //! Deleting moves the last entry into the hole (`swap_remove`) and repoints its slot.
 //!
@@ -17,6 +17,10 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 use crate::types::{CompactBytes, Value};
+
+mod segments;
+
+pub use segments::Segments;
 
 /// One key and everything stored about it.
 #[derive(Debug, Clone)]
@@ -58,7 +62,7 @@ pub enum Ttl {
 #[derive(Default)]
 pub struct Db {
     index: HashTable<u32>,
-    entries: Vec<Entry>,
+    entries: Segments<Entry>,
     hasher: foldhash::fast::RandomState,
     volatile_keys: usize,
     expire_cursor: usize,
@@ -202,13 +206,7 @@ impl Db {
         expire_at: Option<u64>,
         clock: u32,
     ) -> usize {
-        let pos = self.entries.len();
-        if pos == self.entries.capacity() {
-            // Grow by a quarter, not double: entries are the bulk of the keyspace's memory, and
-            // large reallocations are remapped by the allocator rather than copied.
-            self.entries.reserve_exact((pos / 4).max(16));
-        }
-        self.entries.push(Entry {
+        let pos = self.entries.push(Entry {
             key,
             value,
             expire_at_ms: 0,
@@ -256,11 +254,11 @@ impl Db {
         self.find(key).map(|pos| self.remove_at(pos))
     }
 
-    /// Gives memory back when the table has become mostly empty, as Redis's dict shrinks.
+    /// Gives the index's memory back when it has become mostly empty, as Redis's dict shrinks
+    /// (the entries free their blocks as they go).
     fn shrink_if_sparse(&mut self) {
         let len = self.entries.len();
-        if self.entries.capacity() > 64 && len < self.entries.capacity() / 8 {
-            self.entries.shrink_to(len * 2);
+        if self.index.capacity() > 64 && len < self.index.capacity() / 8 {
             let (entries, hasher) = (&self.entries, &self.hasher);
             self.index.shrink_to(len * 2, |&i| {
                 hasher.hash_one(entries[i as usize].key.as_slice())
@@ -277,7 +275,7 @@ impl Db {
     }
 
     /// Takes every entry out, leaving the database empty (for freeing off the serving path).
-    pub fn take_entries(&mut self) -> Vec<Entry> {
+    pub fn take_entries(&mut self) -> Segments<Entry> {
         let entries = std::mem::take(&mut self.entries);
         self.clear();
         entries

@@ -41,6 +41,8 @@ pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 /// SELECT's argument is not an integer.
 pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
+/// A command that may grow memory while `maxmemory` is exceeded and nothing can be evicted.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 /// A string would grow past `proto-max-bulk-len`.
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 /// SETRANGE/GETRANGE offset below zero.

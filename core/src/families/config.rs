@@ -95,6 +95,15 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
         .chunks(2)
         .map(|p| (p[0].as_ref(), p[1].as_ref()))
         .collect();
+    // Values of sensitive parameters never reach the slow log or MONITOR, even on failure.
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if SENSITIVE_PARAMS
+            .iter()
+            .any(|p| name.eq_ignore_ascii_case(p))
+        {
+            ctx.redact_argument(2 + i * 2 + 1);
+        }
+    }
     let is_local = ctx.client().peer.is_local();
     let protected_allowed = ctx.server.config.enable_protected_configs.allows(is_local);
     ctx.server
@@ -104,9 +113,13 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     Ok(Frame::ok())
 }
 
+/// Parameters whose values CONFIG SET hides from the slow log and MONITOR.
+const SENSITIVE_PARAMS: &[&[u8]] = &[b"masteruser", b"masterauth", b"requirepass"];
+
 /// CONFIG RESETSTAT: zeroes the INFO counters.
 fn config_resetstat(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     ctx.server.stats.reset();
+    ctx.server.latency.reset_histograms();
     Ok(Frame::ok())
 }
 

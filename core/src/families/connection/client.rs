@@ -13,8 +13,10 @@ use crate::errors::connection::{
     CLIENT_ID_NOT_POSITIVE, INVALID_CLIENT_ID, NO_SUCH_CLIENT, UNBLOCK_REASON,
     UNBLOCKED_BY_CLIENT_UNBLOCK, no_such_user, unknown_client_type,
 };
-use crate::errors::{CommandError, NOT_AN_INTEGER, subcommand_syntax};
+use crate::errors::connection::{PAUSE_MODE, PAUSE_TIMEOUT_NOT_INTEGER};
+use crate::errors::{CommandError, NOT_AN_INTEGER, TIMEOUT_NEGATIVE, subcommand_syntax};
 use crate::families::{count_reply, help_reply};
+use crate::pause::PauseKind;
 
 pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("id", Arity::Exact(2), client_id)
@@ -106,6 +108,29 @@ pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
             )
             .optional(),
         ]),
+    CommandSpec::new("pause", Arity::AtLeast(3), client_pause)
+        .flags(&[Admin, NoScript, Loading, Stale])
+        .doc(
+            "Suspends commands from clients for a while.",
+            "2.9.50",
+            "O(1)",
+        )
+        .args(&[
+            Arg::integer("timeout"),
+            Arg::one_of(
+                "mode",
+                &[Arg::token("write", "WRITE"), Arg::token("all", "ALL")],
+            )
+            .optional()
+            .since("6.2.0"),
+        ]),
+    CommandSpec::new("unpause", Arity::Exact(2), client_unpause)
+        .flags(&[Admin, NoScript, Loading, Stale])
+        .doc(
+            "Resumes the commands a pause held back.",
+            "6.2.0",
+            "O(N) Where N is the number of paused clients",
+        ),
     CommandSpec::new("help", Arity::Exact(2), client_help)
         .flags(&[Loading, Stale])
         .doc("Lists the CLIENT subcommands.", "5.0.0", "O(1)"),
@@ -354,6 +379,32 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
     Ok(Frame::Integer(1))
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]: see [`crate::pause`]. The mode is checked before the
+/// timeout, as Redis does; a pause already in force keeps the later end and the stronger mode.
+pub(super) fn client_pause(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let (timeout, mode) = match args.rest() {
+        [timeout] => (timeout, None),
+        [timeout, mode] => (timeout, Some(mode)),
+        _ => return Err(CommandError::custom(subcommand_syntax("CLIENT", "pause"))),
+    };
+    let kind = match mode {
+        None => PauseKind::All,
+        Some(m) if m.eq_ignore_ascii_case(b"WRITE") => PauseKind::Write,
+        Some(m) if m.eq_ignore_ascii_case(b"ALL") => PauseKind::All,
+        Some(_) => return Err(CommandError::msg(PAUSE_MODE)),
+    };
+    let ms = parse_i64(timeout).map_err(|_| CommandError::msg(PAUSE_TIMEOUT_NOT_INTEGER))?;
+    let ms = u64::try_from(ms).map_err(|_| CommandError::msg(TIMEOUT_NEGATIVE))?;
+    let end_ms = ctx.now_ms().saturating_add(ms);
+    ctx.server.pause.pause(kind, end_ms);
+    Ok(Frame::ok())
+}
+
+pub(super) fn client_unpause(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    crate::pause::unpause(ctx.server);
+    Ok(Frame::ok())
+}
+
 pub(super) fn client_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     Ok(help_reply("CLIENT", CLIENT_HELP))
 }
@@ -549,6 +600,18 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         Peer::Tcp { .. } | Peer::Unix(_) => id_reply(client.id).saturating_add(8),
     };
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
+    if client.transaction.is_some() {
+        flags.push('x');
+    }
+    if ctx.server.blocked.get(client.id).is_some() {
+        flags.push('b');
+    }
+    if client.watch_dirty {
+        flags.push('d');
+    }
     if client.close_after_reply {
         flags.push('c');
     }
@@ -585,13 +648,18 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         RespVersion::Resp2 => 2,
         RespVersion::Resp3 => 3,
     };
-    // TODO(#pubsub, #transactions, #tracking): sub/psub/ssub, multi, multi-mem and redir.
+    let (multi, multi_mem) = client.transaction.as_ref().map_or((-1, 0), |t| {
+        let bytes: usize = t.queue.iter().flatten().map(|a| a.len()).sum();
+        (i64::try_from(t.queue.len()).unwrap_or(i64::MAX), bytes)
+    });
+    let (sub, psub, ssub) = subscription_counts(ctx, client);
     let _ = writeln!(
         out,
         "id={id} addr={addr} laddr={laddr} fd={fd} name={name} age={age} idle={idle} \
-         flags={flags} db={db} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free={qbuf_free} \
-         argv-mem={argv_mem} multi-mem=0 rbs={rbs} rbp={rbs} obl={obl} oll={oll} omem={omem} \
-         tot-mem={tot_mem} events={events} cmd={cmd} user=default redir=-1 resp={resp}",
+         flags={flags} db={db} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} \
+         qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbs} \
+         obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={cmd} \
+         user=default redir={redir} resp={resp}",
         id = client.id,
         addr = client.peer.addr(),
         laddr = client.peer.laddr(),
@@ -601,5 +669,20 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         db = client.db,
         argv_mem = client.argv_mem,
         rbs = REPLY_BUFFER_BYTES,
+        redir = tracking_redirect(ctx, client),
     );
+}
+
+/// The channels, patterns and shard channels `client` is subscribed to (`sub=`, `psub=`,
+/// `ssub=` of CLIENT LIST).
+// TODO(#5 pub/sub): read the subscription registry once it exists.
+fn subscription_counts(_ctx: &CommandContext<'_>, _client: &Client) -> (usize, usize, usize) {
+    (0, 0, 0)
+}
+
+/// The client id tracking notifications of `client` go to (`redir=`), -1 when not tracking
+/// or not redirecting.
+// TODO(#5 tracking): read the tracking state once CLIENT TRACKING exists.
+fn tracking_redirect(_ctx: &CommandContext<'_>, _client: &Client) -> i64 {
+    -1
 }

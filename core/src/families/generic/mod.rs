@@ -12,7 +12,6 @@ use crate::command::{
     AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, KeyFlag,
     KeySpec, parse_i64,
 };
-use crate::config::Config;
 use crate::context::CommandContext;
 use crate::errors::generic::{FREQ_WITHOUT_LFU, IDLETIME_WITH_LFU};
 use crate::errors::{CommandError, DB_INDEX_OUT_OF_RANGE, SAME_OBJECT};
@@ -584,14 +583,15 @@ fn object_encoding(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 
 fn object_freq(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    if ctx.lookup_read_no_touch(key).is_none() {
+    let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Null);
-    }
-    if !lfu_policy_selected(ctx.config()) {
+    };
+    if !ctx.config().maxmemory_policy.is_lfu() {
         return Err(CommandError::msg(FREQ_WITHOUT_LFU));
     }
-    // TODO(#3): report the LFU counter once maxmemory-policy and LFU tracking exist.
-    Ok(Frame::Integer(0))
+    let clock = ctx.db().entry(pos).access_clock;
+    let counter = crate::eviction::lfu_counter(ctx.config(), clock, ctx.now_ms());
+    Ok(Frame::Integer(i64::from(counter)))
 }
 
 fn object_idletime(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -599,12 +599,12 @@ fn object_idletime(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Null);
     };
-    if lfu_policy_selected(ctx.config()) {
+    if ctx.config().maxmemory_policy.is_lfu() {
         return Err(CommandError::msg(IDLETIME_WITH_LFU));
     }
     let accessed = ctx.db().entry(pos).access_clock;
-    let idle_seconds = ctx.server.lru_clock().wrapping_sub(accessed);
-    Ok(Frame::Integer(i64::from(idle_seconds)))
+    let idle = crate::eviction::idle_seconds(accessed, ctx.now_ms());
+    Ok(Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX)))
 }
 
 fn object_refcount(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -612,7 +612,16 @@ fn object_refcount(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     let Some(pos) = ctx.lookup_read_no_touch(key) else {
         return Ok(Frame::Null);
     };
-    Ok(Frame::Integer(reference_count(&ctx.db().entry(pos).value)))
+    // With an LRU or LFU eviction policy every key needs its own access clock, so Redis stops
+    // sharing its small integers.
+    let policy = ctx.config().maxmemory_policy;
+    let shared_integers = ctx.config().maxmemory == 0 || !policy.orders_by_access();
+    let value = &ctx.db().entry(pos).value;
+    Ok(Frame::Integer(if shared_integers {
+        reference_count(value)
+    } else {
+        1
+    }))
 }
 
 fn object_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
@@ -721,13 +730,6 @@ fn reference_count(value: &Value) -> i64 {
         | Value::SortedSet(_)
         | Value::Stream(_) => 1,
     }
-}
-
-/// Whether `maxmemory-policy` is an LFU one (OBJECT FREQ works, OBJECT IDLETIME does not).
-// TODO(#3): read `maxmemory_policy` once the config carries it; until then the policy is
-// Redis's default, `noeviction`.
-fn lfu_policy_selected(_config: &Config) -> bool {
-    false
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 //! Redis shows, so clients and test helpers that read these fields see a consistent server.
 //!
 //! Measures that differ from Redis:
-//! - `used_memory` is the resident set size from `/proc/self/statm`: Oxidis has no counting
-//!   allocator yet, so allocated bytes are unknown. Peak, dataset and fragmentation figures are
-//!   derived from it. Where `/proc` is missing they read 0.
+//! - `used_memory` counts the bytes requested from the allocator ([`crate::memory`]), not the
+//!   allocator's rounded-up sizes; where the counting allocator is not installed, it is the
+//!   resident set size.
 //! - CPU times come from `/proc/self/stat` at clock-tick (10 ms) resolution instead of
 //!   `getrusage`'s microseconds.
-//! - `# Latencystats` has its header only: dispatch keeps per-command totals, not the latency
-//!   histogram percentiles would need, so printing percentiles would be invented numbers.
+//! - `# Latencystats` percentiles come from log-linear histograms with the precision of Redis's
+//!   HDR histograms ([`crate::latency`]), so they agree to within the bucket width.
 //! - `instantaneous_*` rates read 0: nothing samples them yet.
 
 use std::fmt::Write as _;
@@ -149,8 +149,7 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
         }
     }
     if selection.wants("latencystats") {
-        // See the module docs: no histogram, so no per-command percentile lines.
-        report.section("Latencystats");
+        latencystats_section(ctx, &mut report);
     }
     if selection.wants("cluster") {
         report.section("Cluster");
@@ -239,11 +238,14 @@ struct MemoryFigures {
     total_system: u64,
     lazyfree_pending: u64,
     lazyfreed: u64,
+    maxmemory: u64,
+    maxmemory_policy: &'static str,
+    rss: u64,
 }
 
 impl MemoryFigures {
     fn measure(ctx: &mut CommandContext<'_>) -> MemoryFigures {
-        let used = resident_bytes();
+        let used = crate::memory::used_memory();
         ctx.server.memory_peak = ctx.server.memory_peak.max(used);
         let peak = ctx.server.memory_peak;
         // The keyspace's own bytes: 64 per entry plus what keys and values hold on the heap.
@@ -261,6 +263,9 @@ impl MemoryFigures {
             peak,
             dataset: dataset.min(used),
             total_system: total_system_memory(),
+            maxmemory: ctx.server.config.maxmemory,
+            rss: crate::memory::resident_bytes(),
+            maxmemory_policy: ctx.server.config.maxmemory_policy.name(),
         }
     }
 }
@@ -270,8 +275,8 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     report.section("Memory");
     report.field("used_memory", m.used);
     report.field("used_memory_human", bytes_to_human(m.used));
-    report.field("used_memory_rss", m.used);
-    report.field("used_memory_rss_human", bytes_to_human(m.used));
+    report.field("used_memory_rss", m.rss);
+    report.field("used_memory_rss_human", bytes_to_human(m.rss));
     report.field("used_memory_peak", m.peak);
     report.field("used_memory_peak_human", bytes_to_human(m.peak));
     report.field("used_memory_peak_perc", percent(m.used, m.peak));
@@ -298,10 +303,9 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
     report.field("used_memory_functions", 0);
     report.field("used_memory_scripts", 0);
     report.field("used_memory_scripts_human", "0B");
-    // TODO(#3): maxmemory and its policy, once the configuration has them.
-    report.field("maxmemory", 0);
-    report.field("maxmemory_human", "0B");
-    report.field("maxmemory_policy", "noeviction");
+    report.field("maxmemory", m.maxmemory);
+    report.field("maxmemory_human", bytes_to_human(m.maxmemory));
+    report.field("maxmemory_policy", m.maxmemory_policy);
     for ratio in [
         "allocator_frag_ratio",
         "allocator_frag_bytes",
@@ -337,7 +341,7 @@ fn memory_section(m: &MemoryFigures, report: &mut Report) {
 }
 
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
-    // TODO(#6): real values once RDB and AOF exist; these are an idle Redis's.
+    // TODO(#6): BGSAVE and AOF fields are an idle Redis's until they exist.
     report.section("Persistence");
     for (name, value) in [
         ("loading", "0"),
@@ -354,14 +358,16 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("rdb_changes_since_last_save", ctx.server.dirty);
     report.field("rdb_bgsave_in_progress", 0);
     report.field("rdb_last_save_time", ctx.server.last_save_unix);
+    let state = &ctx.server.persistence_state;
+    let status = if state.last_save_failed { "err" } else { "ok" };
+    report.field("rdb_last_bgsave_status", status);
+    report.field("rdb_last_bgsave_time_sec", -1);
+    report.field("rdb_current_bgsave_time_sec", -1);
+    report.field("rdb_saves", state.saves);
+    report.field("rdb_last_cow_size", 0);
+    report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
+    report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
     for (name, value) in [
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", "-1"),
-        ("rdb_current_bgsave_time_sec", "-1"),
-        ("rdb_saves", "0"),
-        ("rdb_last_cow_size", "0"),
-        ("rdb_last_load_keys_expired", "0"),
-        ("rdb_last_load_keys_loaded", "0"),
         ("aof_enabled", "0"),
         ("aof_rewrite_in_progress", "0"),
         ("aof_rewrite_scheduled", "0"),
@@ -414,14 +420,14 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         "expire_cycle_cpu_milliseconds",
         s.expire_cycle_cpu_us / 1000,
     );
-    for zero in [
-        "evicted_keys",
-        "evicted_clients",
+    report.field("evicted_keys", s.evicted_keys);
+    report.field("evicted_clients", 0);
+    let current = ctx.server.eviction.current_exceeded_time().as_millis();
+    report.field(
         "total_eviction_exceeded_time",
-        "current_eviction_exceeded_time",
-    ] {
-        report.field(zero, 0);
-    }
+        s.total_eviction_exceeded_time_us / 1000 + current as u64,
+    );
+    report.field("current_eviction_exceeded_time", current);
     report.field("keyspace_hits", s.keyspace_hits);
     report.field("keyspace_misses", s.keyspace_misses);
     for zero in [
@@ -514,6 +520,43 @@ fn commandstats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     }
 }
 
+/// One `latency_percentiles_usec_<command>` line per command that has run since the last
+/// reset, with the percentiles of `latency-tracking-info-percentiles`.
+fn latencystats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
+    report.section("Latencystats");
+    let percentiles: Vec<String> = ctx
+        .server
+        .config
+        .get("latency-tracking-info-percentiles")
+        .map(|v| {
+            String::from_utf8_lossy(&v)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut commands: Vec<&'static Command> = ctx.server.table.iter().collect();
+    commands.sort_by_key(|c| c.spec.name);
+    for command in commands {
+        for c in std::iter::once(command).chain(command.subcommands.iter().copied()) {
+            let Some(histogram) = ctx.server.latency.histogram(c.id) else {
+                continue;
+            };
+            let values: Vec<String> = percentiles
+                .iter()
+                .map(|p| {
+                    let at = p.parse::<f64>().unwrap_or(0.0);
+                    format!("p{p}={:.3}", histogram.value_at_percentile(at))
+                })
+                .collect();
+            report.field(
+                &format!("latency_percentiles_usec_{}", safe_info_name(&c.full_name)),
+                values.join(","),
+            );
+        }
+    }
+}
+
 /// A name made safe for an INFO line, as Redis's `getSafeInfoString` does.
 fn safe_info_name(name: &str) -> String {
     name.replace(['#', ':', '\r', '\n'], "_")
@@ -545,14 +588,6 @@ fn percent(part: u64, whole: u64) -> String {
         return "0.00%".to_string();
     }
     format!("{:.2}%", part as f64 * 100.0 / whole as f64)
-}
-
-/// Resident set size from `/proc/self/statm` (second field, in pages of 4 KiB).
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages.saturating_mul(4096))
 }
 
 /// `MemTotal` from `/proc/meminfo`, in bytes.

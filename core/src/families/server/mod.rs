@@ -11,7 +11,9 @@
 
 mod debug;
 mod info;
+mod latency;
 mod memory;
+mod slowlog;
 
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -145,6 +147,15 @@ pub static FAMILY: Family = Family {
         )
         .doc("A container for function commands.", "7.0.0", "Depends on subcommand."),
         memory::MEMORY,
+        slowlog::SLOWLOG,
+        latency::LATENCY,
+        CommandSpec::new("monitor", Arity::Exact(1), monitor)
+            .flags(&[Admin, NoScript, Loading, Stale])
+            .doc(
+                "Streams every command the server runs to this connection.",
+                "1.0.0",
+                "",
+            ),
     ],
 };
 
@@ -183,12 +194,19 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
-    // TODO(#6): with save points configured, Redis saves the (now empty) dataset here.
     let all = 0..ctx.server.dbs.len();
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
     }
     flush_databases(ctx, all, mode);
+    // With save points configured, Redis saves the (now empty) dataset, which resets the dirty
+    // counter; the flush itself then counts as one change.
+    if let Some(hooks) = ctx.server.persistence
+        && !ctx.config().save.is_empty()
+    {
+        let _ = (hooks.save)(ctx.server);
+    }
+    ctx.changed(1);
     Ok(Frame::ok())
 }
 
@@ -247,6 +265,29 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     // Redis exits before replying; the server crate drops this reply when it acts on the
     // request, and answers an error instead if saving fails without FORCE.
     Ok(Frame::ok())
+}
+
+/// MONITOR: from now on the client receives every command the server runs (see
+/// [`crate::monitor`]). A client already monitoring gets no reply at all, as in Redis.
+fn monitor(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    let id = ctx.client_id();
+    let client = ctx.client();
+    if client.monitor {
+        if client.reply_mode == crate::client::ReplyMode::On {
+            client.reply_mode = crate::client::ReplyMode::Skip;
+        }
+        return Ok(Frame::ok());
+    }
+    client.monitor = true;
+    ctx.server.monitors.push(id);
+    Ok(Frame::ok())
+}
+
+/// Takes the calling client out of MONITOR mode (RESET).
+pub(crate) fn stop_monitoring(ctx: &mut CommandContext<'_>) {
+    let id = ctx.client_id();
+    ctx.client().monitor = false;
+    ctx.server.monitors.retain(|&m| m != id);
 }
 
 fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {

@@ -15,7 +15,7 @@ use oxidis_protocol::{Frame, RespVersion};
 
 mod algebra;
 pub(crate) mod pop;
-mod range;
+pub(crate) mod range;
 #[cfg(test)]
 mod tests;
 
@@ -76,13 +76,13 @@ pub static FAMILY: Family = Family {
 
 /// ZADD's condition and reply options.
 #[derive(Debug, Clone, Copy, Default)]
-struct AddOptions {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
-    ch: bool,
-    incr: bool,
+pub(crate) struct AddOptions {
+    pub(crate) nx: bool,
+    pub(crate) xx: bool,
+    pub(crate) gt: bool,
+    pub(crate) lt: bool,
+    pub(crate) ch: bool,
+    pub(crate) incr: bool,
 }
 
 fn zadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -142,8 +142,8 @@ fn zincrby(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     add_members(ctx, key, opts, &[(increment, member)])
 }
 
-/// The one place where ZADD and ZINCRBY change a sorted set.
-fn add_members(
+/// The one place where ZADD and ZINCRBY (and GEOADD) change a sorted set.
+pub(crate) fn add_members(
     ctx: &mut CommandContext<'_>,
     key: &[u8],
     opts: AddOptions,
@@ -301,7 +301,7 @@ fn rank_of(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, rev: bool) -> Comm
 }
 
 /// The listpack limits in force: (`zset-max-listpack-entries`, `zset-max-listpack-value`).
-fn limits(ctx: &CommandContext<'_>) -> (usize, usize) {
+pub(crate) fn limits(ctx: &CommandContext<'_>) -> (usize, usize) {
     let config = ctx.config();
     (
         usize::try_from(config.zset_max_listpack_entries).unwrap_or(usize::MAX),

@@ -16,11 +16,11 @@ use crate::types::SortedSet;
 
 /// A score interval, `(` marking an excluded end.
 #[derive(Debug, Clone, Copy)]
-struct ScoreRange {
-    min: f64,
-    min_excluded: bool,
-    max: f64,
-    max_excluded: bool,
+pub(crate) struct ScoreRange {
+    pub(crate) min: f64,
+    pub(crate) min_excluded: bool,
+    pub(crate) max: f64,
+    pub(crate) max_excluded: bool,
 }
 
 /// One end of a lex interval.
@@ -139,6 +139,12 @@ fn ranks_of(zset: &SortedSet, kind: &RangeKind) -> (usize, usize) {
         }
     };
     (lo, hi.max(lo))
+}
+
+/// The ranks `[lo, hi)` of the members whose scores lie in `range` (GEO searches read cells
+/// of the 52-bit hash as score ranges).
+pub(crate) fn score_ranks(zset: &SortedSet, range: ScoreRange) -> (usize, usize) {
+    ranks_of(zset, &RangeKind::Score(range))
 }
 
 /// ZRANGE's rank arithmetic: `(start, end)` from the front (or the back when `rev`), negative

@@ -626,7 +626,7 @@ fn string_reply(value: &Value) -> CommandResult {
 
 /// Turns a string value into the growable form APPEND and SETRANGE change in place (Redis's
 /// `dbUnshareStringValue`: the result reports `raw`).
-fn make_mutable(value: &mut Value) -> Result<&mut Vec<u8>, CommandError> {
+pub(crate) fn make_mutable(value: &mut Value) -> Result<&mut Vec<u8>, CommandError> {
     if !matches!(value, Value::Mutable(_)) {
         let bytes = with_string(value, <[u8]>::to_vec)?;
         *value = Value::Mutable(Box::new(bytes));
