@@ -17,7 +17,7 @@ pub(super) const XADD_STRATEGY: &[Arg] = &[
 ];
 pub(super) const XADD_OPERATOR: &[Arg] =
     &[Arg::token("equal", "="), Arg::token("approximately", "~")];
-pub(super) const XADD_ID_OR_AUTO: &[Arg] = &[Arg::token("auto_id", "*"), Arg::string("ID")];
+pub(super) const XADD_ID_OR_AUTO: &[Arg] = &[Arg::token("auto_id", "*"), Arg::string("id")];
 pub(super) const XADD_FIELD_VALUE: &[Arg] = &[Arg::string("field"), Arg::string("value")];
 pub(super) const XADD_ARGS: &[Arg] = &[
     Arg::key("key", 0),
@@ -41,7 +41,7 @@ pub(super) const XREVRANGE_ARGS: &[Arg] = &[
     Arg::string("start"),
     Arg::integer("count").with_token("COUNT").optional(),
 ];
-pub(super) const XDEL_ARGS: &[Arg] = &[Arg::key("key", 0), Arg::string("ID").multiple()];
+pub(super) const XDEL_ARGS: &[Arg] = &[Arg::key("key", 0), Arg::string("id").multiple()];
 pub(super) const XTRIM_TRIM: &[Arg] = &[
     Arg::one_of("strategy", XTRIM_STRATEGY),
     Arg::one_of("operator", XTRIM_OPERATOR).optional(),
@@ -59,7 +59,7 @@ pub(super) const XTRIM_OPERATOR: &[Arg] =
     &[Arg::token("equal", "="), Arg::token("approximately", "~")];
 pub(super) const XTRIM_ARGS: &[Arg] = &[Arg::key("key", 0), Arg::block("trim", XTRIM_TRIM)];
 pub(super) const XREAD_STREAMS: &[Arg] =
-    &[Arg::key("key", 0).multiple(), Arg::string("ID").multiple()];
+    &[Arg::key("key", 0).multiple(), Arg::string("id").multiple()];
 pub(super) const XREAD_ARGS: &[Arg] = &[
     Arg::integer("count").with_token("COUNT").optional(),
     Arg::integer("milliseconds").with_token("BLOCK").optional(),
@@ -68,7 +68,7 @@ pub(super) const XREAD_ARGS: &[Arg] = &[
 pub(super) const XREADGROUP_GROUP_CONSUMER: &[Arg] =
     &[Arg::string("group"), Arg::string("consumer")];
 pub(super) const XREADGROUP_STREAMS: &[Arg] =
-    &[Arg::key("key", 0).multiple(), Arg::string("ID").multiple()];
+    &[Arg::key("key", 0).multiple(), Arg::string("id").multiple()];
 pub(super) const XREADGROUP_ARGS: &[Arg] = &[
     Arg::block("group_consumer", XREADGROUP_GROUP_CONSUMER).with_token("GROUP"),
     Arg::integer("count").with_token("COUNT").optional(),
@@ -76,7 +76,7 @@ pub(super) const XREADGROUP_ARGS: &[Arg] = &[
     Arg::token("noack", "NOACK").optional(),
     Arg::block("streams", XREADGROUP_STREAMS).with_token("STREAMS"),
 ];
-pub(super) const XGROUP_CREATE_ID: &[Arg] = &[Arg::string("ID"), Arg::token("new_id", "$")];
+pub(super) const XGROUP_CREATE_ID: &[Arg] = &[Arg::string("id"), Arg::token("new_id", "$")];
 pub(super) const XGROUP_CREATE_ARGS: &[Arg] = &[
     Arg::key("key", 0),
     Arg::string("groupname"),
@@ -97,7 +97,7 @@ pub(super) const XGROUP_DELCONSUMER_ARGS: &[Arg] = &[
     Arg::string("consumername"),
 ];
 pub(super) const XGROUP_DESTROY_ARGS: &[Arg] = &[Arg::key("key", 0), Arg::string("groupname")];
-pub(super) const XGROUP_SETID_ID: &[Arg] = &[Arg::string("ID"), Arg::token("new_id", "$")];
+pub(super) const XGROUP_SETID_ID: &[Arg] = &[Arg::string("id"), Arg::token("new_id", "$")];
 pub(super) const XGROUP_SETID_ARGS: &[Arg] = &[
     Arg::key("key", 0),
     Arg::string("groupname"),
@@ -109,7 +109,7 @@ pub(super) const XGROUP_SETID_ARGS: &[Arg] = &[
 pub(super) const XACK_ARGS: &[Arg] = &[
     Arg::key("key", 0),
     Arg::string("group"),
-    Arg::string("ID").multiple(),
+    Arg::string("id").multiple(),
 ];
 pub(super) const XPENDING_FILTERS: &[Arg] = &[
     Arg::integer("min-idle-time")
@@ -131,7 +131,7 @@ pub(super) const XCLAIM_ARGS: &[Arg] = &[
     Arg::string("group"),
     Arg::string("consumer"),
     Arg::string("min-idle-time"),
-    Arg::string("ID").multiple(),
+    Arg::string("id").multiple(),
     Arg::integer("ms").with_token("IDLE").optional(),
     Arg::unix_time("unix-time-milliseconds")
         .with_token("TIME")

@@ -32,6 +32,8 @@ struct AddTrimArgs {
     no_mkstream: bool,
     /// Where XADD's id argument is.
     id_pos: usize,
+    /// Where the MAXLEN/MINID threshold is (`~` is just before it when approximate).
+    trim_pos: usize,
 }
 
 /// Parses `[NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]]` and, for XADD, the id.
@@ -49,6 +51,7 @@ fn parse_add_trim(
         id: None,
         no_mkstream: false,
         id_pos: argv.len(),
+        trim_pos: 0,
     };
     let mut i = 2;
     while i < argv.len() {
@@ -81,6 +84,7 @@ fn parse_add_trim(
                 TrimStrategy::MinId(parse_strict_id(threshold)?)
             });
             i += 1;
+            parsed.trim_pos = i;
         } else if opt.eq_ignore_ascii_case(b"limit") && more > 0 {
             limit = parse_i64(&argv[i + 1])?;
             if limit < 0 {
@@ -158,7 +162,7 @@ pub(super) fn xadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     }
     let limits = node_limits(ctx);
     let now = ctx.now_ms();
-    let (id, trimmed) = match write_stream(ctx, key)? {
+    let (id, trimmed, threshold) = match write_stream(ctx, key)? {
         Some(stream) => {
             let done = add_entry(stream, parsed.id, &fields, now, limits, parsed.trim)?;
             ctx.changed(1);
@@ -176,7 +180,44 @@ pub(super) fn xadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     if trimmed > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
     }
+    // Replicas and the AOF get the id that was generated, and `~` trimming as the exact
+    // threshold it came to, so they end up with the same entries.
+    let id_generated = parsed.id.is_none_or(|p| !p.seq_given);
+    if id_generated || threshold.is_some() {
+        let mut rewritten = argv.to_vec();
+        if id_generated {
+            rewritten[parsed.id_pos] = Bytes::from(id.to_string());
+        }
+        if let Some(threshold) = threshold {
+            rewrite_threshold(&mut rewritten, parsed.trim_pos, threshold);
+        }
+        ctx.rewrite_propagation(rewritten);
+    }
     Ok(id_frame(id))
+}
+
+/// Rewrites `~ <threshold>` at `pos` as `= <exact>` (Redis's `streamRewriteApproxSpecifier`
+/// and `streamRewriteTrimArgument`).
+fn rewrite_threshold(argv: &mut [Bytes], pos: usize, exact: String) {
+    if let Some(op) = pos.checked_sub(1).and_then(|p| argv.get_mut(p)) {
+        *op = Bytes::from_static(b"=");
+    }
+    if let Some(arg) = argv.get_mut(pos) {
+        *arg = Bytes::from(exact);
+    }
+}
+
+/// What an approximate trim came to, as the exact threshold to propagate: the length for
+/// MAXLEN, the first id (tombstones included) for MINID.
+fn exact_threshold(stream: &Stream, trim: Option<Trim>) -> Option<String> {
+    let trim = trim.filter(|t| t.approx)?;
+    Some(match trim.strategy {
+        TrimStrategy::MaxLen(_) => stream.len().to_string(),
+        TrimStrategy::MinId(_) => stream
+            .edge_id(true, false)
+            .unwrap_or(StreamId::MAX)
+            .to_string(),
+    })
 }
 
 /// Picks the new entry's id as Redis's `streamAppendItem` does, appends it, then trims.
@@ -187,7 +228,7 @@ fn add_entry(
     now: u64,
     limits: StreamNodeLimits,
     trim: Option<Trim>,
-) -> Result<(StreamId, u64), CommandError> {
+) -> Result<(StreamId, u64, Option<String>), CommandError> {
     let last = stream.last_id();
     if last == StreamId::MAX {
         return Err(CommandError::msg(ID_EXHAUSTED));
@@ -209,7 +250,7 @@ fn add_entry(
     }
     stream.append(id, fields, limits);
     let trimmed = trim.map_or(0, |t| stream.trim(t));
-    Ok((id, trimmed))
+    Ok((id, trimmed, exact_threshold(stream, trim)))
 }
 
 /// XLEN key
@@ -305,8 +346,14 @@ pub(super) fn xtrim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
     };
     let deleted = stream.trim(trim);
     if deleted > 0 {
+        let threshold = exact_threshold(stream, Some(trim));
         ctx.notify(class::STREAM, "xtrim", key);
         ctx.changed(deleted);
+        if let Some(threshold) = threshold {
+            let mut rewritten = argv.to_vec();
+            rewrite_threshold(&mut rewritten, parsed.trim_pos, threshold);
+            ctx.rewrite_propagation(rewritten);
+        }
     }
     Ok(count_reply(deleted))
 }

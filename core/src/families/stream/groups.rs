@@ -6,6 +6,7 @@ use oxidis_protocol::Frame;
 
 use super::ids::{
     entry_frame, id_frame, parse_id_full, parse_int, parse_range_bound, parse_strict_id,
+    setid_argv, xclaim_argv,
 };
 use super::{read_stream, read_stream_mut, write_stream};
 use crate::command::{Args, CommandResult, parse_i64};
@@ -417,11 +418,14 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
     let mut created = false;
     let mut changes = 0u64;
     let mut consumer_ready = false;
+    // What reaches replicas: an XCLAIM per entry changed, else the moved last id.
+    let mut ops = Vec::new();
+    let mut propagate_last_id = false;
     if let Some(group) = stream.group_mut(group_name)
         && last_id > group.last_id
     {
         group.last_id = last_id;
-        changes += 1;
+        propagate_last_id = true;
     }
     for id in ids {
         let exists = stream.get(id).is_some();
@@ -430,7 +434,18 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
         };
         if !exists {
             // Pending but deleted from the stream: dropped from the PEL.
-            if group.acknowledge(id) {
+            if let Some(p) = group.pending(id).cloned() {
+                ops.push(xclaim_argv(
+                    key,
+                    group_name,
+                    &p.consumer,
+                    id,
+                    p.delivery_time,
+                    p.delivery_count,
+                    group.last_id,
+                ));
+                propagate_last_id = false;
+                group.acknowledge(id);
                 changes += 1;
             }
             continue;
@@ -458,7 +473,21 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
             None => old_count,
         };
         group.assign(id, consumer, delivery_time, count);
+        ops.push(xclaim_argv(
+            key,
+            group_name,
+            consumer,
+            id,
+            delivery_time,
+            count,
+            group.last_id,
+        ));
+        propagate_last_id = false;
         claimed.push(id);
+        changes += 1;
+    }
+    if propagate_last_id && let Some(group) = stream.group(group_name) {
+        ops.push(setid_argv(key, group_name, group.last_id, group.entries_read));
         changes += 1;
     }
     let reply = claimed
@@ -473,6 +502,10 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
         changes += 1;
     }
     ctx.changed(changes);
+    ctx.prevent_propagation();
+    for op in ops {
+        ctx.also_propagate(op);
+    }
     Ok(Frame::Array(reply))
 }
 
@@ -518,6 +551,7 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
     let mut created = false;
     let mut consumer_ready = false;
     let mut changes = 0u64;
+    let mut ops = Vec::new();
     let next_pending = |stream: &Stream, from: Option<StreamId>| {
         from.and_then(|from| {
             stream
@@ -537,6 +571,15 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
             break;
         };
         if !exists {
+            ops.push(xclaim_argv(
+                key,
+                group_name,
+                &pending.consumer,
+                id,
+                pending.delivery_time,
+                pending.delivery_count,
+                group.last_id,
+            ));
             group.acknowledge(id);
             deleted.push(id);
             count -= 1;
@@ -559,6 +602,15 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
             pending.delivery_count + 1
         };
         group.assign(id, consumer, now, delivery_count);
+        ops.push(xclaim_argv(
+            key,
+            group_name,
+            consumer,
+            id,
+            now,
+            delivery_count,
+            group.last_id,
+        ));
         claimed.push(id);
         count -= 1;
         changes += 1;
@@ -577,6 +629,10 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
         changes += 1;
     }
     ctx.changed(changes);
+    ctx.prevent_propagation();
+    for op in ops {
+        ctx.also_propagate(op);
+    }
     Ok(Frame::Array(vec![
         id_frame(next),
         Frame::Array(entries),

@@ -110,6 +110,66 @@ pub(super) fn entry_frame(entry: &StreamEntry<'_>) -> Frame {
     Frame::Array(vec![id_frame(entry.id()), Frame::BulkArray(fields)])
 }
 
+/// The XCLAIM that recreates pending entry `id` on a replica or from the AOF (Redis's
+/// `streamPropagateXCLAIM`).
+pub(super) fn xclaim_argv(
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    id: StreamId,
+    delivery_time: u64,
+    delivery_count: u64,
+    last_id: StreamId,
+) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XCLAIM"),
+        Bytes::copy_from_slice(key),
+        Bytes::copy_from_slice(group),
+        Bytes::copy_from_slice(consumer),
+        Bytes::from_static(b"0"),
+        Bytes::from(id.to_string()),
+        Bytes::from_static(b"TIME"),
+        Bytes::from(delivery_time.to_string()),
+        Bytes::from_static(b"RETRYCOUNT"),
+        Bytes::from(delivery_count.to_string()),
+        Bytes::from_static(b"FORCE"),
+        Bytes::from_static(b"JUSTID"),
+        Bytes::from_static(b"LASTID"),
+        Bytes::from(last_id.to_string()),
+    ]
+}
+
+/// The XGROUP SETID that moves a replica's group to `last_id` (Redis's
+/// `streamPropagateGroupID`); an unknown read counter is sent as -1.
+pub(super) fn setid_argv(
+    key: &[u8],
+    group: &[u8],
+    last_id: StreamId,
+    entries_read: Option<u64>,
+) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"SETID"),
+        Bytes::copy_from_slice(key),
+        Bytes::copy_from_slice(group),
+        Bytes::from(last_id.to_string()),
+        Bytes::from_static(b"ENTRIESREAD"),
+        Bytes::from(entries_read.map_or_else(|| "-1".to_string(), |n| n.to_string())),
+    ]
+}
+
+/// XGROUP CREATECONSUMER, for a consumer NOACK reads create (Redis's
+/// `streamPropagateConsumerCreation`).
+pub(super) fn createconsumer_argv(key: &[u8], group: &[u8], consumer: &[u8]) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"CREATECONSUMER"),
+        Bytes::copy_from_slice(key),
+        Bytes::copy_from_slice(group),
+        Bytes::copy_from_slice(consumer),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

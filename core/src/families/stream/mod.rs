@@ -121,21 +121,23 @@ pub static FAMILY: Family = Family {
         CommandSpec::container(
             "xgroup",
             &[
-                CommandSpec::new("create", Arity::AtLeast(5), groups::xgroup_create)
-                    .flags(&[Write, DenyOom])
-                    .keys(&[KeySpec::single(2, &[Rw, Insert])])
-                    .doc("Create a consumer group.", "5.0.0", "O(1)")
-                    .args(XGROUP_CREATE_ARGS),
-                CommandSpec::new("createconsumer", Arity::Exact(5), groups::xgroup_createconsumer)
-                    .flags(&[Write, DenyOom])
-                    .keys(&[KeySpec::single(2, &[Rw, Insert])])
-                    .doc("Create a consumer in a consumer group.", "6.2.0", "O(1)")
-                    .args(XGROUP_CREATECONSUMER_ARGS),
                 CommandSpec::new("delconsumer", Arity::Exact(5), groups::xgroup_delconsumer)
                     .flags(&[Write])
                     .keys(&[KeySpec::single(2, &[Rw, Delete])])
                     .doc("Delete a consumer from a consumer group.", "5.0.0", "O(1)")
                     .args(XGROUP_DELCONSUMER_ARGS),
+                CommandSpec::new("createconsumer", Arity::Exact(5), groups::xgroup_createconsumer)
+                    .flags(&[Write, DenyOom])
+                    .keys(&[KeySpec::single(2, &[Rw, Insert])])
+                    .doc("Create a consumer in a consumer group.", "6.2.0", "O(1)")
+                    .args(XGROUP_CREATECONSUMER_ARGS),
+                CommandSpec::new("help", Arity::Exact(2), groups::xgroup_help)
+                    .flags(&[Loading, Stale])
+                    .doc(
+                        "Show helpful text about the different subcommands",
+                        "5.0.0",
+                        "O(1)",
+                    ),
                 CommandSpec::new("destroy", Arity::Exact(4), groups::xgroup_destroy)
                     .flags(&[Write])
                     .keys(&[KeySpec::single(2, &[Rw, Delete])])
@@ -145,13 +147,6 @@ pub static FAMILY: Family = Family {
                         "O(N) where N is the number of entries in the group's pending entries list (PEL).",
                     )
                     .args(XGROUP_DESTROY_ARGS),
-                CommandSpec::new("help", Arity::Exact(2), groups::xgroup_help)
-                    .flags(&[Loading, Stale])
-                    .doc(
-                        "Show helpful text about the different subcommands",
-                        "5.0.0",
-                        "O(1)",
-                    ),
                 CommandSpec::new("setid", Arity::AtLeast(5), groups::xgroup_setid)
                     .flags(&[Write])
                     .keys(&[KeySpec::single(2, &[Rw, Update])])
@@ -161,6 +156,11 @@ pub static FAMILY: Family = Family {
                         "O(1)",
                     )
                     .args(XGROUP_SETID_ARGS),
+                CommandSpec::new("create", Arity::AtLeast(5), groups::xgroup_create)
+                    .flags(&[Write, DenyOom])
+                    .keys(&[KeySpec::single(2, &[Rw, Insert])])
+                    .doc("Create a consumer group.", "5.0.0", "O(1)")
+                    .args(XGROUP_CREATE_ARGS),
             ],
         )
         .acl_only(&[])
@@ -211,17 +211,6 @@ pub static FAMILY: Family = Family {
         CommandSpec::container(
             "xinfo",
             &[
-                CommandSpec::new("consumers", Arity::Exact(4), info::xinfo_consumers)
-                    .flags(&[ReadOnly])
-                    .keys(KEY2_RO_ACCESS)
-                    .doc("List the consumers in a consumer group", "5.0.0", "O(1)")
-                    .tips(&["nondeterministic_output"])
-                    .args(XINFO_CONSUMERS_ARGS),
-                CommandSpec::new("groups", Arity::Exact(3), info::xinfo_groups)
-                    .flags(&[ReadOnly])
-                    .keys(KEY2_RO_ACCESS)
-                    .doc("List the consumer groups of a stream", "5.0.0", "O(1)")
-                    .args(XINFO_GROUPS_ARGS),
                 CommandSpec::new("help", Arity::Exact(2), info::xinfo_help)
                     .flags(&[Loading, Stale])
                     .doc(
@@ -229,11 +218,22 @@ pub static FAMILY: Family = Family {
                         "5.0.0",
                         "O(1)",
                     ),
+                CommandSpec::new("groups", Arity::Exact(3), info::xinfo_groups)
+                    .flags(&[ReadOnly])
+                    .keys(KEY2_RO_ACCESS)
+                    .doc("List the consumer groups of a stream", "5.0.0", "O(1)")
+                    .args(XINFO_GROUPS_ARGS),
                 CommandSpec::new("stream", Arity::AtLeast(3), info::xinfo_stream)
                     .flags(&[ReadOnly])
                     .keys(KEY2_RO_ACCESS)
                     .doc("Get information about a stream", "5.0.0", "O(1)")
                     .args(XINFO_STREAM_ARGS),
+                CommandSpec::new("consumers", Arity::Exact(4), info::xinfo_consumers)
+                    .flags(&[ReadOnly])
+                    .keys(KEY2_RO_ACCESS)
+                    .doc("List the consumers in a consumer group", "5.0.0", "O(1)")
+                    .tips(&["nondeterministic_output"])
+                    .args(XINFO_CONSUMERS_ARGS),
             ],
         )
         .acl_only(&[])

@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion};
 
-use super::ids::{entry_frame, id_frame, parse_strict_id};
+use super::ids::{
+    createconsumer_argv, entry_frame, id_frame, parse_strict_id, setid_argv, xclaim_argv,
+};
 use super::read_stream;
 use crate::command::{Args, CommandResult, parse_i64};
 use crate::context::CommandContext;
@@ -104,6 +106,10 @@ const NEW_ENTRIES: StreamId = StreamId::MAX;
 
 fn read(ctx: &mut CommandContext<'_>, argv: &[Bytes], group_mode: bool) -> CommandResult {
     let request = parse(argv, group_mode)?;
+    // What XREADGROUP changes reaches replicas as XCLAIM and XGROUP commands instead.
+    if group_mode {
+        ctx.prevent_propagation();
+    }
     let id_args = &argv[request.streams_at + request.keys.len()..];
     let mut ids = Vec::with_capacity(id_args.len());
     for (key, arg) in request.keys.iter().zip(id_args) {
@@ -237,7 +243,7 @@ fn read_group(
     let start = after.next().unwrap_or(StreamId::MIN);
     let limit = if count == 0 { usize::MAX } else { count };
     let mut created = false;
-    let reply = {
+    let (reply, ops) = {
         let Some(group) = stream.group_mut(group_name) else {
             return Ok(None);
         };
@@ -246,14 +252,30 @@ fn read_group(
             None => created = group.create_consumer(consumer, now),
         }
         if history {
-            history_reply(stream, group_name, consumer, start, limit, now)
+            let reply = history_reply(stream, group_name, consumer, start, limit, now);
+            (reply, Vec::new())
         } else {
-            new_entries_reply(stream, group_name, consumer, start, limit, now, noack)
+            let read = NewEntries {
+                key,
+                group: group_name,
+                consumer,
+                start,
+                limit,
+                now,
+                noack,
+            };
+            new_entries_reply(stream, &read)
         }
     };
     if created {
         ctx.notify(class::STREAM, "xgroup-createconsumer", key);
         ctx.changed(1);
+        if noack {
+            ctx.also_propagate(createconsumer_argv(key, group_name, consumer));
+        }
+    }
+    for op in ops {
+        ctx.also_propagate(op);
     }
     ctx.changed(1);
     Ok(Some(reply))
@@ -296,24 +318,30 @@ fn history_reply(
     Frame::Array(reply)
 }
 
-/// Entries from `start` not yet delivered to the group: the group's position moves, and each
-/// entry becomes pending for `consumer` (unless NOACK).
-fn new_entries_reply(
-    stream: &mut Stream,
-    group_name: &[u8],
-    consumer: &[u8],
+/// One `>` read of a group.
+struct NewEntries<'a> {
+    key: &'a [u8],
+    group: &'a [u8],
+    consumer: &'a [u8],
     start: StreamId,
     limit: usize,
     now: u64,
     noack: bool,
-) -> Frame {
-    let Some(group) = stream.group(group_name) else {
-        return Frame::Array(Vec::new());
+}
+
+/// Entries from `start` not yet delivered to the group: the group's position moves, and each
+/// entry becomes pending for `consumer` (unless NOACK). Also returns what to propagate: an
+/// XCLAIM per pending entry made, or with NOACK an XGROUP SETID when the group moved.
+fn new_entries_reply(stream: &mut Stream, read: &NewEntries<'_>) -> (Frame, Vec<Vec<Bytes>>) {
+    let Some(group) = stream.group(read.group) else {
+        return (Frame::Array(Vec::new()), Vec::new());
     };
     let (mut last_id, mut entries_read) = (group.last_id, group.entries_read);
+    let moved_from = last_id;
     let mut reply = Vec::new();
+    // Each id with the group's last id once it was delivered.
     let mut ids = Vec::new();
-    for entry in stream.range(start, StreamId::MAX).take(limit) {
+    for entry in stream.range(read.start, StreamId::MAX).take(read.limit) {
         let id = entry.id();
         if id > last_id {
             entries_read = match entries_read {
@@ -326,16 +354,30 @@ fn new_entries_reply(
             last_id = id;
         }
         reply.push(entry_frame(&entry));
-        ids.push(id);
+        ids.push((id, last_id));
     }
-    if let Some(group) = stream.group_mut(group_name) {
+    let mut ops = Vec::new();
+    if let Some(group) = stream.group_mut(read.group) {
         group.last_id = last_id;
         group.entries_read = entries_read;
-        if !noack {
-            for id in ids {
-                group.assign(id, consumer, now, 1);
+        if read.noack {
+            if last_id != moved_from {
+                ops.push(setid_argv(read.key, read.group, last_id, entries_read));
+            }
+        } else {
+            for (id, last_at) in ids {
+                group.assign(id, read.consumer, read.now, 1);
+                ops.push(xclaim_argv(
+                    read.key,
+                    read.group,
+                    read.consumer,
+                    id,
+                    read.now,
+                    1,
+                    last_at,
+                ));
             }
         }
     }
-    Frame::Array(reply)
+    (Frame::Array(reply), ops)
 }

@@ -133,3 +133,41 @@ fn xread_serves_what_is_newer() {
         Frame::NullArray
     );
 }
+
+/// The propagated commands since the last call, as text with spaces between arguments.
+fn propagated(r: &mut CommandRunner) -> String {
+    let stream = r.server.propagation.take_stream();
+    let text = String::from_utf8_lossy(&stream).into_owned();
+    let mut out = Vec::new();
+    for line in text.split("\r\n") {
+        if !line.starts_with('*') && !line.starts_with('$') && !line.is_empty() {
+            out.push(line.to_string());
+        }
+    }
+    out.join(" ")
+}
+
+#[test]
+fn writes_reach_replicas_in_deterministic_form() {
+    let mut r = CommandRunner::with_builtin_commands();
+    r.server.propagation.set_enabled(true);
+    r.run(["CONFIG", "SET", "stream-node-max-entries", "2"]);
+    for i in 1..=5 {
+        r.run(["XADD", "s", &format!("{i}-*"), "f", "v"]);
+    }
+    assert!(propagated(&mut r).ends_with("XADD s 5-0 f v"));
+    r.run(["XADD", "s", "MAXLEN", "~", "2", "6-1", "f", "v"]);
+    assert_eq!(propagated(&mut r), "XADD s MAXLEN = 2 6-1 f v");
+    r.run(["XGROUP", "CREATE", "s", "g", "0"]);
+    propagated(&mut r);
+    r.run(["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"]);
+    assert_eq!(
+        propagated(&mut r),
+        "XCLAIM s g c 0 5-0 TIME 1000000 RETRYCOUNT 1 FORCE JUSTID LASTID 5-0"
+    );
+    r.run(["XREADGROUP", "GROUP", "g", "d", "NOACK", "COUNT", "1", "STREAMS", "s", ">"]);
+    assert_eq!(
+        propagated(&mut r),
+        "MULTI XGROUP CREATECONSUMER s g d XGROUP SETID s g 6-1 ENTRIESREAD 6 EXEC"
+    );
+}
