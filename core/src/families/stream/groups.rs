@@ -487,7 +487,12 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
         changes += 1;
     }
     if propagate_last_id && let Some(group) = stream.group(group_name) {
-        ops.push(setid_argv(key, group_name, group.last_id, group.entries_read));
+        ops.push(setid_argv(
+            key,
+            group_name,
+            group.last_id,
+            group.entries_read,
+        ));
         changes += 1;
     }
     let reply = claimed

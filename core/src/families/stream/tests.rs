@@ -160,12 +160,33 @@ fn writes_reach_replicas_in_deterministic_form() {
     assert_eq!(propagated(&mut r), "XADD s MAXLEN = 2 6-1 f v");
     r.run(["XGROUP", "CREATE", "s", "g", "0"]);
     propagated(&mut r);
-    r.run(["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"]);
+    r.run([
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
     assert_eq!(
         propagated(&mut r),
         "XCLAIM s g c 0 5-0 TIME 1000000 RETRYCOUNT 1 FORCE JUSTID LASTID 5-0"
     );
-    r.run(["XREADGROUP", "GROUP", "g", "d", "NOACK", "COUNT", "1", "STREAMS", "s", ">"]);
+    r.run([
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "d",
+        "NOACK",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
     assert_eq!(
         propagated(&mut r),
         "MULTI XGROUP CREATECONSUMER s g d XGROUP SETID s g 6-1 ENTRIESREAD 6 EXEC"
