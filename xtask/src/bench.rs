@@ -22,6 +22,22 @@ pub struct Args {
     /// Number of alternating rounds (default 5, or 2 with --quick).
     #[arg(long)]
     pub rounds: Option<usize>,
+    /// Only the rows whose label contains one of these words (case-insensitive; repeatable),
+    /// e.g. `--only xadd --only xrange --only stream`.
+    #[arg(long)]
+    pub only: Vec<String>,
+}
+
+impl Args {
+    /// Whether the row labelled `label` is selected by `--only`.
+    fn selects(&self, label: &str) -> bool {
+        let label = label.to_ascii_lowercase();
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|word| label.contains(&word.to_ascii_lowercase()))
+    }
 }
 
 /// One redis-benchmark invocation shape.
@@ -235,6 +251,9 @@ pub fn run(args: &Args) -> Result<bool> {
         // Alternate which server goes first so neither always runs on a warmer machine.
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for (index, workload) in WORKLOADS.iter().enumerate() {
+            if !args.selects(workload.label) {
+                continue;
+            }
             for &which in &order {
                 let sample = measure(&servers[which], workload, requests, ticks)?;
                 samples[index][which].push(sample);
@@ -259,6 +278,9 @@ pub fn run(args: &Args) -> Result<bool> {
     let mut throughput_ratios = Vec::new();
     let mut cpu_ratios = Vec::new();
     for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
+        if per_server[0].is_empty() {
+            continue;
+        }
         let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
         let throughput_ratio = ratio(ours.rps, theirs.rps);
         let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
@@ -281,7 +303,7 @@ pub fn run(args: &Args) -> Result<bool> {
 
     let mut memory_ratios = Vec::new();
     let mut memory_rows = Vec::new();
-    for load in MEMORY_LOADS {
+    for load in MEMORY_LOADS.iter().filter(|l| args.selects(l.label)) {
         let (keys, elements) = load.size(args.quick);
         banner(&format!(
             "memory: {} {} x {elements} ({}){}",

@@ -1,7 +1,7 @@
 //! `Value`: what a key holds. Strings come in the three shapes Redis reports through
 //! `OBJECT ENCODING`: `int`, `embstr` and `raw`. Collections are boxed, so a `Value` stays three
 //! words whatever it holds — except a set, whose 16-byte header fits in place (saving an
-//! allocation per small set of integers). Streams (#7) and module types (#9) arrive as more variants.
+//! allocation per small set of integers). Module types (#9) arrive as more variants.
 
 use super::{CompactBytes, Hash, List, Set, SortedSet, Stream};
 use crate::errors::CommandError;

@@ -261,3 +261,77 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
     }
     Ok(Value::Stream(Box::new(stream)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdb::write::SaveOptions;
+
+    #[test]
+    fn streams_round_trip_with_groups_and_tombstones() {
+        let limits = StreamNodeLimits {
+            max_bytes: 4096,
+            max_entries: 3,
+        };
+        let mut stream = Stream::new();
+        for i in 1..=250u64 {
+            let v = i.to_string();
+            let fields: Vec<(&[u8], &[u8])> = if i % 7 == 0 {
+                vec![(b"other", v.as_bytes())]
+            } else {
+                vec![(b"f", v.as_bytes()), (b"g", b"x")]
+            };
+            stream.append(StreamId::new(1000 + i / 3, i % 3), &fields, limits);
+        }
+        stream.delete(StreamId::new(1001, 0));
+        let mut group = ConsumerGroup::new(StreamId::new(1002, 0), Some(4));
+        group.create_consumer(b"alice", 77);
+        group.create_consumer(b"idle", 78);
+        group.assign(StreamId::new(1000, 1), b"alice", 123, 2);
+        group.assign(StreamId::new(1001, 1), b"alice", 124, 1);
+        stream.groups_mut().insert(Bytes::from_static(b"g"), group);
+        stream.groups_mut().insert(
+            Bytes::from_static(b"h"),
+            ConsumerGroup::new(StreamId::MIN, None),
+        );
+
+        let mut w = Writer::new(SaveOptions {
+            compress: true,
+            list_fill: -2,
+            packed_threshold: 1 << 30,
+        });
+        write(&mut w, &stream);
+        let mut r = Reader::new(&w.buf);
+        let Ok(Value::Stream(loaded)) = read(&mut r, true) else {
+            panic!("the stream loads back");
+        };
+        type Flat = Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)>;
+        let flat = |s: &Stream| -> Flat {
+            s.entries()
+                .map(|e| {
+                    (
+                        e.id(),
+                        e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(flat(&loaded), flat(&stream));
+        assert_eq!(loaded.len(), 249);
+        assert_eq!(
+            (
+                loaded.last_id(),
+                loaded.first_id(),
+                loaded.max_deleted_entry_id(),
+                loaded.entries_added()
+            ),
+            (
+                stream.last_id(),
+                stream.first_id(),
+                stream.max_deleted_entry_id(),
+                250
+            )
+        );
+        assert_eq!(loaded.groups(), stream.groups());
+    }
+}

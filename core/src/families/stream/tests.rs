@@ -192,3 +192,94 @@ fn writes_reach_replicas_in_deterministic_form() {
         "MULTI XGROUP CREATECONSUMER s g d XGROUP SETID s g 6-1 ENTRIESREAD 6 EXEC"
     );
 }
+
+#[derive(Default)]
+struct Inbox(std::sync::Mutex<Vec<Frame>>);
+
+impl crate::client::ConnectionHandle for Inbox {
+    fn close(&self) {}
+    fn deliver(&self, reply: Frame) {
+        self.0.lock().expect("inbox").push(reply);
+    }
+    fn push(&self, _message: Frame) {}
+}
+
+fn connect(server: &mut crate::Server) -> (crate::client::ClientId, std::sync::Arc<Inbox>) {
+    let inbox = std::sync::Arc::new(Inbox::default());
+    let handle = inbox.clone();
+    let id = server.connect_client(|id| {
+        let mut client = crate::client::Client::new(id, crate::client::Peer::Internal, true, 0);
+        client.handle = Some(handle);
+        client
+    });
+    (id, inbox)
+}
+
+fn argv(items: &[&str]) -> Vec<bytes::Bytes> {
+    items
+        .iter()
+        .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
+        .collect()
+}
+
+#[test]
+fn blocked_readers_wake_with_what_dollar_meant_when_they_blocked() {
+    use crate::dispatch::{Outcome, execute};
+    let mut server = crate::Server::new(crate::config::Config::default());
+    let (reader, inbox) = connect(&mut server);
+    let (grouper, group_inbox) = connect(&mut server);
+    let (writer, _) = connect(&mut server);
+    execute(&mut server, writer, &argv(&["XADD", "s", "5", "f", "old"]));
+    execute(
+        &mut server,
+        writer,
+        &argv(&["XGROUP", "CREATE", "s", "g", "$"]),
+    );
+    let blocked = execute(
+        &mut server,
+        reader,
+        &argv(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]),
+    );
+    assert!(matches!(blocked, Outcome::Blocked(_)));
+    let blocked = execute(
+        &mut server,
+        grouper,
+        &argv(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+    );
+    assert!(matches!(blocked, Outcome::Blocked(_)));
+    // Deleted and recreated: `$` still means 5-0, so 6-0 is news for the reader; the group
+    // reader learns its stream is gone.
+    execute(&mut server, writer, &argv(&["DEL", "s"]));
+    assert_eq!(
+        *group_inbox.0.lock().expect("inbox"),
+        vec![Frame::error("UNBLOCKED the stream key no longer exists")]
+    );
+    assert!(inbox.0.lock().expect("inbox").is_empty());
+    execute(&mut server, writer, &argv(&["XADD", "s", "6", "f", "new"]));
+    assert_eq!(
+        *inbox.0.lock().expect("inbox"),
+        vec![Frame::Array(vec![Frame::Array(vec![
+            bulk("s"),
+            Frame::Array(vec![Frame::Array(vec![
+                bulk("6-0"),
+                Frame::BulkArray({
+                    let mut a = oxidis_protocol::BulkArray::with_capacity(2, 0);
+                    a.push(b"f");
+                    a.push(b"new");
+                    a
+                })
+            ])])
+        ])])]
+    );
+    assert!(server.blocked.is_empty());
+}
