@@ -183,7 +183,7 @@ pub(super) fn xadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
     // Replicas and the AOF get the id that was generated, and `~` trimming as the exact
     // threshold it came to, so they end up with the same entries.
     let id_generated = parsed.id.is_none_or(|p| !p.seq_given);
-    if id_generated || threshold.is_some() {
+    if ctx.server.propagation.is_enabled() && (id_generated || threshold.is_some()) {
         let mut rewritten = argv.to_vec();
         if id_generated {
             rewritten[parsed.id_pos] = Bytes::from(id.to_string());
@@ -297,19 +297,22 @@ fn range(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, rev: bool) -> Comman
         return Ok(Frame::NullArray);
     }
     let limit = count.unwrap_or(usize::MAX);
-    let entries: Vec<Frame> = if rev {
-        stream
-            .range_rev(start, end)
-            .take(limit)
-            .map(|e| entry_frame(&e))
-            .collect()
+    let mut entries = Vec::with_capacity(limit.min(64));
+    if rev {
+        entries.extend(
+            stream
+                .range_rev(start, end)
+                .take(limit)
+                .map(|e| entry_frame(&e)),
+        );
     } else {
-        stream
-            .range(start, end)
-            .take(limit)
-            .map(|e| entry_frame(&e))
-            .collect()
-    };
+        entries.extend(
+            stream
+                .range(start, end)
+                .take(limit)
+                .map(|e| entry_frame(&e)),
+        );
+    }
     Ok(Frame::Array(entries))
 }
 

@@ -96,13 +96,23 @@ pub(super) fn parse_int(arg: &[u8], error: &'static str) -> Result<i64, CommandE
 
 /// An id as a bulk string.
 pub(super) fn id_frame(id: StreamId) -> Frame {
-    Frame::Bulk(Bytes::from(id.to_string()))
+    Frame::Bulk(id_bytes(id))
+}
+
+/// An id as `<ms>-<seq>` bytes (without `format!`: replies carry one per entry).
+pub(super) fn id_bytes(id: StreamId) -> Bytes {
+    let mut out = Vec::with_capacity(41);
+    out.extend_from_slice(itoa::Buffer::new().format(id.ms).as_bytes());
+    out.push(b'-');
+    out.extend_from_slice(itoa::Buffer::new().format(id.seq).as_bytes());
+    Bytes::from(out)
 }
 
 /// One entry as `[id, [field, value, ...]]`.
 pub(super) fn entry_frame(entry: &StreamEntry<'_>) -> Frame {
     let pairs = entry.field_count();
-    let mut fields = BulkArray::with_capacity(pairs * 2, 0);
+    let bytes = entry.fields().map(|(f, v)| f.len() + v.len()).sum();
+    let mut fields = BulkArray::with_capacity(pairs * 2, bytes);
     for (field, value) in entry.fields() {
         fields.push(field);
         fields.push(value);
