@@ -64,6 +64,31 @@ impl<'a> CommandContext<'a> {
             wants,
             timeout,
             timeout_reply,
+            rerun_argv: None,
+            key_gone_reply: None,
+        });
+        Ok(Frame::NullArray)
+    }
+
+    /// [`block`](Self::block), re-running `argv` instead of the command as sent when woken
+    /// (XREAD records the ids `$` stood for), and answering `key_gone_reply` if a key it waits
+    /// on is deleted or changes type meanwhile (XREADGROUP's `-UNBLOCKED`).
+    pub fn block_rerun(
+        &mut self,
+        keys: Vec<bytes::Bytes>,
+        wants: crate::types::ValueType,
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Frame,
+        argv: Vec<bytes::Bytes>,
+        key_gone_reply: Option<Frame>,
+    ) -> crate::command::CommandResult {
+        self.block_request = Some(BlockRequest {
+            keys,
+            wants,
+            timeout,
+            timeout_reply,
+            rerun_argv: Some(argv),
+            key_gone_reply,
         });
         Ok(Frame::NullArray)
     }

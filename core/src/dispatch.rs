@@ -48,8 +48,9 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
                 db,
                 keys: request.keys.clone(),
                 wants: request.wants,
-                argv: argv.to_vec(),
+                argv: request.rerun_argv.clone().unwrap_or_else(|| argv.to_vec()),
                 timeout_reply: request.timeout_reply.clone(),
+                key_gone_reply: request.key_gone_reply.clone(),
                 deadline,
             },
         );
@@ -288,7 +289,11 @@ fn run(
         }
     };
     let stats = server.stats.command_mut(command.id);
-    stats.calls += 1;
+    // A command that blocked is counted once, by the run that finally answers it (Redis's
+    // `updateStatsOnUnblock`).
+    if block.is_none() || reply.is_error() {
+        stats.calls += 1;
+    }
     stats.usec += usec;
     if let Frame::Error(text) = &reply {
         stats.failed_calls += 1;

@@ -251,7 +251,9 @@ fn load_elements(
             zset.for_each_pair(|m, _| members.push(copy(m)));
             (Kind::SortedSet, members)
         }
-        Some(Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::Hash(_)) => {
+        Some(
+            Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::Hash(_) | Value::Stream(_),
+        ) => {
             return Err(CommandError::WrongType);
         }
     })
@@ -401,9 +403,17 @@ fn lookup_by_pattern(
             | Value::Mutable(_)
             | Value::List(_)
             | Value::Set(_)
-            | Value::SortedSet(_),
+            | Value::SortedSet(_)
+            | Value::Stream(_),
         )
-        | (None, Value::Hash(_) | Value::List(_) | Value::Set(_) | Value::SortedSet(_)) => None,
+        | (
+            None,
+            Value::Hash(_)
+            | Value::List(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Stream(_),
+        ) => None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! integer, or LZF-compressed bytes.
 
 pub mod read;
+pub mod stream;
 pub mod write;
 
 /// The version Redis 7.0 writes (and the newest one it reads).

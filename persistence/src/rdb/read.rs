@@ -260,7 +260,7 @@ impl<'a> Reader<'a> {
                 hash_of(pairs, options, what)
             }
             kind::STREAM_LISTPACKS | kind::STREAM_LISTPACKS_2 => {
-                Err(corrupt("Stream values are not supported yet"))
+                super::stream::read(self, kind == kind::STREAM_LISTPACKS_2)
             }
             kind::MODULE | kind::MODULE_2 => Err(corrupt(
                 "The RDB file contains module data I can't load: no module loaded",

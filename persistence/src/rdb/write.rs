@@ -142,6 +142,7 @@ impl Writer {
             Value::Set(_) => kind::SET,
             Value::SortedSet(z) if z.encoding_name() == "listpack" => kind::ZSET_LISTPACK,
             Value::SortedSet(_) => kind::ZSET_2,
+            Value::Stream(_) => kind::STREAM_LISTPACKS_2,
         }
     }
 
@@ -194,6 +195,7 @@ impl Writer {
                     }
                 }
             }
+            Value::Stream(stream) => super::stream::write(self, stream),
         }
     }
 

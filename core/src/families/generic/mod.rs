@@ -727,7 +727,8 @@ fn reference_count(value: &Value) -> i64 {
         | Value::List(_)
         | Value::Hash(_)
         | Value::Set(_)
-        | Value::SortedSet(_) => 1,
+        | Value::SortedSet(_)
+        | Value::Stream(_) => 1,
     }
 }
 

@@ -226,6 +226,7 @@ fn swapdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     ctx.server.dbs.swap(first, second);
     if !ctx.server.blocked.is_empty() {
         for db in [first, second] {
+            ctx.server.blocked.signal_db(db);
             let keys: Vec<Vec<u8>> = ctx.server.dbs[db].iter().map(|e| e.key.to_vec()).collect();
             for key in keys {
                 ctx.server.blocked.signal_key(db, &key);
@@ -357,6 +358,9 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<FlushMode, CommandError> {
 fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, mode: FlushMode) {
     let mut removed = 0u64;
     let mut taken = Vec::new();
+    for db in range.clone() {
+        ctx.server.blocked.signal_db(db);
+    }
     for db in ctx.server.dbs.get_mut(range).unwrap_or_default() {
         removed += db.len() as u64;
         match mode {

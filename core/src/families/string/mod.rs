@@ -611,9 +611,11 @@ fn with_string<R>(value: &Value, f: impl FnOnce(&[u8]) -> R) -> Result<R, Comman
         Value::Int(n) => Ok(f(itoa::Buffer::new().format(*n).as_bytes())),
         Value::Str(s) => Ok(f(s.as_slice())),
         Value::Mutable(v) => Ok(f(v)),
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => {
-            Err(CommandError::WrongType)
-        }
+        Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_)
+        | Value::Stream(_) => Err(CommandError::WrongType),
     }
 }
 
