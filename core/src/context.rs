@@ -23,6 +23,7 @@ pub struct CommandContext<'a> {
     command: &'static Command,
     block_request: Option<BlockRequest>,
     redacted_args: Vec<usize>,
+    unmodified: Vec<bytes::Bytes>,
 }
 
 impl<'a> CommandContext<'a> {
@@ -38,6 +39,7 @@ impl<'a> CommandContext<'a> {
             command,
             block_request: None,
             redacted_args: Vec::new(),
+            unmodified: Vec::new(),
         }
     }
 
@@ -74,6 +76,19 @@ impl<'a> CommandContext<'a> {
     /// as Redis's `redactClientCommandArgument` does for passwords.
     pub fn redact_argument(&mut self, index: usize) {
         self.redacted_args.push(index);
+    }
+
+    /// Declares that `key`, one of the command's write keys, was left unchanged: WATCH, blocked
+    /// clients and client-side caching are not told about it (SMOVE of a member the destination
+    /// already holds: Redis signals only the keys it really modified).
+    pub fn unmodified(&mut self, key: &[u8]) {
+        self.unmodified.push(bytes::Bytes::copy_from_slice(key));
+    }
+
+    /// The keys declared [`unmodified`](Self::unmodified) (dispatch takes them after the
+    /// handler ran).
+    pub(crate) fn take_unmodified(&mut self) -> Vec<bytes::Bytes> {
+        std::mem::take(&mut self.unmodified)
     }
 
     /// The arguments a handler redacted (dispatch takes them after the handler ran).
@@ -160,8 +175,14 @@ impl<'a> CommandContext<'a> {
     }
 
     fn reclaim_expired_in(&mut self, db_index: usize, pos: usize) {
-        self.server.dbs[db_index].remove_at(pos);
+        let entry = self.server.dbs[db_index].remove_at(pos);
         self.server.stats.expired_keys += 1;
+        self.notify_in(
+            db_index,
+            crate::events::class::EXPIRED,
+            "expired",
+            entry.key.as_slice(),
+        );
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss
@@ -180,7 +201,10 @@ impl<'a> CommandContext<'a> {
         let found = self.lookup(key);
         match found {
             Some(_) => self.server.stats.keyspace_hits += 1,
-            None => self.server.stats.keyspace_misses += 1,
+            None => {
+                self.server.stats.keyspace_misses += 1;
+                self.notify(crate::events::class::KEY_MISS, "keymiss", key);
+            }
         }
         found
     }
@@ -234,11 +258,16 @@ impl<'a> CommandContext<'a> {
             clock = self.server.dbs[self.db_index].entry(pos).access_clock;
         }
         self.server.dirty += 1;
+        let len_before = self.server.dbs[self.db_index].len();
         let (pos, replaced_expired) =
             self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);
         // An expired key being overwritten counts as expired, as lazy expiry would have said.
         if replaced_expired {
             self.server.stats.expired_keys += 1;
+            self.notify(crate::events::class::EXPIRED, "expired", key);
+        }
+        if replaced_expired || self.server.dbs[self.db_index].len() > len_before {
+            self.notify(crate::events::class::NEW, "new", key);
         }
         pos
     }

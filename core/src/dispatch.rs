@@ -234,7 +234,7 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block, redacted) = {
+    let (result, block, redacted, unmodified) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -242,7 +242,12 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
-        (result, ctx.take_block_request(), ctx.take_redacted_args())
+        (
+            result,
+            ctx.take_block_request(),
+            ctx.take_redacted_args(),
+            ctx.take_unmodified(),
+        )
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -283,7 +288,7 @@ fn run(
         && !reply.is_error()
         && (!server.blocked.is_empty() || !server.watched.is_empty())
     {
-        signal_written_keys(server, client_id, command, argv);
+        signal_written_keys(server, client_id, command, argv, &unmodified);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);
@@ -300,10 +305,13 @@ fn signal_written_keys(
     client_id: ClientId,
     command: &Command,
     argv: &[Bytes],
+    unmodified: &[Bytes],
 ) {
     let db = server.clients.get(client_id).map_or(0, |c| c.db);
     for key in find_keys(command, argv).unwrap_or_default() {
-        if let Some(name) = argv.get(key.index) {
+        if let Some(name) = argv.get(key.index)
+            && !unmodified.contains(name)
+        {
             server.blocked.signal_key(db, name);
             crate::transactions::touch(server, db, name);
         }

@@ -12,6 +12,7 @@ use crate::client::{ClientId, Clients};
 use crate::command::CommandTable;
 use crate::config::Config;
 use crate::db::Db;
+use crate::events::class;
 use crate::stats::Stats;
 
 /// The LRU clock reading at `unix_ms`: seconds, wrapping at 2^32.
@@ -312,8 +313,19 @@ impl Server {
             self.expire_next_db = self.expire_next_db.wrapping_add(1);
             let db = &mut self.dbs[db_index];
             let mut iterations = 0u32;
+            let notify = crate::events::wanted(self.config.notify_keyspace_events, class::EXPIRED);
+            let events = &mut self.events;
             loop {
-                let (sampled, expired) = db.expire_step(now, keys_per_loop);
+                let (sampled, expired) = db.expire_step_with(now, keys_per_loop, |entry| {
+                    if notify {
+                        events.push(crate::events::KeyEvent {
+                            class: class::EXPIRED,
+                            name: "expired",
+                            db: db_index,
+                            key: bytes::Bytes::copy_from_slice(entry.key.as_slice()),
+                        });
+                    }
+                });
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
                 self.stats.expired_keys += expired as u64;
@@ -340,5 +352,8 @@ impl Server {
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
+        if !self.events.is_empty() {
+            crate::events::deliver(self);
+        }
     }
 }

@@ -311,6 +311,17 @@ impl Db {
     /// it has examined `sample` keys with an expiry (or `sample * 20` entries in all), reclaiming
     /// the expired ones. Returns (volatile keys examined, keys reclaimed).
     pub fn expire_step(&mut self, now_ms: u64, sample: usize) -> (usize, usize) {
+        self.expire_step_with(now_ms, sample, |_| {})
+    }
+
+    /// [`Db::expire_step`], handing each reclaimed entry to `reclaimed_entry` (for the
+    /// `expired` keyspace event and client-side caching invalidation).
+    pub fn expire_step_with(
+        &mut self,
+        now_ms: u64,
+        sample: usize,
+        mut reclaimed_entry: impl FnMut(Entry),
+    ) -> (usize, usize) {
         let (mut examined, mut reclaimed) = (0, 0);
         if self.volatile_keys == 0 {
             return (0, 0);
@@ -329,7 +340,7 @@ impl Db {
             examined += 1;
             if entry.expire_at_ms <= now_ms {
                 // The last entry moves into this position; the walk has seen it already.
-                self.remove_at(self.expire_cursor);
+                reclaimed_entry(self.remove_at(self.expire_cursor));
                 reclaimed += 1;
             }
         }
