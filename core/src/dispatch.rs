@@ -16,6 +16,7 @@ use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
 use crate::errors::transactions::NOT_IN_TRANSACTION;
 use crate::errors::{CommandError, OOM};
+use crate::propagation::OwnPropagation;
 use crate::server::Server;
 
 /// What running a command led to.
@@ -32,7 +33,10 @@ pub enum Outcome {
 /// the client (recorded in `server.blocked`). Clients waiting on keys this command wrote are
 /// served before it returns.
 pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    let outcome = run_command(server, client_id, argv);
+    if server.pause.current.is_some() {
+        crate::pause::check_expired(server);
+    }
+    let outcome = run_checked(server, client_id, argv, true);
     if let Outcome::Blocked(request) = &outcome {
         let db = server.clients.get(client_id).map_or(0, |c| c.db);
         let deadline = request
@@ -71,6 +75,17 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, false)
+}
+
+/// [`run_command`]; with `may_postpone`, a command that CLIENT PAUSE holds back is postponed
+/// (after the checks that answer at once, such as arity, as in Redis).
+fn run_checked(
+    server: &mut Server,
+    client_id: ClientId,
+    argv: &[Bytes],
+    may_postpone: bool,
+) -> Outcome {
     let in_transaction = server
         .clients
         .get(client_id)
@@ -97,6 +112,9 @@ pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Byte
             abort_transaction(server, client_id);
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
+    }
+    if may_postpone && crate::pause::must_postpone(server, client_id, command) {
+        return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));
@@ -234,7 +252,9 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block, redacted, unmodified) = {
+    let dirty_before = server.dirty;
+    server.propagation.enter();
+    let (result, block, redacted, own_propagation, db, unmodified) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -242,10 +262,14 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
+        let block = ctx.take_block_request();
+        let redacted = ctx.take_redacted_args();
         (
             result,
-            ctx.take_block_request(),
-            ctx.take_redacted_args(),
+            block,
+            redacted,
+            ctx.take_own_propagation(),
+            ctx.db_index(),
             ctx.take_unmodified(),
         )
     };
@@ -289,6 +313,18 @@ fn run(
         && (!server.blocked.is_empty() || !server.watched.is_empty())
     {
         signal_written_keys(server, client_id, command, argv, &unmodified);
+    }
+    // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
+    // the outermost command then closes the execution unit.
+    if server.dirty > dirty_before && block.is_none() {
+        match own_propagation {
+            OwnPropagation::AsIs => server.propagation.push(db, argv.to_vec()),
+            OwnPropagation::Rewritten(rewritten) => server.propagation.push(db, rewritten),
+            OwnPropagation::Prevented => {}
+        }
+    }
+    if server.propagation.leave() {
+        server.propagation.flush(true);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);

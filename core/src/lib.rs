@@ -10,6 +10,7 @@
 //! - [`families`]: the built-in commands, one file per Redis command group.
 //! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
 //! - [`memory`], [`eviction`]: counting memory and evicting keys under `maxmemory`.
+//! - [`propagation`]: the stream of write commands for the AOF and replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
 //! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`errors`]: every error text a client can read.
@@ -30,6 +31,8 @@ pub mod glob;
 pub mod latency;
 pub mod memory;
 pub mod monitor;
+pub mod pause;
+pub mod propagation;
 pub mod pubsub;
 pub mod server;
 pub mod slowlog;

@@ -98,6 +98,35 @@ pub struct ShutdownRequest {
     pub force: bool,
 }
 
+/// What the persistence crate (#6) lends the core, installed by the server crate at startup:
+/// plain function pointers, so the core needs no dependency on it. DEBUG RELOAD and FLUSHALL
+/// call them; a build without persistence leaves [`Server::persistence`] at `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct PersistenceHooks {
+    /// Writes the dataset to `dir/dbfilename` (SAVE's work); the error is for the log.
+    pub save: fn(&mut Server) -> Result<(), String>,
+    /// Adds the keys of `dir/dbfilename` to the dataset (the caller empties it first for a
+    /// plain reload). With `merge`, a key of the file replaces the same key in memory; without
+    /// it a duplicate is an error. Nothing is added when the file is damaged.
+    pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
+}
+
+/// Persistence state INFO reports and SAVE keeps.
+#[derive(Debug, Clone, Default)]
+pub struct PersistenceState {
+    /// Successful saves since startup (`rdb_saves`).
+    pub saves: u64,
+    /// Whether the last save failed (`rdb_last_bgsave_status:err`).
+    pub last_save_failed: bool,
+    /// Keys the last load added (`rdb_last_load_keys_loaded`).
+    pub last_load_keys_loaded: u64,
+    /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
+    pub last_load_keys_expired: u64,
+    /// Function library code read from an RDB file (FUNCTION2), written back on save until
+    /// scripting (#8) owns function libraries.
+    pub function_code: Vec<Vec<u8>>,
+}
+
 /// The state one keyspace's commands run against.
 pub struct Server {
     /// The numbered databases (`databases` of them).
@@ -114,6 +143,8 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// The write commands to propagate to the AOF and replicas.
+    pub propagation: crate::propagation::Propagation,
     /// Eviction candidates and state for `maxmemory`.
     pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
@@ -140,12 +171,18 @@ pub struct Server {
     pub memory_peak: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
+    /// Saving and loading, when the persistence crate is compiled in.
+    pub persistence: Option<PersistenceHooks>,
+    /// What saves and loads left behind.
+    pub persistence_state: PersistenceState,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::slowlog::Slowlog,
     /// Latency events and per-command histograms (LATENCY, INFO latencystats).
     pub latency: crate::latency::Latency,
     /// Clients in MONITOR mode, in the order they asked.
     pub monitors: Vec<ClientId>,
+    /// CLIENT PAUSE and the commands waiting for it to end.
+    pub pause: crate::pause::Pauses,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -179,6 +216,7 @@ impl Server {
             watched: crate::transactions::Watched::default(),
             stats,
             eviction: crate::eviction::EvictionPool::default(),
+            propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
             pubsub: crate::pubsub::PubSub::default(),
             process: ProcessInfo::default(),
@@ -191,9 +229,12 @@ impl Server {
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
             replication_id: String::new(),
+            persistence: None,
+            persistence_state: PersistenceState::default(),
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),
+            pause: crate::pause::Pauses::default(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),
@@ -296,7 +337,8 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
-        if !self.active_expire_enabled {
+        // A paused server expires nothing (CLIENT PAUSE).
+        if !self.active_expire_enabled || crate::pause::check_expired(self) {
             return;
         }
         let effort = u64::from(self.config.active_expire_effort.clamp(1, 10) - 1);

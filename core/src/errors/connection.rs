@@ -44,3 +44,8 @@ pub fn no_such_user(name: &[u8]) -> String {
 
 /// What a client blocked on keys receives after `CLIENT UNBLOCK id ERROR`.
 pub const UNBLOCKED_BY_CLIENT_UNBLOCK: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+/// CLIENT PAUSE with a timeout that is not an integer.
+pub const PAUSE_TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+/// CLIENT PAUSE with a mode other than WRITE or ALL.
+pub const PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";

@@ -13,8 +13,10 @@ use crate::errors::connection::{
     CLIENT_ID_NOT_POSITIVE, INVALID_CLIENT_ID, NO_SUCH_CLIENT, UNBLOCK_REASON,
     UNBLOCKED_BY_CLIENT_UNBLOCK, no_such_user, unknown_client_type,
 };
-use crate::errors::{CommandError, NOT_AN_INTEGER, subcommand_syntax};
+use crate::errors::connection::{PAUSE_MODE, PAUSE_TIMEOUT_NOT_INTEGER};
+use crate::errors::{CommandError, NOT_AN_INTEGER, TIMEOUT_NEGATIVE, subcommand_syntax};
 use crate::families::{count_reply, help_reply};
+use crate::pause::PauseKind;
 
 pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("id", Arity::Exact(2), client_id)
@@ -106,6 +108,29 @@ pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
             )
             .optional(),
         ]),
+    CommandSpec::new("pause", Arity::AtLeast(3), client_pause)
+        .flags(&[Admin, NoScript, Loading, Stale])
+        .doc(
+            "Suspends commands from clients for a while.",
+            "2.9.50",
+            "O(1)",
+        )
+        .args(&[
+            Arg::integer("timeout"),
+            Arg::one_of(
+                "mode",
+                &[Arg::token("write", "WRITE"), Arg::token("all", "ALL")],
+            )
+            .optional()
+            .since("6.2.0"),
+        ]),
+    CommandSpec::new("unpause", Arity::Exact(2), client_unpause)
+        .flags(&[Admin, NoScript, Loading, Stale])
+        .doc(
+            "Resumes the commands a pause held back.",
+            "6.2.0",
+            "O(N) Where N is the number of paused clients",
+        ),
     CommandSpec::new("help", Arity::Exact(2), client_help)
         .flags(&[Loading, Stale])
         .doc("Lists the CLIENT subcommands.", "5.0.0", "O(1)"),
@@ -352,6 +377,32 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
     };
     crate::blocking::deliver(ctx.server, id, reply);
     Ok(Frame::Integer(1))
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: see [`crate::pause`]. The mode is checked before the
+/// timeout, as Redis does; a pause already in force keeps the later end and the stronger mode.
+pub(super) fn client_pause(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let (timeout, mode) = match args.rest() {
+        [timeout] => (timeout, None),
+        [timeout, mode] => (timeout, Some(mode)),
+        _ => return Err(CommandError::custom(subcommand_syntax("CLIENT", "pause"))),
+    };
+    let kind = match mode {
+        None => PauseKind::All,
+        Some(m) if m.eq_ignore_ascii_case(b"WRITE") => PauseKind::Write,
+        Some(m) if m.eq_ignore_ascii_case(b"ALL") => PauseKind::All,
+        Some(_) => return Err(CommandError::msg(PAUSE_MODE)),
+    };
+    let ms = parse_i64(timeout).map_err(|_| CommandError::msg(PAUSE_TIMEOUT_NOT_INTEGER))?;
+    let ms = u64::try_from(ms).map_err(|_| CommandError::msg(TIMEOUT_NEGATIVE))?;
+    let end_ms = ctx.now_ms().saturating_add(ms);
+    ctx.server.pause.pause(kind, end_ms);
+    Ok(Frame::ok())
+}
+
+pub(super) fn client_unpause(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    crate::pause::unpause(ctx.server);
+    Ok(Frame::ok())
 }
 
 pub(super) fn client_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
