@@ -29,6 +29,12 @@ pub trait ConnectionHandle: Send + Sync {
     fn pending_bytes(&self) -> u64 {
         0
     }
+
+    /// Like [`push`](Self::push), but for a message caused by the command the client is
+    /// running: it is written after that command's reply (client-side caching invalidations).
+    fn push_after_reply(&self, message: oxidis_protocol::Frame) {
+        self.push(message);
+    }
 }
 
 /// What `CLIENT REPLY` asked for.

@@ -193,6 +193,8 @@ impl<'a> CommandContext<'a> {
             "expired",
             entry.key.as_slice(),
         );
+        let current = Some(self.client_id);
+        crate::tracking::invalidate_key(self.server, current, None, entry.key.as_slice(), true);
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss

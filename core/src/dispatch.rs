@@ -57,6 +57,9 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
     }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
+    }
     outcome
 }
 
@@ -66,6 +69,9 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
     let outcome = run_command(server, client_id, argv);
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
     }
     match outcome {
         Outcome::Reply(reply) => reply,
@@ -310,7 +316,7 @@ fn run(
     if block.is_none()
         && command.has(Flag::Write)
         && !reply.is_error()
-        && (!server.blocked.is_empty() || !server.watched.is_empty())
+        && (!server.blocked.is_empty() || !server.watched.is_empty() || server.tracking.is_active())
     {
         signal_written_keys(server, client_id, command, argv, &unmodified);
     }
@@ -325,6 +331,9 @@ fn run(
     }
     if server.propagation.leave() {
         server.propagation.flush(true);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_read(server, client_id, command, argv);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);
@@ -350,6 +359,7 @@ fn signal_written_keys(
         {
             server.blocked.signal_key(db, name);
             crate::transactions::touch(server, db, name);
+            crate::tracking::invalidate_key(server, Some(client_id), Some(client_id), name, true);
         }
     }
 }

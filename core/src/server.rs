@@ -151,6 +151,8 @@ pub struct Server {
     pub events: crate::events::Events,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -219,6 +221,7 @@ impl Server {
             propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -321,6 +324,7 @@ impl Server {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
+        self.tracking.disable(id);
         self.monitors.retain(|&m| m != id);
         self.clients.remove(id);
     }
@@ -350,6 +354,7 @@ impl Server {
         let now = self.now_ms();
         let db_count = self.dbs.len();
         let (mut sampled_total, mut expired_total) = (0u64, 0u64);
+        let mut expired_keys = Vec::new();
         for _ in 0..db_count {
             let db_index = self.expire_next_db % db_count;
             self.expire_next_db = self.expire_next_db.wrapping_add(1);
@@ -357,8 +362,12 @@ impl Server {
             let mut iterations = 0u32;
             let notify = crate::events::wanted(self.config.notify_keyspace_events, class::EXPIRED);
             let events = &mut self.events;
+            let tracking = self.tracking.is_active();
             loop {
                 let (sampled, expired) = db.expire_step_with(now, keys_per_loop, |entry| {
+                    if tracking {
+                        expired_keys.push(bytes::Bytes::copy_from_slice(entry.key.as_slice()));
+                    }
                     if notify {
                         events.push(crate::events::KeyEvent {
                             class: class::EXPIRED,
@@ -394,6 +403,10 @@ impl Server {
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
+        for key in expired_keys {
+            crate::tracking::invalidate_key(self, None, None, &key, true);
+        }
+        crate::tracking::after_command(self, None);
         if !self.events.is_empty() {
             crate::events::deliver(self);
         }

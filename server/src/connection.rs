@@ -81,6 +81,8 @@ struct Connection {
     signals: Arc<ConnectionSignals>,
     /// Bytes of pushed messages encoded into `output` and not yet flushed.
     push_bytes: u64,
+    /// Messages the current command caused for this client, to follow its reply.
+    after_reply: Vec<Frame>,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
@@ -134,6 +136,7 @@ impl Connection {
             mailbox,
             signals,
             push_bytes: 0,
+            after_reply: Vec::new(),
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
@@ -164,7 +167,7 @@ impl Connection {
                     // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
                     let mut next = mail;
                     while let Some(mail) = next {
-                        if let Mail::Push(message) = mail {
+                        if let Mail::Push(message) | Mail::PushAfter(message) = mail {
                             self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
@@ -272,9 +275,16 @@ impl Connection {
                         // channel it listens to) go before its reply, as in Redis; they are
                         // sent whatever CLIENT REPLY says.
                         while let Ok(mail) = self.mailbox.try_recv() {
-                            if let Mail::Push(message) = mail {
-                                self.push_bytes += encoded_len(&message);
-                                self.replies.push((message, client.resp));
+                            match mail {
+                                Mail::Push(message) => {
+                                    self.push_bytes += encoded_len(&message);
+                                    self.replies.push((message, client.resp));
+                                }
+                                Mail::PushAfter(message) => {
+                                    self.push_bytes += encoded_len(&message);
+                                    self.after_reply.push(message);
+                                }
+                                Mail::Reply(_) => {}
                             }
                         }
                         reply
@@ -287,6 +297,9 @@ impl Connection {
                 };
                 if should_send(client) {
                     self.replies.push((reply, client.resp));
+                }
+                for message in self.after_reply.drain(..) {
+                    self.replies.push((message, client.resp));
                 }
                 if client.close_after_reply {
                     after = After::Close;
@@ -336,7 +349,7 @@ impl Connection {
                         return Ok(true);
                     }
                     // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => {
+                    Some(Mail::Push(message) | Mail::PushAfter(message)) => {
                         self.push_bytes += encoded_len(&message);
                         encode(&message, self.resp, &mut self.output);
                     }
@@ -349,7 +362,8 @@ impl Connection {
                         // Served while the timer fired: the reply is already in the mailbox.
                         None => {
                             while let Some(mail) = self.mailbox.recv().await {
-                                let (Mail::Reply(frame) | Mail::Push(frame)) = &mail;
+                                let (Mail::Reply(frame) | Mail::Push(frame) | Mail::PushAfter(frame)) =
+                                    &mail;
                                 encode(frame, self.resp, &mut self.output);
                                 if matches!(mail, Mail::Reply(_)) {
                                     break;

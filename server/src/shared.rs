@@ -41,6 +41,8 @@ pub enum Mail {
     Reply(Frame),
     /// An out-of-band message, written between replies.
     Push(Frame),
+    /// An out-of-band message caused by the running command, written after its reply.
+    PushAfter(Frame),
 }
 
 /// How the core reaches one connection task: to close it (CLIENT KILL, `timeout`) or to hand
@@ -99,6 +101,12 @@ impl ConnectionHandle for ConnectionSignals {
         self.pending
             .fetch_add(encoded_len(&message), Ordering::Relaxed);
         let _ = self.replies.send(Mail::Push(message));
+    }
+
+    fn push_after_reply(&self, message: Frame) {
+        self.pending
+            .fetch_add(encoded_len(&message), Ordering::Relaxed);
+        let _ = self.replies.send(Mail::PushAfter(message));
     }
 
     fn pending_bytes(&self) -> u64 {
