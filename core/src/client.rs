@@ -148,6 +148,8 @@ pub struct Client {
     pub output_limit_reached: bool,
     /// In MONITOR mode: every command run is pushed to it.
     pub monitor: bool,
+    /// A replica attached with SYNC or PSYNC: it receives the propagation stream.
+    pub replica: bool,
 }
 
 impl Client {
@@ -179,6 +181,7 @@ impl Client {
             output_soft_limit_since: None,
             output_limit_reached: false,
             monitor: false,
+            replica: false,
         }
     }
 }

@@ -187,12 +187,7 @@ impl<'a> CommandContext<'a> {
         self.server
             .propagation
             .push_deletion(db_index, entry.key.as_slice(), lazy);
-        self.notify_in(
-            db_index,
-            crate::events::class::EXPIRED,
-            "expired",
-            entry.key.as_slice(),
-        );
+        self.server.key_expired(db_index, entry.key.as_slice());
         let current = Some(self.client_id);
         crate::tracking::invalidate_key(self.server, current, None, entry.key.as_slice(), true);
     }

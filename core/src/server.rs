@@ -12,7 +12,6 @@ use crate::client::{ClientId, Clients};
 use crate::command::CommandTable;
 use crate::config::Config;
 use crate::db::Db;
-use crate::events::class;
 use crate::stats::Stats;
 
 /// The LRU clock reading at `unix_ms`: seconds, wrapping at 2^32.
@@ -109,6 +108,8 @@ pub struct PersistenceHooks {
     /// plain reload). With `merge`, a key of the file replaces the same key in memory; without
     /// it a duplicate is an error. Nothing is added when the file is damaged.
     pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
+    /// The dataset as an RDB payload, in memory (what a replica receives on SYNC).
+    pub snapshot: fn(&Server) -> Vec<u8>,
 }
 
 /// Persistence state INFO reports and SAVE keeps.
@@ -326,7 +327,9 @@ impl Server {
         self.pubsub.unsubscribe_all(id);
         self.tracking.disable(id);
         self.monitors.retain(|&m| m != id);
-        self.clients.remove(id);
+        if self.clients.remove(id).is_some_and(|c| c.replica) {
+            crate::replication::update_propagation(self);
+        }
     }
 
     /// Whether a new client must authenticate first.
@@ -341,6 +344,32 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
+        self.run_active_expire_cycle();
+        // Each reclaimed key was propagated as its own DEL; they are independent, not a unit.
+        self.propagation.without_multi(|p| p.flush(true));
+        if !self.events.is_empty() {
+            crate::events::deliver(self);
+        }
+    }
+
+    /// What follows a key's reclamation by expiry, beyond its DEL: the `expired` keyspace
+    /// event and WATCH invalidation.
+    pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
+        crate::transactions::touch(self, db, key);
+        if crate::events::wanted(
+            self.config.notify_keyspace_events,
+            crate::events::class::EXPIRED,
+        ) {
+            self.events.push(crate::events::KeyEvent {
+                class: crate::events::class::EXPIRED,
+                name: "expired",
+                db,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    fn run_active_expire_cycle(&mut self) {
         // A paused server expires nothing (CLIENT PAUSE).
         if !self.active_expire_enabled || crate::pause::check_expired(self) {
             return;
@@ -354,29 +383,27 @@ impl Server {
         let now = self.now_ms();
         let db_count = self.dbs.len();
         let (mut sampled_total, mut expired_total) = (0u64, 0u64);
-        let mut expired_keys = Vec::new();
         for _ in 0..db_count {
             let db_index = self.expire_next_db % db_count;
             self.expire_next_db = self.expire_next_db.wrapping_add(1);
-            let db = &mut self.dbs[db_index];
             let mut iterations = 0u32;
-            let notify = crate::events::wanted(self.config.notify_keyspace_events, class::EXPIRED);
-            let events = &mut self.events;
-            let tracking = self.tracking.is_active();
             loop {
-                let (sampled, expired) = db.expire_step_with(now, keys_per_loop, |entry| {
-                    if tracking {
-                        expired_keys.push(bytes::Bytes::copy_from_slice(entry.key.as_slice()));
-                    }
-                    if notify {
-                        events.push(crate::events::KeyEvent {
-                            class: class::EXPIRED,
-                            name: "expired",
-                            db: db_index,
-                            key: bytes::Bytes::copy_from_slice(entry.key.as_slice()),
-                        });
-                    }
+                let Server {
+                    dbs,
+                    propagation,
+                    config,
+                    ..
+                } = self;
+                let lazy = config.lazyfree_lazy_expire;
+                let mut reclaimed = Vec::new();
+                let (sampled, expired) = dbs[db_index].expire_step(now, keys_per_loop, |entry| {
+                    propagation.push_deletion(db_index, entry.key.as_slice(), lazy);
+                    reclaimed.push(entry.key);
                 });
+                for key in reclaimed {
+                    self.key_expired(db_index, key.as_slice());
+                    crate::tracking::invalidate_key(self, None, None, key.as_slice(), true);
+                }
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
                 self.stats.expired_keys += expired as u64;
@@ -403,12 +430,6 @@ impl Server {
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
-        for key in expired_keys {
-            crate::tracking::invalidate_key(self, None, None, &key, true);
-        }
         crate::tracking::after_command(self, None);
-        if !self.events.is_empty() {
-            crate::events::deliver(self);
-        }
     }
 }

@@ -311,6 +311,7 @@ impl Connection {
                 client.query_buffer_len = self.input.len();
             }
             server.end_batch();
+            crate::extensions::after_batch(&mut server);
             refresh_limits(
                 &server,
                 self.id,

@@ -309,14 +309,9 @@ impl Db {
 
     /// One step of the active-expire cycle: walks down from where the last step stopped until
     /// it has examined `sample` keys with an expiry (or `sample * 20` entries in all), reclaiming
-    /// the expired ones. Returns (volatile keys examined, keys reclaimed).
-    pub fn expire_step(&mut self, now_ms: u64, sample: usize) -> (usize, usize) {
-        self.expire_step_with(now_ms, sample, |_| {})
-    }
-
-    /// [`Db::expire_step`], handing each reclaimed entry to `reclaimed_entry` (for the
-    /// `expired` keyspace event and client-side caching invalidation).
-    pub fn expire_step_with(
+    /// the expired ones, each handed to `reclaimed_entry`. Returns (volatile keys examined, keys
+    /// reclaimed).
+    pub fn expire_step(
         &mut self,
         now_ms: u64,
         sample: usize,
@@ -422,7 +417,7 @@ mod tests {
         assert_eq!(db.volatile_len(), 50);
         let mut total = 0;
         for _ in 0..10 {
-            total += db.expire_step(2000, 20).1;
+            total += db.expire_step(2000, 20, drop).1;
         }
         assert_eq!(total, 50);
         assert_eq!(db.len(), 50);
