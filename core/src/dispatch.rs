@@ -58,6 +58,9 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
     }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
+    }
     outcome
 }
 
@@ -67,6 +70,9 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
     let outcome = run_command(server, client_id, argv);
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
     }
     match outcome {
         Outcome::Reply(reply) => reply,
@@ -255,7 +261,7 @@ fn run(
     let started = server.command_start();
     let dirty_before = server.dirty;
     server.propagation.enter();
-    let (result, block, redacted, own_propagation, db) = {
+    let (result, block, redacted, own_propagation, db, unmodified) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -271,6 +277,7 @@ fn run(
             redacted,
             ctx.take_own_propagation(),
             ctx.db_index(),
+            ctx.take_unmodified(),
         )
     };
     let ended = Instant::now();
@@ -314,9 +321,9 @@ fn run(
     if block.is_none()
         && command.has(Flag::Write)
         && !reply.is_error()
-        && (!server.blocked.is_empty() || !server.watched.is_empty())
+        && (!server.blocked.is_empty() || !server.watched.is_empty() || server.tracking.is_active())
     {
-        signal_written_keys(server, client_id, command, argv);
+        signal_written_keys(server, client_id, command, argv, &unmodified);
     }
     // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
     // the outermost command then closes the execution unit.
@@ -329,6 +336,9 @@ fn run(
     }
     if server.propagation.leave() {
         server.propagation.flush(true);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_read(server, client_id, command, argv);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);
@@ -345,12 +355,16 @@ fn signal_written_keys(
     client_id: ClientId,
     command: &Command,
     argv: &[Bytes],
+    unmodified: &[Bytes],
 ) {
     let db = server.clients.get(client_id).map_or(0, |c| c.db);
     for key in find_keys(command, argv).unwrap_or_default() {
-        if let Some(name) = argv.get(key.index) {
+        if let Some(name) = argv.get(key.index)
+            && !unmodified.contains(name)
+        {
             server.blocked.signal_key(db, name);
             crate::transactions::touch(server, db, name);
+            crate::tracking::invalidate_key(server, Some(client_id), Some(client_id), name, true);
         }
     }
 }

@@ -46,6 +46,8 @@ struct Workload {
     /// What redis-benchmark runs: `-t <test>`, or an arbitrary command (which goes last).
     args: &'static [&'static str],
     pipeline: usize,
+    /// Connections subscribed to [`PUBLISH_CHANNEL`] (and reading) while the workload runs.
+    subscribers: usize,
 }
 
 const fn test(label: &'static str, args: &'static [&'static str], pipeline: usize) -> Workload {
@@ -53,8 +55,23 @@ const fn test(label: &'static str, args: &'static [&'static str], pipeline: usiz
         label,
         args,
         pipeline,
+        subscribers: 0,
     }
 }
+
+/// PUBLISH to [`PUBLISH_CHANNEL`] with `subscribers` connections listening.
+const fn publish(label: &'static str, subscribers: usize) -> Workload {
+    Workload {
+        label,
+        args: PUBLISH,
+        pipeline: 1,
+        subscribers,
+    }
+}
+
+/// The channel of the PUBLISH rows.
+const PUBLISH_CHANNEL: &str = "bench:channel";
+const PUBLISH: &[&str] = &["publish", PUBLISH_CHANNEL, "hello-subscribers"];
 
 /// Sorted set read by the ZRANGE rows; filled by [`populate_zset`] before the rounds.
 const ZRANGE_KEY: &str = "bench:zset";
@@ -110,6 +127,9 @@ const WORKLOADS: &[Workload] = &[
     test("PFADD -P 16", PFADD, 16),
     test("XADD -P 16", XADD, 16),
     test("XRANGE COUNT 10 -P 16", XRANGE, 16),
+    publish("PUBLISH 1 sub", 1),
+    publish("PUBLISH 10 subs", 10),
+    publish("PUBLISH 100 subs", 100),
 ];
 
 /// Pipelined runs get this many times more requests so they last long enough to measure.
@@ -428,9 +448,11 @@ fn measure(
     cmd.args(["-n", &requests.to_string()])
         .args(["-P", &workload.pipeline.to_string(), "-q", "--csv"])
         .args(workload.args);
+    let subscribers = Subscribers::start(server.port, workload.subscribers)?;
     let before = util::cpu_ticks(server.pid())?;
     let csv = util::output(&mut cmd)?;
     let after = util::cpu_ticks(server.pid())?;
+    drop(subscribers);
     let (rps, p50_ms, p99_ms) =
         parse_csv(&csv).with_context(|| format!("parsing redis-benchmark output {csv:?}"))?;
     let cpu_seconds = after.saturating_sub(before) as f64 / ticks_per_second;
@@ -706,6 +728,56 @@ impl ReplyReader {
                 bail!("server closed the connection");
             }
             self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Connections subscribed to [`PUBLISH_CHANNEL`], each drained by a thread, for the PUBLISH
+/// rows; dropping it closes them.
+struct Subscribers {
+    streams: Vec<TcpStream>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Subscribers {
+    fn start(port: u16, count: usize) -> Result<Subscribers> {
+        let mut subscribers = Subscribers {
+            streams: Vec::with_capacity(count),
+            readers: Vec::with_capacity(count),
+        };
+        for _ in 0..count {
+            let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+            let channel = PUBLISH_CHANNEL.len();
+            let command = format!("*2\r\n$9\r\nSUBSCRIBE\r\n${channel}\r\n{PUBLISH_CHANNEL}\r\n");
+            stream.write_all(command.as_bytes())?;
+            let confirmation =
+                format!("*3\r\n$9\r\nsubscribe\r\n${channel}\r\n{PUBLISH_CHANNEL}\r\n:1\r\n");
+            let mut reply = vec![0u8; confirmation.len()];
+            stream.read_exact(&mut reply)?;
+            if reply != confirmation.as_bytes() {
+                bail!(
+                    "unexpected SUBSCRIBE reply {:?}",
+                    String::from_utf8_lossy(&reply)
+                );
+            }
+            let mut drain = stream.try_clone()?;
+            subscribers.readers.push(std::thread::spawn(move || {
+                let mut sink = vec![0u8; 64 * 1024];
+                while matches!(drain.read(&mut sink), Ok(n) if n > 0) {}
+            }));
+            subscribers.streams.push(stream);
+        }
+        Ok(subscribers)
+    }
+}
+
+impl Drop for Subscribers {
+    fn drop(&mut self) {
+        for stream in &self.streams {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
         }
     }
 }

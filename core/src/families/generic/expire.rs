@@ -2,6 +2,7 @@
 //! PEXPIREAT) and one reads it (TTL, PTTL, EXPIRETIME, PEXPIRETIME), with the NX/XX/GT/LT
 //! conditions.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -112,9 +113,13 @@ pub(super) fn set_expiry(
         return Ok(Frame::Integer(0));
     }
     match u64::try_from(when) {
-        Ok(at) if at > now => ctx.db().set_expire_at(pos, Some(at)),
+        Ok(at) if at > now => {
+            ctx.db().set_expire_at(pos, Some(at));
+            ctx.notify(class::GENERIC, "expire", key);
+        }
         _ => {
             ctx.db().remove_at(pos);
+            ctx.notify(class::GENERIC, "del", key);
         }
     }
     ctx.changed(1);

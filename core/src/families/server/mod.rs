@@ -356,6 +356,8 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<FlushMode, CommandError> {
 /// Empties the databases in `range`, counting every removed key as a change (as Redis's
 /// `emptyData` does).
 fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, mode: FlushMode) {
+    let current = Some(ctx.client_id());
+    crate::tracking::invalidate_all(ctx.server, current);
     let mut removed = 0u64;
     let mut taken = Vec::new();
     for db in range.clone() {

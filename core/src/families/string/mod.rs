@@ -10,6 +10,7 @@
 //! Not done here (no shared API yet): keyspace notifications, WATCH invalidation and the
 //! rewriting of commands for propagation (SET ... PXAT, GETEX as PEXPIREAT/PERSIST/DEL).
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -340,6 +341,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let Some(pos) = ctx.lookup_write(key) else {
         // A new key holds the argument as SET would store it (`int` for "123").
         ctx.set(key, Value::string(suffix), Ttl::Clear);
+        ctx.notify(class::STRING, "append", key);
         return Ok(count_reply(suffix.len()));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
@@ -349,6 +351,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     buffer.extend_from_slice(suffix);
     let len = buffer.len();
     ctx.changed(1);
+    ctx.notify(class::STRING, "append", key);
     Ok(count_reply(len))
 }
 
@@ -407,6 +410,7 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
         Value::Str(CompactBytes::new(text.as_bytes())),
         Ttl::Keep,
     );
+    ctx.notify(class::STRING, "incrbyfloat", key);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -440,6 +444,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         buffer.extend_from_slice(patch);
         let len = buffer.len();
         ctx.set(key, Value::Mutable(Box::new(buffer)), Ttl::Clear);
+        ctx.notify(class::STRING, "setrange", key);
         return Ok(count_reply(len));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
@@ -457,6 +462,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     buffer[offset..end].copy_from_slice(patch);
     let len = buffer.len();
     ctx.changed(1);
+    ctx.notify(class::STRING, "setrange", key);
     Ok(count_reply(len))
 }
 
@@ -466,7 +472,9 @@ fn getdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         Some(value) => string_reply(value)?,
         None => return Ok(Frame::Null),
     };
-    ctx.delete(key);
+    if ctx.delete(key) {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     Ok(reply)
 }
 
@@ -484,10 +492,13 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             let at = expire_at_ms(ctx, arg)?;
             if arg.kind.is_absolute() && at <= ctx.now_ms() {
                 // An absolute time already past deletes the key, after replying its value.
-                ctx.delete(key);
+                if ctx.delete(key) {
+                    ctx.notify(class::GENERIC, "del", key);
+                }
             } else if let Some(pos) = ctx.lookup(key) {
                 ctx.db().set_expire_at(pos, Some(at));
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "expire", key);
             }
         }
         Expiry::Persist => {
@@ -496,6 +507,7 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             {
                 ctx.db().set_expire_at(pos, None);
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "persist", key);
             }
         }
     }
@@ -572,6 +584,7 @@ fn add_to_integer(ctx: &mut CommandContext<'_>, key: &[u8], amount: i64) -> Comm
         .checked_add(amount)
         .ok_or(CommandError::IncrementOverflow)?;
     ctx.set(key, Value::Int(updated), Ttl::Keep);
+    ctx.notify(class::STRING, "incrby", key);
     Ok(Frame::Integer(updated))
 }
 

@@ -1,6 +1,7 @@
 //! The SET core: the options SET and GETEX parse, the write conditions (NX/XX), expire times,
 //! and the one function every SET-like command stores through.
 
+use crate::events::class;
 use oxidis_protocol::Frame;
 
 use super::string_reply;
@@ -176,6 +177,10 @@ pub(super) fn set_string(
     };
     if allowed {
         ctx.set(key, Value::string(value), ttl);
+        ctx.notify(class::STRING, "set", key);
+        if matches!(ttl, Ttl::At(_)) {
+            ctx.notify(class::GENERIC, "expire", key);
+        }
     }
     Ok(SetOutcome {
         written: allowed,
@@ -251,6 +256,7 @@ pub(super) fn set_pairs(
     }
     for pair in pairs.chunks_exact(2) {
         ctx.set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
+        ctx.notify(class::STRING, "set", &pair[0]);
     }
     Ok(match condition {
         Condition::IfAbsent => Frame::Integer(1),
