@@ -21,6 +21,7 @@ pub async fn run(shared: Arc<Shared>) {
             }
         }
         close_idle_clients(&mut server);
+        crate::extensions::cron(&mut server);
     }
 }
 

@@ -23,6 +23,7 @@ pub fn install_hooks(server: &mut Server) {
     #[cfg(feature = "persistence")]
     {
         server.persistence = Some(oxidis_persistence::HOOKS);
+        server.aof_hooks = Some(oxidis_persistence::aof::AOF_HOOKS);
     }
     let _ = server;
 }
@@ -34,9 +35,37 @@ pub fn install_hooks(server: &mut Server) {
 /// The RDB file exists but cannot be loaded (already logged): the server must not start.
 pub fn load_dataset(server: &mut Server) -> Result<(), String> {
     #[cfg(feature = "persistence")]
-    oxidis_persistence::load_at_startup(server)?;
+    if server.config.appendonly {
+        // With the AOF on, Redis loads the AOF only.
+        oxidis_persistence::aof::load_at_startup(server)?;
+    } else {
+        oxidis_persistence::load_at_startup(server)?;
+    }
     let _ = server;
     Ok(())
+}
+
+/// After a batch of commands, under the lock and before the replies go out: the write stream
+/// goes to the AOF (and is fsynced there with `appendfsync always`).
+pub fn after_batch(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::aof::after_batch(server);
+    let _ = server;
+}
+
+/// The cron's persistence work: what expiry and eviction propagated, the `everysec` fsync, the
+/// automatic AOF rewrite.
+pub fn cron(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::aof::cron(server);
+    let _ = server;
+}
+
+/// At shutdown: the AOF written out and fsynced.
+pub fn flush_aof_on_shutdown(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::aof::flush_on_shutdown(server);
+    let _ = server;
 }
 
 /// Saves the dataset at shutdown when save points are configured or SHUTDOWN SAVE asked for it
