@@ -142,6 +142,8 @@ pub struct Client {
     pub output_limit_reached: bool,
     /// In MONITOR mode: every command run is pushed to it.
     pub monitor: bool,
+    /// A replica attached with SYNC or PSYNC: it receives the propagation stream.
+    pub replica: bool,
 }
 
 impl Client {
@@ -173,6 +175,7 @@ impl Client {
             output_soft_limit_since: None,
             output_limit_reached: false,
             monitor: false,
+            replica: false,
         }
     }
 }

@@ -172,6 +172,7 @@ impl<'a> CommandContext<'a> {
         self.server
             .propagation
             .push_deletion(db_index, entry.key.as_slice(), lazy);
+        self.server.key_expired(db_index, entry.key.as_slice());
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss

@@ -108,6 +108,8 @@ pub struct PersistenceHooks {
     /// plain reload). With `merge`, a key of the file replaces the same key in memory; without
     /// it a duplicate is an error. Nothing is added when the file is damaged.
     pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
+    /// The dataset as an RDB payload, in memory (what a replica receives on SYNC).
+    pub snapshot: fn(&Server) -> Vec<u8>,
 }
 
 /// Persistence state INFO reports and SAVE keeps.
@@ -365,7 +367,9 @@ impl Server {
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
         self.monitors.retain(|&m| m != id);
-        self.clients.remove(id);
+        if self.clients.remove(id).is_some_and(|c| c.replica) {
+            crate::replication::update_propagation(self);
+        }
     }
 
     /// Whether a new client must authenticate first.
@@ -380,6 +384,32 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
+        self.run_active_expire_cycle();
+        // Each reclaimed key was propagated as its own DEL; they are independent, not a unit.
+        self.propagation.without_multi(|p| p.flush(true));
+        if !self.events.is_empty() {
+            crate::events::deliver(self);
+        }
+    }
+
+    /// What follows a key's reclamation by expiry, beyond its DEL: the `expired` keyspace
+    /// event and WATCH invalidation.
+    pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
+        crate::transactions::touch(self, db, key);
+        if crate::events::wanted(
+            self.config.notify_keyspace_events,
+            crate::events::class::EXPIRED,
+        ) {
+            self.events.push(crate::events::KeyEvent {
+                class: crate::events::class::EXPIRED,
+                name: "expired",
+                db,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    fn run_active_expire_cycle(&mut self) {
         // A paused server expires nothing (CLIENT PAUSE).
         if !self.active_expire_enabled || crate::pause::check_expired(self) {
             return;
@@ -396,10 +426,23 @@ impl Server {
         for _ in 0..db_count {
             let db_index = self.expire_next_db % db_count;
             self.expire_next_db = self.expire_next_db.wrapping_add(1);
-            let db = &mut self.dbs[db_index];
             let mut iterations = 0u32;
             loop {
-                let (sampled, expired) = db.expire_step(now, keys_per_loop);
+                let Server {
+                    dbs,
+                    propagation,
+                    config,
+                    ..
+                } = self;
+                let lazy = config.lazyfree_lazy_expire;
+                let mut reclaimed = Vec::new();
+                let (sampled, expired) = dbs[db_index].expire_step(now, keys_per_loop, |entry| {
+                    propagation.push_deletion(db_index, entry.key.as_slice(), lazy);
+                    reclaimed.push(entry.key);
+                });
+                for key in reclaimed {
+                    self.key_expired(db_index, key.as_slice());
+                }
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
                 self.stats.expired_keys += expired as u64;

@@ -27,7 +27,14 @@ pub use file::{LoadOutcome, load_at_startup, load_from_disk, save_to_disk};
 pub const HOOKS: PersistenceHooks = PersistenceHooks {
     save: save_to_disk,
     load: load_from_disk,
+    snapshot,
 };
+
+/// The whole dataset as an RDB payload, for a replica's SYNC.
+fn snapshot(server: &oxidis_core::Server) -> Vec<u8> {
+    let now_secs = server.now_ms() / 1000;
+    rdb::write::encode_dataset(server, &server.persistence_state.function_code, now_secs)
+}
 
 /// Registers DUMP, RESTORE and SAVE.
 ///

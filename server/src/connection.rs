@@ -300,6 +300,7 @@ impl Connection {
             // The batch's writes reach the AOF before its replies are sent.
             crate::extensions::after_batch(&mut server);
             server.end_batch();
+            crate::extensions::after_batch(&mut server);
             refresh_limits(
                 &server,
                 self.id,

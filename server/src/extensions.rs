@@ -13,7 +13,11 @@ use oxidis_core::{CommandTable, RegistrationError, Server};
 /// A name clash between crates.
 pub fn register_extensions(table: &mut CommandTable) -> Result<(), RegistrationError> {
     #[cfg(feature = "persistence")]
-    oxidis_persistence::register(table)?;
+    {
+        oxidis_persistence::register(table)?;
+        // Serving replicas needs the snapshot persistence makes.
+        table.register_family(&oxidis_core::families::replication::FAMILY)?;
+    }
     let _ = table;
     Ok(())
 }
@@ -84,4 +88,12 @@ pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
     }
     let _ = server;
     Ok(())
+}
+
+/// After a batch of commands, under the keyspace lock: sends what they propagated to the
+/// replicas.
+pub fn after_batch(server: &mut Server) {
+    if server.propagation.is_enabled() {
+        oxidis_core::replication::drain(server);
+    }
 }
