@@ -297,9 +297,9 @@ impl Connection {
             if let Some(client) = server.clients.get_mut(self.id) {
                 client.query_buffer_len = self.input.len();
             }
-            // The batch's writes reach the AOF before its replies are sent.
-            crate::extensions::after_batch(&mut server);
             server.end_batch();
+            // The batch's writes reach the replicas and the AOF (fsynced there with
+            // `appendfsync always`) before its replies are sent.
             crate::extensions::after_batch(&mut server);
             refresh_limits(
                 &server,

@@ -49,14 +49,6 @@ pub fn load_dataset(server: &mut Server) -> Result<(), String> {
     Ok(())
 }
 
-/// After a batch of commands, under the lock and before the replies go out: the write stream
-/// goes to the AOF (and is fsynced there with `appendfsync always`).
-pub fn after_batch(server: &mut Server) {
-    #[cfg(feature = "persistence")]
-    oxidis_persistence::aof::after_batch(server);
-    let _ = server;
-}
-
 /// The cron's persistence work: what expiry and eviction propagated, the `everysec` fsync, the
 /// automatic AOF rewrite.
 pub fn cron(server: &mut Server) {
@@ -94,6 +86,10 @@ pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
 /// replicas.
 pub fn after_batch(server: &mut Server) {
     if server.propagation.is_enabled() {
-        oxidis_core::replication::drain(server);
+        let stream = oxidis_core::replication::drain(server);
+        // ... and to the AOF, fsynced there with `appendfsync always`.
+        #[cfg(feature = "persistence")]
+        oxidis_persistence::aof::append(server, &stream);
+        let _ = stream;
     }
 }

@@ -354,11 +354,13 @@ fn open(
     if server.aof_status.base_size == 0 {
         server.aof_status.base_size = server.aof_status.current_size;
     }
+    // What the stream held before went to the replicas already.
+    if server.propagation.is_enabled() {
+        let _ = oxidis_core::replication::drain(server);
+    }
     server.aof = Some(Box::new(aof));
     server.propagation.set_enabled(true);
     server.propagation.force_select();
-    // Whatever the stream held before (nothing is collected while disabled) is stale.
-    let _ = server.propagation.take_stream();
     Ok(())
 }
 
@@ -380,8 +382,14 @@ pub fn after_batch(server: &mut Server) {
     if server.aof.is_none() {
         return;
     }
-    let stream = server.propagation.take_stream();
-    if stream.is_empty() {
+    let stream = oxidis_core::replication::drain(server);
+    append(server, &stream);
+}
+
+/// Appends `stream` (what [`oxidis_core::replication::drain`] took) to the incr file; with
+/// `appendfsync always` fsyncs it before returning.
+pub fn append(server: &mut Server, stream: &[u8]) {
+    if server.aof.is_none() || stream.is_empty() {
         return;
     }
     let policy = fsync_policy(server);
@@ -397,7 +405,7 @@ pub fn after_batch(server: &mut Server) {
         written = aof.file.write_all(annotation.as_bytes());
         aof.incr_size += annotation.len() as u64;
     }
-    written = written.and_then(|()| aof.file.write_all(&stream));
+    written = written.and_then(|()| aof.file.write_all(stream));
     aof.incr_size += stream.len() as u64;
     if written.is_ok() && policy == FsyncPolicy::Always {
         written = aof.file.sync_data();
@@ -490,8 +498,8 @@ pub fn set_enabled(server: &mut Server, on: bool) -> Result<(), String> {
         flush_on_shutdown(server);
         server.aof = None;
         server.aof_status.enabled = false;
-        server.propagation.set_enabled(false);
-        let _ = server.propagation.take_stream();
+        // Replicas may still want the stream.
+        oxidis_core::replication::update_propagation(server);
         return Ok(());
     }
     if server.aof.is_some() {
