@@ -361,6 +361,13 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
         Ok(text)
     })?;
     ctx.changed(1);
+    // Propagated as the value it produced: float formatting must not differ between hosts.
+    ctx.rewrite_propagation(vec![
+        Bytes::from_static(b"HSET"),
+        key.clone(),
+        field.clone(),
+        Bytes::from(text.clone()),
+    ]);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 

@@ -176,6 +176,16 @@ pub(super) fn set_string(
     };
     if allowed {
         ctx.set(key, Value::string(value), ttl);
+        // Any expiry propagates as an absolute one, so the AOF and replicas agree.
+        if let Ttl::At(ms) = ttl {
+            ctx.rewrite_propagation(propagation_argv(&[
+                b"SET",
+                key,
+                value,
+                b"PXAT",
+                ms.to_string().as_bytes(),
+            ]));
+        }
     }
     Ok(SetOutcome {
         written: allowed,
@@ -256,4 +266,12 @@ pub(super) fn set_pairs(
         Condition::IfAbsent => Frame::Integer(1),
         Condition::Always | Condition::IfPresent => Frame::ok(),
     })
+}
+
+/// An argument vector to propagate.
+pub(super) fn propagation_argv(parts: &[&[u8]]) -> Vec<bytes::Bytes> {
+    parts
+        .iter()
+        .map(|p| bytes::Bytes::copy_from_slice(p))
+        .collect()
 }
