@@ -133,6 +133,10 @@ pub struct PersistenceState {
 pub struct AofHooks {
     /// Starts (`true`: writes a base from the dataset first) or stops the append-only file.
     pub set_enabled: fn(&mut Server, bool) -> Result<(), String>,
+    /// DEBUG LOADAOF: the dataset replaced by what the AOF holds.
+    pub load: fn(&mut Server) -> Result<(), String>,
+    /// After any CONFIG SET (`aof-disable-auto-gc no` deletes history files at once).
+    pub config_changed: fn(&mut Server),
 }
 
 /// What INFO reports about the append-only file; the persistence crate keeps it current.
@@ -158,6 +162,8 @@ pub struct AofStatus {
     pub pending_fsync: bool,
     /// `aof_delayed_fsync`.
     pub delayed_fsync: u64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write to the AOF (tests).
+    pub flush_sleep_us: u64,
 }
 
 /// The state one keyspace's commands run against.
@@ -214,6 +220,9 @@ pub struct Server {
     pub aof_hooks: Option<AofHooks>,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
+    /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
+    /// is kept, as Redis's loading does), so commands replay exactly as they first ran.
+    pub loading: bool,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::slowlog::Slowlog,
     /// Latency events and per-command histograms (LATENCY, INFO latencystats).
@@ -276,6 +285,7 @@ impl Server {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()
             },
+            loading: false,
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),

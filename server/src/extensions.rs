@@ -40,8 +40,11 @@ pub fn install_hooks(server: &mut Server) {
 pub fn load_dataset(server: &mut Server) -> Result<(), String> {
     #[cfg(feature = "persistence")]
     if server.config.appendonly {
-        // With the AOF on, Redis loads the AOF only.
-        oxidis_persistence::aof::load_at_startup(server)?;
+        // With the AOF on, Redis loads the AOF only; a damaged AOF ends the process with the
+        // reason as the log's last line, as Redis's exit(1).
+        if oxidis_persistence::aof::load_at_startup(server).is_err() {
+            std::process::exit(1);
+        }
     } else {
         oxidis_persistence::load_at_startup(server)?;
     }

@@ -121,6 +121,9 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
             "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {reason}"
         )));
     }
+    if let Some(hooks) = ctx.server.aof_hooks {
+        (hooks.config_changed)(ctx.server);
+    }
     Ok(Frame::ok())
 }
 

@@ -195,9 +195,10 @@ impl Manifest {
     /// Starts a new base named after `prefix` (the `appendfilename`): the old base becomes
     /// history. Returns the new base's name.
     pub fn new_base(&mut self, prefix: &str, rdb: bool) -> String {
+        // History is listed newest first, as Redis prepends to it.
         if let Some(mut old) = self.base.take() {
             old.kind = FileType::History;
-            self.history.push(old);
+            self.history.insert(0, old);
         }
         self.base_seq += 1;
         let ext = if rdb { "rdb" } else { "aof" };
@@ -224,9 +225,9 @@ impl Manifest {
 
     /// Moves every incr file to history (a rewrite's base now holds what they did).
     pub fn incrs_to_history(&mut self) {
-        for mut info in self.incrs.drain(..) {
+        for mut info in std::mem::take(&mut self.incrs) {
             info.kind = FileType::History;
-            self.history.push(info);
+            self.history.insert(0, info);
         }
     }
 }

@@ -38,7 +38,11 @@ use manifest::{FileInfo, FileType, Manifest};
 pub use rewrite::rewrite;
 
 /// The hooks the core calls (CONFIG SET appendonly).
-pub const AOF_HOOKS: AofHooks = AofHooks { set_enabled };
+pub const AOF_HOOKS: AofHooks = AofHooks {
+    set_enabled,
+    load: load_for_debug,
+    config_changed,
+};
 
 /// `appendfsync`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +227,10 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
         );
     }
     let started = Instant::now();
-    let loaded = load_files(server, &dir, &prefix, &manifest)?;
+    server.loading = true;
+    let loaded = load_files(server, &dir, &prefix, &manifest);
+    server.loading = false;
+    let loaded = loaded?;
     if loaded {
         info!(
             "DB loaded from append only file: {} seconds",
@@ -392,6 +399,11 @@ pub fn append(server: &mut Server, stream: &[u8]) {
     if server.aof.is_none() || stream.is_empty() {
         return;
     }
+    if server.aof_status.flush_sleep_us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(
+            server.aof_status.flush_sleep_us,
+        ));
+    }
     let policy = fsync_policy(server);
     let timestamps = config_flag(server, "aof-timestamp-enabled");
     let now_secs = server.now_ms() / 1000;
@@ -525,5 +537,37 @@ pub fn set_enabled(server: &mut Server, on: bool) -> Result<(), String> {
             server.aof_status.last_rewrite_failed = true;
             Err(e)
         }
+    }
+}
+
+/// DEBUG LOADAOF: the AOF written out, then loaded into the (emptied) dataset.
+///
+/// # Errors
+/// The AOF could not be loaded (logged).
+pub fn load_for_debug(server: &mut Server) -> Result<(), String> {
+    flush_on_shutdown(server);
+    let dir = server.config.appenddirname.clone();
+    let prefix = server.config.appendfilename.clone();
+    let manifest = match aof_mut(server) {
+        Some(aof) => aof.manifest.clone(),
+        None => read_manifest(&dir, &prefix)?,
+    };
+    // What loading runs must not be appended again.
+    let propagating = server.propagation.is_enabled();
+    server.propagation.set_enabled(false);
+    server.loading = true;
+    let loaded = load_files(server, &dir, &prefix, &manifest);
+    server.loading = false;
+    server.propagation.set_enabled(propagating);
+    loaded.map(|_| ())
+}
+
+/// After CONFIG SET: with `aof-disable-auto-gc no`, history files go at once.
+fn config_changed(server: &mut Server) {
+    if let Some(boxed) = server.aof.take()
+        && let Ok(mut aof) = boxed.downcast::<Aof>()
+    {
+        delete_history(server, &mut aof);
+        server.aof = Some(aof);
     }
 }

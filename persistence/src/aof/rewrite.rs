@@ -137,8 +137,17 @@ pub fn rewrite(server: &mut Server) -> Result<(), String> {
         let prefix = server.config.appendfilename.clone();
         super::create_dir(&dir)?;
         let mut manifest = super::read_manifest(&dir, &prefix).unwrap_or_default();
-        let result = write_base(server, &dir, &prefix, &mut manifest)
-            .and_then(|_| persist_manifest(&dir, &prefix, &manifest));
+        // The new base holds everything: the incr files are history too.
+        let result = write_base(server, &dir, &prefix, &mut manifest).and_then(|_| {
+            manifest.incrs_to_history();
+            if !config_flag(server, "aof-disable-auto-gc") {
+                for info in manifest.history.drain(..) {
+                    info!("Removing the history file {} in the background", info.name);
+                    let _ = std::fs::remove_file(format!("{dir}/{}", info.name));
+                }
+            }
+            persist_manifest(&dir, &prefix, &manifest)
+        });
         return finish(server, started, result);
     }
     after_batch(server);

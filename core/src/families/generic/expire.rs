@@ -114,7 +114,8 @@ pub(super) fn set_expiry(
     // Propagated as PEXPIREAT with the absolute time (options kept), or as the deletion.
     let mut propagate: Vec<Bytes> = args.argv().to_vec();
     match u64::try_from(when) {
-        Ok(at) if at > now => {
+        // While loading, a past time is kept as it is (the key expires once loaded).
+        Ok(at) if at > now || ctx.server.loading => {
             ctx.db().set_expire_at(pos, Some(at));
             propagate[0] = Bytes::from_static(b"PEXPIREAT");
             propagate[2] = Bytes::from(at.to_string());
