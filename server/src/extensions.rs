@@ -87,12 +87,34 @@ pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
 
 /// After a batch of commands, under the keyspace lock: sends what they propagated to the
 /// replicas.
-pub fn after_batch(server: &mut Server) {
+///
+/// Returns, with `appendfsync always`, the wait for the AOF fsync: a blocking call to make
+/// before the batch's replies are sent (after releasing the lock, so batches group-commit).
+pub fn after_batch(server: &mut Server) -> Option<DurableWait> {
     if server.propagation.is_enabled() {
         let stream = oxidis_core::replication::drain(server);
-        // ... and to the AOF, fsynced there with `appendfsync always`.
+        // ... and to the AOF.
         #[cfg(feature = "persistence")]
-        oxidis_persistence::aof::append(server, &stream);
+        return oxidis_persistence::aof::append(server, &stream);
+        #[cfg(not(feature = "persistence"))]
         let _ = stream;
     }
+    None
+}
+
+/// The wait until a batch's writes are durable (`wait()` blocks, `wait_async()` does not).
+#[cfg(feature = "persistence")]
+pub type DurableWait = oxidis_persistence::aof::SyncWait;
+
+/// Nothing to wait for without persistence.
+#[cfg(not(feature = "persistence"))]
+pub enum DurableWait {}
+
+#[cfg(not(feature = "persistence"))]
+impl DurableWait {
+    /// Never called: no value exists.
+    pub fn wait(self) {}
+
+    /// Never called: no value exists.
+    pub async fn wait_async(self) {}
 }

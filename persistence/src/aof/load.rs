@@ -246,6 +246,15 @@ fn next_command(data: &[u8], pos: &mut usize) -> Result<Option<Vec<Bytes>>, Stop
     Ok(Some(argv))
 }
 
+/// [`next_command`] for the tests of other modules: the parsed command, or nothing at the end.
+#[cfg(test)]
+pub(crate) fn next_command_for_tests(
+    data: &[u8],
+    pos: &mut usize,
+) -> Result<Option<Vec<Bytes>>, ()> {
+    next_command(data, pos).map_err(|_| ())
+}
+
 /// Loads an RDB image (a base file or a preamble) into `server`; returns the bytes it took.
 fn load_rdb(server: &mut Server, data: &[u8]) -> Result<usize, ()> {
     let options = LoadOptions::from_config(&server.config, server.list_packed_threshold);

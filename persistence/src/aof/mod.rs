@@ -18,9 +18,12 @@
 //! The writer lives in `Server::aof` (a `Box<dyn Any>` the core only holds).
 
 mod commands;
+mod durability;
 pub mod load;
 pub mod manifest;
 mod rewrite;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 use std::io::Write;
@@ -33,6 +36,8 @@ use oxidis_core::server::AofHooks;
 use tracing::{info, warn};
 
 pub use commands::FAMILY as FAMILY_AOF;
+use durability::Durability;
+pub use durability::SyncWait;
 use load::{FileOutcome, load_file};
 use manifest::{FileInfo, FileType, Manifest};
 pub use rewrite::rewrite;
@@ -71,6 +76,14 @@ pub struct Aof {
     fsync_running: Arc<AtomicBool>,
     /// The unix second of the last `#TS:` annotation.
     last_timestamp: u64,
+    /// The group-commit fsync thread of `appendfsync always`.
+    durability: Arc<Durability>,
+}
+
+impl Drop for Aof {
+    fn drop(&mut self) {
+        self.durability.stop();
+    }
 }
 
 /// Whether a yes/no parameter is on.
@@ -343,6 +356,7 @@ fn open(
         .chain(manifest.incrs.iter().filter(|i| i.name != name))
         .map(|i| file_size(&dir, &i.name))
         .sum();
+    let durability = Durability::start(&file);
     let mut aof = Aof {
         dir,
         prefix,
@@ -354,6 +368,7 @@ fn open(
         last_fsync: Instant::now(),
         fsync_running: Arc::new(AtomicBool::new(false)),
         last_timestamp: 0,
+        durability,
     };
     delete_history(server, &mut aof);
     server.aof_status.enabled = true;
@@ -390,14 +405,17 @@ pub fn after_batch(server: &mut Server) {
         return;
     }
     let stream = oxidis_core::replication::drain(server);
-    append(server, &stream);
+    // Internal callers (cron, rewrite, shutdown) wait for the fsync right here.
+    if let Some(wait) = append(server, &stream) {
+        wait.wait();
+    }
 }
 
 /// Appends `stream` (what [`oxidis_core::replication::drain`] took) to the incr file; with
 /// `appendfsync always` fsyncs it before returning.
-pub fn append(server: &mut Server, stream: &[u8]) {
+pub fn append(server: &mut Server, stream: &[u8]) -> Option<SyncWait> {
     if server.aof.is_none() || stream.is_empty() {
-        return;
+        return None;
     }
     if server.aof_status.flush_sleep_us > 0 {
         std::thread::sleep(std::time::Duration::from_micros(
@@ -407,9 +425,8 @@ pub fn append(server: &mut Server, stream: &[u8]) {
     let policy = fsync_policy(server);
     let timestamps = config_flag(server, "aof-timestamp-enabled");
     let now_secs = server.now_ms() / 1000;
-    let Some(aof) = aof_mut(server) else {
-        return;
-    };
+    let aof = aof_mut(server)?;
+    let before = aof.incr_size;
     let mut written = Ok(());
     if timestamps && now_secs != aof.last_timestamp {
         aof.last_timestamp = now_secs;
@@ -419,11 +436,12 @@ pub fn append(server: &mut Server, stream: &[u8]) {
     }
     written = written.and_then(|()| aof.file.write_all(stream));
     aof.incr_size += stream.len() as u64;
-    if written.is_ok() && policy == FsyncPolicy::Always {
-        written = aof.file.sync_data();
+    // With `always`, the fsync thread syncs it; the caller waits before replying.
+    let wait = (written.is_ok() && policy == FsyncPolicy::Always).then(|| {
         aof.fsynced_size = aof.incr_size;
         aof.last_fsync = Instant::now();
-    }
+        aof.durability.written(aof.incr_size - before)
+    });
     let size = aof.older_size + aof.incr_size;
     server.aof_status.current_size = size;
     if let Err(e) = written {
@@ -438,6 +456,7 @@ pub fn append(server: &mut Server, stream: &[u8]) {
     } else {
         server.aof_status.last_write_failed = false;
     }
+    wait
 }
 
 /// The AOF's share of the cron: drains what expiry and eviction propagated, starts the

@@ -177,6 +177,7 @@ pub fn rewrite(server: &mut Server) -> Result<(), String> {
     let Some(aof) = aof_mut(server) else {
         return Ok(());
     };
+    aof.durability.switch_file(&file);
     aof.file = file;
     aof.manifest = manifest;
     aof.older_size = base_size;
