@@ -189,7 +189,7 @@ impl<'a> CommandContext<'a> {
     /// [`lookup`](Self::lookup) in database `db_index` (the caller checked the range).
     fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
         let pos = self.server.dbs[db_index].find(key)?;
-        if self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
+        if !self.server.loading && self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
             // During CLIENT PAUSE an expired key reads as missing but is not removed.
             if !self.server.pause.stops_expiry() {
                 self.reclaim_expired_in(db_index, pos);

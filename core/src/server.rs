@@ -130,6 +130,44 @@ pub struct PersistenceState {
     pub function_code: Vec<Vec<u8>>,
 }
 
+/// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.
+#[derive(Debug, Clone, Copy)]
+pub struct AofHooks {
+    /// Starts (`true`: writes a base from the dataset first) or stops the append-only file.
+    pub set_enabled: fn(&mut Server, bool) -> Result<(), String>,
+    /// DEBUG LOADAOF: the dataset replaced by what the AOF holds.
+    pub load: fn(&mut Server) -> Result<(), String>,
+    /// After any CONFIG SET (`aof-disable-auto-gc no` deletes history files at once).
+    pub config_changed: fn(&mut Server),
+}
+
+/// What INFO reports about the append-only file; the persistence crate keeps it current.
+#[derive(Debug, Clone, Default)]
+pub struct AofStatus {
+    /// `aof_enabled`.
+    pub enabled: bool,
+    /// `aof_rewrites`: rewrites since startup.
+    pub rewrites: u64,
+    /// `aof_last_rewrite_time_sec`, -1 before the first.
+    pub last_rewrite_time_sec: i64,
+    /// `aof_last_bgrewrite_status:err`.
+    pub last_rewrite_failed: bool,
+    /// `aof_rewrites_consecutive_failures`.
+    pub consecutive_failures: u64,
+    /// `aof_last_write_status:err`.
+    pub last_write_failed: bool,
+    /// `aof_current_size`: bytes of the base and incr files.
+    pub current_size: u64,
+    /// `aof_base_size`: the size when the last rewrite ended.
+    pub base_size: u64,
+    /// `aof_pending_bio_fsync`.
+    pub pending_fsync: bool,
+    /// `aof_delayed_fsync`.
+    pub delayed_fsync: u64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write to the AOF (tests).
+    pub flush_sleep_us: u64,
+}
+
 /// The state one keyspace's commands run against.
 pub struct Server {
     /// The numbered databases (`databases` of them).
@@ -180,6 +218,15 @@ pub struct Server {
     pub persistence: Option<PersistenceHooks>,
     /// What saves and loads left behind.
     pub persistence_state: PersistenceState,
+    /// The append-only file's writer, owned by the persistence crate; the core only holds it.
+    pub aof: Option<Box<dyn std::any::Any + Send>>,
+    /// The AOF's entry points, when the persistence crate is compiled in.
+    pub aof_hooks: Option<AofHooks>,
+    /// What INFO reports about the AOF.
+    pub aof_status: AofStatus,
+    /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
+    /// is kept, as Redis's loading does), so commands replay exactly as they first ran.
+    pub loading: bool,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::slowlog::Slowlog,
     /// Latency events and per-command histograms (LATENCY, INFO latencystats).
@@ -237,6 +284,13 @@ impl Server {
             replication_id: String::new(),
             persistence: None,
             persistence_state: PersistenceState::default(),
+            aof: None,
+            aof_hooks: None,
+            aof_status: AofStatus {
+                last_rewrite_time_sec: -1,
+                ..AofStatus::default()
+            },
+            loading: false,
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),

@@ -165,8 +165,18 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         if deleted {
             ctx.notify(class::GENERIC, "del", &key);
             ctx.changed(1);
+            ctx.rewrite_propagation(vec![Bytes::from_static(b"DEL"), key.clone()]);
         }
         return Ok(Frame::ok());
+    }
+    // A relative TTL propagates as an absolute one (ABSTTL), as Redis does.
+    if let Some(at) = expire_at
+        && !absttl
+    {
+        let mut propagate = argv.to_vec();
+        propagate[2] = Bytes::from(at.to_string());
+        propagate.push(Bytes::from_static(b"ABSTTL"));
+        ctx.rewrite_propagation(propagate);
     }
     let ttl = expire_at.map_or(Ttl::Clear, Ttl::At);
     let pos = ctx.set(&key, value, ttl);

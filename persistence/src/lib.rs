@@ -9,6 +9,7 @@
 //! The core reaches saving and loading (DEBUG RELOAD, FLUSHALL) through the function pointers
 //! of [`HOOKS`], which the server crate installs in `Server::persistence`.
 
+pub mod aof;
 mod commands;
 pub mod crc64;
 mod file;
@@ -44,5 +45,6 @@ fn snapshot(server: &oxidis_core::Server) -> Vec<u8> {
 /// A name clash with a command already registered.
 pub fn register(table: &mut CommandTable) -> Result<(), RegistrationError> {
     table.register_family(&commands::FAMILY_GENERIC)?;
+    table.register_family(&aof::FAMILY_AOF)?;
     table.register_family(&commands::FAMILY_SERVER)
 }

@@ -91,6 +91,8 @@ struct Connection {
     /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
     /// `qbuf` counts the running command's own bytes.
     query_len_at_parse: usize,
+    /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
+    durable_wait: Option<crate::extensions::DurableWait>,
 }
 
 /// What a batch writes, in order: replies to encode, and pushed messages already encoded.
@@ -147,6 +149,7 @@ impl Connection {
             unreported_in: 0,
             unreported_out: 0,
             query_len_at_parse: 0,
+            durable_wait: None,
         }
     }
 
@@ -326,7 +329,11 @@ impl Connection {
                 client.query_buffer_len = self.input.len();
             }
             server.end_batch();
-            crate::extensions::after_batch(&mut server);
+            // The batch's writes reach the replicas and the AOF (fsynced there with
+            // `appendfsync always`) before its replies are sent.
+            if let Some(wait) = crate::extensions::after_batch(&mut server) {
+                self.durable_wait = Some(wait);
+            }
             refresh_limits(
                 &server,
                 self.id,
@@ -421,6 +428,10 @@ impl Connection {
     }
 
     async fn flush<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        // An acknowledged write is on disk first (`appendfsync always`).
+        if let Some(wait) = self.durable_wait.take() {
+            wait.wait_async().await;
+        }
         if self.output.is_empty() {
             return Ok(());
         }

@@ -21,8 +21,11 @@ pub async fn run(shared: Arc<Shared>) {
             }
         }
         // Expiry and eviction propagate DELs like commands do.
-        crate::extensions::after_batch(&mut server);
+        if let Some(wait) = crate::extensions::after_batch(&mut server) {
+            wait.wait();
+        }
         close_idle_clients(&mut server);
+        crate::extensions::cron(&mut server);
     }
 }
 

@@ -210,6 +210,7 @@ fn shutdown(shared: &Shared, pidfile: &str) -> bool {
     // Hold the lock to the end, so no command runs after the final state is decided.
     let mut server = shared.server.lock();
     let force = server.shutdown_request.is_some_and(|r| r.force);
+    extensions::flush_aof_on_shutdown(&mut server);
     if extensions::save_on_shutdown(&mut server).is_err() && !force {
         warn!("Error trying to save the DB, can't exit.");
         server.shutdown_request = None;

@@ -488,6 +488,8 @@ pub struct Loaded {
     pub empty_keys: Vec<String>,
     /// The `redis-ver` AUX field, when present.
     pub producer_version: Option<String>,
+    /// Bytes the RDB image took (an AOF's RDB preamble is followed by commands).
+    pub consumed: usize,
 }
 
 /// Decodes a whole RDB file into fresh databases. Keys already expired at `now_ms` are dropped,
@@ -643,5 +645,6 @@ pub fn decode_dataset(
             return Err(LoadError::Checksum { expected, got });
         }
     }
+    loaded.consumed = r.position();
     Ok(loaded)
 }

@@ -370,6 +370,13 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
     })?;
     ctx.changed(1);
     ctx.notify(class::HASH, "hincrbyfloat", key);
+    // Propagated as the value it produced: float formatting must not differ between hosts.
+    ctx.rewrite_propagation(vec![
+        Bytes::from_static(b"HSET"),
+        key.clone(),
+        field.clone(),
+        Bytes::from(text.clone()),
+    ]);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 

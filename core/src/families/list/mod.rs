@@ -601,6 +601,16 @@ pub(crate) fn mpop(
 ) -> Result<Option<Frame>, CommandError> {
     for key in keys {
         if let Some(popped) = pop_elements(ctx, key, end, count)? {
+            // Propagated as [LR]POP key count (BLPOP narrows it to [LR]POP key).
+            let pop: &'static [u8] = match end {
+                ListEnd::Left => b"LPOP",
+                ListEnd::Right => b"RPOP",
+            };
+            ctx.rewrite_propagation(vec![
+                Bytes::from_static(pop),
+                key.clone(),
+                Bytes::from(popped.len().to_string()),
+            ]);
             let elements = popped.into_iter().map(Frame::Bulk).collect();
             return Ok(Some(Frame::Array(vec![
                 Frame::Bulk(key.clone()),

@@ -43,6 +43,11 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             }
             Ok(Frame::ok())
         }
+        (b"aof-flush-sleep", [micros]) => {
+            let micros = crate::command::parse_i64(micros)?;
+            ctx.server.aof_status.flush_sleep_us = u64::try_from(micros).unwrap_or(0);
+            Ok(Frame::ok())
+        }
         (b"set-active-expire", [flag]) => {
             ctx.server.active_expire_enabled = atoi(flag) != 0;
             Ok(Frame::ok())
@@ -79,6 +84,19 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         (b"reload", options) => reload(ctx, options),
         (b"set-skip-checksum-validation", [flag]) => {
             ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
+        (b"loadaof", []) => {
+            let Some(hooks) = ctx.server.aof_hooks else {
+                return Err(CommandError::msg(RELOAD_WITHOUT_PERSISTENCE));
+            };
+            for index in 0..ctx.server.dbs.len() {
+                crate::transactions::touch_all_in_db(ctx.server, index, None);
+                ctx.server.dbs[index].clear();
+            }
+            (hooks.load)(ctx.server).map_err(CommandError::custom)?;
+            ctx.server.dirty = 0;
+            warn!("Append Only File loaded by DEBUG LOADAOF");
             Ok(Frame::ok())
         }
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),

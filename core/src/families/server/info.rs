@@ -367,21 +367,37 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("rdb_last_cow_size", 0);
     report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
     report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
+    let aof = &ctx.server.aof_status;
+    let ok_or_err = |failed: bool| if failed { "err" } else { "ok" };
+    report.field("aof_enabled", u8::from(aof.enabled));
+    report.field("aof_rewrite_in_progress", 0);
+    report.field("aof_rewrite_scheduled", 0);
+    report.field("aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
+    report.field("aof_current_rewrite_time_sec", -1);
+    report.field(
+        "aof_last_bgrewrite_status",
+        ok_or_err(aof.last_rewrite_failed),
+    );
+    report.field("aof_rewrites", aof.rewrites);
+    report.field(
+        "aof_rewrites_consecutive_failures",
+        aof.consecutive_failures,
+    );
+    report.field("aof_last_write_status", ok_or_err(aof.last_write_failed));
     for (name, value) in [
-        ("aof_enabled", "0"),
-        ("aof_rewrite_in_progress", "0"),
-        ("aof_rewrite_scheduled", "0"),
-        ("aof_last_rewrite_time_sec", "-1"),
-        ("aof_current_rewrite_time_sec", "-1"),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", "0"),
-        ("aof_rewrites_consecutive_failures", "0"),
-        ("aof_last_write_status", "ok"),
         ("aof_last_cow_size", "0"),
         ("module_fork_in_progress", "0"),
         ("module_fork_last_cow_size", "0"),
     ] {
         report.field(name, value);
+    }
+    if aof.enabled {
+        report.field("aof_current_size", aof.current_size);
+        report.field("aof_base_size", aof.base_size);
+        report.field("aof_pending_rewrite", 0);
+        report.field("aof_buffer_length", 0);
+        report.field("aof_pending_bio_fsync", u8::from(aof.pending_fsync));
+        report.field("aof_delayed_fsync", aof.delayed_fsync);
     }
 }
 

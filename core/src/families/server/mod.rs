@@ -190,6 +190,9 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let index = ctx.db_index();
     crate::transactions::touch_all_in_db(ctx.server, index, None);
     flush_databases(ctx, index..index + 1, mode);
+    // Propagated even when the database was already empty (Redis's forceCommandPropagation).
+    ctx.also_propagate(args.argv().to_vec());
+    ctx.prevent_propagation();
     Ok(Frame::ok())
 }
 
@@ -208,6 +211,8 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         let _ = (hooks.save)(ctx.server);
     }
     ctx.changed(1);
+    ctx.also_propagate(args.argv().to_vec());
+    ctx.prevent_propagation();
     Ok(Frame::ok())
 }
 

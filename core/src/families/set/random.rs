@@ -66,7 +66,24 @@ fn pop_one(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
         ctx.notify(class::GENERIC, "del", key);
     }
     ctx.changed(1);
+    // Propagated as the SREM of the member it picked.
+    if let Some(member) = frame_bytes(&reply) {
+        ctx.rewrite_propagation(vec![
+            bytes::Bytes::from_static(b"SREM"),
+            bytes::Bytes::copy_from_slice(key),
+            member,
+        ]);
+    }
     Ok(reply)
+}
+
+/// A member reply's bytes, for propagation.
+fn frame_bytes(frame: &Frame) -> Option<bytes::Bytes> {
+    match frame {
+        Frame::Bulk(b) => Some(b.clone()),
+        Frame::Integer(n) => Some(bytes::Bytes::from(n.to_string())),
+        _ => None,
+    }
 }
 
 /// SPOP with a count: up to `count` distinct members, removed.
@@ -90,12 +107,17 @@ fn pop_many(ctx: &mut CommandContext<'_>, key: &[u8], count: usize) -> CommandRe
         ctx.db().remove_at(pos);
         ctx.notify(class::GENERIC, "del", key);
         ctx.changed(count_u64(size));
+        // The whole set went: propagated as its deletion.
+        ctx.rewrite_propagation(vec![
+            bytes::Bytes::from_static(b"DEL"),
+            bytes::Bytes::copy_from_slice(key),
+        ]);
         return Ok(reply);
     }
     let remaining = size - count;
     let reply = if remaining * SPOP_REBUILD_RATIO > count {
         let mut picked = sample(&mut server.rng, size, count).into_vec();
-        let reply = picked.iter().map(|&p| member_frame(set, p)).collect();
+        let reply: Vec<Frame> = picked.iter().map(|&p| member_frame(set, p)).collect();
         set.remove_positions(&mut picked);
         reply
     } else {
@@ -120,6 +142,15 @@ fn pop_many(ctx: &mut CommandContext<'_>, key: &[u8], count: usize) -> CommandRe
     };
     ctx.notify(class::SET, "spop", key);
     ctx.changed(count_u64(count));
+    // Propagated as one SREM per member popped, as Redis does.
+    for member in reply.iter().filter_map(frame_bytes) {
+        ctx.also_propagate(vec![
+            bytes::Bytes::from_static(b"SREM"),
+            bytes::Bytes::copy_from_slice(key),
+            member,
+        ]);
+    }
+    ctx.prevent_propagation();
     Ok(Frame::Set(reply))
 }
 

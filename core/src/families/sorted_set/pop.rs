@@ -190,6 +190,16 @@ pub(crate) fn mpop(
 ) -> Result<Option<Frame>, CommandError> {
     for key in &request.keys {
         if let Some(items) = pop_from(ctx, key, request.end, request.count)? {
+            // Propagated as ZPOPMIN/ZPOPMAX key count.
+            let pop: &'static [u8] = match request.end {
+                PopEnd::Min => b"ZPOPMIN",
+                PopEnd::Max => b"ZPOPMAX",
+            };
+            ctx.rewrite_propagation(vec![
+                Bytes::from_static(pop),
+                key.clone(),
+                Bytes::from(items.len().to_string()),
+            ]);
             return Ok(Some(Frame::Array(vec![
                 Frame::Bulk(key.clone()),
                 pairs_reply(items, true),

@@ -286,6 +286,17 @@ fn set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let value = args.next_bytes()?;
     let options = parse_set_options(args, OptionsOf::Set)?;
     let outcome = set_string(ctx, key, value, &options)?;
+    // SET ... GET propagates without its GETs (an expiry already rewrote it whole).
+    if options.return_old && !matches!(options.expiry, Expiry::At(_)) {
+        let argv: Vec<Bytes> = args
+            .argv()
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"GET"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.rewrite_propagation(argv);
+    }
     Ok(match outcome.old {
         Some(old) => old,
         None if outcome.written => Frame::ok(),
@@ -411,6 +422,13 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
         Ttl::Keep,
     );
     ctx.notify(class::STRING, "incrbyfloat", key);
+    // Propagated as the value it produced: float formatting must not differ between hosts.
+    ctx.rewrite_propagation(set::propagation_argv(&[
+        b"SET",
+        key,
+        text.as_bytes(),
+        b"KEEPTTL",
+    ]));
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -474,6 +492,12 @@ fn getdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     };
     if ctx.delete(key) {
         ctx.notify(class::GENERIC, "del", key);
+        let del: &[u8] = if ctx.config().get("lazyfree-lazy-user-del").as_deref() == Some(b"yes") {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.rewrite_propagation(set::propagation_argv(&[del, key]));
     }
     Ok(reply)
 }
@@ -495,10 +519,22 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
                 if ctx.delete(key) {
                     ctx.notify(class::GENERIC, "del", key);
                 }
+                ctx.changed(1);
+                let del: &[u8] = if ctx.config().lazyfree_lazy_expire {
+                    b"UNLINK"
+                } else {
+                    b"DEL"
+                };
+                ctx.rewrite_propagation(set::propagation_argv(&[del, key]));
             } else if let Some(pos) = ctx.lookup(key) {
                 ctx.db().set_expire_at(pos, Some(at));
                 ctx.changed(1);
                 ctx.notify(class::GENERIC, "expire", key);
+                ctx.rewrite_propagation(set::propagation_argv(&[
+                    b"PEXPIREAT",
+                    key,
+                    at.to_string().as_bytes(),
+                ]));
             }
         }
         Expiry::Persist => {
@@ -508,6 +544,7 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
                 ctx.db().set_expire_at(pos, None);
                 ctx.changed(1);
                 ctx.notify(class::GENERIC, "persist", key);
+                ctx.rewrite_propagation(set::propagation_argv(&[b"PERSIST", key]));
             }
         }
     }
@@ -522,6 +559,7 @@ fn getset(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         ..SetOptions::default()
     };
     let outcome = set_string(ctx, key, value, &options)?;
+    ctx.rewrite_propagation(set::propagation_argv(&[b"SET", key, value]));
     Ok(outcome.old.unwrap_or(Frame::Null))
 }
 

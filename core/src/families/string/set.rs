@@ -178,8 +178,16 @@ pub(super) fn set_string(
     if allowed {
         ctx.set(key, Value::string(value), ttl);
         ctx.notify(class::STRING, "set", key);
-        if matches!(ttl, Ttl::At(_)) {
+        // Any expiry propagates as an absolute one, so the AOF and replicas agree.
+        if let Ttl::At(ms) = ttl {
             ctx.notify(class::GENERIC, "expire", key);
+            ctx.rewrite_propagation(propagation_argv(&[
+                b"SET",
+                key,
+                value,
+                b"PXAT",
+                ms.to_string().as_bytes(),
+            ]));
         }
     }
     Ok(SetOutcome {
@@ -262,4 +270,12 @@ pub(super) fn set_pairs(
         Condition::IfAbsent => Frame::Integer(1),
         Condition::Always | Condition::IfPresent => Frame::ok(),
     })
+}
+
+/// An argument vector to propagate.
+pub(super) fn propagation_argv(parts: &[&[u8]]) -> Vec<bytes::Bytes> {
+    parts
+        .iter()
+        .map(|p| bytes::Bytes::copy_from_slice(p))
+        .collect()
 }
