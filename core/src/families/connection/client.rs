@@ -371,6 +371,14 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
     // TIMEOUT (the default) ends the wait as the timeout would; ERROR fails the command.
     let reply = match reason {
         Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => {
+            // The error is the blocked command's failure: counted in its errorstats and in
+            // that command's failed_calls, as Redis counts it.
+            ctx.server
+                .stats
+                .count_error(UNBLOCKED_BY_CLIENT_UNBLOCK.as_bytes());
+            if let Some(command) = blocked.argv.first().and_then(|n| ctx.server.table.get(n)) {
+                ctx.server.stats.command_mut(command.id).failed_calls += 1;
+            }
             Frame::error_static(UNBLOCKED_BY_CLIENT_UNBLOCK)
         }
         _ => blocked.timeout_reply,
