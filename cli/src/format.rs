@@ -236,6 +236,8 @@ fn tty(frame: &Frame, prefix: &str, out: &mut Vec<u8>) {
         // Never parsed from a server; formatted frame by frame should one be built locally.
         Frame::Sequence(frames) => frames.iter().for_each(|f| tty(f, prefix, out)),
         Frame::BulkArray(array) => tty(&Frame::Array(array.to_frames()), prefix, out),
+        // Never parsed from a server: shown as the bytes it holds.
+        Frame::Raw(bytes) => out.extend_from_slice(bytes),
     }
 }
 
@@ -306,6 +308,7 @@ fn raw(frame: &Frame, delim: &[u8], out: &mut Vec<u8>) {
         Frame::Null | Frame::NullArray | Frame::Attribute(_) => {}
         Frame::Sequence(frames) => frames.iter().for_each(|f| raw(f, delim, out)),
         Frame::BulkArray(array) => raw(&Frame::Array(array.to_frames()), delim, out),
+        Frame::Raw(bytes) => out.extend_from_slice(bytes),
         Frame::Error(text) | Frame::BlobError(text) => {
             out.extend_from_slice(text);
             out.push(b'\n');

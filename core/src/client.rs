@@ -23,6 +23,12 @@ pub trait ConnectionHandle: Send + Sync {
     /// Sends the client an out-of-band message (a pub/sub message, an invalidation) between
     /// replies.
     fn push(&self, message: oxidis_protocol::Frame);
+
+    /// Bytes of pushed messages not yet written to the socket (for
+    /// `client-output-buffer-limit`); 0 when the connection does not count them.
+    fn pending_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// What `CLIENT REPLY` asked for.
@@ -127,8 +133,17 @@ pub struct Client {
     pub transaction: Option<crate::transactions::Transaction>,
     /// A key this client WATCHes has changed since: its next EXEC fails.
     pub watch_dirty: bool,
+    /// Subscribed to a channel, pattern or shard channel (Redis's `CLIENT_PUBSUB`): a RESP2
+    /// client may then only run the subscription commands, PING, QUIT and RESET.
+    pub subscribed: bool,
+    /// When the pending output first passed the soft `client-output-buffer-limit`.
+    pub output_soft_limit_since: Option<u64>,
+    /// The output limit was broken: the connection is closing and gets nothing more.
+    pub output_limit_reached: bool,
     /// In MONITOR mode: every command run is pushed to it.
     pub monitor: bool,
+    /// A replica attached with SYNC or PSYNC: it receives the propagation stream.
+    pub replica: bool,
 }
 
 impl Client {
@@ -156,7 +171,11 @@ impl Client {
             handle: None,
             transaction: None,
             watch_dirty: false,
+            subscribed: false,
+            output_soft_limit_since: None,
+            output_limit_reached: false,
             monitor: false,
+            replica: false,
         }
     }
 }

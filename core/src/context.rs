@@ -9,6 +9,7 @@ use crate::client::{Client, ClientId};
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::{Db, Ttl};
+use crate::propagation::OwnPropagation;
 use crate::server::Server;
 use crate::types::Value;
 
@@ -23,6 +24,7 @@ pub struct CommandContext<'a> {
     command: &'static Command,
     block_request: Option<BlockRequest>,
     redacted_args: Vec<usize>,
+    own_propagation: OwnPropagation,
 }
 
 impl<'a> CommandContext<'a> {
@@ -38,6 +40,7 @@ impl<'a> CommandContext<'a> {
             command,
             block_request: None,
             redacted_args: Vec::new(),
+            own_propagation: OwnPropagation::AsIs,
         }
     }
 
@@ -163,8 +166,13 @@ impl<'a> CommandContext<'a> {
     }
 
     fn reclaim_expired_in(&mut self, db_index: usize, pos: usize) {
-        self.server.dbs[db_index].remove_at(pos);
+        let entry = self.server.dbs[db_index].remove_at(pos);
         self.server.stats.expired_keys += 1;
+        let lazy = self.server.config.lazyfree_lazy_expire;
+        self.server
+            .propagation
+            .push_deletion(db_index, entry.key.as_slice(), lazy);
+        self.server.key_expired(db_index, entry.key.as_slice());
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss
@@ -275,6 +283,29 @@ impl<'a> CommandContext<'a> {
                 key: bytes::Bytes::copy_from_slice(key),
             });
         }
+    }
+
+    /// Propagates `argv` instead of the command's own arguments (to the AOF and replicas), as
+    /// Redis's `rewriteClientCommandVector`: for a deterministic form of a command whose
+    /// effect depends on the moment or on chance (`EXPIRE` → `PEXPIREAT`, `SPOP` → `SREM`).
+    pub fn rewrite_propagation(&mut self, argv: Vec<bytes::Bytes>) {
+        self.own_propagation = OwnPropagation::Rewritten(argv);
+    }
+
+    /// Propagates `argv` in the selected database, in addition to (and before) the command's
+    /// own arguments, as Redis's `alsoPropagate`.
+    pub fn also_propagate(&mut self, argv: Vec<bytes::Bytes>) {
+        self.server.propagation.push(self.db_index, argv);
+    }
+
+    /// Propagates nothing for this command's own arguments.
+    pub fn prevent_propagation(&mut self) {
+        self.own_propagation = OwnPropagation::Prevented;
+    }
+
+    /// What the handler asked for its own propagation (dispatch takes it after the handler).
+    pub(crate) fn take_own_propagation(&mut self) -> OwnPropagation {
+        std::mem::take(&mut self.own_propagation)
     }
 
     /// Counts `n` changes to the dataset (for `rdb_changes_since_last_save` and save points).

@@ -16,6 +16,7 @@ use crate::command::{Args, Command, Flag, Handler, find_keys};
 use crate::context::CommandContext;
 use crate::errors::transactions::NOT_IN_TRANSACTION;
 use crate::errors::{CommandError, OOM};
+use crate::propagation::OwnPropagation;
 use crate::server::Server;
 
 /// What running a command led to.
@@ -240,7 +241,7 @@ fn check_gates(
     if !authenticated && !command.has(Flag::NoAuth) {
         return Err(CommandError::NoAuth);
     }
-    Ok(())
+    crate::pubsub::check_subscribed_mode(server, client_id, command)
 }
 
 fn run(
@@ -251,7 +252,9 @@ fn run(
     args_start: usize,
 ) -> Outcome {
     let started = server.command_start();
-    let (result, block, redacted) = {
+    let dirty_before = server.dirty;
+    server.propagation.enter();
+    let (result, block, redacted, own_propagation, db) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -259,7 +262,15 @@ fn run(
             Handler::Dynamic(f) => f(&mut ctx, &mut args),
             Handler::Container => Err(CommandError::Syntax),
         }));
-        (result, ctx.take_block_request(), ctx.take_redacted_args())
+        let block = ctx.take_block_request();
+        let redacted = ctx.take_redacted_args();
+        (
+            result,
+            block,
+            redacted,
+            ctx.take_own_propagation(),
+            ctx.db_index(),
+        )
     };
     let ended = Instant::now();
     server.command_end(ended);
@@ -301,6 +312,18 @@ fn run(
         && (!server.blocked.is_empty() || !server.watched.is_empty())
     {
         signal_written_keys(server, client_id, command, argv);
+    }
+    // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
+    // the outermost command then closes the execution unit.
+    if server.dirty > dirty_before && block.is_none() {
+        match own_propagation {
+            OwnPropagation::AsIs => server.propagation.push(db, argv.to_vec()),
+            OwnPropagation::Rewritten(rewritten) => server.propagation.push(db, rewritten),
+            OwnPropagation::Prevented => {}
+        }
+    }
+    if server.propagation.leave() {
+        server.propagation.flush(true);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);

@@ -55,10 +55,43 @@ pub fn wanted(flags: u32, event_class: u32) -> bool {
     flags & event_class != 0 && flags & (class::KEYSPACE | class::KEYEVENT) != 0
 }
 
-/// Hands the events the last command raised to their listeners.
+/// Hands the events the last command raised to their listeners: keyspace notifications
+/// publish `__keyspace@<db>__:<key>` with the event's name (`K`) and `__keyevent@<db>__:<name>`
+/// with the key (`E`), in that order, as Redis's `notifyKeyspaceEvent` does.
 pub fn deliver(server: &mut crate::Server) {
-    // Keyspace notifications publish from here once pub/sub exists (#5, in progress).
-    drop(server.events.take());
+    let events = server.events.take();
+    if !server.pubsub.has_listeners() {
+        return;
+    }
+    let flags = server.config.notify_keyspace_events;
+    let now = server.now_ms();
+    let mut channel = Vec::new();
+    for event in events {
+        if flags & class::KEYSPACE != 0 {
+            channel.clear();
+            channel.extend_from_slice(format!("__keyspace@{}__:", event.db).as_bytes());
+            channel.extend_from_slice(&event.key);
+            publish(server, now, &channel, event.name.as_bytes());
+        }
+        if flags & class::KEYEVENT != 0 {
+            channel.clear();
+            channel.extend_from_slice(format!("__keyevent@{}__:", event.db).as_bytes());
+            channel.extend_from_slice(event.name.as_bytes());
+            publish(server, now, &channel, &event.key);
+        }
+    }
+}
+
+fn publish(server: &mut crate::Server, now: u64, channel: &[u8], message: &[u8]) {
+    crate::pubsub::publish(
+        &server.pubsub,
+        &mut server.clients,
+        &server.config,
+        now,
+        crate::pubsub::Kind::Channel,
+        channel,
+        message,
+    );
 }
 
 #[cfg(test)]

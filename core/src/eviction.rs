@@ -258,6 +258,9 @@ fn evict(server: &mut Server, db: usize, key: &[u8]) -> u64 {
     };
     server.stats.evicted_keys += 1;
     crate::transactions::touch(server, db, key);
+    let lazy = server.config.lazyfree_lazy_eviction;
+    server.propagation.push_deletion(db, key, lazy);
+    server.propagation.flush(true);
     if crate::events::wanted(server.config.notify_keyspace_events, class::EVICTED) {
         server.events.push(KeyEvent {
             class: class::EVICTED,

@@ -10,7 +10,10 @@
 //! - [`families`]: the built-in commands, one file per Redis command group.
 //! - [`server`], [`client`], [`config`], [`stats`]: the state commands run against.
 //! - [`memory`], [`eviction`]: counting memory and evicting keys under `maxmemory`.
+//! - [`propagation`]: the stream of write commands for the AOF and replicas; [`replication`]:
+//!   serving it to replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -31,6 +34,9 @@ pub mod memory;
 pub mod metrics;
 pub mod monitor;
 pub mod pause;
+pub mod propagation;
+pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod slowlog;
 pub mod stats;

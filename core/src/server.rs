@@ -97,6 +97,37 @@ pub struct ShutdownRequest {
     pub force: bool,
 }
 
+/// What the persistence crate (#6) lends the core, installed by the server crate at startup:
+/// plain function pointers, so the core needs no dependency on it. DEBUG RELOAD and FLUSHALL
+/// call them; a build without persistence leaves [`Server::persistence`] at `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct PersistenceHooks {
+    /// Writes the dataset to `dir/dbfilename` (SAVE's work); the error is for the log.
+    pub save: fn(&mut Server) -> Result<(), String>,
+    /// Adds the keys of `dir/dbfilename` to the dataset (the caller empties it first for a
+    /// plain reload). With `merge`, a key of the file replaces the same key in memory; without
+    /// it a duplicate is an error. Nothing is added when the file is damaged.
+    pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
+    /// The dataset as an RDB payload, in memory (what a replica receives on SYNC).
+    pub snapshot: fn(&Server) -> Vec<u8>,
+}
+
+/// Persistence state INFO reports and SAVE keeps.
+#[derive(Debug, Clone, Default)]
+pub struct PersistenceState {
+    /// Successful saves since startup (`rdb_saves`).
+    pub saves: u64,
+    /// Whether the last save failed (`rdb_last_bgsave_status:err`).
+    pub last_save_failed: bool,
+    /// Keys the last load added (`rdb_last_load_keys_loaded`).
+    pub last_load_keys_loaded: u64,
+    /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
+    pub last_load_keys_expired: u64,
+    /// Function library code read from an RDB file (FUNCTION2), written back on save until
+    /// scripting (#8) owns function libraries.
+    pub function_code: Vec<Vec<u8>>,
+}
+
 /// The state one keyspace's commands run against.
 pub struct Server {
     /// The numbered databases (`databases` of them).
@@ -113,10 +144,14 @@ pub struct Server {
     pub watched: crate::transactions::Watched,
     /// Counters for INFO.
     pub stats: Stats,
+    /// The write commands to propagate to the AOF and replicas.
+    pub propagation: crate::propagation::Propagation,
     /// Eviction candidates and state for `maxmemory`.
     pub eviction: crate::eviction::EvictionPool,
     /// Keyspace events raised by the running command, delivered after it.
     pub events: crate::events::Events,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -139,6 +174,10 @@ pub struct Server {
     pub memory_startup: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
+    /// Saving and loading, when the persistence crate is compiled in.
+    pub persistence: Option<PersistenceHooks>,
+    /// What saves and loads left behind.
+    pub persistence_state: PersistenceState,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::slowlog::Slowlog,
     /// Latency events and per-command histograms (LATENCY, INFO latencystats).
@@ -182,7 +221,9 @@ impl Server {
             watched: crate::transactions::Watched::default(),
             stats,
             eviction: crate::eviction::EvictionPool::default(),
+            propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
+            pubsub: crate::pubsub::PubSub::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -194,6 +235,8 @@ impl Server {
             memory_peak: 0,
             memory_startup: crate::memory::used_memory(),
             replication_id: String::new(),
+            persistence: None,
+            persistence_state: PersistenceState::default(),
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),
@@ -284,8 +327,11 @@ impl Server {
     pub fn disconnect_client(&mut self, id: ClientId) {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
+        self.pubsub.unsubscribe_all(id);
         self.monitors.retain(|&m| m != id);
-        self.clients.remove(id);
+        if self.clients.remove(id).is_some_and(|c| c.replica) {
+            crate::replication::update_propagation(self);
+        }
     }
 
     /// Whether a new client must authenticate first.
@@ -300,6 +346,32 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
+        self.run_active_expire_cycle();
+        // Each reclaimed key was propagated as its own DEL; they are independent, not a unit.
+        self.propagation.without_multi(|p| p.flush(true));
+        if !self.events.is_empty() {
+            crate::events::deliver(self);
+        }
+    }
+
+    /// What follows a key's reclamation by expiry, beyond its DEL: the `expired` keyspace
+    /// event and WATCH invalidation.
+    pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
+        crate::transactions::touch(self, db, key);
+        if crate::events::wanted(
+            self.config.notify_keyspace_events,
+            crate::events::class::EXPIRED,
+        ) {
+            self.events.push(crate::events::KeyEvent {
+                class: crate::events::class::EXPIRED,
+                name: "expired",
+                db,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    fn run_active_expire_cycle(&mut self) {
         // A paused server expires nothing (CLIENT PAUSE).
         if !self.active_expire_enabled || crate::pause::check_expired(self) {
             return;
@@ -316,10 +388,23 @@ impl Server {
         for _ in 0..db_count {
             let db_index = self.expire_next_db % db_count;
             self.expire_next_db = self.expire_next_db.wrapping_add(1);
-            let db = &mut self.dbs[db_index];
             let mut iterations = 0u32;
             loop {
-                let (sampled, expired) = db.expire_step(now, keys_per_loop);
+                let Server {
+                    dbs,
+                    propagation,
+                    config,
+                    ..
+                } = self;
+                let lazy = config.lazyfree_lazy_expire;
+                let mut reclaimed = Vec::new();
+                let (sampled, expired) = dbs[db_index].expire_step(now, keys_per_loop, |entry| {
+                    propagation.push_deletion(db_index, entry.key.as_slice(), lazy);
+                    reclaimed.push(entry.key);
+                });
+                for key in reclaimed {
+                    self.key_expired(db_index, key.as_slice());
+                }
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
                 self.stats.expired_keys += expired as u64;

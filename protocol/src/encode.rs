@@ -45,6 +45,7 @@ pub fn encode(frame: &Frame, version: RespVersion, out: &mut BytesMut) {
                 encode(frame, version, out);
             }
         }
+        Frame::Raw(bytes) => out.extend_from_slice(bytes),
         Frame::Attribute(pairs) => {
             if resp3 {
                 write_header(b'|', pairs.len() as u64, out);

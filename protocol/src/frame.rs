@@ -62,6 +62,10 @@ pub enum Frame {
     /// `Array` of `Bulk`s, built without an allocation or a reference count per element. Only
     /// the server builds it; the parser returns an `Array`.
     BulkArray(BulkArray),
+    /// Bytes written exactly as they are, in any protocol version: what a replica receives
+    /// (the RDB transfer, which has no trailing CRLF, and the propagated command stream). Only
+    /// the server builds it; the parser never returns it.
+    Raw(Bytes),
 }
 
 /// Bulk strings stored end to end in one buffer, for [`Frame::BulkArray`].

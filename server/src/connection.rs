@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{ConnectionSignals, Mail, Shared};
+use crate::shared::{ConnectionSignals, Mail, Shared, encoded_len};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -49,7 +49,7 @@ where
         })
     };
     debug!("Accepted {peer_name}");
-    let mut connection = Connection::new(shared.clone(), id, replies);
+    let mut connection = Connection::new(shared.clone(), id, replies, signals.clone());
     let (mut reader, mut writer) = tokio::io::split(stream);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
@@ -77,6 +77,10 @@ struct Connection {
     replies: Vec<(Frame, RespVersion)>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
+    /// The sending side's counters: pushed bytes are marked written after each flush.
+    signals: Arc<ConnectionSignals>,
+    /// Bytes of pushed messages encoded into `output` and not yet flushed.
+    push_bytes: u64,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
@@ -103,7 +107,12 @@ enum After {
 }
 
 impl Connection {
-    fn new(shared: Arc<Shared>, id: ClientId, mailbox: UnboundedReceiver<Mail>) -> Connection {
+    fn new(
+        shared: Arc<Shared>,
+        id: ClientId,
+        mailbox: UnboundedReceiver<Mail>,
+        signals: Arc<ConnectionSignals>,
+    ) -> Connection {
         let (limits, query_buffer_limit) = {
             let server = shared.server.lock();
             (
@@ -125,6 +134,8 @@ impl Connection {
             batch: Vec::new(),
             replies: Vec::new(),
             mailbox,
+            signals,
+            push_bytes: 0,
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
@@ -159,6 +170,7 @@ impl Connection {
                     let mut next = mail;
                     while let Some(mail) = next {
                         if let Mail::Push(message) = mail {
+                            self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
                         next = self.mailbox.try_recv().ok();
@@ -262,7 +274,18 @@ impl Connection {
                 };
                 self.resp = client.resp;
                 let reply = match outcome {
-                    Outcome::Reply(reply) => reply,
+                    Outcome::Reply(reply) => {
+                        // Messages the command pushed to this very client (a PUBLISH to a
+                        // channel it listens to) go before its reply, as in Redis; they are
+                        // sent whatever CLIENT REPLY says.
+                        while let Ok(mail) = self.mailbox.try_recv() {
+                            if let Mail::Push(message) = mail {
+                                self.push_bytes += encoded_len(&message);
+                                self.replies.push((message, client.resp));
+                            }
+                        }
+                        reply
+                    }
                     Outcome::Blocked(_) => {
                         let deadline = server.blocked.get(self.id).and_then(|b| b.deadline);
                         after = After::Blocked { index, deadline };
@@ -282,6 +305,7 @@ impl Connection {
                 client.query_buffer_len = self.input.len();
             }
             server.end_batch();
+            crate::extensions::after_batch(&mut server);
             refresh_limits(
                 &server,
                 self.id,
@@ -320,7 +344,10 @@ impl Connection {
                         return Ok(true);
                     }
                     // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => encode(&message, self.resp, &mut self.output),
+                    Some(Mail::Push(message)) => {
+                        self.push_bytes += encoded_len(&message);
+                        encode(&message, self.resp, &mut self.output);
+                    }
                     None => return Ok(false),
                 },
                 () = &mut timeout => {
@@ -366,6 +393,7 @@ impl Connection {
         self.unreported_out += self.output.len() as u64;
         self.unreported_writes += 1;
         self.output.clear();
+        self.signals.written(std::mem::take(&mut self.push_bytes));
         Ok(())
     }
 }

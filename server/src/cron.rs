@@ -21,6 +21,8 @@ pub async fn run(shared: Arc<Shared>) {
                 oxidis_core::events::deliver(&mut server);
             }
         }
+        // Expiry and eviction propagate DELs like commands do.
+        crate::extensions::after_batch(&mut server);
         close_idle_clients(&mut server);
     }
 }

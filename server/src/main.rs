@@ -120,6 +120,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
+    extensions::install_hooks(&mut server);
+    if let Err(err) = extensions::load_dataset(&mut server) {
+        anyhow::bail!(err);
+    }
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),
@@ -157,9 +161,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(cron::run(shared.clone()));
     info!("Ready to accept connections");
-    wait_for_shutdown(&shared).await;
-    shutdown(&shared, &pidfile);
-    Ok(())
+    loop {
+        wait_for_shutdown(&shared).await;
+        if shutdown(&shared, &pidfile) {
+            return Ok(());
+        }
+    }
 }
 
 /// How many I/O threads to run: `io-threads`, as in Redis (default 1).
@@ -194,16 +201,24 @@ async fn wait_for_shutdown(shared: &Arc<Shared>) {
     shared.shutdown.notified().await;
 }
 
-/// Redis's shutdown sequence, minus what later crates add (saving, AOF fsync).
-fn shutdown(shared: &Shared, pidfile: &str) {
+/// Redis's shutdown sequence: the final save when configured, minus what later crates add
+/// (AOF fsync). False when the save failed without FORCE: the server keeps running, as Redis's.
+fn shutdown(shared: &Shared, pidfile: &str) -> bool {
     warn!("User requested shutdown...");
     // Hold the lock to the end, so no command runs after the final state is decided.
-    let _server = shared.server.lock();
+    let mut server = shared.server.lock();
+    let force = server.shutdown_request.is_some_and(|r| r.force);
+    if extensions::save_on_shutdown(&mut server).is_err() && !force {
+        warn!("Error trying to save the DB, can't exit.");
+        server.shutdown_request = None;
+        return false;
+    }
     if !pidfile.is_empty() {
         info!("Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
     }
     warn!("Oxidis is now ready to exit, bye bye...");
+    true
 }
 
 fn write_pidfile(path: &str) {

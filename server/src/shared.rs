@@ -8,6 +8,7 @@
 //! The lock is a `parking_lot` mutex: it is never held across an `.await`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use oxidis_core::Server;
 use parking_lot::Mutex;
@@ -47,6 +48,9 @@ pub enum Mail {
 pub struct ConnectionSignals {
     close: Notify,
     replies: tokio::sync::mpsc::UnboundedSender<Mail>,
+    /// Bytes of pushed messages not yet written (roughly, as encoded): what
+    /// `client-output-buffer-limit` measures.
+    pending: AtomicU64,
 }
 
 impl ConnectionSignals {
@@ -59,8 +63,18 @@ impl ConnectionSignals {
         let signals = ConnectionSignals {
             close: Notify::new(),
             replies,
+            pending: AtomicU64::new(0),
         };
         (signals, receiver)
+    }
+
+    /// Marks `bytes` of pushed messages as written.
+    pub fn written(&self, bytes: u64) {
+        let _ = self
+            .pending
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(p.saturating_sub(bytes))
+            });
     }
 
     /// Completes once `close` has been called (immediately if it already was).
@@ -82,6 +96,24 @@ impl ConnectionHandle for ConnectionSignals {
     }
 
     fn push(&self, message: Frame) {
+        self.pending
+            .fetch_add(encoded_len(&message), Ordering::Relaxed);
         let _ = self.replies.send(Mail::Push(message));
+    }
+
+    fn pending_bytes(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+/// About how many bytes `frame` takes encoded: its strings plus a small header each. Exact
+/// enough for output-buffer limits, and cheap enough to run for every message.
+pub fn encoded_len(frame: &Frame) -> u64 {
+    match frame {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) => b.len() as u64 + 16,
+        Frame::Push(items) | Frame::Array(items) | Frame::Sequence(items) | Frame::Set(items) => {
+            items.iter().map(encoded_len).sum::<u64>() + 8
+        }
+        _ => 16,
     }
 }

@@ -44,6 +44,11 @@ const fn test(label: &'static str, args: &'static [&'static str], pipeline: usiz
 const ZRANGE_KEY: &str = "bench:zset";
 const ZRANGE_MEMBERS: usize = 100;
 const ZRANGE: &[&str] = &["zrange", ZRANGE_KEY, "0", "99"];
+/// HyperLogLog grown by the PFADD rows (random elements: it turns dense) and read by PFCOUNT.
+const PFADD: &[&str] = &["-r", "100000", "pfadd", "bench:hll", "__rand_int__"];
+/// One key: the cached cardinality; the same key twice: a union, estimated every time.
+const PFCOUNT: &[&str] = &["pfcount", "bench:hll"];
+const PFCOUNT_UNION: &[&str] = &["pfcount", "bench:hll", "bench:hll"];
 
 /// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
@@ -57,6 +62,9 @@ const WORKLOADS: &[Workload] = &[
     test("HSET", &["-t", "hset"], 1),
     test("ZADD", &["-t", "zadd"], 1),
     test("ZRANGE 0 99", ZRANGE, 1),
+    test("PFADD", PFADD, 1),
+    test("PFCOUNT", PFCOUNT, 1),
+    test("PFCOUNT 2 keys", PFCOUNT_UNION, 1),
     test("SET -P 16", &["-t", "set"], 16),
     test("GET -P 16", &["-t", "get"], 16),
     test("LPUSH -P 16", &["-t", "lpush"], 16),
@@ -64,6 +72,7 @@ const WORKLOADS: &[Workload] = &[
     test("HSET -P 16", &["-t", "hset"], 16),
     test("ZADD -P 16", &["-t", "zadd"], 16),
     test("ZRANGE 0 99 -P 16", ZRANGE, 16),
+    test("PFADD -P 16", PFADD, 16),
 ];
 
 /// Pipelined runs get this many times more requests so they last long enough to measure.

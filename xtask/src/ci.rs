@@ -18,7 +18,7 @@ const FUZZ_MIN_SECONDS_PER_TARGET: u64 = 5;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Run only this step (rustfmt, clippy, tests, no-default-features, fuzz, release,
-    /// conformance), e.g. to retry the one that failed.
+    /// crosscheck, interop, conformance), e.g. to retry the one that failed.
     #[arg(long)]
     pub only: Option<String>,
 }
@@ -34,6 +34,8 @@ const STEPS: &[(&str, StepFn)] = &[
     ("no-default-features", no_default_features),
     ("fuzz", fuzz),
     ("release", util::build_release),
+    ("crosscheck", crosscheck),
+    ("interop", interop),
 ];
 
 const CONFORMANCE_STEP: &str = "conformance";
@@ -78,6 +80,20 @@ pub fn run(args: &Args) -> Result<bool> {
     })
 }
 
+/// HyperLogLog and geo answers against a real redis-server (needs the release build).
+fn crosscheck() -> Result<()> {
+    let args = crate::crosscheck::Args {
+        seed: 7,
+        hlls: 1000,
+        geo_sets: 200,
+        no_build: true,
+    };
+    if !crate::crosscheck::run(&args)? {
+        bail!("oxidis-server and redis-server answered differently");
+    }
+    Ok(())
+}
+
 fn fmt() -> Result<()> {
     util::run(cargo().args(["fmt", "--all", "--", "--check"]))
 }
@@ -99,6 +115,15 @@ fn tests() -> Result<()> {
         util::run(cargo().args(["test", "--doc", "--workspace"]))
     } else {
         util::run(cargo().args(["test", "--workspace"]))
+    }
+}
+
+/// RDB files and DUMP payloads against a real redis-server, both ways (`cargo xtask interop`).
+fn interop() -> Result<()> {
+    if crate::interop::run(&crate::interop::Args { no_build: true })? {
+        Ok(())
+    } else {
+        bail!("interop mismatches")
     }
 }
 

@@ -6,6 +6,8 @@
 mod bench;
 mod ci;
 mod conformance;
+mod crosscheck;
+mod interop;
 mod soak;
 mod util;
 
@@ -27,15 +29,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// fmt, clippy -D warnings, tests, --no-default-features build, fuzz, release build and
-    /// the conformance units, stopping at the first failure.
+    /// fmt, clippy -D warnings, tests, --no-default-features build, fuzz, release build, RDB
+    /// interop with redis-server and the conformance units, stopping at the first failure.
     Ci(ci::Args),
     /// Run the Redis 7.0.15 TCL suite in external mode against a fresh server per unit.
     Conformance(conformance::Args),
+    /// RDB files and DUMP payloads between redis-server and oxidis-server, both ways.
+    Interop(interop::Args),
     /// Compare oxidis-server with redis-server using redis-benchmark and a memory load.
     Bench(bench::Args),
     /// Pub/sub and writes under maxmemory for a bounded time: replies, RSS, slow subscribers.
     Soak(soak::Args),
+    /// Run the same random HyperLogLog and geo commands on redis-server and oxidis-server and
+    /// compare every answer.
+    Crosscheck(crosscheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,8 +50,10 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Task::Ci(args) => ci::run(args),
         Task::Conformance(args) => conformance::run(args),
+        Task::Interop(args) => interop::run(args),
         Task::Bench(args) => bench::run(args),
         Task::Soak(args) => soak::run(args),
+        Task::Crosscheck(args) => crosscheck::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

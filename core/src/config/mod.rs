@@ -166,6 +166,11 @@ pub struct Config {
     pub maxmemory_samples: u32,
     /// `maxmemory-eviction-tenacity` (0..=100): how long one eviction run may take.
     pub maxmemory_eviction_tenacity: u32,
+    /// `lazyfree-lazy-eviction`: evicted keys are freed off the serving path (and propagated
+    /// as UNLINK).
+    pub lazyfree_lazy_eviction: bool,
+    /// `lazyfree-lazy-expire`: expired keys likewise.
+    pub lazyfree_lazy_expire: bool,
     /// `appendonly`.
     pub appendonly: bool,
     /// `appendfilename`.
@@ -266,6 +271,8 @@ impl Default for Config {
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
             appendonly: false,
             appendfilename: String::new(),
             appenddirname: String::new(),
@@ -370,6 +377,8 @@ impl Config {
             "maxmemory-samples" => num(u64::from(self.maxmemory_samples)),
             "maxmemory-eviction-tenacity" => num(u64::from(self.maxmemory_eviction_tenacity)),
             "appendonly" => Value::Bool(self.appendonly),
+            "lazyfree-lazy-eviction" => Value::Bool(self.lazyfree_lazy_eviction),
+            "lazyfree-lazy-expire" => Value::Bool(self.lazyfree_lazy_expire),
             "appendfilename" => Value::Str(Some(self.appendfilename.clone().into_bytes())),
             "appenddirname" => Value::Str(Some(self.appenddirname.clone().into_bytes())),
             "daemonize" => Value::Bool(self.daemonize),
@@ -458,6 +467,8 @@ impl Config {
                 self.maxmemory_eviction_tenacity = to(n, 10)
             }
             ("appendonly", Value::Bool(b)) => self.appendonly = b,
+            ("lazyfree-lazy-eviction", Value::Bool(b)) => self.lazyfree_lazy_eviction = b,
+            ("lazyfree-lazy-expire", Value::Bool(b)) => self.lazyfree_lazy_expire = b,
             ("appendfilename", Value::Str(s)) => self.appendfilename = text_of(s),
             ("appenddirname", Value::Str(s)) => self.appenddirname = text_of(s),
             ("daemonize", Value::Bool(b)) => self.daemonize = b,

@@ -309,8 +309,14 @@ impl Db {
 
     /// One step of the active-expire cycle: walks down from where the last step stopped until
     /// it has examined `sample` keys with an expiry (or `sample * 20` entries in all), reclaiming
-    /// the expired ones. Returns (volatile keys examined, keys reclaimed).
-    pub fn expire_step(&mut self, now_ms: u64, sample: usize) -> (usize, usize) {
+    /// the expired ones, each handed to `reclaimed_entry`. Returns (volatile keys examined, keys
+    /// reclaimed).
+    pub fn expire_step(
+        &mut self,
+        now_ms: u64,
+        sample: usize,
+        mut reclaimed_entry: impl FnMut(Entry),
+    ) -> (usize, usize) {
         let (mut examined, mut reclaimed) = (0, 0);
         if self.volatile_keys == 0 {
             return (0, 0);
@@ -329,7 +335,7 @@ impl Db {
             examined += 1;
             if entry.expire_at_ms <= now_ms {
                 // The last entry moves into this position; the walk has seen it already.
-                self.remove_at(self.expire_cursor);
+                reclaimed_entry(self.remove_at(self.expire_cursor));
                 reclaimed += 1;
             }
         }
@@ -411,7 +417,7 @@ mod tests {
         assert_eq!(db.volatile_len(), 50);
         let mut total = 0;
         for _ in 0..10 {
-            total += db.expire_step(2000, 20).1;
+            total += db.expire_step(2000, 20, drop).1;
         }
         assert_eq!(total, 50);
         assert_eq!(db.len(), 50);

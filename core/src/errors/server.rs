@@ -17,6 +17,17 @@ pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASY
 pub const PACKED_THRESHOLD: &str =
     "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
 
+/// DEBUG RELOAD with an option other than MERGE, NOFLUSH or NOSAVE.
+pub const RELOAD_OPTIONS: &str =
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+/// DEBUG RELOAD when the save before the reload failed (Redis's bare `-ERR`).
+pub const RELOAD_SAVE_FAILED: &str = "ERR";
+/// DEBUG RELOAD when loading the file back failed.
+pub const RELOAD_LOAD_FAILED: &str = "ERR Error trying to load the RDB dump";
+/// DEBUG RELOAD in a build without the persistence crate.
+pub const RELOAD_WITHOUT_PERSISTENCE: &str =
+    "ERR DEBUG RELOAD needs persistence, which this build does not include";
+
 /// SLOWLOG GET with a count below -1 or not an integer.
 pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
 

@@ -13,6 +13,7 @@ pub mod introspection;
 pub mod list;
 pub mod list_blocking;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;

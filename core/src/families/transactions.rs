@@ -85,6 +85,8 @@ fn exec(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     if dirty {
         return Ok(Frame::NullArray);
     }
+    // The queued commands propagate themselves, wrapped in MULTI/EXEC when there are several.
+    ctx.prevent_propagation();
     let replies = transaction
         .queue
         .iter()

@@ -82,16 +82,25 @@ impl FieldType {
         bits::write_field(bytes, offset, self.bits, raw);
     }
 
-    /// What a field would hold after a write of `wanted`, under `overflow`: `None` when the
-    /// write must fail.
-    fn settle(self, wanted: i128, overflow: Overflow) -> Option<i128> {
-        let (min, max) = self.limits();
-        if (min..=max).contains(&wanted) {
+    /// What the field holds after writing `base + increment` (SET passes its value and 0),
+    /// under `overflow`: `None` when the write must fail. `base` is an i64 for a signed field
+    /// and a u64 for an unsigned one.
+    fn settle(self, base: i128, increment: i64, overflow: Overflow) -> Option<i128> {
+        let wanted = base + i128::from(increment);
+        let bound = if self.signed {
+            let base = i64::try_from(base).expect("a signed base is an i64");
+            signed_bound(base, increment, self.bits)
+        } else {
+            let base = u64::try_from(base).expect("an unsigned base is a u64");
+            unsigned_bound(base, increment, self.bits)
+        };
+        if bound == Bound::Within {
             return Some(wanted);
         }
+        let (min, max) = self.limits();
         match overflow {
             Overflow::Fail => None,
-            Overflow::Sat => Some(if wanted > max { max } else { min }),
+            Overflow::Sat => Some(if bound == Bound::Above { max } else { min }),
             Overflow::Wrap => {
                 let low_bits = wanted.rem_euclid(1i128 << self.bits);
                 Some(if low_bits > max {
@@ -101,6 +110,59 @@ impl FieldType {
                 })
             }
         }
+    }
+}
+
+/// Where `base + increment` falls against a field's range, as Redis decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Within,
+    Above,
+    Below,
+}
+
+/// Redis's signed overflow test, quirk included: it compares the increment with `max - base`
+/// computed in wrapping 64-bit arithmetic, so a SET of a value within 2^bits of i64::MIN
+/// (say `SET i9 0 -9223372036854775808`) counts as overflowing upwards, and SAT stores the
+/// maximum. Everywhere else this is exactly "the sum leaves the range".
+fn signed_bound(base: i64, increment: i64, bits: u32) -> Bound {
+    let max: i64 = if bits == 64 {
+        i64::MAX
+    } else {
+        (1i64 << (bits - 1)) - 1
+    };
+    let min = -max - 1;
+    let max_increment = max
+        .cast_unsigned()
+        .wrapping_sub(base.cast_unsigned())
+        .cast_signed();
+    let min_increment = min.wrapping_sub(base);
+    if base > max
+        || (bits != 64 && increment > max_increment)
+        || (base >= 0 && increment > 0 && increment > max_increment)
+    {
+        Bound::Above
+    } else if base < min
+        || (bits != 64 && increment < min_increment)
+        || (base < 0 && increment < 0 && increment < min_increment)
+    {
+        Bound::Below
+    } else {
+        Bound::Within
+    }
+}
+
+/// Redis's unsigned overflow test (fields of at most 63 bits, so the limits fit an i64).
+fn unsigned_bound(base: u64, increment: i64, bits: u32) -> Bound {
+    let max: u64 = (1u64 << bits) - 1;
+    let max_increment = max.wrapping_sub(base).cast_signed();
+    let min_increment = base.wrapping_neg().cast_signed();
+    if base > max || (increment > 0 && increment > max_increment) {
+        Bound::Above
+    } else if increment < 0 && increment < min_increment {
+        Bound::Below
+    } else {
+        Bound::Within
     }
 }
 
@@ -176,15 +238,15 @@ fn get_reply(bytes: &[u8], op: &FieldOp) -> Frame {
 /// that changed the field).
 fn apply(buffer: &mut [u8], op: &FieldOp, grown: bool) -> (Frame, bool) {
     let old = op.field.read(buffer, op.offset);
-    let (wanted, reply_old) = match op.kind {
+    let (base, increment, reply_old) = match op.kind {
         OpKind::Get => return (integer_reply(old), false),
         // Redis stores an unsigned SET value as the u64 of the same bits: a negative value is
         // a huge one, so it overflows upwards (SAT gives the maximum, not 0).
-        OpKind::Set(value) if !op.field.signed => (i128::from(value.cast_unsigned()), true),
-        OpKind::Set(value) => (i128::from(value), true),
-        OpKind::IncrBy(increment) => (old + i128::from(increment), false),
+        OpKind::Set(value) if !op.field.signed => (i128::from(value.cast_unsigned()), 0, true),
+        OpKind::Set(value) => (i128::from(value), 0, true),
+        OpKind::IncrBy(increment) => (old, increment, false),
     };
-    let Some(new) = op.field.settle(wanted, op.overflow) else {
+    let Some(new) = op.field.settle(base, increment, op.overflow) else {
         return (Frame::Null, false);
     };
     op.field.write(buffer, op.offset, new);

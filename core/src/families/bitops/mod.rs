@@ -342,6 +342,9 @@ enum Growth {
     Same,
 }
 
+/// Redis's `SDS_MAX_PREALLOC`: strings below it grow by doubling, longer ones by this much.
+const GROWTH_STEP: usize = 1024 * 1024;
+
 /// Redis's `lookupStringForBitCommand`: the string under `key` as a growable buffer of at least
 /// `len` bytes, creating it (zeroed) or padding it with zero bytes as needed; WRONGTYPE for
 /// another type.
@@ -359,6 +362,16 @@ fn string_for_bit_write<'c>(
     };
     let buffer = make_mutable(&mut ctx.db().entry_mut(pos).value)?;
     if buffer.len() < len {
+        if buffer.capacity() < len {
+            // Redis's greedy sds growth: double up to 1 MB, then 1 MB of room at a time, so a
+            // large bitmap grown bit by bit keeps little slack (a Vec would double).
+            let room = if len < GROWTH_STEP {
+                len * 2
+            } else {
+                len.saturating_add(GROWTH_STEP)
+            };
+            buffer.reserve_exact(room - buffer.len());
+        }
         buffer.resize(len, 0);
         return Ok((buffer, Growth::Grown));
     }

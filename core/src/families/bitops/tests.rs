@@ -753,3 +753,44 @@ fn bitfield_wrap_matches_modular_arithmetic() {
         );
     }
 }
+
+#[test]
+fn bitfield_sat_keeps_redis_quirk_near_i64_min() {
+    let mut r = CommandRunner::with_builtin_commands();
+    let min = i64::MIN.to_string();
+    // Redis's overflow test wraps around here and calls this an upward overflow.
+    r.run(["BITFIELD", "b", "OVERFLOW", "SAT", "SET", "i9", "0", &min]);
+    assert_eq!(r.run(["BITFIELD", "b", "GET", "i9", "0"]), ints(&[255]));
+    let near_min = (i64::MIN + 300).to_string();
+    r.run([
+        "BITFIELD", "b", "OVERFLOW", "SAT", "SET", "i9", "0", &near_min,
+    ]);
+    assert_eq!(r.run(["BITFIELD", "b", "GET", "i9", "0"]), ints(&[-256]));
+    r.run(["BITFIELD", "b", "OVERFLOW", "WRAP", "SET", "i9", "0", &min]);
+    assert_eq!(r.run(["BITFIELD", "b", "GET", "i9", "0"]), ints(&[0]));
+}
+
+#[test]
+fn strings_grow_as_sds_does() {
+    let mut r = CommandRunner::with_builtin_commands();
+    let capacity = |r: &mut CommandRunner, key: &str| {
+        let db = &r.server.dbs[0];
+        match &db.entry(db.find(key.as_bytes()).unwrap()).value {
+            crate::types::Value::Mutable(v) => (v.len(), v.capacity()),
+            other => panic!("{other:?}"),
+        }
+    };
+    // A new key is exactly as long as needed.
+    r.run(["SETBIT", "k", "799", "1"]);
+    assert_eq!(capacity(&mut r, "k"), (100, 100));
+    // Growing doubles below 1 MB...
+    r.run(["SETBIT", "k", "807", "1"]);
+    assert_eq!(capacity(&mut r, "k"), (101, 202));
+    r.run(["SETBIT", "k", "1607", "1"]);
+    assert_eq!(capacity(&mut r, "k"), (201, 202));
+    // ... and adds 1 MB of room above it.
+    r.run(["SETBIT", "k", "16777215", "1"]);
+    assert_eq!(capacity(&mut r, "k"), (2 << 20, 3 << 20));
+    r.run(["BITFIELD", "k", "SET", "u8", "16777216", "1"]);
+    assert_eq!(capacity(&mut r, "k"), ((2 << 20) + 1, 3 << 20));
+}

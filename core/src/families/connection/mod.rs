@@ -104,8 +104,15 @@ static HELLO_ARGS: &[Arg] = &[Arg::block(
 )
 .optional()];
 
-fn ping(_ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    // TODO(#pubsub): a RESP2 client in subscribed mode gets ["pong", msg-or-""] instead.
+fn ping(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    // A RESP2 client in subscribed mode reads only arrays: it gets ["pong", msg-or-""].
+    if ctx.client().subscribed && ctx.resp() == RespVersion::Resp2 && args.remaining() <= 1 {
+        let message = args.rest().first().cloned().unwrap_or_default();
+        return Ok(Frame::Array(vec![
+            Frame::Bulk(Bytes::from_static(b"pong")),
+            Frame::Bulk(message),
+        ]));
+    }
     match args.rest() {
         [] => Ok(Frame::simple_static("PONG")),
         [message] => Ok(Frame::Bulk(message.clone())),
@@ -125,12 +132,14 @@ fn quit(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
 }
 
 fn reset(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    // TODO(#5): also unsubscribe everything and stop tracking.
+    // TODO(#5): also stop tracking.
     crate::families::server::stop_monitoring(ctx);
     let authenticated = !requires_password(ctx);
     ctx.select(0);
     let id = ctx.client_id();
     ctx.server.watched.unwatch_all(id);
+    ctx.server.pubsub.unsubscribe_all(id);
+    ctx.client().subscribed = false;
     let client = ctx.client();
     client.transaction = None;
     client.watch_dirty = false;

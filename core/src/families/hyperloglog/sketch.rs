@@ -214,11 +214,9 @@ pub fn histogram(value: &[u8]) -> Result<[u32; 64], Corrupt> {
     let mut histogram = [0u32; 64];
     if is_dense(value) {
         let registers = value.get(HEADER_LEN..DENSE_LEN).ok_or(Corrupt)?;
-        // Three bytes hold four registers exactly.
         for group in registers.chunks_exact(3) {
-            let word = u32::from(group[0]) | u32::from(group[1]) << 8 | u32::from(group[2]) << 16;
-            for shift in [0, 6, 12, 18] {
-                histogram[usize::try_from((word >> shift) & 63).unwrap_or(0)] += 1;
+            for register in unpack4(group) {
+                histogram[usize::from(register)] += 1;
             }
         }
     } else {
@@ -246,8 +244,10 @@ pub fn registers_histogram(registers: &Registers) -> [u32; 64] {
 pub fn merge_into(max: &mut Registers, value: &[u8]) -> Result<(), Corrupt> {
     if is_dense(value) {
         let registers = value.get(HEADER_LEN..DENSE_LEN).ok_or(Corrupt)?;
-        for (index, slot) in max.iter_mut().enumerate() {
-            *slot = (*slot).max(dense_get(registers, index));
+        for (group, slots) in registers.chunks_exact(3).zip(max.chunks_exact_mut(4)) {
+            for (slot, register) in slots.iter_mut().zip(unpack4(group)) {
+                *slot = (*slot).max(register);
+            }
         }
         return Ok(());
     }
@@ -300,6 +300,12 @@ pub fn decode(value: &[u8]) -> String {
         p += size;
     }
     out
+}
+
+/// The four registers packed in three dense bytes (registers 4k..4k+4 live in bytes 3k..3k+3).
+fn unpack4(group: &[u8]) -> [u8; 4] {
+    let word = u32::from(group[0]) | u32::from(group[1]) << 8 | u32::from(group[2]) << 16;
+    [0, 6, 12, 18].map(|shift| u8::try_from((word >> shift) & 63).unwrap_or(0))
 }
 
 /// Register `index` of a dense value (registers only, header excluded).

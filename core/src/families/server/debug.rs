@@ -1,6 +1,8 @@
 //! DEBUG: the subcommands Redis's test suite relies on that make sense without persistence:
 //! SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, PROTOCOL, POPULATE, ERROR, LOG,
-//! CHANGE-REPL-ID and HELP. RELOAD and LOADAOF belong to persistence (#6).
+//! CHANGE-REPL-ID and HELP, plus RELOAD, which runs through the persistence hooks
+//! ([`crate::server::PersistenceHooks`]) when the persistence crate is compiled in. LOADAOF
+//! waits for AOF (#6).
 //!
 //! DIGEST follows Redis's scheme (SHA1 per key and value, xored together so key order does
 //! not matter, with the database index and the key's expiry mixed in), so equal datasets give
@@ -14,7 +16,10 @@ use crate::command::{Args, CommandResult};
 use crate::config::ProtectedAccess;
 use crate::context::CommandContext;
 use crate::db::Entry;
-use crate::errors::server::{DEBUG_PROTOCOL_TYPE, PACKED_THRESHOLD, RESP2_NOT_SUPPORTED};
+use crate::errors::server::{
+    DEBUG_PROTOCOL_TYPE, PACKED_THRESHOLD, RELOAD_LOAD_FAILED, RELOAD_OPTIONS, RELOAD_SAVE_FAILED,
+    RELOAD_WITHOUT_PERSISTENCE, RESP2_NOT_SUPPORTED,
+};
 use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE, subcommand_syntax};
 use crate::families::help_reply;
 use crate::types::{CompactBytes, Value};
@@ -71,6 +76,7 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
                 .collect();
             Ok(Frame::Array(digests))
         }
+        (b"reload", options) => reload(ctx, options),
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),
         (b"populate", [count, rest @ ..]) if rest.len() <= 2 => populate(ctx, count, rest),
         (b"error", [text]) => {
@@ -94,6 +100,36 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
         ))),
     }
+}
+
+/// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the dataset, load the file back.
+fn reload(ctx: &mut CommandContext<'_>, options: &[Bytes]) -> CommandResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for option in options {
+        match option.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => return Err(CommandError::msg(RELOAD_OPTIONS)),
+        }
+    }
+    let Some(hooks) = ctx.server.persistence else {
+        return Err(CommandError::msg(RELOAD_WITHOUT_PERSISTENCE));
+    };
+    if save && (hooks.save)(ctx.server).is_err() {
+        return Err(CommandError::msg(RELOAD_SAVE_FAILED));
+    }
+    if flush {
+        for index in 0..ctx.server.dbs.len() {
+            crate::transactions::touch_all_in_db(ctx.server, index, None);
+            ctx.server.dbs[index].clear();
+        }
+    }
+    if (hooks.load)(ctx.server, merge).is_err() {
+        return Err(CommandError::msg(RELOAD_LOAD_FAILED));
+    }
+    warn!("DB reloaded by DEBUG RELOAD");
+    Ok(Frame::ok())
 }
 
 /// `enable-debug-command`: `no` refuses everyone, `local` only non-local peers.
@@ -131,6 +167,9 @@ fn help() -> Frame {
             "POPULATE <count> [<prefix>] [<size>]",
             "    Creates string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each",
             "    holding value:<n>, zero-padded or cut to <size> bytes when given.",
+            "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+            "    Saves the dataset to disk, empties it and loads the file back. NOSAVE skips",
+            "    the save, NOFLUSH keeps the current keys, MERGE lets loaded keys replace them.",
             "PROTOCOL <type>",
             "    Answers with a sample reply of <type>: string, integer, double, bignum,",
             "    null, array, set, map, attrib, push, verbatim, true or false.",
@@ -343,11 +382,9 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
         // Ordered: elements mixed in order.
         Value::List(list) => list.iter().for_each(|e| mix_digest(digest, e)),
         // Unordered: each element digested alone and XORed in, so order does not matter.
-        Value::Set(set) => set.for_each_member(|m| {
-            let mut element = [0u8; 20];
-            mix_digest(&mut element, m);
-            xor_digest(digest, &element);
-        }),
+        // Unordered: each member's SHA1 XORed in directly (Redis mixes no per-element digest
+        // for sets, unlike hashes and sorted sets).
+        Value::Set(set) => set.for_each_member(|m| xor_digest(digest, m)),
         Value::Hash(hash) => hash.for_each_pair(|field, value| {
             let mut element = [0u8; 20];
             mix_digest(&mut element, field);
@@ -357,13 +394,59 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
         Value::SortedSet(zset) => zset.for_each_pair(|member, score| {
             let mut element = [0u8; 20];
             mix_digest(&mut element, member);
-            mix_digest(&mut element, score.to_string().as_bytes());
+            mix_digest(&mut element, format_g17(score).as_bytes());
             xor_digest(digest, &element);
         }),
     }
     if entry.expire_at().is_some() {
         xor_digest(digest, b"!!expire!!");
     }
+}
+
+/// C's `%.17g`, as Redis formats scores for the digest: 17 significant digits, trailing zeros
+/// dropped, the exponent form below 1e-4 and from 1e17.
+fn format_g17(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".to_string();
+    }
+    if value.is_infinite() {
+        return if value < 0.0 { "-inf" } else { "inf" }.to_string();
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let sci = format!("{value:.16e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::new();
+    if value < 0.0 {
+        out.push('-');
+    }
+    let point = |out: &mut String, frac: &str| {
+        if !frac.is_empty() {
+            out.push('.');
+            out.push_str(frac);
+        }
+    };
+    if (0..17).contains(&exponent) {
+        let int_len = usize::try_from(exponent).unwrap_or(0) + 1;
+        out.push_str(&digits[..int_len]);
+        point(&mut out, digits[int_len..].trim_end_matches('0'));
+    } else if (-4..0).contains(&exponent) {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n(
+            '0',
+            exponent.unsigned_abs() as usize - 1,
+        ));
+        out.push_str(digits.trim_end_matches('0'));
+    } else {
+        out.push_str(&digits[..1]);
+        point(&mut out, digits[1..].trim_end_matches('0'));
+        let sign = if exponent < 0 { '-' } else { '+' };
+        out.push_str(&format!("e{sign}{:02}", exponent.unsigned_abs()));
+    }
+    out
 }
 
 /// `digest ^= SHA1(data)`: order-independent accumulation.

@@ -327,7 +327,7 @@ fn memory_section(figures: &MemoryFigures, report: &mut Report) {
 }
 
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
-    // TODO(#6): real values once RDB and AOF exist; these are an idle Redis's.
+    // TODO(#6): BGSAVE and AOF fields are an idle Redis's until they exist.
     report.section("Persistence");
     for (name, value) in [
         ("loading", "0"),
@@ -344,14 +344,16 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("rdb_changes_since_last_save", ctx.server.dirty);
     report.field("rdb_bgsave_in_progress", 0);
     report.field("rdb_last_save_time", ctx.server.last_save_unix);
+    let state = &ctx.server.persistence_state;
+    let status = if state.last_save_failed { "err" } else { "ok" };
+    report.field("rdb_last_bgsave_status", status);
+    report.field("rdb_last_bgsave_time_sec", -1);
+    report.field("rdb_current_bgsave_time_sec", -1);
+    report.field("rdb_saves", state.saves);
+    report.field("rdb_last_cow_size", 0);
+    report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
+    report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
     for (name, value) in [
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", "-1"),
-        ("rdb_current_bgsave_time_sec", "-1"),
-        ("rdb_saves", "0"),
-        ("rdb_last_cow_size", "0"),
-        ("rdb_last_load_keys_expired", "0"),
-        ("rdb_last_load_keys_loaded", "0"),
         ("aof_enabled", "0"),
         ("aof_rewrite_in_progress", "0"),
         ("aof_rewrite_scheduled", "0"),

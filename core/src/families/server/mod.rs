@@ -194,12 +194,19 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
-    // TODO(#6): with save points configured, Redis saves the (now empty) dataset here.
     let all = 0..ctx.server.dbs.len();
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
     }
     flush_databases(ctx, all, mode);
+    // With save points configured, Redis saves the (now empty) dataset, which resets the dirty
+    // counter; the flush itself then counts as one change.
+    if let Some(hooks) = ctx.server.persistence
+        && !ctx.config().save.is_empty()
+    {
+        let _ = (hooks.save)(ctx.server);
+    }
+    ctx.changed(1);
     Ok(Frame::ok())
 }
 

@@ -1,0 +1,179 @@
+//! DUMP, RESTORE and SAVE.
+//!
+//! A DUMP payload is a value's RDB serialization (type byte and body, no key), the RDB version
+//! as a little-endian u16 and the CRC-64 of both as a little-endian u64: the same bytes Redis
+//! 7.0 produces, so payloads move between Oxidis and Redis either way.
+
+use bytes::Bytes;
+use oxidis_core::command::{
+    AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, KeyFlag,
+    KeySpec, parse_i64,
+};
+use oxidis_core::context::CommandContext;
+use oxidis_core::db::Ttl;
+use oxidis_core::errors::CommandError;
+use oxidis_core::events::class;
+use oxidis_protocol::Frame;
+
+use crate::rdb::read::{LoadOptions, restore_payload};
+use crate::rdb::write::{SaveOptions, dump_payload};
+
+/// RESTORE onto an existing key without REPLACE.
+pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+/// RESTORE with a negative TTL.
+pub const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+/// RESTORE ... IDLETIME with a negative value.
+pub const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+/// RESTORE ... FREQ outside 0..=255.
+pub const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+/// A payload whose footer (version, CRC) does not check out.
+pub const BAD_PAYLOAD_FOOTER: &str = "ERR DUMP payload version or checksum are wrong";
+/// A payload whose body cannot be decoded.
+pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";
+/// SAVE failed (Redis's bare error; the log says why).
+pub const SAVE_FAILED: &str = "ERR";
+
+/// DUMP and RESTORE (Redis's `generic` group).
+pub static FAMILY_GENERIC: Family = Family {
+    group: Group::Generic,
+    commands: &[
+        CommandSpec::new("dump", Arity::Exact(2), dump)
+            .flags(&[ReadOnly])
+            .acl(&[AclCategory::Keyspace])
+            .keys(&[KeySpec::single(1, &[KeyFlag::Ro, KeyFlag::Access])])
+            .tips(&["nondeterministic_output"])
+            .doc(
+                "Returns a serialized representation of the value stored at a key.",
+                "2.6.0",
+                "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+            )
+            .args(&[Arg::key("key", 0)]),
+        CommandSpec::new("restore", Arity::AtLeast(4), restore)
+            .flags(&[Write, DenyOom])
+            .acl(&[AclCategory::Keyspace, AclCategory::Dangerous])
+            .keys(&[KeySpec::single(1, &[KeyFlag::Ow, KeyFlag::Update])])
+            .doc(
+                "Creates a key from the serialized representation of a value.",
+                "2.6.0",
+                "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+            )
+            .args(&[
+                Arg::key("key", 0),
+                Arg::integer("ttl"),
+                Arg::string("serialized-value"),
+                Arg::token("replace", "REPLACE").optional().since("3.0.0"),
+                Arg::token("absttl", "ABSTTL").optional().since("5.0.0"),
+                Arg::integer("seconds")
+                    .with_token("IDLETIME")
+                    .optional()
+                    .since("5.0.0"),
+                Arg::integer("frequency")
+                    .with_token("FREQ")
+                    .optional()
+                    .since("5.0.0"),
+            ]),
+    ],
+};
+
+/// SAVE (Redis's `server` group).
+pub static FAMILY_SERVER: Family = Family {
+    group: Group::Server,
+    commands: &[CommandSpec::new("save", Arity::Exact(1), save)
+        .flags(&[NoAsyncLoading, Admin, NoScript, NoMulti])
+        .doc(
+            "Synchronously saves the database(s) to disk.",
+            "1.0.0",
+            "O(N) where N is the total number of keys in all databases",
+        )],
+};
+
+fn dump(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let key = args.next_bytes()?;
+    let Some(pos) = ctx.lookup_read(key) else {
+        return Ok(Frame::Null);
+    };
+    let options = SaveOptions::from_server(ctx.server);
+    let payload = dump_payload(&ctx.db().entry(pos).value, options);
+    Ok(Frame::Bulk(Bytes::from(payload)))
+}
+
+fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let argv = args.argv();
+    let key = argv[1].clone();
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < argv.len() {
+        let option = argv[j].to_ascii_lowercase();
+        let has_value = j + 1 < argv.len();
+        match option.as_slice() {
+            b"replace" => replace = true,
+            b"absttl" => absttl = true,
+            b"idletime" if has_value && freq.is_none() => {
+                let n = parse_i64(&argv[j + 1])?;
+                if n < 0 {
+                    return Err(CommandError::msg(INVALID_IDLETIME));
+                }
+                idle = Some(n);
+                j += 1;
+            }
+            b"freq" if has_value && idle.is_none() => {
+                let n = parse_i64(&argv[j + 1])?;
+                if !(0..=255).contains(&n) {
+                    return Err(CommandError::msg(INVALID_FREQ));
+                }
+                freq = Some(n);
+                j += 1;
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+        j += 1;
+    }
+    if !replace && ctx.lookup_write(&key).is_some() {
+        return Err(CommandError::msg(BUSYKEY));
+    }
+    let ttl = parse_i64(&argv[2])?;
+    if ttl < 0 {
+        return Err(CommandError::msg(INVALID_TTL));
+    }
+    let options = LoadOptions::from_config(ctx.config(), ctx.server.list_packed_threshold);
+    let value = match restore_payload(&argv[3], &options) {
+        Ok(value) => value,
+        Err(true) => return Err(CommandError::msg(BAD_PAYLOAD_FOOTER)),
+        Err(false) => return Err(CommandError::msg(BAD_DATA_FORMAT)),
+    };
+    let deleted = replace && ctx.delete(&key);
+    let now = ctx.now_ms();
+    let expire_at = match (ttl, absttl) {
+        (0, _) => None,
+        (ttl, true) => Some(ttl.unsigned_abs()),
+        (ttl, false) => Some(now.saturating_add(ttl.unsigned_abs())),
+    };
+    if expire_at.is_some_and(|at| at <= now) {
+        // Already expired: the key is not created; a replaced key is just deleted.
+        if deleted {
+            ctx.notify(class::GENERIC, "del", &key);
+            ctx.changed(1);
+        }
+        return Ok(Frame::ok());
+    }
+    let ttl = expire_at.map_or(Ttl::Clear, Ttl::At);
+    let pos = ctx.set(&key, value, ttl);
+    if let Some(idle) = idle {
+        let clock = ctx.server.lru_clock();
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        ctx.db().entry_mut(pos).access_clock = clock.wrapping_sub(idle);
+    }
+    // TODO(#3): FREQ sets the LFU counter once LFU tracking exists.
+    let _ = freq;
+    ctx.notify(class::GENERIC, "restore", &key);
+    ctx.changed(1);
+    Ok(Frame::ok())
+}
+
+fn save(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    match crate::save_to_disk(ctx.server) {
+        Ok(()) => Ok(Frame::ok()),
+        Err(_) => Err(CommandError::msg(SAVE_FAILED)),
+    }
+}

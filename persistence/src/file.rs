@@ -1,0 +1,179 @@
+//! The RDB file on disk: SAVE writes `dbfilename` (relative to the working directory, which the
+//! server sets to `dir`) through a temp file, fsync and rename, so a crash mid-save never leaves
+//! a broken file; loading reads it whole and swaps it in only when everything decoded.
+
+use std::io::Write;
+use std::time::Instant;
+
+use oxidis_core::Server;
+use tracing::{info, warn};
+
+use crate::rdb::LoadError;
+use crate::rdb::read::{LoadOptions, decode_dataset};
+use crate::rdb::write::encode_dataset;
+
+/// Saves the whole dataset to `dbfilename`, logging as Redis does.
+///
+/// # Errors
+/// The reason the file could not be written (also logged).
+pub fn save_to_disk(server: &mut Server) -> Result<(), String> {
+    let now_ms = server.now_ms();
+    let bytes = encode_dataset(
+        server,
+        &server.persistence_state.function_code,
+        now_ms / 1000,
+    );
+    let target = server.config.dbfilename.clone();
+    let temp = format!("temp-{}.rdb", std::process::id());
+    let written = std::fs::File::create(&temp)
+        .map_err(|e| {
+            let dir = std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            format!(
+                "Failed opening the temp RDB file {temp} (in server root dir {dir}) for saving: {e}"
+            )
+        })
+        .and_then(|mut file| {
+            file.write_all(&bytes)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("Write error saving DB on disk: {e}"))
+        })
+        .and_then(|()| {
+            std::fs::rename(&temp, &target).map_err(|e| {
+                format!("Error moving temp DB file {temp} on the final destination {target}: {e}")
+            })
+        });
+    match written {
+        Ok(()) => {
+            info!("DB saved on disk");
+            server.dirty = 0;
+            server.last_save_unix = now_ms / 1000;
+            server.persistence_state.saves += 1;
+            server.persistence_state.last_save_failed = false;
+            Ok(())
+        }
+        Err(message) => {
+            warn!("{message}");
+            let _ = std::fs::remove_file(&temp);
+            server.persistence_state.last_save_failed = true;
+            Err(message)
+        }
+    }
+}
+
+/// What loading at startup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadOutcome {
+    /// There was no file: the server starts empty.
+    NoFile,
+    /// The file was loaded.
+    Loaded,
+}
+
+/// Loads `dbfilename` into `server` (whose databases are empty at startup), logging as Redis
+/// does.
+///
+/// # Errors
+/// The file exists but cannot be read or is damaged: the caller must not start serving (the
+/// reason is already logged).
+pub fn load_at_startup(server: &mut Server) -> Result<LoadOutcome, String> {
+    let started = Instant::now();
+    match std::fs::metadata(&server.config.dbfilename) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadOutcome::NoFile),
+        _ => {}
+    }
+    load_from_disk(server, false)?;
+    info!(
+        "DB loaded from disk: {:.3} seconds",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(LoadOutcome::Loaded)
+}
+
+/// Reads `dbfilename` and adds its keys to the dataset; with `merge` a loaded key replaces one
+/// already in memory, otherwise a duplicate is an error. Nothing changes unless the whole file
+/// decodes.
+///
+/// # Errors
+/// The file cannot be read or is damaged (logged the way Redis logs it).
+pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
+    let data = std::fs::read(&server.config.dbfilename).map_err(|e| {
+        let message = format!("Fatal error loading the DB: {e}. Exiting.");
+        warn!("{message}");
+        message
+    })?;
+    let options = LoadOptions::from_config(&server.config, server.list_packed_threshold);
+    let now_ms = server.now_ms();
+    let clock = server.lru_clock();
+    let loaded = match decode_dataset(&data, &server.config, &options, now_ms, clock) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            match &error {
+                LoadError::ShortRead => {
+                    warn!("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+                    warn!(
+                        "Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file"
+                    );
+                }
+                LoadError::Checksum { .. } => {
+                    warn!("{error}");
+                    warn!(
+                        "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
+                    );
+                }
+                LoadError::Corrupt(_) | LoadError::EmptyKey => warn!("{error}"),
+            }
+            warn!("Terminating server after rdb file reading failure.");
+            return Err(error.to_string());
+        }
+    };
+    if let Some(version) = &loaded.producer_version {
+        info!("Loading RDB produced by version {version}");
+    }
+    // Check duplicates before changing anything, so a refused load leaves the dataset as it was.
+    if !merge {
+        for (index, db) in loaded.dbs.iter().enumerate() {
+            let current = &server.dbs[index];
+            if let Some(entry) = db.iter().find(|e| current.find(&e.key).is_some()) {
+                let message = format!(
+                    "RDB has duplicated key '{}' in DB {index}",
+                    String::from_utf8_lossy(&entry.key)
+                );
+                warn!("{message}");
+                return Err(message);
+            }
+        }
+    }
+    let mut dbs = loaded.dbs;
+    for (index, db) in dbs.iter_mut().enumerate() {
+        let current = &mut server.dbs[index];
+        if current.is_empty() {
+            std::mem::swap(current, db);
+            continue;
+        }
+        let mut entries = db.take_entries();
+        while !entries.is_empty() {
+            let entry = entries.swap_remove(entries.len() - 1);
+            current.remove(&entry.key);
+            let expire = entry.expire_at();
+            current.insert_new(entry.key, entry.value, expire, entry.access_clock);
+        }
+    }
+    let state = &mut server.persistence_state;
+    state.last_load_keys_loaded = loaded.keys_loaded;
+    state.last_load_keys_expired = loaded.keys_expired;
+    state.function_code = loaded.functions;
+    if loaded.empty_keys_skipped > 0 {
+        warn!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+            loaded.keys_loaded, loaded.keys_expired, loaded.empty_keys_skipped
+        );
+    } else {
+        info!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            loaded.keys_loaded, loaded.keys_expired
+        );
+    }
+    Ok(())
+}
