@@ -208,7 +208,8 @@ pub(super) fn client_getname(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>)
     })
 }
 
-pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+pub(super) fn client_info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let me = ctx.client_id();
     let mut text = String::new();
     if let Some(client) = ctx.server.clients.get(me) {
@@ -219,6 +220,7 @@ pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) ->
 
 /// CLIENT LIST [TYPE type | ID id...]: TYPE must be the only option, ID takes one or more ids.
 pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let mut text = String::new();
     let rest = args.rest();
     match rest {
@@ -253,6 +255,12 @@ pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
         _ => return Err(CommandError::Syntax),
     }
     Ok(verbatim(text))
+}
+
+/// Records the running command's argument bytes as the caller's `argv-mem`: Redis shows the
+/// arguments of the command a client is running, so only the caller's line has any.
+fn note_argv_mem(ctx: &mut CommandContext<'_>, args: &Args<'_>) {
+    ctx.client().argv_mem = args.argv().iter().map(|a| a.len()).sum();
 }
 
 /// CLIENT KILL addr (old form: OK or "No such client", may kill the caller) or
@@ -638,6 +646,8 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         _ => "r",
     };
     let qbuf = client.query_buffer_len;
+    // Only a client running a command holds arguments: the caller.
+    let argv_mem = if is_caller { client.argv_mem } else { 0 };
     let qbuf_free = if qbuf == 0 {
         0
     } else {
@@ -650,7 +660,7 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         .saturating_add(REPLY_BUFFER_BYTES)
         .saturating_add(qbuf)
         .saturating_add(qbuf_free)
-        .saturating_add(client.argv_mem)
+        .saturating_add(argv_mem)
         .saturating_add(omem);
     let resp = match client.resp {
         RespVersion::Resp2 => 2,
@@ -675,7 +685,6 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         age = now_s.saturating_sub(client.created_ms / 1000),
         idle = now_s.saturating_sub(client.last_interaction_ms / 1000),
         db = client.db,
-        argv_mem = client.argv_mem,
         rbs = REPLY_BUFFER_BYTES,
         redir = tracking_redirect(ctx, client),
     );
