@@ -26,7 +26,7 @@ use oxidis_protocol::Frame;
 
 use crate::client::ClientId;
 use crate::command::parse_f64;
-use crate::dispatch::{Outcome, run_command};
+use crate::dispatch::{Outcome, rerun_blocked};
 use crate::errors::{CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
 use crate::server::Server;
 use crate::types::ValueType;
@@ -186,7 +186,7 @@ pub fn serve_blocked_clients(server: &mut Server) {
             if let Some(c) = server.clients.get_mut(client) {
                 c.db = record.db;
             }
-            let outcome = run_command(server, client, &record.argv);
+            let outcome = rerun_blocked(server, client, &record.argv);
             if let (Some(c), Some(saved)) = (server.clients.get_mut(client), saved_db) {
                 c.db = saved;
             }
