@@ -81,6 +81,14 @@ impl Blocked {
         self.clients.is_empty()
     }
 
+    /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|b| b.deadline.is_some())
+            .count()
+    }
+
     /// Whether `client` is blocked.
     pub fn is_blocked(&self, client: ClientId) -> bool {
         self.clients.contains_key(&client)

@@ -227,7 +227,10 @@ fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("client_recent_max_output_buffer", max_out);
     report.field("blocked_clients", ctx.server.blocked.len());
     report.field("tracking_clients", 0);
-    report.field("clients_in_timeout_table", 0);
+    report.field(
+        "clients_in_timeout_table",
+        ctx.server.blocked.with_timeout(),
+    );
 }
 
 /// The memory figures of one INFO call (see the module docs for what they measure).
