@@ -516,9 +516,13 @@ pub(super) fn parse_client_kind(name: &[u8]) -> Result<ClientKind, CommandError>
     Ok(kind)
 }
 
-pub(super) fn client_kind(_client: &Client) -> ClientKind {
-    // TODO(#pubsub, #replication): subscribed clients, replicas and the master link.
-    ClientKind::Normal
+pub(super) fn client_kind(client: &Client) -> ClientKind {
+    // TODO(replication): replicas and the master link. A MONITOR client counts as normal.
+    if client.subscribed {
+        ClientKind::PubSub
+    } else {
+        ClientKind::Normal
+    }
 }
 
 /// The filters of CLIENT KILL's new form; every given filter must match.
@@ -619,6 +623,9 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
     if client.monitor {
         flags.push('O');
     }
+    if client.subscribed {
+        flags.push('P');
+    }
     if client.transaction.is_some() {
         flags.push('x');
     }
@@ -692,9 +699,8 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
 
 /// The channels, patterns and shard channels `client` is subscribed to (`sub=`, `psub=`,
 /// `ssub=` of CLIENT LIST).
-// TODO(#5 pub/sub): read the subscription registry once it exists.
-fn subscription_counts(_ctx: &CommandContext<'_>, _client: &Client) -> (usize, usize, usize) {
-    (0, 0, 0)
+fn subscription_counts(ctx: &CommandContext<'_>, client: &Client) -> (usize, usize, usize) {
+    ctx.server.pubsub.subscription_counts(client.id)
 }
 
 /// The client id tracking notifications of `client` go to (`redir=`), -1 when not tracking

@@ -425,10 +425,17 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("current_eviction_exceeded_time", current);
     report.field("keyspace_hits", s.keyspace_hits);
     report.field("keyspace_misses", s.keyspace_misses);
-    for zero in [
+    let pubsub = &ctx.server.pubsub;
+    report.field(
         "pubsub_channels",
-        "pubsub_patterns",
+        pubsub.channel_count(crate::pubsub::Kind::Channel),
+    );
+    report.field("pubsub_patterns", pubsub.pattern_count());
+    report.field(
         "pubsubshard_channels",
+        pubsub.channel_count(crate::pubsub::Kind::Shard),
+    );
+    for zero in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
