@@ -43,6 +43,11 @@ pub struct BlockRequest {
     pub timeout: Option<Duration>,
     /// What the client receives when the timeout expires (a null array for BLPOP, ...).
     pub timeout_reply: Frame,
+    /// The command to run when woken, if not the one sent (XREAD with `$` resolved).
+    pub rerun_argv: Option<Vec<Bytes>>,
+    /// What the client receives if a key it waits on is deleted or changes type (XREADGROUP);
+    /// `None` keeps it waiting.
+    pub key_gone_reply: Option<Frame>,
 }
 
 /// A client waiting on keys.
@@ -58,6 +63,8 @@ pub struct BlockedClient {
     pub argv: Vec<Bytes>,
     /// The reply on timeout.
     pub timeout_reply: Frame,
+    /// The reply when a key it waits on is deleted or changes type, if that unblocks it.
+    pub key_gone_reply: Option<Frame>,
     /// When it times out, if ever.
     pub deadline: Option<Instant>,
 }
@@ -125,6 +132,23 @@ impl Blocked {
         }
     }
 
+    /// Marks every key someone waits on in database `db` ready (FLUSHDB, FLUSHALL, SWAPDB: a
+    /// blocked XREADGROUP must learn that its stream is gone).
+    pub fn signal_db(&mut self, db: usize) {
+        let mut slots: Vec<(usize, Bytes)> = self
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .cloned()
+            .collect();
+        slots.sort();
+        for slot in slots {
+            if !self.ready.contains(&slot) {
+                self.ready.push_back(slot);
+            }
+        }
+    }
+
     /// Whether a key is waiting to be served.
     pub fn has_ready_keys(&self) -> bool {
         !self.ready.is_empty()
@@ -178,6 +202,11 @@ pub fn serve_blocked_clients(server: &mut Server) {
                 })
             });
             if !serves {
+                // XREADGROUP cannot be served once its stream is gone: it gets an error.
+                if let Some(reply) = record.key_gone_reply.clone() {
+                    server.blocked.unblock(client);
+                    deliver(server, client, reply);
+                }
                 continue;
             }
             let positions = server.blocked.positions(client, &record);
@@ -370,6 +399,7 @@ mod tests {
             wants: ValueType::List,
             argv: Vec::new(),
             timeout_reply: Frame::NullArray,
+            key_gone_reply: None,
             deadline: None,
         };
         blocked.block(1, record(&["a", "b"]));

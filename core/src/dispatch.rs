@@ -48,14 +48,18 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
                 db,
                 keys: request.keys.clone(),
                 wants: request.wants,
-                argv: argv.to_vec(),
+                argv: request.rerun_argv.clone().unwrap_or_else(|| argv.to_vec()),
                 timeout_reply: request.timeout_reply.clone(),
+                key_gone_reply: request.key_gone_reply.clone(),
                 deadline,
             },
         );
     }
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
     }
     outcome
 }
@@ -66,6 +70,9 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
     let outcome = run_command(server, client_id, argv);
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
     }
     match outcome {
         Outcome::Reply(reply) => reply,
@@ -254,7 +261,7 @@ fn run(
     let started = server.command_start();
     let dirty_before = server.dirty;
     server.propagation.enter();
-    let (result, block, redacted, own_propagation, db) = {
+    let (result, block, redacted, own_propagation, db, unmodified) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -270,6 +277,7 @@ fn run(
             redacted,
             ctx.take_own_propagation(),
             ctx.db_index(),
+            ctx.take_unmodified(),
         )
     };
     let ended = Instant::now();
@@ -288,7 +296,11 @@ fn run(
         }
     };
     let stats = server.stats.command_mut(command.id);
-    stats.calls += 1;
+    // A command that blocked is counted once, by the run that finally answers it (Redis's
+    // `updateStatsOnUnblock`).
+    if block.is_none() || reply.is_error() {
+        stats.calls += 1;
+    }
     stats.usec += usec;
     if let Frame::Error(text) = &reply {
         stats.failed_calls += 1;
@@ -309,9 +321,9 @@ fn run(
     if block.is_none()
         && command.has(Flag::Write)
         && !reply.is_error()
-        && (!server.blocked.is_empty() || !server.watched.is_empty())
+        && (!server.blocked.is_empty() || !server.watched.is_empty() || server.tracking.is_active())
     {
-        signal_written_keys(server, client_id, command, argv);
+        signal_written_keys(server, client_id, command, argv, &unmodified);
     }
     // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
     // the outermost command then closes the execution unit.
@@ -324,6 +336,9 @@ fn run(
     }
     if server.propagation.leave() {
         server.propagation.flush(true);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_read(server, client_id, command, argv);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);
@@ -340,12 +355,16 @@ fn signal_written_keys(
     client_id: ClientId,
     command: &Command,
     argv: &[Bytes],
+    unmodified: &[Bytes],
 ) {
     let db = server.clients.get(client_id).map_or(0, |c| c.db);
     for key in find_keys(command, argv).unwrap_or_default() {
-        if let Some(name) = argv.get(key.index) {
+        if let Some(name) = argv.get(key.index)
+            && !unmodified.contains(name)
+        {
             server.blocked.signal_key(db, name);
             crate::transactions::touch(server, db, name);
+            crate::tracking::invalidate_key(server, Some(client_id), Some(client_id), name, true);
         }
     }
 }

@@ -123,6 +123,8 @@ pub struct PersistenceState {
     pub last_load_keys_loaded: u64,
     /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
     pub last_load_keys_expired: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC check.
+    pub skip_checksum_validation: bool,
     /// Function library code read from an RDB file (FUNCTION2), written back on save until
     /// scripting (#8) owns function libraries.
     pub function_code: Vec<Vec<u8>>,
@@ -190,6 +192,8 @@ pub struct Server {
     pub events: crate::events::Events,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -267,6 +271,7 @@ impl Server {
             propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -376,6 +381,7 @@ impl Server {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
+        self.tracking.disable(id);
         self.monitors.retain(|&m| m != id);
         if self.clients.remove(id).is_some_and(|c| c.replica) {
             crate::replication::update_propagation(self);
@@ -452,6 +458,7 @@ impl Server {
                 });
                 for key in reclaimed {
                     self.key_expired(db_index, key.as_slice());
+                    crate::tracking::invalidate_key(self, None, None, key.as_slice(), true);
                 }
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
@@ -479,5 +486,6 @@ impl Server {
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
+        crate::tracking::after_command(self, None);
     }
 }

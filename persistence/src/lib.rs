@@ -18,6 +18,9 @@ pub mod lzf;
 pub mod rdb;
 pub mod ziplist;
 
+#[cfg(test)]
+mod tests;
+
 use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
 
@@ -26,7 +29,7 @@ pub use file::{LoadOutcome, load_at_startup, load_from_disk, save_to_disk};
 /// The hooks the core calls for DEBUG RELOAD and FLUSHALL's save.
 pub const HOOKS: PersistenceHooks = PersistenceHooks {
     save: save_to_disk,
-    load: load_from_disk,
+    load: file::reload_from_disk,
     snapshot,
 };
 

@@ -74,13 +74,15 @@ struct Connection {
     input: BytesMut,
     output: BytesMut,
     batch: Vec<Vec<Bytes>>,
-    replies: Vec<(Frame, RespVersion)>,
+    replies: Vec<Out>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
     /// The sending side's counters: pushed bytes are marked written after each flush.
     signals: Arc<ConnectionSignals>,
     /// Bytes of pushed messages encoded into `output` and not yet flushed.
     push_bytes: u64,
+    /// Messages the current command caused for this client, to follow its reply.
+    after_reply: Vec<Frame>,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
@@ -91,6 +93,12 @@ struct Connection {
     query_len_at_parse: usize,
     /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
+}
+
+/// What a batch writes, in order: replies to encode, and pushed messages already encoded.
+enum Out {
+    Reply(Frame, RespVersion),
+    Pushed(BytesMut),
 }
 
 /// Where a batch stopped.
@@ -136,6 +144,7 @@ impl Connection {
             mailbox,
             signals,
             push_bytes: 0,
+            after_reply: Vec::new(),
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
@@ -155,7 +164,13 @@ impl Connection {
             }
             // Between commands the core may hand us messages of our own (pub/sub pushes,
             // invalidations): write them as they come.
+            let signals = self.signals.clone();
             tokio::select! {
+                () = signals.push_ready.notified() => {
+                    self.take_pushed();
+                    self.flush(writer).await?;
+                    continue;
+                }
                 read = reader.read_buf(&mut self.input) => {
                     let read = read?;
                     if read == 0 {
@@ -167,7 +182,7 @@ impl Connection {
                     // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
                     let mut next = mail;
                     while let Some(mail) = next {
-                        if let Mail::Push(message) = mail {
+                        if let Mail::PushAfter(message) = mail {
                             self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
@@ -268,16 +283,26 @@ impl Connection {
                     after = After::Close;
                     break;
                 };
-                self.resp = client.resp;
+                if self.resp != client.resp {
+                    self.resp = client.resp;
+                    self.signals.set_resp(client.resp);
+                }
                 let reply = match outcome {
                     Outcome::Reply(reply) => {
                         // Messages the command pushed to this very client (a PUBLISH to a
                         // channel it listens to) go before its reply, as in Redis; they are
                         // sent whatever CLIENT REPLY says.
+                        if let Some(pushed) = self.signals.take_pushed() {
+                            self.push_bytes += pushed.len() as u64;
+                            self.replies.push(Out::Pushed(pushed));
+                        }
                         while let Ok(mail) = self.mailbox.try_recv() {
-                            if let Mail::Push(message) = mail {
-                                self.push_bytes += encoded_len(&message);
-                                self.replies.push((message, client.resp));
+                            match mail {
+                                Mail::PushAfter(message) => {
+                                    self.push_bytes += encoded_len(&message);
+                                    self.after_reply.push(message);
+                                }
+                                Mail::Reply(_) => {}
                             }
                         }
                         reply
@@ -289,7 +314,10 @@ impl Connection {
                     }
                 };
                 if should_send(client) {
-                    self.replies.push((reply, client.resp));
+                    self.replies.push(Out::Reply(reply, client.resp));
+                }
+                for message in self.after_reply.drain(..) {
+                    self.replies.push(Out::Reply(message, client.resp));
                 }
                 if client.close_after_reply {
                     after = After::Close;
@@ -313,8 +341,11 @@ impl Connection {
                 &mut self.query_buffer_limit,
             );
         }
-        for (reply, resp) in self.replies.drain(..) {
-            encode(&reply, resp, &mut self.output);
+        for out in self.replies.drain(..) {
+            match out {
+                Out::Reply(reply, resp) => encode(&reply, resp, &mut self.output),
+                Out::Pushed(bytes) => self.output.extend_from_slice(&bytes),
+            }
         }
         after
     }
@@ -337,14 +368,17 @@ impl Connection {
             if self.input.capacity() - self.input.len() < 1024 {
                 self.input.reserve(READ_CHUNK);
             }
+            let signals = self.signals.clone();
             tokio::select! {
+                // A message while blocked is written ahead of the reply, as Redis does.
+                () = signals.push_ready.notified() => self.take_pushed(),
                 mail = self.mailbox.recv() => match mail {
                     Some(Mail::Reply(reply)) => {
+                        self.take_pushed();
                         encode(&reply, self.resp, &mut self.output);
                         return Ok(true);
                     }
-                    // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => {
+                    Some(Mail::PushAfter(message)) => {
                         self.push_bytes += encoded_len(&message);
                         encode(&message, self.resp, &mut self.output);
                     }
@@ -356,8 +390,9 @@ impl Connection {
                         Some(blocked) => encode(&blocked.timeout_reply, self.resp, &mut self.output),
                         // Served while the timer fired: the reply is already in the mailbox.
                         None => {
+                            self.take_pushed();
                             while let Some(mail) = self.mailbox.recv().await {
-                                let (Mail::Reply(frame) | Mail::Push(frame)) = &mail;
+                                let (Mail::Reply(frame) | Mail::PushAfter(frame)) = &mail;
                                 encode(frame, self.resp, &mut self.output);
                                 if matches!(mail, Mail::Reply(_)) {
                                     break;
@@ -375,6 +410,14 @@ impl Connection {
                     self.unreported_in += read as u64;
                 }
             }
+        }
+    }
+
+    /// Appends the pushed messages waiting (already encoded) to the output.
+    fn take_pushed(&mut self) {
+        if let Some(pushed) = self.signals.take_pushed() {
+            self.push_bytes += pushed.len() as u64;
+            self.output.extend_from_slice(&pushed);
         }
     }
 

@@ -121,16 +121,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
     extensions::install_hooks(&mut server);
-    // As Redis's banner, the PID line comes before loading (the test suite waits for it).
-    info!(
-        "Running mode=standalone, port={}. Oxidis PID: {}",
-        server.config.port,
-        std::process::id()
-    );
-    info!("Server initialized");
-    if let Err(err) = extensions::load_dataset(&mut server) {
-        anyhow::bail!(err);
-    }
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),
@@ -146,7 +136,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .unwrap_or_default(),
     };
     let pidfile = server.config.pidfile.clone();
+    let port = server.config.port;
     let shared = Shared::new(server);
+    info!(
+        "Running mode=standalone, port={port}. Oxidis PID: {}",
+        std::process::id()
+    );
+    info!("Server initialized");
+    // As Redis: the PID line and "Server initialized" first, then the dataset, and only then
+    // "Ready to accept connections" (the test suite waits for each in turn).
+    if let Err(err) = extensions::load_dataset(&mut shared.server.lock()) {
+        anyhow::bail!(err);
+    }
     let workers = workers::Workers::start(io_threads(&shared))?;
     for listener in tcp {
         tokio::spawn(listener::accept_tcp(

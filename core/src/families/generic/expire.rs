@@ -2,6 +2,7 @@
 //! PEXPIREAT) and one reads it (TTL, PTTL, EXPIRETIME, PEXPIRETIME), with the NX/XX/GT/LT
 //! conditions.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -117,11 +118,13 @@ pub(super) fn set_expiry(
         // While loading, a past time is kept as it is (the key expires once loaded).
         Ok(at) if at > now || ctx.server.loading => {
             ctx.db().set_expire_at(pos, Some(at));
+            ctx.notify(class::GENERIC, "expire", key);
             propagate[0] = Bytes::from_static(b"PEXPIREAT");
             propagate[2] = Bytes::from(at.to_string());
         }
         _ => {
             ctx.db().remove_at(pos);
+            ctx.notify(class::GENERIC, "del", key);
             let del: &'static [u8] = if ctx.config().lazyfree_lazy_expire {
                 b"UNLINK"
             } else {

@@ -95,6 +95,10 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             warn!("Append Only File loaded by DEBUG LOADAOF");
             Ok(Frame::ok())
         }
+        (b"set-skip-checksum-validation", [flag]) => {
+            ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),
         (b"populate", [count, rest @ ..]) if rest.len() <= 2 => populate(ctx, count, rest),
         (b"error", [text]) => {
@@ -193,6 +197,8 @@ fn help() -> Frame {
             "    null, array, set, map, attrib, push, verbatim, true or false.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turns the background expiry of keys off (0) or on (1).",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Makes RESTORE skip (1) or check (0) the CRC of DUMP payloads.",
             "SLEEP <seconds>",
             "    Blocks the server for <seconds>, which may have decimals.",
         ],
@@ -214,7 +220,8 @@ fn object(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
         | Value::List(_)
         | Value::Hash(_)
         | Value::Set(_)
-        | Value::SortedSet(_) => 1,
+        | Value::SortedSet(_)
+        | Value::Stream(_) => 1,
     };
     let idle = now_clock.wrapping_sub(entry.access_clock);
     Ok(Frame::Simple(Bytes::from(format!(
@@ -272,7 +279,11 @@ fn serialized_length(value: &Value) -> usize {
             })
             .unwrap_or(0),
         // Until RDB exists (#6) a collection's serialized length is estimated by its heap size.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => value.heap_size(),
+        Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_)
+        | Value::Stream(_) => value.heap_size(),
     }
 }
 
@@ -389,6 +400,7 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
         Value::Set(_) => 2,
         Value::SortedSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
     match &entry.value {
@@ -414,6 +426,15 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
             mix_digest(&mut element, member);
             mix_digest(&mut element, format_g17(score).as_bytes());
             xor_digest(digest, &element);
+        }),
+        // Ordered: each entry's id as "ms.seq", then its fields and values.
+        Value::Stream(stream) => stream.entries().for_each(|e| {
+            let id = e.id();
+            mix_digest(digest, format!("{}.{}", id.ms, id.seq).as_bytes());
+            for (field, value) in e.fields() {
+                mix_digest(digest, field);
+                mix_digest(digest, value);
+            }
         }),
     }
     if entry.expire_at().is_some() {

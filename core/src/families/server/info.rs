@@ -226,7 +226,7 @@ fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("client_recent_max_input_buffer", max_in);
     report.field("client_recent_max_output_buffer", max_out);
     report.field("blocked_clients", ctx.server.blocked.len());
-    report.field("tracking_clients", 0);
+    report.field("tracking_clients", ctx.server.tracking.client_count());
     report.field("clients_in_timeout_table", 0);
 }
 
@@ -446,10 +446,18 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("current_eviction_exceeded_time", current);
     report.field("keyspace_hits", s.keyspace_hits);
     report.field("keyspace_misses", s.keyspace_misses);
-    for zero in [
+    report.field(
         "pubsub_channels",
-        "pubsub_patterns",
+        ctx.server
+            .pubsub
+            .channel_count(crate::pubsub::Kind::Channel),
+    );
+    report.field("pubsub_patterns", ctx.server.pubsub.pattern_count());
+    report.field(
         "pubsubshard_channels",
+        ctx.server.pubsub.channel_count(crate::pubsub::Kind::Shard),
+    );
+    for zero in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -460,13 +468,16 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         report.field(zero, 0);
     }
+    report.field("tracking_total_keys", ctx.server.tracking.total_keys());
+    report.field("tracking_total_items", ctx.server.tracking.total_items());
+    report.field(
+        "tracking_total_prefixes",
+        ctx.server.tracking.total_prefixes(),
+    );
+    report.field("unexpected_error_replies", 0);
     report.field("total_error_replies", s.total_error_replies);
     for zero in [
         "dump_payload_sanitizations",

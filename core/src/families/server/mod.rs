@@ -29,6 +29,7 @@ use crate::db::Db;
 use crate::errors::CommandError;
 use crate::errors::server::{
     FUNCTION_FLUSH_MODE, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
+    SHUTDOWN_SAVE_FAILED,
 };
 use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX, subcommand_syntax};
 use crate::families::{count_reply, help_reply};
@@ -230,6 +231,7 @@ fn swapdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     ctx.server.dbs.swap(first, second);
     if !ctx.server.blocked.is_empty() {
         for db in [first, second] {
+            ctx.server.blocked.signal_db(db);
             let keys: Vec<Vec<u8>> = ctx.server.dbs[db].iter().map(|e| e.key.to_vec()).collect();
             for key in keys {
                 ctx.server.blocked.signal_key(db, &key);
@@ -265,9 +267,22 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
             None => Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS)),
         };
     }
+    // The final save happens here, so a failure can still be answered: without FORCE the
+    // server refuses to exit. Once saved, the server crate has nothing left to save.
+    if let Some(hooks) = ctx.server.persistence
+        && !request.nosave
+        && (request.save || !ctx.config().save.is_empty())
+    {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if (hooks.save)(ctx.server).is_err() && !request.force {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Err(CommandError::msg(SHUTDOWN_SAVE_FAILED));
+        }
+        request.nosave = true;
+    }
     ctx.server.shutdown_request = Some(request);
     // Redis exits before replying; the server crate drops this reply when it acts on the
-    // request, and answers an error instead if saving fails without FORCE.
+    // request.
     Ok(Frame::ok())
 }
 
@@ -305,7 +320,9 @@ fn function_flush(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandR
     {
         return Err(CommandError::msg(FUNCTION_FLUSH_MODE));
     }
-    // No libraries exist until #8, so there is nothing to free; Redis still counts a change.
+    // Until #8 the only libraries are the code an RDB file brought (kept to be saved back);
+    // Redis counts a change even when there was nothing to delete.
+    ctx.server.persistence_state.function_code.clear();
     ctx.changed(1);
     Ok(Frame::ok())
 }
@@ -344,8 +361,13 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<FlushMode, CommandError> {
 /// Empties the databases in `range`, counting every removed key as a change (as Redis's
 /// `emptyData` does).
 fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, mode: FlushMode) {
+    let current = Some(ctx.client_id());
+    crate::tracking::invalidate_all(ctx.server, current);
     let mut removed = 0u64;
     let mut taken = Vec::new();
+    for db in range.clone() {
+        ctx.server.blocked.signal_db(db);
+    }
     for db in ctx.server.dbs.get_mut(range).unwrap_or_default() {
         removed += db.len() as u64;
         match mode {
