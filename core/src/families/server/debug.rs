@@ -82,10 +82,6 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             Ok(Frame::Array(digests))
         }
         (b"reload", options) => reload(ctx, options),
-        (b"set-skip-checksum-validation", [flag]) => {
-            ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
-            Ok(Frame::ok())
-        }
         (b"loadaof", []) => {
             let Some(hooks) = ctx.server.aof_hooks else {
                 return Err(CommandError::msg(RELOAD_WITHOUT_PERSISTENCE));
@@ -97,6 +93,10 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             (hooks.load)(ctx.server).map_err(CommandError::custom)?;
             ctx.server.dirty = 0;
             warn!("Append Only File loaded by DEBUG LOADAOF");
+            Ok(Frame::ok())
+        }
+        (b"set-skip-checksum-validation", [flag]) => {
+            ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
             Ok(Frame::ok())
         }
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),
