@@ -201,13 +201,13 @@ pub fn serve_blocked_clients(server: &mut Server) {
             let Some(record) = server.blocked.get(client).cloned() else {
                 continue;
             };
-            // Serve only if the key is there, alive, and of the type the command pops from.
+            // Serve only if the key is there, alive, and of the type the command pops from. An
+            // expired key met here is reclaimed, as Redis's lookup would.
             let now = server.now_ms();
+            reclaim_if_expired(server, db, &key, now);
             let serves = server.dbs.get(db).is_some_and(|d| {
-                d.find(&key).is_some_and(|pos| {
-                    let entry = d.entry(pos);
-                    !entry.is_expired(now) && entry.value.value_type() == record.wants
-                })
+                d.find(&key)
+                    .is_some_and(|pos| d.entry(pos).value.value_type() == record.wants)
             });
             if !serves {
                 // XREADGROUP cannot be served once its stream is gone: it gets an error.
@@ -234,6 +234,25 @@ pub fn serve_blocked_clients(server: &mut Server) {
             }
         }
     }
+}
+
+/// Removes `key` from database `db` if it has expired, with expiry's DEL and event.
+fn reclaim_if_expired(server: &mut Server, db: usize, key: &[u8], now: u64) {
+    let Some(database) = server.dbs.get_mut(db) else {
+        return;
+    };
+    let Some(pos) = database
+        .find(key)
+        .filter(|&p| database.entry(p).is_expired(now))
+    else {
+        return;
+    };
+    database.remove_at(pos);
+    server.stats.expired_keys += 1;
+    let lazy = server.config.lazyfree_lazy_expire;
+    server.propagation.push_deletion(db, key, lazy);
+    server.propagation.flush(true);
+    server.key_expired(db, key);
 }
 
 /// Sends `reply` to a client's connection.
