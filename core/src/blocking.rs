@@ -26,7 +26,7 @@ use oxidis_protocol::Frame;
 
 use crate::client::ClientId;
 use crate::command::parse_f64;
-use crate::dispatch::{Outcome, run_command};
+use crate::dispatch::{Outcome, rerun_blocked};
 use crate::errors::{CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
 use crate::server::Server;
 use crate::types::ValueType;
@@ -86,6 +86,14 @@ impl Blocked {
     /// Whether nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
+    }
+
+    /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|b| b.deadline.is_some())
+            .count()
     }
 
     /// Whether `client` is blocked.
@@ -215,7 +223,7 @@ pub fn serve_blocked_clients(server: &mut Server) {
             if let Some(c) = server.clients.get_mut(client) {
                 c.db = record.db;
             }
-            let outcome = run_command(server, client, &record.argv);
+            let outcome = rerun_blocked(server, client, &record.argv);
             if let (Some(c), Some(saved)) = (server.clients.get_mut(client), saved_db) {
                 c.db = saved;
             }

@@ -36,7 +36,7 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
     if server.pause.current.is_some() {
         crate::pause::check_expired(server);
     }
-    let outcome = run_checked(server, client_id, argv, true);
+    let outcome = run_checked(server, client_id, argv, Origin::Client);
     if let Outcome::Blocked(request) = &outcome {
         let db = server.clients.get(client_id).map_or(0, |c| c.db);
         let deadline = request
@@ -82,16 +82,33 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    run_checked(server, client_id, argv, false)
+    run_checked(server, client_id, argv, Origin::Nested)
 }
 
-/// [`run_command`]; with `may_postpone`, a command that CLIENT PAUSE holds back is postponed
-/// (after the checks that answer at once, such as arity, as in Redis).
+/// Runs again the command of a client blocked on keys. Its call was counted when it blocked,
+/// so, as in Redis, serving it adds its time but not another call, and MONITOR saw it already.
+pub(crate) fn rerun_blocked(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, Origin::BlockedRerun)
+}
+
+/// Where a command comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Straight from a client: CLIENT PAUSE may postpone it.
+    Client,
+    /// From EXEC, a script or a test.
+    Nested,
+    /// A blocked client being served.
+    BlockedRerun,
+}
+
+/// [`run_command`] for a command from `origin`: one straight from a client may be postponed by
+/// CLIENT PAUSE (after the checks that answer at once, such as arity, as in Redis).
 fn run_checked(
     server: &mut Server,
     client_id: ClientId,
     argv: &[Bytes],
-    may_postpone: bool,
+    origin: Origin,
 ) -> Outcome {
     let in_transaction = server
         .clients
@@ -120,13 +137,13 @@ fn run_checked(
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
     }
-    if may_postpone && crate::pause::must_postpone(server, client_id, command) {
+    if origin == Origin::Client && crate::pause::must_postpone(server, client_id, command) {
         return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));
     }
-    run(server, client_id, command, argv, args_start)
+    run(server, client_id, command, argv, args_start, origin)
 }
 
 /// Whether `command` is refused while memory is over `maxmemory` and nothing can be evicted:
@@ -257,6 +274,7 @@ fn run(
     command: &'static Command,
     argv: &[Bytes],
     args_start: usize,
+    origin: Origin,
 ) -> Outcome {
     let started = server.command_start();
     let dirty_before = server.dirty;
@@ -295,6 +313,7 @@ fn run(
             ))
         }
     };
+    let is_new_call = origin != Origin::BlockedRerun;
     let stats = server.stats.command_mut(command.id);
     // A command that blocked is counted once, by the run that finally answers it (Redis's
     // `updateStatsOnUnblock`).
@@ -306,17 +325,21 @@ fn run(
         stats.failed_calls += 1;
         server.stats.count_error(text);
     }
-    server.stats.total_commands_processed += 1;
-    if let Some(client) = server.clients.get_mut(client_id) {
-        client.last_command = &command.full_name;
-        client.commands_processed += 1;
+    if is_new_call {
+        server.stats.total_commands_processed += 1;
+        if let Some(client) = server.clients.get_mut(client_id) {
+            client.last_command = &command.full_name;
+            client.commands_processed += 1;
+        }
     }
     // A blocked command is logged and timed by the run that serves it.
     crate::latency::record_command(server, command, usec, block.is_some());
     if block.is_none() {
         crate::slowlog::record(server, client_id, command, argv, &redacted, usec);
     }
-    crate::monitor::feed(server, client_id, command, argv, &redacted);
+    if is_new_call {
+        crate::monitor::feed(server, client_id, command, argv, &redacted);
+    }
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)

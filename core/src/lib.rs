@@ -32,6 +32,7 @@ pub mod families;
 pub mod glob;
 pub mod latency;
 pub mod memory;
+pub mod metrics;
 pub mod monitor;
 pub mod pause;
 pub mod propagation;

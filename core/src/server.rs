@@ -212,6 +212,8 @@ pub struct Server {
     pub lazyfree: std::sync::Arc<LazyFreeCounters>,
     /// The highest `used_memory` INFO has reported (`used_memory_peak`).
     pub memory_peak: u64,
+    /// `used_memory` when the server was created (`used_memory_startup`).
+    pub memory_startup: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
     /// Saving and loading, when the persistence crate is compiled in.
@@ -235,6 +237,8 @@ pub struct Server {
     pub monitors: Vec<ClientId>,
     /// CLIENT PAUSE and the commands waiting for it to end.
     pub pause: crate::pause::Pauses,
+    /// Sampled rates for INFO (`instantaneous_ops_per_sec`, ...).
+    pub metrics: crate::metrics::Metrics,
     clock: Clock,
     batch: Option<BatchClock>,
     started: Instant,
@@ -281,6 +285,7 @@ impl Server {
             rng: SmallRng::from_os_rng(),
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
+            memory_startup: crate::memory::used_memory(),
             replication_id: String::new(),
             persistence: None,
             persistence_state: PersistenceState::default(),
@@ -295,6 +300,7 @@ impl Server {
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),
             pause: crate::pause::Pauses::default(),
+            metrics: crate::metrics::Metrics::default(),
             clock: Clock::System,
             batch: None,
             started: Instant::now(),

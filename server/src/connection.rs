@@ -88,6 +88,8 @@ struct Connection {
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
+    unreported_reads: u64,
+    unreported_writes: u64,
     /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
     /// `qbuf` counts the running command's own bytes.
     query_len_at_parse: usize,
@@ -148,6 +150,8 @@ impl Connection {
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
+            unreported_reads: 0,
+            unreported_writes: 0,
             query_len_at_parse: 0,
             durable_wait: None,
         }
@@ -177,6 +181,7 @@ impl Connection {
                         return Ok(());
                     }
                     self.unreported_in += read as u64;
+                    self.unreported_reads += 1;
                 }
                 mail = self.mailbox.recv() => {
                     // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
@@ -266,6 +271,8 @@ impl Connection {
             server.begin_batch();
             server.stats.total_net_input_bytes += std::mem::take(&mut self.unreported_in);
             server.stats.total_net_output_bytes += std::mem::take(&mut self.unreported_out);
+            server.stats.total_reads_processed += std::mem::take(&mut self.unreported_reads);
+            server.stats.total_writes_processed += std::mem::take(&mut self.unreported_writes);
             let now = server.now_ms();
             if let Some(client) = server.clients.get_mut(self.id) {
                 client.query_buffer_len = self.query_len_at_parse;
@@ -408,6 +415,7 @@ impl Connection {
                         return Ok(false);
                     }
                     self.unreported_in += read as u64;
+                    self.unreported_reads += 1;
                 }
             }
         }
@@ -437,6 +445,7 @@ impl Connection {
         }
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
+        self.unreported_writes += 1;
         self.output.clear();
         self.signals.written(std::mem::take(&mut self.push_bytes));
         Ok(())

@@ -13,6 +13,7 @@ pub async fn run(shared: Arc<Shared>) {
         tokio::time::sleep(Duration::from_millis(1000 / u64::from(hz))).await;
         let mut server = shared.server.lock();
         server.active_expire_cycle();
+        oxidis_core::metrics::track(&mut server);
         // Finish what the last command's eviction run left over the limit.
         if server.config.maxmemory > 0 {
             oxidis_core::eviction::perform_evictions(&mut server);

@@ -227,7 +227,8 @@ pub(super) fn client_getname(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>)
     })
 }
 
-pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+pub(super) fn client_info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let me = ctx.client_id();
     let mut text = String::new();
     if let Some(client) = ctx.server.clients.get(me) {
@@ -238,6 +239,7 @@ pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) ->
 
 /// CLIENT LIST [TYPE type | ID id...]: TYPE must be the only option, ID takes one or more ids.
 pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let mut text = String::new();
     let rest = args.rest();
     match rest {
@@ -272,6 +274,12 @@ pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
         _ => return Err(CommandError::Syntax),
     }
     Ok(verbatim(text))
+}
+
+/// Records the running command's argument bytes as the caller's `argv-mem`: Redis shows the
+/// arguments of the command a client is running, so only the caller's line has any.
+fn note_argv_mem(ctx: &mut CommandContext<'_>, args: &Args<'_>) {
+    ctx.client().argv_mem = args.argv().iter().map(|a| a.len()).sum();
 }
 
 /// CLIENT KILL addr (old form: OK or "No such client", may kill the caller) or
@@ -386,6 +394,14 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
     // TIMEOUT (the default) ends the wait as the timeout would; ERROR fails the command.
     let reply = match reason {
         Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => {
+            // The error is the blocked command's failure: counted in its errorstats and in
+            // that command's failed_calls, as Redis counts it.
+            ctx.server
+                .stats
+                .count_error(UNBLOCKED_BY_CLIENT_UNBLOCK.as_bytes());
+            if let Some(command) = blocked.argv.first().and_then(|n| ctx.server.table.get(n)) {
+                ctx.server.stats.command_mut(command.id).failed_calls += 1;
+            }
             Frame::error_static(UNBLOCKED_BY_CLIENT_UNBLOCK)
         }
         _ => blocked.timeout_reply,
@@ -515,9 +531,13 @@ pub(super) fn parse_client_kind(name: &[u8]) -> Result<ClientKind, CommandError>
     Ok(kind)
 }
 
-pub(super) fn client_kind(_client: &Client) -> ClientKind {
-    // TODO(#pubsub, #replication): subscribed clients, replicas and the master link.
-    ClientKind::Normal
+pub(super) fn client_kind(client: &Client) -> ClientKind {
+    // TODO(replication): replicas and the master link. A MONITOR client counts as normal.
+    if client.subscribed {
+        ClientKind::PubSub
+    } else {
+        ClientKind::Normal
+    }
 }
 
 /// The filters of CLIENT KILL's new form; every given filter must match.
@@ -657,6 +677,8 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         _ => "r",
     };
     let qbuf = client.query_buffer_len;
+    // Only a client running a command holds arguments: the caller.
+    let argv_mem = if is_caller { client.argv_mem } else { 0 };
     let qbuf_free = if qbuf == 0 {
         0
     } else {
@@ -669,7 +691,7 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         .saturating_add(REPLY_BUFFER_BYTES)
         .saturating_add(qbuf)
         .saturating_add(qbuf_free)
-        .saturating_add(client.argv_mem)
+        .saturating_add(argv_mem)
         .saturating_add(omem);
     let resp = match client.resp {
         RespVersion::Resp2 => 2,
@@ -694,7 +716,6 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         age = now_s.saturating_sub(client.created_ms / 1000),
         idle = now_s.saturating_sub(client.last_interaction_ms / 1000),
         db = client.db,
-        argv_mem = client.argv_mem,
         rbs = REPLY_BUFFER_BYTES,
         redir = tracking_redirect(ctx, client),
     );

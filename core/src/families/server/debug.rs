@@ -117,11 +117,27 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             ctx.server.replication_id = crate::server::random_hex_id(&mut ctx.server.rng);
             Ok(Frame::ok())
         }
+        (b"config-rewrite-force-all", []) => config_rewrite_force_all(ctx),
         _ => Err(CommandError::custom(subcommand_syntax(
             "DEBUG",
             &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
         ))),
     }
+}
+
+/// `DEBUG CONFIG-REWRITE-FORCE-ALL`: CONFIG REWRITE that writes every parameter, defaults
+/// included.
+fn config_rewrite_force_all(ctx: &mut CommandContext<'_>) -> CommandResult {
+    let config = &ctx.server.config;
+    let result = match config.config_file.as_deref() {
+        Some(path) => config
+            .rewrite_file(path, true)
+            .map_err(|e| crate::config::value::io_error_text(&e)),
+        None => Err("No such file or directory".to_string()),
+    };
+    result.map(|()| Frame::ok()).map_err(|reason| {
+        CommandError::custom(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {reason}"))
+    })
 }
 
 /// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the dataset, load the file back.
@@ -176,6 +192,8 @@ fn help() -> Frame {
         &[
             "CHANGE-REPL-ID",
             "    Gives the server a new random replication id.",
+            "CONFIG-REWRITE-FORCE-ALL",
+            "    Rewrites the config file with every parameter, defaults included.",
             "DIGEST",
             "    Prints a hex signature of the whole dataset.",
             "DIGEST-VALUE <key> [<key> ...]",
