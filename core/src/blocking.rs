@@ -26,7 +26,7 @@ use oxidis_protocol::Frame;
 
 use crate::client::ClientId;
 use crate::command::parse_f64;
-use crate::dispatch::{Outcome, run_command};
+use crate::dispatch::{Outcome, rerun_blocked};
 use crate::errors::{CommandError, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
 use crate::server::Server;
 use crate::types::ValueType;
@@ -43,6 +43,11 @@ pub struct BlockRequest {
     pub timeout: Option<Duration>,
     /// What the client receives when the timeout expires (a null array for BLPOP, ...).
     pub timeout_reply: Frame,
+    /// The command to run when woken, if not the one sent (XREAD with `$` resolved).
+    pub rerun_argv: Option<Vec<Bytes>>,
+    /// What the client receives if a key it waits on is deleted or changes type (XREADGROUP);
+    /// `None` keeps it waiting.
+    pub key_gone_reply: Option<Frame>,
 }
 
 /// A client waiting on keys.
@@ -58,6 +63,8 @@ pub struct BlockedClient {
     pub argv: Vec<Bytes>,
     /// The reply on timeout.
     pub timeout_reply: Frame,
+    /// The reply when a key it waits on is deleted or changes type, if that unblocks it.
+    pub key_gone_reply: Option<Frame>,
     /// When it times out, if ever.
     pub deadline: Option<Instant>,
 }
@@ -79,6 +86,14 @@ impl Blocked {
     /// Whether nobody is blocked.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
+    }
+
+    /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|b| b.deadline.is_some())
+            .count()
     }
 
     /// Whether `client` is blocked.
@@ -122,6 +137,23 @@ impl Blocked {
         let slot = (db, Bytes::copy_from_slice(key));
         if self.by_key.contains_key(&slot) && !self.ready.contains(&slot) {
             self.ready.push_back(slot);
+        }
+    }
+
+    /// Marks every key someone waits on in database `db` ready (FLUSHDB, FLUSHALL, SWAPDB: a
+    /// blocked XREADGROUP must learn that its stream is gone).
+    pub fn signal_db(&mut self, db: usize) {
+        let mut slots: Vec<(usize, Bytes)> = self
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .cloned()
+            .collect();
+        slots.sort();
+        for slot in slots {
+            if !self.ready.contains(&slot) {
+                self.ready.push_back(slot);
+            }
         }
     }
 
@@ -169,15 +201,20 @@ pub fn serve_blocked_clients(server: &mut Server) {
             let Some(record) = server.blocked.get(client).cloned() else {
                 continue;
             };
-            // Serve only if the key is there, alive, and of the type the command pops from.
+            // Serve only if the key is there, alive, and of the type the command pops from. An
+            // expired key met here is reclaimed, as Redis's lookup would.
             let now = server.now_ms();
+            reclaim_if_expired(server, db, &key, now);
             let serves = server.dbs.get(db).is_some_and(|d| {
-                d.find(&key).is_some_and(|pos| {
-                    let entry = d.entry(pos);
-                    !entry.is_expired(now) && entry.value.value_type() == record.wants
-                })
+                d.find(&key)
+                    .is_some_and(|pos| d.entry(pos).value.value_type() == record.wants)
             });
             if !serves {
+                // XREADGROUP cannot be served once its stream is gone: it gets an error.
+                if let Some(reply) = record.key_gone_reply.clone() {
+                    server.blocked.unblock(client);
+                    deliver(server, client, reply);
+                }
                 continue;
             }
             let positions = server.blocked.positions(client, &record);
@@ -186,7 +223,7 @@ pub fn serve_blocked_clients(server: &mut Server) {
             if let Some(c) = server.clients.get_mut(client) {
                 c.db = record.db;
             }
-            let outcome = run_command(server, client, &record.argv);
+            let outcome = rerun_blocked(server, client, &record.argv);
             if let (Some(c), Some(saved)) = (server.clients.get_mut(client), saved_db) {
                 c.db = saved;
             }
@@ -197,6 +234,25 @@ pub fn serve_blocked_clients(server: &mut Server) {
             }
         }
     }
+}
+
+/// Removes `key` from database `db` if it has expired, with expiry's DEL and event.
+fn reclaim_if_expired(server: &mut Server, db: usize, key: &[u8], now: u64) {
+    let Some(database) = server.dbs.get_mut(db) else {
+        return;
+    };
+    let Some(pos) = database
+        .find(key)
+        .filter(|&p| database.entry(p).is_expired(now))
+    else {
+        return;
+    };
+    database.remove_at(pos);
+    server.stats.expired_keys += 1;
+    let lazy = server.config.lazyfree_lazy_expire;
+    server.propagation.push_deletion(db, key, lazy);
+    server.propagation.flush(true);
+    server.key_expired(db, key);
 }
 
 /// Sends `reply` to a client's connection.
@@ -370,6 +426,7 @@ mod tests {
             wants: ValueType::List,
             argv: Vec::new(),
             timeout_reply: Frame::NullArray,
+            key_gone_reply: None,
             deadline: None,
         };
         blocked.block(1, record(&["a", "b"]));

@@ -24,10 +24,22 @@ pub trait ConnectionHandle: Send + Sync {
     /// replies.
     fn push(&self, message: oxidis_protocol::Frame);
 
+    /// [`push`](Self::push) from a borrowed frame: one message sent to many clients is built
+    /// once (a connection encodes it straight into its buffer).
+    fn push_ref(&self, message: &oxidis_protocol::Frame) {
+        self.push(message.clone());
+    }
+
     /// Bytes of pushed messages not yet written to the socket (for
     /// `client-output-buffer-limit`); 0 when the connection does not count them.
     fn pending_bytes(&self) -> u64 {
         0
+    }
+
+    /// Like [`push`](Self::push), but for a message caused by the command the client is
+    /// running: it is written after that command's reply (client-side caching invalidations).
+    fn push_after_reply(&self, message: oxidis_protocol::Frame) {
+        self.push(message);
     }
 }
 

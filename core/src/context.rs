@@ -24,6 +24,7 @@ pub struct CommandContext<'a> {
     command: &'static Command,
     block_request: Option<BlockRequest>,
     redacted_args: Vec<usize>,
+    unmodified: Vec<bytes::Bytes>,
     own_propagation: OwnPropagation,
 }
 
@@ -40,6 +41,7 @@ impl<'a> CommandContext<'a> {
             command,
             block_request: None,
             redacted_args: Vec::new(),
+            unmodified: Vec::new(),
             own_propagation: OwnPropagation::AsIs,
         }
     }
@@ -73,6 +75,31 @@ impl<'a> CommandContext<'a> {
             wants,
             timeout,
             timeout_reply,
+            rerun_argv: None,
+            key_gone_reply: None,
+        });
+        Ok(Frame::NullArray)
+    }
+
+    /// [`block`](Self::block), re-running `argv` instead of the command as sent when woken
+    /// (XREAD records the ids `$` stood for), and answering `key_gone_reply` if a key it waits
+    /// on is deleted or changes type meanwhile (XREADGROUP's `-UNBLOCKED`).
+    pub fn block_rerun(
+        &mut self,
+        keys: Vec<bytes::Bytes>,
+        wants: crate::types::ValueType,
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Frame,
+        argv: Vec<bytes::Bytes>,
+        key_gone_reply: Option<Frame>,
+    ) -> crate::command::CommandResult {
+        self.block_request = Some(BlockRequest {
+            keys,
+            wants,
+            timeout,
+            timeout_reply,
+            rerun_argv: Some(argv),
+            key_gone_reply,
         });
         Ok(Frame::NullArray)
     }
@@ -86,6 +113,19 @@ impl<'a> CommandContext<'a> {
     /// as Redis's `redactClientCommandArgument` does for passwords.
     pub fn redact_argument(&mut self, index: usize) {
         self.redacted_args.push(index);
+    }
+
+    /// Declares that `key`, one of the command's write keys, was left unchanged: WATCH, blocked
+    /// clients and client-side caching are not told about it (SMOVE of a member the destination
+    /// already holds: Redis signals only the keys it really modified).
+    pub fn unmodified(&mut self, key: &[u8]) {
+        self.unmodified.push(bytes::Bytes::copy_from_slice(key));
+    }
+
+    /// The keys declared [`unmodified`](Self::unmodified) (dispatch takes them after the
+    /// handler ran).
+    pub(crate) fn take_unmodified(&mut self) -> Vec<bytes::Bytes> {
+        std::mem::take(&mut self.unmodified)
     }
 
     /// The arguments a handler redacted (dispatch takes them after the handler ran).
@@ -158,7 +198,7 @@ impl<'a> CommandContext<'a> {
     /// [`lookup`](Self::lookup) in database `db_index` (the caller checked the range).
     fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
         let pos = self.server.dbs[db_index].find(key)?;
-        if self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
+        if !self.server.loading && self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
             // During CLIENT PAUSE an expired key reads as missing but is not removed.
             if !self.server.pause.stops_expiry() {
                 self.reclaim_expired_in(db_index, pos);
@@ -182,6 +222,8 @@ impl<'a> CommandContext<'a> {
             .propagation
             .push_deletion(db_index, entry.key.as_slice(), lazy);
         self.server.key_expired(db_index, entry.key.as_slice());
+        let current = Some(self.client_id);
+        crate::tracking::invalidate_key(self.server, current, None, entry.key.as_slice(), true);
     }
 
     /// Redis's `lookupKeyRead`: [`lookup`](Self::lookup) that counts a keyspace hit or miss
@@ -200,7 +242,10 @@ impl<'a> CommandContext<'a> {
         let found = self.lookup(key);
         match found {
             Some(_) => self.server.stats.keyspace_hits += 1,
-            None => self.server.stats.keyspace_misses += 1,
+            None => {
+                self.server.stats.keyspace_misses += 1;
+                self.notify(crate::events::class::KEY_MISS, "keymiss", key);
+            }
         }
         found
     }
@@ -254,11 +299,16 @@ impl<'a> CommandContext<'a> {
             clock = self.server.dbs[self.db_index].entry(pos).access_clock;
         }
         self.server.dirty += 1;
+        let len_before = self.server.dbs[self.db_index].len();
         let (pos, replaced_expired) =
             self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);
         // An expired key being overwritten counts as expired, as lazy expiry would have said.
         if replaced_expired {
             self.server.stats.expired_keys += 1;
+            self.notify(crate::events::class::EXPIRED, "expired", key);
+        }
+        if replaced_expired || self.server.dbs[self.db_index].len() > len_before {
+            self.notify(crate::events::class::NEW, "new", key);
         }
         pos
     }

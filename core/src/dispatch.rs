@@ -36,7 +36,7 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
     if server.pause.current.is_some() {
         crate::pause::check_expired(server);
     }
-    let outcome = run_checked(server, client_id, argv, true);
+    let outcome = run_checked(server, client_id, argv, Origin::Client);
     if let Outcome::Blocked(request) = &outcome {
         let db = server.clients.get(client_id).map_or(0, |c| c.db);
         let deadline = request
@@ -48,14 +48,18 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
                 db,
                 keys: request.keys.clone(),
                 wants: request.wants,
-                argv: argv.to_vec(),
+                argv: request.rerun_argv.clone().unwrap_or_else(|| argv.to_vec()),
                 timeout_reply: request.timeout_reply.clone(),
+                key_gone_reply: request.key_gone_reply.clone(),
                 deadline,
             },
         );
     }
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
     }
     outcome
 }
@@ -67,6 +71,9 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
     }
+    if server.tracking.is_active() {
+        crate::tracking::after_command(server, Some(client_id));
+    }
     match outcome {
         Outcome::Reply(reply) => reply,
         Outcome::Blocked(request) => request.timeout_reply,
@@ -75,16 +82,33 @@ pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Fra
 
 /// Resolves, checks and runs one command; no blocking bookkeeping.
 pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
-    run_checked(server, client_id, argv, false)
+    run_checked(server, client_id, argv, Origin::Nested)
 }
 
-/// [`run_command`]; with `may_postpone`, a command that CLIENT PAUSE holds back is postponed
-/// (after the checks that answer at once, such as arity, as in Redis).
+/// Runs again the command of a client blocked on keys. Its call was counted when it blocked,
+/// so, as in Redis, serving it adds its time but not another call, and MONITOR saw it already.
+pub(crate) fn rerun_blocked(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, Origin::BlockedRerun)
+}
+
+/// Where a command comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Straight from a client: CLIENT PAUSE may postpone it.
+    Client,
+    /// From EXEC, a script or a test.
+    Nested,
+    /// A blocked client being served.
+    BlockedRerun,
+}
+
+/// [`run_command`] for a command from `origin`: one straight from a client may be postponed by
+/// CLIENT PAUSE (after the checks that answer at once, such as arity, as in Redis).
 fn run_checked(
     server: &mut Server,
     client_id: ClientId,
     argv: &[Bytes],
-    may_postpone: bool,
+    origin: Origin,
 ) -> Outcome {
     let in_transaction = server
         .clients
@@ -120,13 +144,13 @@ fn run_checked(
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
     }
-    if may_postpone && crate::pause::must_postpone(server, client_id, command, argv) {
+    if origin == Origin::Client && crate::pause::must_postpone(server, client_id, command, argv) {
         return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
     if in_transaction && !command.spec.runs_in_multi {
         return Outcome::Reply(queue(server, client_id, command, argv));
     }
-    run(server, client_id, command, argv, args_start)
+    run(server, client_id, command, argv, args_start, origin)
 }
 
 /// Whether `command` is refused while memory is over `maxmemory` and nothing can be evicted:
@@ -257,11 +281,12 @@ fn run(
     command: &'static Command,
     argv: &[Bytes],
     args_start: usize,
+    origin: Origin,
 ) -> Outcome {
     let started = server.command_start();
     let dirty_before = server.dirty;
     server.propagation.enter();
-    let (result, block, redacted, own_propagation, db) = {
+    let (result, block, redacted, own_propagation, db, unmodified) = {
         let mut ctx = CommandContext::new(server, client_id, command);
         let mut args = Args::new(argv, args_start);
         let result = catch_unwind(AssertUnwindSafe(|| match command.spec.handler {
@@ -277,6 +302,7 @@ fn run(
             redacted,
             ctx.take_own_propagation(),
             ctx.db_index(),
+            ctx.take_unmodified(),
         )
     };
     let ended = Instant::now();
@@ -294,31 +320,40 @@ fn run(
             ))
         }
     };
+    let is_new_call = origin != Origin::BlockedRerun;
     let stats = server.stats.command_mut(command.id);
-    stats.calls += 1;
+    // A command that blocked is counted once, by the run that finally answers it (Redis's
+    // `updateStatsOnUnblock`).
+    if block.is_none() || reply.is_error() {
+        stats.calls += 1;
+    }
     stats.usec += usec;
     if let Frame::Error(text) = &reply {
         stats.failed_calls += 1;
         server.stats.count_error(text);
     }
-    server.stats.total_commands_processed += 1;
-    if let Some(client) = server.clients.get_mut(client_id) {
-        client.last_command = &command.full_name;
-        client.commands_processed += 1;
+    if is_new_call {
+        server.stats.total_commands_processed += 1;
+        if let Some(client) = server.clients.get_mut(client_id) {
+            client.last_command = &command.full_name;
+            client.commands_processed += 1;
+        }
     }
     // A blocked command is logged and timed by the run that serves it.
     crate::latency::record_command(server, command, usec, block.is_some());
     if block.is_none() {
         crate::slowlog::record(server, client_id, command, argv, &redacted, usec);
     }
-    crate::monitor::feed(server, client_id, command, argv, &redacted);
+    if is_new_call {
+        crate::monitor::feed(server, client_id, command, argv, &redacted);
+    }
     // A command that blocked wrote nothing; one that ran may have filled keys others wait on.
     if block.is_none()
         && command.has(Flag::Write)
         && !reply.is_error()
-        && (!server.blocked.is_empty() || !server.watched.is_empty())
+        && (!server.blocked.is_empty() || !server.watched.is_empty() || server.tracking.is_active())
     {
-        signal_written_keys(server, client_id, command, argv);
+        signal_written_keys(server, client_id, command, argv, &unmodified);
     }
     // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
     // the outermost command then closes the execution unit.
@@ -331,6 +366,9 @@ fn run(
     }
     if server.propagation.leave() {
         server.propagation.flush(true);
+    }
+    if server.tracking.is_active() {
+        crate::tracking::after_read(server, client_id, command, argv);
     }
     if !server.events.is_empty() {
         crate::events::deliver(server);
@@ -347,12 +385,16 @@ fn signal_written_keys(
     client_id: ClientId,
     command: &Command,
     argv: &[Bytes],
+    unmodified: &[Bytes],
 ) {
     let db = server.clients.get(client_id).map_or(0, |c| c.db);
     for key in find_keys(command, argv).unwrap_or_default() {
-        if let Some(name) = argv.get(key.index) {
+        if let Some(name) = argv.get(key.index)
+            && !unmodified.contains(name)
+        {
             server.blocked.signal_key(db, name);
             crate::transactions::touch(server, db, name);
+            crate::tracking::invalidate_key(server, Some(client_id), Some(client_id), name, true);
         }
     }
 }

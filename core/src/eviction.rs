@@ -258,6 +258,7 @@ fn evict(server: &mut Server, db: usize, key: &[u8]) -> u64 {
     };
     server.stats.evicted_keys += 1;
     crate::transactions::touch(server, db, key);
+    crate::tracking::invalidate_key(server, None, None, key, true);
     let lazy = server.config.lazyfree_lazy_eviction;
     server.propagation.push_deletion(db, key, lazy);
     server.propagation.flush(true);

@@ -14,6 +14,7 @@
 //!   serving it to replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
 //! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
+//! - [`tracking`]: client-side caching: who may cache which key, and invalidations.
 //! - [`errors`]: every error text a client can read.
 //! - [`testing`]: an in-memory runner for unit tests.
 
@@ -31,6 +32,7 @@ pub mod families;
 pub mod glob;
 pub mod latency;
 pub mod memory;
+pub mod metrics;
 pub mod monitor;
 pub mod pause;
 pub mod propagation;
@@ -40,6 +42,7 @@ pub mod server;
 pub mod slowlog;
 pub mod stats;
 pub mod testing;
+pub mod tracking;
 pub mod transactions;
 pub mod types;
 

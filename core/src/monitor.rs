@@ -138,4 +138,26 @@ mod tests {
             r#"0.000005 [0 lua] "auth" "(redacted)""#
         );
     }
+
+    fn client_line(r: &mut crate::testing::CommandRunner) -> String {
+        match r.run(["CLIENT", "INFO"]) {
+            Frame::Verbatim { text, .. } => String::from_utf8_lossy(&text).into_owned(),
+            other => panic!("not verbatim: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn client_list_shows_the_monitor_flag_and_argv_mem() {
+        let mut r = crate::testing::CommandRunner::with_builtin_commands();
+        let line = client_line(&mut r);
+        assert!(line.contains(" flags=N "), "{line}");
+        assert!(line.contains(" multi=-1 "), "{line}");
+        // "client" + "info".
+        assert!(line.contains(" argv-mem=10 "), "{line}");
+        assert_eq!(r.run(["MONITOR"]), Frame::ok());
+        assert!(client_line(&mut r).contains(" flags=O "));
+        assert_eq!(r.server.monitors, vec![r.client]);
+        assert_eq!(r.run(["RESET"]), Frame::simple_static("RESET"));
+        assert!(r.server.monitors.is_empty());
+    }
 }

@@ -125,6 +125,8 @@ pub(crate) fn postpone(server: &mut Server, client_id: ClientId) -> BlockRequest
         wants: ValueType::String,
         timeout: None,
         timeout_reply: Frame::NullArray,
+        rerun_argv: None,
+        key_gone_reply: None,
     }
 }
 

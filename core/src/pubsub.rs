@@ -303,7 +303,7 @@ pub fn publish(
             Frame::Bulk(message.clone()),
         ]);
         for &id in ids {
-            push_to(clients, config, now_ms, id, frame.clone());
+            push_to(clients, config, now_ms, id, &frame);
             receivers += 1;
         }
     }
@@ -318,7 +318,7 @@ pub fn publish(
             Frame::Bulk(message.clone()),
         ]);
         for &id in ids {
-            push_to(clients, config, now_ms, id, frame.clone());
+            push_to(clients, config, now_ms, id, &frame);
             receivers += 1;
         }
     }
@@ -328,19 +328,21 @@ pub fn publish(
 /// Sends an out-of-band message to client `id`, then applies its `client-output-buffer-limit`:
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
-pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: Frame) {
+pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
     let Some(client) = clients.get_mut(id) else {
         return;
     };
     if client.output_limit_reached {
         return;
     }
-    let Some(handle) = client.handle.clone() else {
+    let Some(handle) = client.handle.as_ref() else {
         return;
     };
-    handle.push(message);
+    handle.push_ref(message);
     let pending = handle.pending_bytes();
-    if over_output_limit(client, config, pending, now_ms) {
+    if over_output_limit(client, config, pending, now_ms)
+        && let Some(handle) = client.handle.clone()
+    {
         client.output_limit_reached = true;
         tracing::warn!(
             "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",

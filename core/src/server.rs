@@ -257,9 +257,49 @@ pub struct PersistenceState {
     pub last_load_keys_loaded: u64,
     /// Keys the last load dropped as expired (`rdb_last_load_keys_expired`).
     pub last_load_keys_expired: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC check.
+    pub skip_checksum_validation: bool,
     /// Function library code, read from an RDB file (FUNCTION2) and written on save. The
     /// scripting crate keeps it equal to its libraries, and loads what a load brought.
     pub function_code: Vec<Vec<u8>>,
+}
+
+/// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.
+#[derive(Debug, Clone, Copy)]
+pub struct AofHooks {
+    /// Starts (`true`: writes a base from the dataset first) or stops the append-only file.
+    pub set_enabled: fn(&mut Server, bool) -> Result<(), String>,
+    /// DEBUG LOADAOF: the dataset replaced by what the AOF holds.
+    pub load: fn(&mut Server) -> Result<(), String>,
+    /// After any CONFIG SET (`aof-disable-auto-gc no` deletes history files at once).
+    pub config_changed: fn(&mut Server),
+}
+
+/// What INFO reports about the append-only file; the persistence crate keeps it current.
+#[derive(Debug, Clone, Default)]
+pub struct AofStatus {
+    /// `aof_enabled`.
+    pub enabled: bool,
+    /// `aof_rewrites`: rewrites since startup.
+    pub rewrites: u64,
+    /// `aof_last_rewrite_time_sec`, -1 before the first.
+    pub last_rewrite_time_sec: i64,
+    /// `aof_last_bgrewrite_status:err`.
+    pub last_rewrite_failed: bool,
+    /// `aof_rewrites_consecutive_failures`.
+    pub consecutive_failures: u64,
+    /// `aof_last_write_status:err`.
+    pub last_write_failed: bool,
+    /// `aof_current_size`: bytes of the base and incr files.
+    pub current_size: u64,
+    /// `aof_base_size`: the size when the last rewrite ended.
+    pub base_size: u64,
+    /// `aof_pending_bio_fsync`.
+    pub pending_fsync: bool,
+    /// `aof_delayed_fsync`.
+    pub delayed_fsync: u64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write to the AOF (tests).
+    pub flush_sleep_us: u64,
 }
 
 /// The state one keyspace's commands run against.
@@ -286,6 +326,8 @@ pub struct Server {
     pub events: crate::events::Events,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Facts about the process.
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
@@ -304,6 +346,8 @@ pub struct Server {
     pub lazyfree: std::sync::Arc<LazyFreeCounters>,
     /// The highest `used_memory` INFO has reported (`used_memory_peak`).
     pub memory_peak: u64,
+    /// `used_memory` when the server was created (`used_memory_startup`).
+    pub memory_startup: u64,
     /// The replication id INFO reports and DEBUG CHANGE-REPL-ID renews.
     pub replication_id: String,
     /// State of the optional crates (scripting, modules), one value per type.
@@ -314,6 +358,15 @@ pub struct Server {
     pub persistence: Option<PersistenceHooks>,
     /// What saves and loads left behind.
     pub persistence_state: PersistenceState,
+    /// The append-only file's writer, owned by the persistence crate; the core only holds it.
+    pub aof: Option<Box<dyn std::any::Any + Send>>,
+    /// The AOF's entry points, when the persistence crate is compiled in.
+    pub aof_hooks: Option<AofHooks>,
+    /// What INFO reports about the AOF.
+    pub aof_status: AofStatus,
+    /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
+    /// is kept, as Redis's loading does), so commands replay exactly as they first ran.
+    pub loading: bool,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::slowlog::Slowlog,
     /// Latency events and per-command histograms (LATENCY, INFO latencystats).
@@ -322,6 +375,8 @@ pub struct Server {
     pub monitors: Vec<ClientId>,
     /// CLIENT PAUSE and the commands waiting for it to end.
     pub pause: crate::pause::Pauses,
+    /// Sampled rates for INFO (`instantaneous_ops_per_sec`, ...).
+    pub metrics: crate::metrics::Metrics,
     clock: Clock,
     frozen_ms: Option<u64>,
     batch: Option<BatchClock>,
@@ -359,6 +414,7 @@ impl Server {
             propagation: crate::propagation::Propagation::default(),
             events: crate::events::Events::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
@@ -368,15 +424,24 @@ impl Server {
             rng: SmallRng::from_os_rng(),
             lazyfree: std::sync::Arc::default(),
             memory_peak: 0,
+            memory_startup: crate::memory::used_memory(),
             replication_id: String::new(),
             extensions: Extensions::default(),
             script_busy: std::sync::Arc::default(),
             persistence: None,
             persistence_state: PersistenceState::default(),
+            aof: None,
+            aof_hooks: None,
+            aof_status: AofStatus {
+                last_rewrite_time_sec: -1,
+                ..AofStatus::default()
+            },
+            loading: false,
             slowlog: crate::slowlog::Slowlog::default(),
             latency: crate::latency::Latency::default(),
             monitors: Vec::new(),
             pause: crate::pause::Pauses::default(),
+            metrics: crate::metrics::Metrics::default(),
             clock: Clock::System,
             frozen_ms: None,
             batch: None,
@@ -473,6 +538,7 @@ impl Server {
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
+        self.tracking.disable(id);
         self.monitors.retain(|&m| m != id);
         if self.clients.remove(id).is_some_and(|c| c.replica) {
             crate::replication::update_propagation(self);
@@ -549,6 +615,7 @@ impl Server {
                 });
                 for key in reclaimed {
                     self.key_expired(db_index, key.as_slice());
+                    crate::tracking::invalidate_key(self, None, None, key.as_slice(), true);
                 }
                 sampled_total += sampled as u64;
                 expired_total += expired as u64;
@@ -576,5 +643,6 @@ impl Server {
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
+        crate::tracking::after_command(self, None);
     }
 }

@@ -46,6 +46,10 @@ pub struct Stats {
     pub total_net_output_bytes: u64,
     /// Error replies sent.
     pub total_error_replies: u64,
+    /// Socket reads that returned data (`total_reads_processed`).
+    pub total_reads_processed: u64,
+    /// Socket writes (`total_writes_processed`).
+    pub total_writes_processed: u64,
     /// Error replies by code (`ERR`, `WRONGTYPE`), for `INFO errorstats`.
     pub errors_by_code: BTreeMap<String, u64>,
     /// Per-command counters, indexed by command id.

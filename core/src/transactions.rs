@@ -77,6 +77,14 @@ impl Watched {
         self.by_client.get(&client).map_or(&[], Vec::as_slice)
     }
 
+    /// The entry of `client` for `key` of database `db`, if it watches it.
+    pub fn key_mut(&mut self, client: ClientId, db: usize, key: &[u8]) -> Option<&mut WatchedKey> {
+        self.by_client
+            .get_mut(&client)?
+            .iter_mut()
+            .find(|k| k.db == db && k.key == key)
+    }
+
     /// The clients watching `key` of database `db`.
     pub fn watchers(&self, db: usize, key: &[u8]) -> Vec<ClientId> {
         self.by_key
@@ -95,31 +103,67 @@ impl Watched {
     }
 }
 
-/// Marks the watchers of `key` in `db` as having seen it change.
+/// Marks the watchers of `key` in `db` as having seen it change (Redis's `touchWatchedKey`).
+///
+/// A key that was already expired when watched is special: its deletion (by lazy expiry,
+/// say) is no logical change, and only clears that mark; Redis 7.0 also leaves such a
+/// watcher clean when the key is written again.
 pub fn touch(server: &mut crate::Server, db: usize, key: &[u8]) {
     if server.watched.is_empty() {
         return;
     }
+    let exists = server.dbs.get(db).is_some_and(|d| d.find(key).is_some());
     for client in server.watched.watchers(db, key) {
+        if let Some(watched) = server.watched.key_mut(client, db, key)
+            && watched.expired_when_watched
+        {
+            if !exists {
+                watched.expired_when_watched = false;
+            }
+            continue;
+        }
         if let Some(c) = server.clients.get_mut(client) {
             c.watch_dirty = true;
         }
     }
 }
 
-/// FLUSHDB, FLUSHALL and SWAPDB: every watched key of `db` that exists (in `db` before the
-/// change, or in `other` after a swap) counts as changed.
-pub fn touch_all_in_db(server: &mut crate::Server, db: usize, other: Option<usize>) {
+/// FLUSHDB, FLUSHALL and SWAPDB (Redis's `touchAllWatchedKeysInDb`), called before `db` is
+/// emptied or swapped with `replaced_with`: a watched key that exists in either counts as
+/// changed — except a key that was stale when watched and is now gone or still stale, and a
+/// missing key replaced by a stale one (which becomes "stale when watched").
+pub fn touch_all_in_db(server: &mut crate::Server, db: usize, replaced_with: Option<usize>) {
     if server.watched.is_empty() {
         return;
     }
+    let now = server.now_ms();
     for (key, clients) in server.watched.keys_in_db(db) {
-        let exists = |d: usize| server.dbs.get(d).is_some_and(|x| x.find(&key).is_some());
-        if exists(db) || other.is_some_and(exists) {
-            for client in clients {
-                if let Some(c) = server.clients.get_mut(client) {
-                    c.watch_dirty = true;
+        let find = |d: usize| server.dbs.get(d).and_then(|x| x.find(&key).map(|p| (d, p)));
+        let exists_in_emptied = find(db).is_some();
+        let replacement = replaced_with.and_then(find);
+        if !exists_in_emptied && replacement.is_none() {
+            continue;
+        }
+        let replacement_stale =
+            replacement.is_some_and(|(d, p)| server.dbs[d].entry(p).is_expired(now));
+        for client in clients {
+            let Some(watched) = server.watched.key_mut(client, db, &key) else {
+                continue;
+            };
+            if watched.expired_when_watched {
+                if replacement.is_none() {
+                    watched.expired_when_watched = false;
+                    continue;
                 }
+                if replacement_stale {
+                    continue;
+                }
+            } else if !exists_in_emptied && replacement_stale {
+                watched.expired_when_watched = true;
+                continue;
+            }
+            if let Some(c) = server.clients.get_mut(client) {
+                c.watch_dirty = true;
             }
         }
     }

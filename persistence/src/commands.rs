@@ -15,7 +15,10 @@ use oxidis_core::errors::CommandError;
 use oxidis_core::events::class;
 use oxidis_protocol::Frame;
 
-use crate::rdb::read::{LoadOptions, restore_payload};
+use tracing::warn;
+
+use crate::rdb::LoadError;
+use crate::rdb::read::{LoadOptions, PayloadError, lfu_clock, restore_payload};
 use crate::rdb::write::{SaveOptions, dump_payload};
 
 /// RESTORE onto an existing key without REPLACE.
@@ -137,10 +140,18 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         return Err(CommandError::msg(INVALID_TTL));
     }
     let options = LoadOptions::from_config(ctx.config(), ctx.server.list_packed_threshold);
-    let value = match restore_payload(&argv[3], &options) {
+    let skip_checksum = ctx.server.persistence_state.skip_checksum_validation;
+    let value = match restore_payload(&argv[3], &options, skip_checksum) {
         Ok(value) => value,
-        Err(true) => return Err(CommandError::msg(BAD_PAYLOAD_FOOTER)),
-        Err(false) => return Err(CommandError::msg(BAD_DATA_FORMAT)),
+        Err(PayloadError::Footer) => return Err(CommandError::msg(BAD_PAYLOAD_FOOTER)),
+        Err(PayloadError::Body(error)) => {
+            // Redis logs why a payload was refused (rdbReportCorruptRDB); the client only
+            // learns that it was.
+            if error != LoadError::EmptyKey {
+                warn!("{error}");
+            }
+            return Err(CommandError::msg(BAD_DATA_FORMAT));
+        }
     };
     let deleted = replace && ctx.delete(&key);
     let now = ctx.now_ms();
@@ -154,18 +165,34 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         if deleted {
             ctx.notify(class::GENERIC, "del", &key);
             ctx.changed(1);
+            ctx.rewrite_propagation(vec![Bytes::from_static(b"DEL"), key.clone()]);
         }
         return Ok(Frame::ok());
     }
+    // A relative TTL propagates as an absolute one (ABSTTL), as Redis does.
+    if let Some(at) = expire_at
+        && !absttl
+    {
+        let mut propagate = argv.to_vec();
+        propagate[2] = Bytes::from(at.to_string());
+        propagate.push(Bytes::from_static(b"ABSTTL"));
+        ctx.rewrite_propagation(propagate);
+    }
     let ttl = expire_at.map_or(Ttl::Clear, Ttl::At);
     let pos = ctx.set(&key, value, ttl);
-    if let Some(idle) = idle {
-        let clock = ctx.server.lru_clock();
-        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
-        ctx.db().entry_mut(pos).access_clock = clock.wrapping_sub(idle);
+    // objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under any other.
+    let lfu = ctx.config().maxmemory_policy.is_lfu();
+    let clock = match (idle, freq) {
+        (_, Some(counter)) if lfu => Some(lfu_clock(now, u8::try_from(counter).unwrap_or(u8::MAX))),
+        (Some(idle), _) if !lfu => {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+            Some(ctx.server.lru_clock().wrapping_sub(idle))
+        }
+        _ => None,
+    };
+    if let Some(clock) = clock {
+        ctx.db().entry_mut(pos).access_clock = clock;
     }
-    // TODO(#3): FREQ sets the LFU counter once LFU tracking exists.
-    let _ = freq;
     ctx.notify(class::GENERIC, "restore", &key);
     ctx.changed(1);
     Ok(Frame::ok())

@@ -96,13 +96,11 @@ pub fn load_at_startup(server: &mut Server) -> Result<LoadOutcome, String> {
 /// decodes.
 ///
 /// # Errors
-/// The file cannot be read or is damaged (logged the way Redis logs it).
+/// The file cannot be read or is damaged. What was wrong is logged the way Redis logs it; the
+/// returned text is the last line Redis logs before exiting, for the caller to log.
 pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
-    let data = std::fs::read(&server.config.dbfilename).map_err(|e| {
-        let message = format!("Fatal error loading the DB: {e}. Exiting.");
-        warn!("{message}");
-        message
-    })?;
+    let data = std::fs::read(&server.config.dbfilename)
+        .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
     let options = LoadOptions::from_config(&server.config, server.list_packed_threshold);
     let now_ms = server.now_ms();
     let clock = server.lru_clock();
@@ -122,14 +120,21 @@ pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
                         "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
                     );
                 }
-                LoadError::Corrupt(_) | LoadError::EmptyKey => warn!("{error}"),
+                LoadError::Corrupt(what) => {
+                    warn!("{error}");
+                    // Redis then runs its RDB check on the file, which reports the error again.
+                    warn!("--- RDB ERROR DETECTED --- [offset 0] {what}");
+                }
+                LoadError::EmptyKey => warn!("{error}"),
             }
-            warn!("Terminating server after rdb file reading failure.");
-            return Err(error.to_string());
+            return Err("Terminating server after rdb file reading failure.".to_string());
         }
     };
     if let Some(version) = &loaded.producer_version {
         info!("Loading RDB produced by version {version}");
+    }
+    for key in &loaded.empty_keys {
+        warn!("rdbLoadObject skipping empty key: {key}");
     }
     // Check duplicates before changing anything, so a refused load leaves the dataset as it was.
     if !merge {
@@ -140,7 +145,6 @@ pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
                     "RDB has duplicated key '{}' in DB {index}",
                     String::from_utf8_lossy(&entry.key)
                 );
-                warn!("{message}");
                 return Err(message);
             }
         }
@@ -176,4 +180,9 @@ pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// [`load_from_disk`] for DEBUG RELOAD, logging the final line itself.
+pub(crate) fn reload_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
+    load_from_disk(server, merge).inspect_err(|message| warn!("{message}"))
 }

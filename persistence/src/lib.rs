@@ -9,6 +9,7 @@
 //! The core reaches saving and loading (DEBUG RELOAD, FLUSHALL) through the function pointers
 //! of [`HOOKS`], which the server crate installs in `Server::persistence`.
 
+pub mod aof;
 mod commands;
 pub mod crc64;
 mod file;
@@ -16,6 +17,9 @@ pub mod listpack;
 pub mod lzf;
 pub mod rdb;
 pub mod ziplist;
+
+#[cfg(test)]
+mod tests;
 
 use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
@@ -25,7 +29,7 @@ pub use file::{LoadOutcome, load_at_startup, load_from_disk, save_to_disk};
 /// The hooks the core calls for DEBUG RELOAD and FLUSHALL's save.
 pub const HOOKS: PersistenceHooks = PersistenceHooks {
     save: save_to_disk,
-    load: load_from_disk,
+    load: file::reload_from_disk,
     snapshot,
 };
 
@@ -41,5 +45,6 @@ fn snapshot(server: &oxidis_core::Server) -> Vec<u8> {
 /// A name clash with a command already registered.
 pub fn register(table: &mut CommandTable) -> Result<(), RegistrationError> {
     table.register_family(&commands::FAMILY_GENERIC)?;
+    table.register_family(&aof::FAMILY_AOF)?;
     table.register_family(&commands::FAMILY_SERVER)
 }

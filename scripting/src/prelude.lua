@@ -165,6 +165,19 @@ G.xpcall = function(f, h)
     return unpack(r, 1, r.n)
 end
 G.loadstring = safe_loadstring
+-- Lua 5.1's unpack counts its results with a signed overflow that optimised C code turns into
+-- a crash; a range too wide to count is refused first, as Redis's patched Lua does.
+G.unpack = function(t, i, j)
+    local first = i or 1
+    local last = j
+    if last == nil and type(t) == 'table' then
+        last = #t
+    end
+    if type(first) == 'number' and type(last) == 'number' and last - first >= 2147483647 then
+        error('too many results to unpack', 2)
+    end
+    return unpack(t, i, j)
+end
 G.load = nil
 G.dofile = nil
 G.loadfile = nil

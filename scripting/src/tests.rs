@@ -186,3 +186,33 @@ fn bundled_libraries() {
         Frame::Integer(258)
     );
 }
+
+#[test]
+fn unpack_refuses_ranges_too_wide_to_count() {
+    let mut r = runner();
+    let Frame::Error(e) = r.run(["EVAL", "return {unpack({1,2,3}, -2, 2147483647)}", "0"]) else {
+        panic!("expected an error");
+    };
+    assert!(
+        String::from_utf8_lossy(&e).contains("too many results to unpack"),
+        "{e:?}"
+    );
+    assert_eq!(
+        r.run(["EVAL", "return {unpack({1,2,3}, 2)}", "0"]),
+        Frame::Array(vec![Frame::Integer(2), Frame::Integer(3)])
+    );
+}
+
+#[test]
+fn xread_block_is_refused_from_scripts() {
+    let mut r = runner();
+    assert_eq!(
+        r.run([
+            "EVAL",
+            "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')",
+            "1",
+            "s"
+        ]),
+        err("ERR xread command is not allowed with BLOCK option from scripts")
+    );
+}

@@ -75,7 +75,7 @@ struct Connection {
     input: BytesMut,
     output: BytesMut,
     batch: Vec<Vec<Bytes>>,
-    replies: Vec<(Frame, RespVersion)>,
+    replies: Vec<Out>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
     /// The sending side's counters: pushed bytes are marked written after each flush.
@@ -87,9 +87,19 @@ struct Connection {
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
     unreported_in: u64,
     unreported_out: u64,
+    unreported_reads: u64,
+    unreported_writes: u64,
     /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
     /// `qbuf` counts the running command's own bytes.
     query_len_at_parse: usize,
+    /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
+    durable_wait: Option<crate::extensions::DurableWait>,
+}
+
+/// What a batch writes, in order: replies to encode, and pushed messages already encoded.
+enum Out {
+    Reply(Frame, RespVersion),
+    Pushed(BytesMut),
 }
 
 /// Where a batch stopped.
@@ -140,7 +150,10 @@ impl Connection {
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
+            unreported_reads: 0,
+            unreported_writes: 0,
             query_len_at_parse: 0,
+            durable_wait: None,
         }
     }
 
@@ -155,19 +168,26 @@ impl Connection {
             }
             // Between commands the core may hand us messages of our own (pub/sub pushes,
             // invalidations): write them as they come.
+            let signals = self.signals.clone();
             tokio::select! {
+                () = signals.push_ready.notified() => {
+                    self.take_pushed();
+                    self.flush(writer).await?;
+                    continue;
+                }
                 read = reader.read_buf(&mut self.input) => {
                     let read = read?;
                     if read == 0 {
                         return Ok(());
                     }
                     self.unreported_in += read as u64;
+                    self.unreported_reads += 1;
                 }
                 mail = self.mailbox.recv() => {
                     // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
                     let mut next = mail;
                     while let Some(mail) = next {
-                        if let Mail::Push(message) = mail {
+                        if let Mail::PushAfter(message) = mail {
                             self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
@@ -256,6 +276,9 @@ impl Connection {
             input_len: self.input.len(),
             unreported_in: std::mem::take(&mut self.unreported_in),
             unreported_out: std::mem::take(&mut self.unreported_out),
+            unreported_reads: std::mem::take(&mut self.unreported_reads),
+            unreported_writes: std::mem::take(&mut self.unreported_writes),
+            signals: Arc::clone(&self.signals),
             limits: self.limits,
             query_buffer_limit: self.query_buffer_limit,
             replies: std::mem::take(&mut self.replies),
@@ -290,8 +313,16 @@ impl Connection {
         self.query_buffer_limit = done.query_buffer_limit;
         self.push_bytes += done.push_bytes;
         self.replies = done.replies;
-        for (reply, resp) in self.replies.drain(..) {
-            encode(&reply, resp, &mut self.output);
+        // The batch's writes reach the replicas and the AOF (fsynced there with
+        // `appendfsync always`) before its replies are sent (see `flush`).
+        if let Some(wait) = done.durable_wait {
+            self.durable_wait = Some(wait);
+        }
+        for out in self.replies.drain(..) {
+            match out {
+                Out::Reply(reply, resp) => encode(&reply, resp, &mut self.output),
+                Out::Pushed(bytes) => self.output.extend_from_slice(&bytes),
+            }
         }
         match done.after {
             After::Blocked { index, deadline } => After::Blocked {
@@ -320,14 +351,17 @@ impl Connection {
             if self.input.capacity() - self.input.len() < 1024 {
                 self.input.reserve(READ_CHUNK);
             }
+            let signals = self.signals.clone();
             tokio::select! {
+                // A message while blocked is written ahead of the reply, as Redis does.
+                () = signals.push_ready.notified() => self.take_pushed(),
                 mail = self.mailbox.recv() => match mail {
                     Some(Mail::Reply(reply)) => {
+                        self.take_pushed();
                         encode(&reply, self.resp, &mut self.output);
                         return Ok(true);
                     }
-                    // A message while blocked is written ahead of the reply, as Redis does.
-                    Some(Mail::Push(message)) => {
+                    Some(Mail::PushAfter(message)) => {
                         self.push_bytes += encoded_len(&message);
                         encode(&message, self.resp, &mut self.output);
                     }
@@ -339,8 +373,9 @@ impl Connection {
                         Some(blocked) => encode(&blocked.timeout_reply, self.resp, &mut self.output),
                         // Served while the timer fired: the reply is already in the mailbox.
                         None => {
+                            self.take_pushed();
                             while let Some(mail) = self.mailbox.recv().await {
-                                let (Mail::Reply(frame) | Mail::Push(frame)) = &mail;
+                                let (Mail::Reply(frame) | Mail::PushAfter(frame)) = &mail;
                                 encode(frame, self.resp, &mut self.output);
                                 if matches!(mail, Mail::Reply(_)) {
                                     break;
@@ -356,8 +391,17 @@ impl Connection {
                         return Ok(false);
                     }
                     self.unreported_in += read as u64;
+                    self.unreported_reads += 1;
                 }
             }
+        }
+    }
+
+    /// Appends the pushed messages waiting (already encoded) to the output.
+    fn take_pushed(&mut self) {
+        if let Some(pushed) = self.signals.take_pushed() {
+            self.push_bytes += pushed.len() as u64;
+            self.output.extend_from_slice(&pushed);
         }
     }
 
@@ -368,11 +412,16 @@ impl Connection {
     }
 
     async fn flush<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        // An acknowledged write is on disk first (`appendfsync always`).
+        if let Some(wait) = self.durable_wait.take() {
+            wait.wait_async().await;
+        }
         if self.output.is_empty() {
             return Ok(());
         }
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
+        self.unreported_writes += 1;
         self.output.clear();
         self.signals.written(std::mem::take(&mut self.push_bytes));
         Ok(())
@@ -388,9 +437,13 @@ struct Batch {
     input_len: usize,
     unreported_in: u64,
     unreported_out: u64,
+    unreported_reads: u64,
+    unreported_writes: u64,
+    /// The connection's push channel: messages a command pushed to this very client.
+    signals: Arc<ConnectionSignals>,
     limits: RequestLimits,
     query_buffer_limit: usize,
-    replies: Vec<(Frame, RespVersion)>,
+    replies: Vec<Out>,
     push_bytes: u64,
 }
 
@@ -400,8 +453,10 @@ struct BatchDone {
     resp: RespVersion,
     limits: RequestLimits,
     query_buffer_limit: usize,
-    replies: Vec<(Frame, RespVersion)>,
+    replies: Vec<Out>,
     push_bytes: u64,
+    /// With `appendfsync always`: the AOF fsync the replies must wait for.
+    durable_wait: Option<crate::extensions::DurableWait>,
 }
 
 impl Batch {
@@ -410,6 +465,8 @@ impl Batch {
     /// kill request of SCRIPT KILL / FUNCTION KILL, as Redis answers from inside its script hook.
     fn run(mut self, commands: &[Vec<Bytes>], mailbox: &mut UnboundedReceiver<Mail>) -> BatchDone {
         let mut after = After::Done;
+        // Messages the current command caused for this client, to follow its reply.
+        let mut after_reply = Vec::new();
         let mut server = loop {
             if let Some(server) = self
                 .shared
@@ -421,14 +478,16 @@ impl Batch {
             if self.shared.script_busy.is_busy() {
                 for argv in commands {
                     let reply = busy_reply(&self.shared.script_busy, argv);
-                    self.replies.push((reply, self.resp));
+                    self.replies.push(Out::Reply(reply, self.resp));
                 }
-                return self.done(After::Done);
+                return self.done(After::Done, None);
             }
         };
         server.begin_batch();
         server.stats.total_net_input_bytes += self.unreported_in;
         server.stats.total_net_output_bytes += self.unreported_out;
+        server.stats.total_reads_processed += self.unreported_reads;
+        server.stats.total_writes_processed += self.unreported_writes;
         let now = server.now_ms();
         if let Some(client) = server.clients.get_mut(self.id) {
             client.query_buffer_len = self.query_len_at_parse;
@@ -446,16 +505,26 @@ impl Batch {
                 after = After::Close;
                 break;
             };
-            self.resp = client.resp;
+            if self.resp != client.resp {
+                self.resp = client.resp;
+                self.signals.set_resp(client.resp);
+            }
             let reply = match outcome {
                 Outcome::Reply(reply) => {
                     // Messages the command pushed to this very client (a PUBLISH to a
                     // channel it listens to) go before its reply, as in Redis; they are
                     // sent whatever CLIENT REPLY says.
+                    if let Some(pushed) = self.signals.take_pushed() {
+                        self.push_bytes += pushed.len() as u64;
+                        self.replies.push(Out::Pushed(pushed));
+                    }
                     while let Ok(mail) = mailbox.try_recv() {
-                        if let Mail::Push(message) = mail {
-                            self.push_bytes += encoded_len(&message);
-                            self.replies.push((message, client.resp));
+                        match mail {
+                            Mail::PushAfter(message) => {
+                                self.push_bytes += encoded_len(&message);
+                                after_reply.push(message);
+                            }
+                            Mail::Reply(_) => {}
                         }
                     }
                     reply
@@ -467,7 +536,10 @@ impl Batch {
                 }
             };
             if should_send(client) {
-                self.replies.push((reply, client.resp));
+                self.replies.push(Out::Reply(reply, client.resp));
+            }
+            for message in after_reply.drain(..) {
+                self.replies.push(Out::Reply(message, client.resp));
             }
             if client.close_after_reply {
                 after = After::Close;
@@ -479,7 +551,7 @@ impl Batch {
             client.query_buffer_len = self.input_len;
         }
         server.end_batch();
-        crate::extensions::after_batch(&mut server);
+        let durable_wait = crate::extensions::after_batch(&mut server);
         refresh_limits(
             &server,
             self.id,
@@ -487,10 +559,10 @@ impl Batch {
             &mut self.query_buffer_limit,
         );
         drop(server);
-        self.done(after)
+        self.done(after, durable_wait)
     }
 
-    fn done(self, after: After) -> BatchDone {
+    fn done(self, after: After, durable_wait: Option<crate::extensions::DurableWait>) -> BatchDone {
         BatchDone {
             after,
             resp: self.resp,
@@ -498,6 +570,7 @@ impl Batch {
             query_buffer_limit: self.query_buffer_limit,
             replies: self.replies,
             push_bytes: self.push_bytes,
+            durable_wait,
         }
     }
 }

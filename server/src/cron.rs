@@ -20,6 +20,7 @@ pub async fn run(shared: Arc<Shared>) {
             continue;
         };
         server.active_expire_cycle();
+        oxidis_core::metrics::track(&mut server);
         // Finish what the last command's eviction run left over the limit.
         if server.config.maxmemory > 0 {
             oxidis_core::eviction::perform_evictions(&mut server);
@@ -28,8 +29,11 @@ pub async fn run(shared: Arc<Shared>) {
             }
         }
         // Expiry and eviction propagate DELs like commands do.
-        crate::extensions::after_batch(&mut server);
+        if let Some(wait) = crate::extensions::after_batch(&mut server) {
+            wait.wait();
+        }
         close_idle_clients(&mut server);
+        crate::extensions::cron(&mut server);
     }
 }
 

@@ -29,6 +29,7 @@ pub fn install_hooks(server: &mut Server) {
     #[cfg(feature = "persistence")]
     {
         server.persistence = Some(oxidis_persistence::HOOKS);
+        server.aof_hooks = Some(oxidis_persistence::aof::AOF_HOOKS);
     }
     let _ = server;
 }
@@ -40,9 +41,32 @@ pub fn install_hooks(server: &mut Server) {
 /// The RDB file exists but cannot be loaded (already logged): the server must not start.
 pub fn load_dataset(server: &mut Server) -> Result<(), String> {
     #[cfg(feature = "persistence")]
-    oxidis_persistence::load_at_startup(server)?;
+    if server.config.appendonly {
+        // With the AOF on, Redis loads the AOF only; a damaged AOF ends the process with the
+        // reason as the log's last line, as Redis's exit(1).
+        if oxidis_persistence::aof::load_at_startup(server).is_err() {
+            std::process::exit(1);
+        }
+    } else {
+        oxidis_persistence::load_at_startup(server)?;
+    }
     let _ = server;
     Ok(())
+}
+
+/// The cron's persistence work: what expiry and eviction propagated, the `everysec` fsync, the
+/// automatic AOF rewrite.
+pub fn cron(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::aof::cron(server);
+    let _ = server;
+}
+
+/// At shutdown: the AOF written out and fsynced.
+pub fn flush_aof_on_shutdown(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::aof::flush_on_shutdown(server);
+    let _ = server;
 }
 
 /// Saves the dataset at shutdown when save points are configured or SHUTDOWN SAVE asked for it
@@ -65,8 +89,34 @@ pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
 
 /// After a batch of commands, under the keyspace lock: sends what they propagated to the
 /// replicas.
-pub fn after_batch(server: &mut Server) {
+///
+/// Returns, with `appendfsync always`, the wait for the AOF fsync: a blocking call to make
+/// before the batch's replies are sent (after releasing the lock, so batches group-commit).
+pub fn after_batch(server: &mut Server) -> Option<DurableWait> {
     if server.propagation.is_enabled() {
-        oxidis_core::replication::drain(server);
+        let stream = oxidis_core::replication::drain(server);
+        // ... and to the AOF.
+        #[cfg(feature = "persistence")]
+        return oxidis_persistence::aof::append(server, &stream);
+        #[cfg(not(feature = "persistence"))]
+        let _ = stream;
     }
+    None
+}
+
+/// The wait until a batch's writes are durable (`wait()` blocks, `wait_async()` does not).
+#[cfg(feature = "persistence")]
+pub type DurableWait = oxidis_persistence::aof::SyncWait;
+
+/// Nothing to wait for without persistence.
+#[cfg(not(feature = "persistence"))]
+pub enum DurableWait {}
+
+#[cfg(not(feature = "persistence"))]
+impl DurableWait {
+    /// Never called: no value exists.
+    pub fn wait(self) {}
+
+    /// Never called: no value exists.
+    pub async fn wait_async(self) {}
 }

@@ -121,9 +121,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
     extensions::install_hooks(&mut server);
-    if let Err(err) = extensions::load_dataset(&mut server) {
-        anyhow::bail!(err);
-    }
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),
@@ -146,6 +143,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         std::process::id()
     );
     info!("Server initialized");
+    // As Redis: the PID line and "Server initialized" first, then the dataset, and only then
+    // "Ready to accept connections" (the test suite waits for each in turn).
+    if let Err(err) = extensions::load_dataset(&mut shared.server.lock()) {
+        anyhow::bail!(err);
+    }
     let workers = workers::Workers::start(io_threads(&shared))?;
     for listener in tcp {
         tokio::spawn(listener::accept_tcp(
@@ -208,6 +210,7 @@ fn shutdown(shared: &Shared, pidfile: &str) -> bool {
     // Hold the lock to the end, so no command runs after the final state is decided.
     let mut server = shared.server.lock();
     let force = server.shutdown_request.is_some_and(|r| r.force);
+    extensions::flush_aof_on_shutdown(&mut server);
     if extensions::save_on_shutdown(&mut server).is_err() && !force {
         warn!("Error trying to save the DB, can't exit.");
         server.shutdown_request = None;

@@ -8,7 +8,10 @@
 //! The lock is a `parking_lot` mutex: it is never held across an `.await`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::BytesMut;
+use oxidis_protocol::{RespVersion, encode};
 
 use oxidis_core::Server;
 use parking_lot::Mutex;
@@ -66,8 +69,8 @@ impl Shared {
 pub enum Mail {
     /// The reply of the command the client is blocked on.
     Reply(Frame),
-    /// An out-of-band message, written between replies.
-    Push(Frame),
+    /// An out-of-band message caused by the running command, written after its reply.
+    PushAfter(Frame),
 }
 
 /// How the core reaches one connection task: to close it (CLIENT KILL, `timeout`) or to hand
@@ -75,9 +78,16 @@ pub enum Mail {
 pub struct ConnectionSignals {
     close: Notify,
     replies: tokio::sync::mpsc::UnboundedSender<Mail>,
-    /// Bytes of pushed messages not yet written (roughly, as encoded): what
-    /// `client-output-buffer-limit` measures.
+    /// Bytes of pushed messages not yet written: what `client-output-buffer-limit` measures.
     pending: AtomicU64,
+    /// Out-of-band messages (pub/sub, invalidations), encoded as they arrive for the client's
+    /// protocol, until the connection takes them: like Redis's output buffer, a message costs
+    /// a copy into it, and a burst of them one wake-up and one write.
+    pushed: parking_lot::Mutex<BytesMut>,
+    /// Notified when `pushed` stops being empty.
+    pub push_ready: Notify,
+    /// Whether the client speaks RESP3, for encoding pushes (kept by the connection).
+    resp3: AtomicBool,
 }
 
 impl ConnectionSignals {
@@ -91,8 +101,23 @@ impl ConnectionSignals {
             close: Notify::new(),
             replies,
             pending: AtomicU64::new(0),
+            pushed: parking_lot::Mutex::new(BytesMut::new()),
+            push_ready: Notify::new(),
+            resp3: AtomicBool::new(false),
         };
         (signals, receiver)
+    }
+
+    /// Takes the pushed messages waiting, if any.
+    pub fn take_pushed(&self) -> Option<BytesMut> {
+        let mut pushed = self.pushed.lock();
+        (!pushed.is_empty()).then(|| pushed.split())
+    }
+
+    /// Records the client's protocol, which pushes are encoded for.
+    pub fn set_resp(&self, resp: RespVersion) {
+        self.resp3
+            .store(resp == RespVersion::Resp3, Ordering::Relaxed);
     }
 
     /// Marks `bytes` of pushed messages as written.
@@ -123,9 +148,31 @@ impl ConnectionHandle for ConnectionSignals {
     }
 
     fn push(&self, message: Frame) {
+        self.push_ref(&message);
+    }
+
+    fn push_ref(&self, message: &Frame) {
+        let resp = if self.resp3.load(Ordering::Relaxed) {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        };
+        let mut pushed = self.pushed.lock();
+        let was_empty = pushed.is_empty();
+        let before = pushed.len();
+        encode(message, resp, &mut pushed);
+        let added = (pushed.len() - before) as u64;
+        drop(pushed);
+        self.pending.fetch_add(added, Ordering::Relaxed);
+        if was_empty {
+            self.push_ready.notify_one();
+        }
+    }
+
+    fn push_after_reply(&self, message: Frame) {
         self.pending
             .fetch_add(encoded_len(&message), Ordering::Relaxed);
-        let _ = self.replies.send(Mail::Push(message));
+        let _ = self.replies.send(Mail::PushAfter(message));
     }
 
     fn pending_bytes(&self) -> u64 {

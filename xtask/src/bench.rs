@@ -22,6 +22,22 @@ pub struct Args {
     /// Number of alternating rounds (default 5, or 2 with --quick).
     #[arg(long)]
     pub rounds: Option<usize>,
+    /// Only the rows whose label contains one of these words (case-insensitive; repeatable),
+    /// e.g. `--only xadd --only xrange --only stream`.
+    #[arg(long)]
+    pub only: Vec<String>,
+}
+
+impl Args {
+    /// Whether the row labelled `label` is selected by `--only`.
+    fn selects(&self, label: &str) -> bool {
+        let label = label.to_ascii_lowercase();
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|word| label.contains(&word.to_ascii_lowercase()))
+    }
 }
 
 /// One redis-benchmark invocation shape.
@@ -30,6 +46,8 @@ struct Workload {
     /// What redis-benchmark runs: `-t <test>`, or an arbitrary command (which goes last).
     args: &'static [&'static str],
     pipeline: usize,
+    /// Connections subscribed to [`PUBLISH_CHANNEL`] (and reading) while the workload runs.
+    subscribers: usize,
 }
 
 const fn test(label: &'static str, args: &'static [&'static str], pipeline: usize) -> Workload {
@@ -37,8 +55,23 @@ const fn test(label: &'static str, args: &'static [&'static str], pipeline: usiz
         label,
         args,
         pipeline,
+        subscribers: 0,
     }
 }
+
+/// PUBLISH to [`PUBLISH_CHANNEL`] with `subscribers` connections listening.
+const fn publish(label: &'static str, subscribers: usize) -> Workload {
+    Workload {
+        label,
+        args: PUBLISH,
+        pipeline: 1,
+        subscribers,
+    }
+}
+
+/// The channel of the PUBLISH rows.
+const PUBLISH_CHANNEL: &str = "bench:channel";
+const PUBLISH: &[&str] = &["publish", PUBLISH_CHANNEL, "hello-subscribers"];
 
 /// Sorted set read by the ZRANGE rows; filled by [`populate_zset`] before the rounds.
 const ZRANGE_KEY: &str = "bench:zset";
@@ -49,6 +82,23 @@ const PFADD: &[&str] = &["-r", "100000", "pfadd", "bench:hll", "__rand_int__"];
 /// One key: the cached cardinality; the same key twice: a union, estimated every time.
 const PFCOUNT: &[&str] = &["pfcount", "bench:hll"];
 const PFCOUNT_UNION: &[&str] = &["pfcount", "bench:hll", "bench:hll"];
+
+/// Stream grown by the XADD rows (three small fields per entry).
+const XADD: &[&str] = &[
+    "xadd",
+    "bench:stream",
+    "*",
+    "f1",
+    "v1",
+    "f2",
+    "v2",
+    "f3",
+    "v3",
+];
+/// Stream read by the XRANGE rows; filled by [`populate_stream`] before the rounds.
+const XRANGE_KEY: &str = "bench:xrange";
+const XRANGE_ENTRIES: usize = 100;
+const XRANGE: &[&str] = &["xrange", XRANGE_KEY, "-", "+", "COUNT", "10"];
 
 /// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
@@ -65,6 +115,8 @@ const WORKLOADS: &[Workload] = &[
     test("PFADD", PFADD, 1),
     test("PFCOUNT", PFCOUNT, 1),
     test("PFCOUNT 2 keys", PFCOUNT_UNION, 1),
+    test("XADD", XADD, 1),
+    test("XRANGE COUNT 10", XRANGE, 1),
     test("SET -P 16", &["-t", "set"], 16),
     test("GET -P 16", &["-t", "get"], 16),
     test("LPUSH -P 16", &["-t", "lpush"], 16),
@@ -73,6 +125,11 @@ const WORKLOADS: &[Workload] = &[
     test("ZADD -P 16", &["-t", "zadd"], 16),
     test("ZRANGE 0 99 -P 16", ZRANGE, 16),
     test("PFADD -P 16", PFADD, 16),
+    test("XADD -P 16", XADD, 16),
+    test("XRANGE COUNT 10 -P 16", XRANGE, 16),
+    publish("PUBLISH 1 sub", 1),
+    publish("PUBLISH 10 subs", 10),
+    publish("PUBLISH 100 subs", 100),
 ];
 
 /// Pipelined runs get this many times more requests so they last long enough to measure.
@@ -96,6 +153,8 @@ enum Kind {
     Sets,
     /// `RPUSH list:%011d el:%07d ...`.
     List,
+    /// `XADD stream:%011d * f1 v1 f2 v2 f3 v3`.
+    Stream,
 }
 
 /// One memory row: `keys` keys of `elements` elements each, `per_command` elements per command.
@@ -149,6 +208,14 @@ const MEMORY_LOADS: &[MemoryLoad] = &[
         elements: 1_000_000,
         per_command: 100,
     },
+    MemoryLoad {
+        label: "stream",
+        detail: "XADD * f1 v1 f2 v2 f3 v3, one entry per command",
+        kind: Kind::Stream,
+        keys: 1,
+        elements: 1_000_000,
+        per_command: 1,
+    },
 ];
 
 impl MemoryLoad {
@@ -195,6 +262,7 @@ pub fn run(args: &Args) -> Result<bool> {
     for server in &servers {
         warm_up(server.port)?;
         populate_zset(server.port)?;
+        populate_stream(server.port)?;
     }
     // samples[workload][server] = one sample per round
     let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
@@ -203,6 +271,9 @@ pub fn run(args: &Args) -> Result<bool> {
         // Alternate which server goes first so neither always runs on a warmer machine.
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for (index, workload) in WORKLOADS.iter().enumerate() {
+            if !args.selects(workload.label) {
+                continue;
+            }
             for &which in &order {
                 let sample = measure(&servers[which], workload, requests, ticks)?;
                 samples[index][which].push(sample);
@@ -227,6 +298,9 @@ pub fn run(args: &Args) -> Result<bool> {
     let mut throughput_ratios = Vec::new();
     let mut cpu_ratios = Vec::new();
     for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
+        if per_server[0].is_empty() {
+            continue;
+        }
         let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
         let throughput_ratio = ratio(ours.rps, theirs.rps);
         let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
@@ -249,7 +323,7 @@ pub fn run(args: &Args) -> Result<bool> {
 
     let mut memory_ratios = Vec::new();
     let mut memory_rows = Vec::new();
-    for load in MEMORY_LOADS {
+    for load in MEMORY_LOADS.iter().filter(|l| args.selects(l.label)) {
         let (keys, elements) = load.size(args.quick);
         banner(&format!(
             "memory: {} {} x {elements} ({}){}",
@@ -374,9 +448,11 @@ fn measure(
     cmd.args(["-n", &requests.to_string()])
         .args(["-P", &workload.pipeline.to_string(), "-q", "--csv"])
         .args(workload.args);
+    let subscribers = Subscribers::start(server.port, workload.subscribers)?;
     let before = util::cpu_ticks(server.pid())?;
     let csv = util::output(&mut cmd)?;
     let after = util::cpu_ticks(server.pid())?;
+    drop(subscribers);
     let (rps, p50_ms, p99_ms) =
         parse_csv(&csv).with_context(|| format!("parsing redis-benchmark output {csv:?}"))?;
     let cpu_seconds = after.saturating_sub(before) as f64 / ticks_per_second;
@@ -456,6 +532,32 @@ fn populate_zset(port: u16) -> Result<()> {
     Ok(())
 }
 
+fn populate_stream(port: u16) -> Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut writer = CommandWriter::default();
+    for i in 1..=XRANGE_ENTRIES {
+        writer.command(9)?;
+        for arg in ["XADD", XRANGE_KEY] {
+            writer.arg(arg)?;
+        }
+        writer.arg(format_args!("{i}-0"))?;
+        for arg in ["f1", "v1", "f2", "v2", "f3", "v3"] {
+            writer.arg(arg)?;
+        }
+    }
+    stream.write_all(&writer.out)?;
+    let mut replies = ReplyReader::default();
+    for i in 1..=XRANGE_ENTRIES {
+        replies.line(&mut stream)?;
+        let id = replies.line(&mut stream)?;
+        if id != format!("{i}-0") {
+            bail!("XADD {XRANGE_KEY} returned {id:?}");
+        }
+    }
+    Ok(())
+}
+
 impl Kind {
     fn name(self) -> &'static str {
         match self {
@@ -464,6 +566,7 @@ impl Kind {
             Kind::SortedSets => "zsets",
             Kind::Sets => "sets",
             Kind::List => "list",
+            Kind::Stream => "stream",
         }
     }
 
@@ -515,6 +618,16 @@ impl Kind {
                 // RPUSH replies with the new length.
                 return Ok(format!(":{last}"));
             }
+            Kind::Stream => {
+                w.command(9)?;
+                w.arg("XADD")?;
+                w.arg(format_args!("stream:{key:011}"))?;
+                for arg in ["*", "f1", "v1", "f2", "v2", "f3", "v3"] {
+                    w.arg(arg)?;
+                }
+                // The new id, as a bulk string.
+                return Ok(BULK_REPLY.to_string());
+            }
         }
         Ok(format!(":{n}"))
     }
@@ -548,6 +661,10 @@ fn load_memory(
         stream.write_all(&writer.out)?;
         for want in &expected {
             let reply = replies.line(&mut stream)?;
+            if want == BULK_REPLY && reply.starts_with('$') {
+                replies.line(&mut stream)?;
+                continue;
+            }
             if reply != *want {
                 bail!("{} returned {reply:?}, expected {want:?}", kind.name());
             }
@@ -560,6 +677,9 @@ fn load_memory(
     }
     Ok(())
 }
+
+/// What [`Kind::write`] expects for a bulk string reply of any content.
+const BULK_REPLY: &str = "$";
 
 /// Builds RESP commands (arrays of bulk strings) into `out`.
 #[derive(Default)]
@@ -608,6 +728,56 @@ impl ReplyReader {
                 bail!("server closed the connection");
             }
             self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Connections subscribed to [`PUBLISH_CHANNEL`], each drained by a thread, for the PUBLISH
+/// rows; dropping it closes them.
+struct Subscribers {
+    streams: Vec<TcpStream>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Subscribers {
+    fn start(port: u16, count: usize) -> Result<Subscribers> {
+        let mut subscribers = Subscribers {
+            streams: Vec::with_capacity(count),
+            readers: Vec::with_capacity(count),
+        };
+        for _ in 0..count {
+            let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+            let channel = PUBLISH_CHANNEL.len();
+            let command = format!("*2\r\n$9\r\nSUBSCRIBE\r\n${channel}\r\n{PUBLISH_CHANNEL}\r\n");
+            stream.write_all(command.as_bytes())?;
+            let confirmation =
+                format!("*3\r\n$9\r\nsubscribe\r\n${channel}\r\n{PUBLISH_CHANNEL}\r\n:1\r\n");
+            let mut reply = vec![0u8; confirmation.len()];
+            stream.read_exact(&mut reply)?;
+            if reply != confirmation.as_bytes() {
+                bail!(
+                    "unexpected SUBSCRIBE reply {:?}",
+                    String::from_utf8_lossy(&reply)
+                );
+            }
+            let mut drain = stream.try_clone()?;
+            subscribers.readers.push(std::thread::spawn(move || {
+                let mut sink = vec![0u8; 64 * 1024];
+                while matches!(drain.read(&mut sink), Ok(n) if n > 0) {}
+            }));
+            subscribers.streams.push(stream);
+        }
+        Ok(subscribers)
+    }
+}
+
+impl Drop for Subscribers {
+    fn drop(&mut self) {
+        for stream in &self.streams {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
         }
     }
 }

@@ -598,10 +598,18 @@ const SUITE_TOOLS: &[&str] = &[
 /// A scratch suite tree for one normal-mode run: a copy of `tests/` and a `src/` of symlinks,
 /// `src/redis-server` being `bin`.
 fn normal_mode_tree(suite: &Path, bin: &Path, unit: &str) -> Result<PathBuf> {
-    let scratch = conformance_dir().join("runs").join(format!(
-        "{}-{}",
-        unit.replace('/', "-"),
-        std::process::id()
+    // Under the system temp dir with a short name: the suite puts each server's unix socket in
+    // tests/tmp/server.<test-name>.<pid>.<n>/socket, and a socket path must fit in 107 bytes
+    // (a deep checkout made every server fail to start).
+    let scratch = std::env::temp_dir().join(format!(
+        "oxc-{}-{}",
+        std::process::id(),
+        unit.rsplit('/')
+            .next()
+            .unwrap_or(unit)
+            .chars()
+            .take(8)
+            .collect::<String>()
     ));
     if scratch.exists() {
         fs::remove_dir_all(&scratch)?;

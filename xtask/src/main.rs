@@ -6,6 +6,7 @@
 mod bench;
 mod ci;
 mod conformance;
+mod crash;
 mod crosscheck;
 mod interop;
 mod soak;
@@ -43,6 +44,9 @@ enum Task {
     /// Run the same random HyperLogLog and geo commands on redis-server and oxidis-server and
     /// compare every answer.
     Crosscheck(crosscheck::Args),
+    /// SIGKILL the server at random moments under acknowledged INCRs with `appendfsync
+    /// always`, restart it on its AOF, and check that no acknowledged write was lost.
+    Crash(crash::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(args),
         Task::Soak(args) => soak::run(args),
         Task::Crosscheck(args) => crosscheck::run(args),
+        Task::Crash(args) => crash::run(args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

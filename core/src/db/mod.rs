@@ -102,6 +102,15 @@ impl Db {
         self.hasher.hash_one(key)
     }
 
+    /// Makes room in the key index for `additional` more keys (RDB loading's RESIZEDB hint),
+    /// so a load does not rehash as it grows.
+    pub fn reserve(&mut self, additional: usize) {
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.reserve(additional, |&i| {
+            hasher.hash_one(entries[i as usize].key.as_slice())
+        });
+    }
+
     /// The position of `key`, expired or not.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<usize> {

@@ -17,6 +17,8 @@ pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASY
 pub const PACKED_THRESHOLD: &str =
     "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
 
+/// SHUTDOWN when the final save failed (and FORCE was not given).
+pub const SHUTDOWN_SAVE_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 /// DEBUG RELOAD with an option other than MERGE, NOFLUSH or NOSAVE.
 pub const RELOAD_OPTIONS: &str =
     "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";

@@ -106,10 +106,24 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     }
     let is_local = ctx.client().peer.is_local();
     let protected_allowed = ctx.server.config.enable_protected_configs.allows(is_local);
+    let appendonly_was = ctx.server.config.appendonly;
     ctx.server
         .config
         .config_set(&pairs, protected_allowed)
         .map_err(CommandError::custom)?;
+    // Turning the AOF on writes a base from the dataset first, as Redis's startAppendOnly.
+    if ctx.server.config.appendonly != appendonly_was
+        && let Some(hooks) = ctx.server.aof_hooks
+        && let Err(reason) = (hooks.set_enabled)(ctx.server, !appendonly_was)
+    {
+        ctx.server.config.appendonly = appendonly_was;
+        return Err(CommandError::custom(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {reason}"
+        )));
+    }
+    if let Some(hooks) = ctx.server.aof_hooks {
+        (hooks.config_changed)(ctx.server);
+    }
     Ok(Frame::ok())
 }
 

@@ -129,6 +129,14 @@ fn pop_or_block(
             Frame::Array(mut parts) if parts.len() == 2 => {
                 let elements = parts.pop();
                 let key = parts.pop().unwrap_or(Frame::Null);
+                // Propagated as the non-blocking pop it amounted to.
+                if let Frame::Bulk(name) = &key {
+                    let pop: &'static [u8] = match end {
+                        ListEnd::Left => b"LPOP",
+                        ListEnd::Right => b"RPOP",
+                    };
+                    ctx.rewrite_propagation(vec![Bytes::from_static(pop), name.clone()]);
+                }
                 let element = match elements {
                     Some(Frame::Array(mut elements)) => elements.pop().unwrap_or(Frame::Null),
                     other => other.unwrap_or(Frame::Null),
@@ -147,6 +155,10 @@ fn blmove(ctx: &mut CommandContext<'_>, args: &mut crate::command::Args<'_>) -> 
     let from = parse_end(args.next_bytes()?)?;
     let to = parse_end(args.next_bytes()?)?;
     let timeout = parse_timeout(args.next_bytes()?)?;
+    // Served, it propagates as LMOVE (a blocked run changes nothing and propagates nothing).
+    let mut lmove = args.argv()[..5].to_vec();
+    lmove[0] = Bytes::from_static(b"LMOVE");
+    ctx.rewrite_propagation(lmove);
     move_or_block(ctx, source, destination, from, to, timeout)
 }
 
@@ -154,6 +166,11 @@ fn brpoplpush(ctx: &mut CommandContext<'_>, args: &mut crate::command::Args<'_>)
     let source = args.next_bytes()?;
     let destination = args.next_bytes()?;
     let timeout = parse_timeout(args.next_bytes()?)?;
+    ctx.rewrite_propagation(vec![
+        Bytes::from_static(b"RPOPLPUSH"),
+        source.clone(),
+        destination.clone(),
+    ]);
     move_or_block(
         ctx,
         source,

@@ -505,6 +505,39 @@ mod tests {
     }
 
     #[test]
+    fn keyspace_events_are_published_in_redis_order() {
+        use crate::events::class;
+        let mut r = CommandRunner::with_builtin_commands();
+        r.server.config.notify_keyspace_events = class::KEYEVENT | class::ALL | class::NEW;
+        let (id, inbox) = listener(&mut r);
+        run_as(&mut r, id, &["PSUBSCRIBE", "*"]);
+        r.run(["RPUSH", "src", "a"]);
+        r.run(["LMOVE", "src", "dst", "LEFT", "RIGHT"]);
+        let events: Vec<Frame> = inbox
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| match m {
+                Frame::Push(items) => items[2].clone(),
+                other => other.clone(),
+            })
+            .collect();
+        let expected: Vec<Frame> = [
+            "__keyevent@0__:new",
+            "__keyevent@0__:rpush",
+            "__keyevent@0__:new",
+            "__keyevent@0__:rpush",
+            "__keyevent@0__:lpop",
+            "__keyevent@0__:del",
+        ]
+        .iter()
+        .map(|c| bulk(c))
+        .collect();
+        assert_eq!(events, expected);
+    }
+
+    #[test]
     fn shard_channels_are_separate() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, _inbox) = listener(&mut r);

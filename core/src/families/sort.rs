@@ -250,7 +250,9 @@ fn load_elements(
             zset.for_each_pair(|m, _| members.push(copy(m)));
             (Kind::SortedSet, members)
         }
-        Some(Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::Hash(_)) => {
+        Some(
+            Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::Hash(_) | Value::Stream(_),
+        ) => {
             return Err(CommandError::WrongType);
         }
     })
@@ -349,7 +351,9 @@ fn project<T>(
 /// `dest` is deleted when there are none. Answers how many were stored.
 fn store_list(ctx: &mut CommandContext<'_>, dest: &[u8], values: &[bytes::Bytes]) -> CommandResult {
     if values.is_empty() {
-        ctx.delete(dest);
+        if ctx.delete(dest) {
+            ctx.notify(crate::events::class::GENERIC, "del", dest);
+        }
         return Ok(Frame::Integer(0));
     }
     let fill = ctx.list_limits();
@@ -358,6 +362,7 @@ fn store_list(ctx: &mut CommandContext<'_>, dest: &[u8], values: &[bytes::Bytes]
         list.push_back(value, fill);
     }
     ctx.set(dest, Value::List(Box::new(list)), Ttl::Clear);
+    ctx.notify(crate::events::class::LIST, "sortstore", dest);
     // blocking: key ready
     // `set` counted one change; Redis counts one per stored element.
     ctx.changed(u64::try_from(values.len() - 1).unwrap_or(0));
@@ -400,9 +405,17 @@ fn lookup_by_pattern(
             | Value::Mutable(_)
             | Value::List(_)
             | Value::Set(_)
-            | Value::SortedSet(_),
+            | Value::SortedSet(_)
+            | Value::Stream(_),
         )
-        | (None, Value::Hash(_) | Value::List(_) | Value::Set(_) | Value::SortedSet(_)) => None,
+        | (
+            None,
+            Value::Hash(_)
+            | Value::List(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Stream(_),
+        ) => None,
     }
 }
 

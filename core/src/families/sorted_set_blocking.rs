@@ -86,6 +86,12 @@ fn pop_or_block(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, end: PopEnd) 
         if let Some(mut items) = pop_from(ctx, key, end, 1)?
             && let Some((member, score)) = items.pop()
         {
+            // Propagated as the non-blocking pop it amounted to.
+            let pop: &'static [u8] = match end {
+                PopEnd::Min => b"ZPOPMIN",
+                PopEnd::Max => b"ZPOPMAX",
+            };
+            ctx.rewrite_propagation(vec![bytes::Bytes::from_static(pop), key.clone()]);
             return Ok(Frame::Array(vec![
                 Frame::Bulk(key.clone()),
                 Frame::Bulk(member.into()),

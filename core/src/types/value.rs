@@ -1,9 +1,9 @@
 //! `Value`: what a key holds. Strings come in the three shapes Redis reports through
 //! `OBJECT ENCODING`: `int`, `embstr` and `raw`. Collections are boxed, so a `Value` stays three
 //! words whatever it holds — except a set, whose 16-byte header fits in place (saving an
-//! allocation per small set of integers). Streams (#7) and module types (#9) arrive as more variants.
+//! allocation per small set of integers). Module types (#9) arrive as more variants.
 
-use super::{CompactBytes, Hash, List, Set, SortedSet};
+use super::{CompactBytes, Hash, List, Set, SortedSet, Stream};
 use crate::errors::CommandError;
 
 /// Redis keeps strings of up to 44 bytes in the same allocation as their header ("embstr").
@@ -26,6 +26,8 @@ pub enum Value {
     Set(Set),
     /// A sorted set.
     SortedSet(Box<SortedSet>),
+    /// A stream.
+    Stream(Box<Stream>),
 }
 
 /// The type names `TYPE` and `SCAN ... TYPE` use.
@@ -41,6 +43,8 @@ pub enum ValueType {
     Set,
     /// `zset`.
     SortedSet,
+    /// `stream`.
+    Stream,
 }
 
 impl ValueType {
@@ -52,6 +56,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::SortedSet => "zset",
+            ValueType::Stream => "stream",
         }
     }
 
@@ -63,6 +68,7 @@ impl ValueType {
             ValueType::Hash,
             ValueType::Set,
             ValueType::SortedSet,
+            ValueType::Stream,
         ]
         .into_iter()
         .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
@@ -94,6 +100,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::SortedSet(_) => ValueType::SortedSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -107,6 +114,7 @@ impl Value {
             Value::Hash(hash) => hash.encoding_name(),
             Value::Set(set) => set.encoding_name(),
             Value::SortedSet(zset) => zset.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -174,6 +182,22 @@ impl Value {
         }
     }
 
+    /// The stream held; WRONGTYPE for any other type.
+    pub fn as_stream(&self) -> Result<&Stream, CommandError> {
+        match self {
+            Value::Stream(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The stream held, for changing; WRONGTYPE for any other type.
+    pub fn as_stream_mut(&mut self) -> Result<&mut Stream, CommandError> {
+        match self {
+            Value::Stream(v) => Ok(v),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
     /// Whether this is a string value.
     pub fn is_string(&self) -> bool {
         self.value_type() == ValueType::String
@@ -185,7 +209,11 @@ impl Value {
             Value::Int(n) => Some(f(itoa::Buffer::new().format(*n).as_bytes())),
             Value::Str(s) => Some(f(s.as_slice())),
             Value::Mutable(v) => Some(f(v.as_slice())),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => None,
+            Value::List(_)
+            | Value::Hash(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Stream(_) => None,
         }
     }
 
@@ -200,7 +228,11 @@ impl Value {
             Value::Int(n) => Some(itoa::Buffer::new().format(*n).len()),
             Value::Str(s) => Some(s.len()),
             Value::Mutable(v) => Some(v.len()),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => None,
+            Value::List(_)
+            | Value::Hash(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Stream(_) => None,
         }
     }
 
@@ -214,6 +246,7 @@ impl Value {
             Value::Hash(hash) => std::mem::size_of::<Hash>() + hash.heap_size(),
             Value::Set(set) => set.heap_size(),
             Value::SortedSet(zset) => std::mem::size_of::<SortedSet>() + zset.heap_size(),
+            Value::Stream(stream) => std::mem::size_of::<Stream>() + stream.heap_size(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! integer, or LZF-compressed bytes.
 
 pub mod read;
+pub mod stream;
 pub mod write;
 
 /// The version Redis 7.0 writes (and the newest one it reads).
@@ -111,7 +112,11 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::ShortRead => f.write_str("Unexpected EOF reading RDB file"),
             LoadError::EmptyKey => f.write_str("Empty key"),
-            LoadError::Corrupt(what) => write!(f, "Internal error in RDB reading: {what}"),
+            // Redis's rdbReportCorruptRDB line (we have no C source position to give).
+            LoadError::Corrupt(what) => write!(
+                f,
+                "Internal error in RDB reading offset 0, function at rdb.c:0 -> {what}"
+            ),
             LoadError::Checksum { expected, got } => write!(
                 f,
                 "Wrong RDB checksum expected: ({expected:x}) but got ({got:x}). Aborting now."

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use oxidis_core::config::{Config, MaxmemoryPolicy};
+use oxidis_core::config::Config;
 use oxidis_core::db::Db;
 use oxidis_core::types::{CompactBytes, Hash, List, NodeLimits, Set, SortedSet, Value};
 
@@ -111,13 +111,20 @@ impl<'a> Reader<'a> {
 
     /// A string in any of its encodings (integers come back in decimal).
     pub fn string(&mut self) -> Result<Vec<u8>, LoadError> {
-        match self.len_or_encoding()? {
-            Len::Plain(n) => Ok(self
-                .bytes(usize::try_from(n).map_err(|_| LoadError::ShortRead)?)?
-                .to_vec()),
-            Len::Encoded(0) => Ok(decimal(i64::from(i8::from_le_bytes(self.array()?)))),
-            Len::Encoded(1) => Ok(decimal(i64::from(i16::from_le_bytes(self.array()?)))),
-            Len::Encoded(2) => Ok(decimal(i64::from(i32::from_le_bytes(self.array()?)))),
+        Ok(self.string_cow()?.into_owned())
+    }
+
+    /// A string, borrowed from the input when it is stored plain (no copy, no allocation).
+    pub fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, LoadError> {
+        use std::borrow::Cow;
+        Ok(Cow::Owned(match self.len_or_encoding()? {
+            Len::Plain(n) => {
+                let n = usize::try_from(n).map_err(|_| LoadError::ShortRead)?;
+                return Ok(Cow::Borrowed(self.bytes(n)?));
+            }
+            Len::Encoded(0) => decimal(i64::from(i8::from_le_bytes(self.array()?))),
+            Len::Encoded(1) => decimal(i64::from(i16::from_le_bytes(self.array()?))),
+            Len::Encoded(2) => decimal(i64::from(i32::from_le_bytes(self.array()?))),
             Len::Encoded(3) => {
                 let packed_len = self.len_usize()?;
                 let len = self.len_usize()?;
@@ -127,10 +134,11 @@ impl<'a> Reader<'a> {
                 if len > packed_len.saturating_mul(90).saturating_add(64) || len == 0 {
                     return Err(corrupt("Invalid LZF compressed string"));
                 }
-                lzf::decompress(packed, len).ok_or_else(|| corrupt("Invalid LZF compressed string"))
+                lzf::decompress(packed, len)
+                    .ok_or_else(|| corrupt("Invalid LZF compressed string"))?
             }
-            Len::Encoded(_) => Err(corrupt("Unknown RDB string encoding type")),
-        }
+            Len::Encoded(_) => return Err(corrupt("Unknown RDB string encoding type")),
+        }))
     }
 
     fn binary_double(&mut self) -> Result<f64, LoadError> {
@@ -151,7 +159,10 @@ impl<'a> Reader<'a> {
     /// A value of type `kind`, in the encoding `options` call for.
     pub fn value(&mut self, kind: u8, options: &LoadOptions) -> Result<Value, LoadError> {
         match kind {
-            kind::STRING => Ok(Value::string_from_vec(self.string()?)),
+            kind::STRING => Ok(match self.string_cow()? {
+                std::borrow::Cow::Borrowed(bytes) => Value::string(bytes),
+                std::borrow::Cow::Owned(bytes) => Value::string_from_vec(bytes),
+            }),
             kind::LIST => {
                 let len = self.length()?;
                 let mut elements = Vec::new();
@@ -194,20 +205,24 @@ impl<'a> Reader<'a> {
                     };
                     pairs.push((member, score));
                 }
-                zset_of(pairs, options)
+                zset_of(pairs, options, "Duplicate zset fields detected")
             }
             kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
-                let entries = self.packed_entries(kind == kind::ZSET_LISTPACK)?;
+                let what = if kind == kind::ZSET_LISTPACK {
+                    "Zset listpack integrity check failed."
+                } else {
+                    "Zset ziplist integrity check failed."
+                };
+                let entries = self.packed_entries(kind == kind::ZSET_LISTPACK, what)?;
                 if entries.len() % 2 != 0 {
-                    return Err(corrupt("Zset listpack integrity check failed."));
+                    return Err(corrupt(what));
                 }
                 let mut pairs = Vec::with_capacity(entries.len() / 2);
                 for pair in entries.chunks_exact(2) {
-                    let score = parse_double(&pair[1])
-                        .ok_or_else(|| corrupt("Zset listpack integrity check failed."))?;
+                    let score = parse_double(&pair[1]).ok_or_else(|| corrupt(what))?;
                     pairs.push((pair[0].clone(), score));
                 }
-                zset_of(pairs, options)
+                zset_of(pairs, options, what)
             }
             kind::HASH => {
                 let len = self.length()?;
@@ -217,28 +232,35 @@ impl<'a> Reader<'a> {
                     let value = self.string()?;
                     pairs.push((field, value));
                 }
-                hash_of(pairs, options)
+                hash_of(pairs, options, "Duplicate hash fields detected")
             }
             kind::HASH_ZIPMAP => {
+                let what = "Zipmap integrity check failed.";
                 let blob = self.string()?;
                 let pairs = ziplist::decode_zipmap(&blob)
-                    .ok_or_else(|| corrupt("Zipmap integrity check failed."))?;
-                hash_of(pairs, options)
+                    .filter(|pairs| !pairs.is_empty())
+                    .ok_or_else(|| corrupt(what))?;
+                hash_of(pairs, options, what)
             }
             kind::HASH_ZIPLIST | kind::HASH_LISTPACK => {
-                let entries = self.packed_entries(kind == kind::HASH_LISTPACK)?;
+                let what = if kind == kind::HASH_LISTPACK {
+                    "Hash listpack integrity check failed."
+                } else {
+                    "Hash ziplist integrity check failed."
+                };
+                let entries = self.packed_entries(kind == kind::HASH_LISTPACK, what)?;
                 if entries.len() % 2 != 0 {
-                    return Err(corrupt("Hash listpack integrity check failed."));
+                    return Err(corrupt(what));
                 }
                 let mut entries = entries.into_iter();
                 let mut pairs = Vec::new();
                 while let (Some(f), Some(v)) = (entries.next(), entries.next()) {
                     pairs.push((f, v));
                 }
-                hash_of(pairs, options)
+                hash_of(pairs, options, what)
             }
             kind::STREAM_LISTPACKS | kind::STREAM_LISTPACKS_2 => {
-                Err(corrupt("Stream values are not supported yet"))
+                super::stream::read(self, kind == kind::STREAM_LISTPACKS_2)
             }
             kind::MODULE | kind::MODULE_2 => Err(corrupt(
                 "The RDB file contains module data I can't load: no module loaded",
@@ -247,15 +269,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The entries of a listpack (or ziplist) blob, as bytes.
-    fn packed_entries(&mut self, is_listpack: bool) -> Result<Vec<Vec<u8>>, LoadError> {
+    /// The entries of a listpack (or ziplist) blob, as bytes; `what` names the damage.
+    fn packed_entries(&mut self, is_listpack: bool, what: &str) -> Result<Vec<Vec<u8>>, LoadError> {
         let blob = self.string()?;
         if is_listpack {
-            let entries = listpack::decode(&blob)
-                .ok_or_else(|| corrupt("Listpack integrity check failed."))?;
+            let entries = listpack::decode(&blob).ok_or_else(|| corrupt(what))?;
             Ok(entries.into_iter().map(listpack::Entry::to_vec).collect())
         } else {
-            ziplist::decode_ziplist(&blob).ok_or_else(|| corrupt("Ziplist integrity check failed."))
+            ziplist::decode_ziplist(&blob).ok_or_else(|| corrupt(what))
         }
     }
 
@@ -269,6 +290,9 @@ impl<'a> Reader<'a> {
                 CONTAINER_PACKED
             };
             let blob = self.string()?;
+            if blob.is_empty() {
+                return Err(corrupt("Quicklist node is empty"));
+            }
             match container {
                 CONTAINER_PLAIN => list.push_back(&blob, options.list_limits),
                 CONTAINER_PACKED if kind == kind::LIST_QUICKLIST_2 => {
@@ -361,13 +385,18 @@ fn set_of(members: &[Vec<u8>], options: &LoadOptions) -> Result<Value, LoadError
     Ok(Value::Set(set))
 }
 
-fn hash_of(pairs: Vec<(Vec<u8>, Vec<u8>)>, options: &LoadOptions) -> Result<Value, LoadError> {
+/// A hash of `pairs`; `duplicate` is the complaint when a field repeats.
+fn hash_of(
+    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    options: &LoadOptions,
+    duplicate: &str,
+) -> Result<Value, LoadError> {
     if pairs.is_empty() {
         return Err(LoadError::EmptyKey);
     }
     let mut fields = HashSet::with_capacity(pairs.len());
     if !pairs.iter().all(|(f, _)| fields.insert(f.as_slice())) {
-        return Err(corrupt("Duplicate hash fields detected"));
+        return Err(corrupt(duplicate));
     }
     let hash = Hash::from_pairs(
         pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice())),
@@ -377,7 +406,12 @@ fn hash_of(pairs: Vec<(Vec<u8>, Vec<u8>)>, options: &LoadOptions) -> Result<Valu
     Ok(Value::Hash(Box::new(hash)))
 }
 
-fn zset_of(pairs: Vec<(Vec<u8>, f64)>, options: &LoadOptions) -> Result<Value, LoadError> {
+/// A sorted set of `pairs`; `duplicate` is the complaint when a member repeats.
+fn zset_of(
+    pairs: Vec<(Vec<u8>, f64)>,
+    options: &LoadOptions,
+    duplicate: &str,
+) -> Result<Value, LoadError> {
     if pairs.is_empty() {
         return Err(LoadError::EmptyKey);
     }
@@ -386,31 +420,55 @@ fn zset_of(pairs: Vec<(Vec<u8>, f64)>, options: &LoadOptions) -> Result<Value, L
     }
     let mut members = HashSet::with_capacity(pairs.len());
     if !pairs.iter().all(|(m, _)| members.insert(m.as_slice())) {
-        return Err(corrupt("Duplicate zset fields detected"));
+        return Err(corrupt(duplicate));
     }
     let zset = SortedSet::from_pairs(pairs, options.zset_max_entries, options.zset_max_value);
     Ok(Value::SortedSet(Box::new(zset)))
 }
 
-/// Decodes a DUMP payload: checks the version and CRC footer, then reads the value.
+/// Why a RESTORE payload was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadError {
+    /// The footer's version is too new or its CRC does not match.
+    Footer,
+    /// The body does not decode.
+    Body(LoadError),
+}
+
+/// Decodes a DUMP payload: checks the version and (unless `skip_checksum`) the CRC footer,
+/// then reads the value.
 ///
 /// # Errors
-/// `Err(true)` for a bad version or checksum, `Err(false)` for a bad body.
-pub fn restore_payload(payload: &[u8], options: &LoadOptions) -> Result<Value, bool> {
+/// [`PayloadError::Footer`] for a bad version or checksum, [`PayloadError::Body`] otherwise.
+pub fn restore_payload(
+    payload: &[u8],
+    options: &LoadOptions,
+    skip_checksum: bool,
+) -> Result<Value, PayloadError> {
     let Some(body_len) = payload.len().checked_sub(10) else {
-        return Err(true);
+        return Err(PayloadError::Footer);
     };
     let version = u16::from_le_bytes([payload[body_len], payload[body_len + 1]]);
     if version > RDB_VERSION {
-        return Err(true);
+        return Err(PayloadError::Footer);
     }
-    let crc = u64::from_le_bytes(payload[body_len + 2..].try_into().map_err(|_| true)?);
-    if crc64::checksum(&payload[..body_len + 2]) != crc {
-        return Err(true);
+    let crc = u64::from_le_bytes(
+        payload[body_len + 2..]
+            .try_into()
+            .map_err(|_| PayloadError::Footer)?,
+    );
+    if !skip_checksum && crc64::checksum(&payload[..body_len + 2]) != crc {
+        return Err(PayloadError::Footer);
     }
     let mut reader = Reader::new(&payload[..body_len]);
-    let kind = reader.byte().map_err(|_| false)?;
-    reader.value(kind, options).map_err(|_| false)
+    let kind = reader.byte().map_err(PayloadError::Body)?;
+    reader.value(kind, options).map_err(PayloadError::Body)
+}
+
+/// An LFU access clock: the current minute (16 bits) and `counter`, as Redis packs it.
+pub fn lfu_clock(now_ms: u64, counter: u8) -> u32 {
+    let minutes = u32::try_from((now_ms / 60_000) & 0xffff).unwrap_or(0);
+    (minutes << 8) | u32::from(counter)
 }
 
 /// What loading a file produced.
@@ -426,8 +484,12 @@ pub struct Loaded {
     pub keys_expired: u64,
     /// Empty collections skipped.
     pub empty_keys_skipped: u64,
+    /// The names of the first ten empty keys skipped, for the log.
+    pub empty_keys: Vec<String>,
     /// The `redis-ver` AUX field, when present.
     pub producer_version: Option<String>,
+    /// Bytes the RDB image took (an AOF's RDB preamble is followed by commands).
+    pub consumed: usize,
 }
 
 /// Decodes a whole RDB file into fresh databases. Keys already expired at `now_ms` are dropped,
@@ -460,13 +522,18 @@ pub fn decode_dataset(
         dbs: (0..config.databases).map(|_| Db::new()).collect(),
         ..Loaded::default()
     };
-    let track_idle = !matches!(
-        config.maxmemory_policy,
-        MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu
-    );
+    // Under an LFU policy the access clock holds (minutes << 8) | counter and FREQ sets the
+    // counter; otherwise it is the LRU clock and IDLE moves it back (objectSetLRUOrLFU).
+    let lfu = config.maxmemory_policy.is_lfu();
+    let fresh_clock = if lfu {
+        oxidis_core::eviction::initial_clock(config, now_ms)
+    } else {
+        lru_clock
+    };
     let mut db_index = 0usize;
     let mut expire_at: Option<u64> = None;
     let mut idle: Option<u64> = None;
+    let mut freq: Option<u8> = None;
     loop {
         let kind = r.byte()?;
         match kind {
@@ -484,7 +551,7 @@ pub fn decode_dataset(
                 continue;
             }
             opcode::FREQ => {
-                r.byte()?;
+                freq = Some(r.byte()?);
                 continue;
             }
             opcode::EOF => break,
@@ -502,8 +569,13 @@ pub fn decode_dataset(
                 continue;
             }
             opcode::RESIZEDB => {
+                let keys = r.length()?;
                 r.length()?;
-                r.length()?;
+                // A hint: every key takes at least three bytes of the file, so a damaged
+                // hint cannot make us reserve more than the file could hold.
+                let cap = u64::try_from(data.len() / 3).unwrap_or(u64::MAX);
+                let keys = usize::try_from(keys.min(cap)).unwrap_or(0);
+                loaded.dbs[db_index].reserve(keys);
                 continue;
             }
             opcode::AUX => {
@@ -526,13 +598,19 @@ pub fn decode_dataset(
             }
             _ => {}
         }
-        let key = r.string()?;
+        let key = r.string_cow()?;
         let value = match r.value(kind, options) {
             Ok(value) => value,
             Err(LoadError::EmptyKey) => {
+                if loaded.empty_keys.len() < 10 {
+                    loaded
+                        .empty_keys
+                        .push(String::from_utf8_lossy(&key).into_owned());
+                }
                 loaded.empty_keys_skipped += 1;
                 expire_at = None;
                 idle = None;
+                freq = None;
                 continue;
             }
             Err(e) => return Err(e),
@@ -550,13 +628,14 @@ pub fn decode_dataset(
                 String::from_utf8_lossy(&key)
             )));
         }
-        let clock = match idle_secs {
-            Some(secs) if track_idle => {
+        let clock = match (idle_secs, freq.take()) {
+            (_, Some(counter)) if lfu => lfu_clock(now_ms, counter),
+            (Some(secs), _) if !lfu => {
                 lru_clock.wrapping_sub(u32::try_from(secs).unwrap_or(u32::MAX))
             }
-            _ => lru_clock,
+            _ => fresh_clock,
         };
-        db.insert_new(CompactBytes::from_vec(key), value, expire, clock);
+        db.insert_new(CompactBytes::new(&key), value, expire, clock);
         loaded.keys_loaded += 1;
     }
     if version >= 5 {
@@ -566,5 +645,6 @@ pub fn decode_dataset(
             return Err(LoadError::Checksum { expected, got });
         }
     }
+    loaded.consumed = r.position();
     Ok(loaded)
 }

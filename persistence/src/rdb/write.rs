@@ -142,6 +142,7 @@ impl Writer {
             Value::Set(_) => kind::SET,
             Value::SortedSet(z) if z.encoding_name() == "listpack" => kind::ZSET_LISTPACK,
             Value::SortedSet(_) => kind::ZSET_2,
+            Value::Stream(_) => kind::STREAM_LISTPACKS_2,
         }
     }
 
@@ -194,6 +195,7 @@ impl Writer {
                     }
                 }
             }
+            Value::Stream(stream) => super::stream::write(self, stream),
         }
     }
 
@@ -362,6 +364,8 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
         w.string(code);
     }
     let save_idle = saves_idle_time(&server.config);
+    let save_freq = server.config.maxmemory_policy.is_lfu();
+    let now_ms = server.now_ms();
     let clock = server.lru_clock();
     for (index, db) in server.dbs.iter().enumerate() {
         if db.is_empty() {
@@ -380,6 +384,11 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
             if save_idle {
                 w.byte(opcode::IDLE);
                 w.length(u64::from(clock.wrapping_sub(entry.access_clock)));
+            } else if save_freq {
+                w.byte(opcode::FREQ);
+                let counter =
+                    oxidis_core::eviction::lfu_counter(&server.config, entry.access_clock, now_ms);
+                w.byte(counter);
             }
             w.byte(Writer::value_type(&entry.value));
             w.string(entry.key.as_slice());

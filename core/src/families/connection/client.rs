@@ -134,6 +134,25 @@ pub(super) static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("help", Arity::Exact(2), client_help)
         .flags(&[Loading, Stale])
         .doc("Lists the CLIENT subcommands.", "5.0.0", "O(1)"),
+    CommandSpec::new("tracking", Arity::AtLeast(3), client_tracking)
+        .flags(&[NoScript, Loading, Stale])
+        .doc(
+            "Enable or disable server assisted client side caching support",
+            "6.0.0",
+            "O(1). Some options may introduce additional complexity.",
+        )
+        .args(CLIENT_TRACKING_ARGS),
+    CommandSpec::new("caching", Arity::Exact(3), client_caching)
+        .flags(&[NoScript, Loading, Stale])
+        .doc(
+            "Instruct the server about tracking or not keys in the next request",
+            "6.0.0",
+            "O(1)",
+        )
+        .args(&[Arg::one_of(
+            "mode",
+            &[Arg::token("yes", "YES"), Arg::token("no", "NO")],
+        )]),
 ];
 
 pub(super) static CLIENT_TYPES: &[Arg] = &[
@@ -208,7 +227,8 @@ pub(super) fn client_getname(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>)
     })
 }
 
-pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+pub(super) fn client_info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let me = ctx.client_id();
     let mut text = String::new();
     if let Some(client) = ctx.server.clients.get(me) {
@@ -219,6 +239,7 @@ pub(super) fn client_info(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) ->
 
 /// CLIENT LIST [TYPE type | ID id...]: TYPE must be the only option, ID takes one or more ids.
 pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    note_argv_mem(ctx, args);
     let mut text = String::new();
     let rest = args.rest();
     match rest {
@@ -253,6 +274,12 @@ pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
         _ => return Err(CommandError::Syntax),
     }
     Ok(verbatim(text))
+}
+
+/// Records the running command's argument bytes as the caller's `argv-mem`: Redis shows the
+/// arguments of the command a client is running, so only the caller's line has any.
+fn note_argv_mem(ctx: &mut CommandContext<'_>, args: &Args<'_>) {
+    ctx.client().argv_mem = args.argv().iter().map(|a| a.len()).sum();
 }
 
 /// CLIENT KILL addr (old form: OK or "No such client", may kill the caller) or
@@ -326,24 +353,20 @@ pub(super) fn client_reply(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) ->
     Ok(Frame::ok())
 }
 
-pub(super) fn client_getredir(
-    _ctx: &mut CommandContext<'_>,
-    _args: &mut Args<'_>,
-) -> CommandResult {
-    // TODO(#tracking): the redirect id once CLIENT TRACKING exists; -1 means "not tracking".
-    Ok(Frame::Integer(-1))
+pub(super) fn client_getredir(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    let id = ctx.client_id();
+    Ok(match ctx.server.tracking.client(id) {
+        Some(state) => count_reply(state.redirect),
+        None => Frame::Integer(-1),
+    })
 }
 
 pub(super) fn client_trackinginfo(
-    _ctx: &mut CommandContext<'_>,
+    ctx: &mut CommandContext<'_>,
     _args: &mut Args<'_>,
 ) -> CommandResult {
-    // TODO(#tracking): report the real tracking state.
-    Ok(Frame::Map(vec![
-        (Frame::bulk("flags"), Frame::Set(vec![Frame::bulk("off")])),
-        (Frame::bulk("redirect"), Frame::Integer(-1)),
-        (Frame::bulk("prefixes"), Frame::Array(Vec::new())),
-    ]))
+    let id = ctx.client_id();
+    Ok(tracking_info_reply(ctx.server.tracking.client(id)))
 }
 
 pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -371,6 +394,14 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
     // TIMEOUT (the default) ends the wait as the timeout would; ERROR fails the command.
     let reply = match reason {
         Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => {
+            // The error is the blocked command's failure: counted in its errorstats and in
+            // that command's failed_calls, as Redis counts it.
+            ctx.server
+                .stats
+                .count_error(UNBLOCKED_BY_CLIENT_UNBLOCK.as_bytes());
+            if let Some(command) = blocked.argv.first().and_then(|n| ctx.server.table.get(n)) {
+                ctx.server.stats.command_mut(command.id).failed_calls += 1;
+            }
             Frame::error_static(UNBLOCKED_BY_CLIENT_UNBLOCK)
         }
         _ => blocked.timeout_reply,
@@ -500,9 +531,13 @@ pub(super) fn parse_client_kind(name: &[u8]) -> Result<ClientKind, CommandError>
     Ok(kind)
 }
 
-pub(super) fn client_kind(_client: &Client) -> ClientKind {
-    // TODO(#pubsub, #replication): subscribed clients, replicas and the master link.
-    ClientKind::Normal
+pub(super) fn client_kind(client: &Client) -> ClientKind {
+    // TODO(replication): replicas and the master link. A MONITOR client counts as normal.
+    if client.subscribed {
+        ClientKind::PubSub
+    } else {
+        ClientKind::Normal
+    }
 }
 
 /// The filters of CLIENT KILL's new form; every given filter must match.
@@ -603,11 +638,23 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
     if client.monitor {
         flags.push('O');
     }
+    if client.subscribed {
+        flags.push('P');
+    }
     if client.transaction.is_some() {
         flags.push('x');
     }
     if ctx.server.blocked.get(client.id).is_some() {
         flags.push('b');
+    }
+    if let Some(tracking) = ctx.server.tracking.client(client.id) {
+        flags.push('t');
+        if tracking.broken_redirect {
+            flags.push('R');
+        }
+        if tracking.bcast {
+            flags.push('B');
+        }
     }
     if client.watch_dirty {
         flags.push('d');
@@ -630,6 +677,8 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         _ => "r",
     };
     let qbuf = client.query_buffer_len;
+    // Only a client running a command holds arguments: the caller.
+    let argv_mem = if is_caller { client.argv_mem } else { 0 };
     let qbuf_free = if qbuf == 0 {
         0
     } else {
@@ -642,7 +691,7 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         .saturating_add(REPLY_BUFFER_BYTES)
         .saturating_add(qbuf)
         .saturating_add(qbuf_free)
-        .saturating_add(client.argv_mem)
+        .saturating_add(argv_mem)
         .saturating_add(omem);
     let resp = match client.resp {
         RespVersion::Resp2 => 2,
@@ -667,7 +716,6 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
         age = now_s.saturating_sub(client.created_ms / 1000),
         idle = now_s.saturating_sub(client.last_interaction_ms / 1000),
         db = client.db,
-        argv_mem = client.argv_mem,
         rbs = REPLY_BUFFER_BYTES,
         redir = tracking_redirect(ctx, client),
     );
@@ -675,14 +723,181 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
 
 /// The channels, patterns and shard channels `client` is subscribed to (`sub=`, `psub=`,
 /// `ssub=` of CLIENT LIST).
-// TODO(#5 pub/sub): read the subscription registry once it exists.
-fn subscription_counts(_ctx: &CommandContext<'_>, _client: &Client) -> (usize, usize, usize) {
-    (0, 0, 0)
+fn subscription_counts(ctx: &CommandContext<'_>, client: &Client) -> (usize, usize, usize) {
+    ctx.server.pubsub.subscription_counts(client.id)
 }
 
 /// The client id tracking notifications of `client` go to (`redir=`), -1 when not tracking
 /// or not redirecting.
-// TODO(#5 tracking): read the tracking state once CLIENT TRACKING exists.
-fn tracking_redirect(_ctx: &CommandContext<'_>, _client: &Client) -> i64 {
-    -1
+fn tracking_redirect(ctx: &CommandContext<'_>, client: &Client) -> i64 {
+    ctx.server
+        .tracking
+        .client(client.id)
+        .map_or(-1, |t| i64::try_from(t.redirect).unwrap_or(i64::MAX))
+}
+
+static CLIENT_TRACKING_ARGS: &[Arg] = &[
+    Arg::one_of(
+        "status",
+        &[Arg::token("on", "ON"), Arg::token("off", "OFF")],
+    ),
+    Arg::integer("client-id").with_token("REDIRECT").optional(),
+    Arg::string("prefix")
+        .with_token("PREFIX")
+        .optional()
+        .multiple()
+        .multiple_token(),
+    Arg::token("BCAST", "BCAST").optional(),
+    Arg::token("OPTIN", "OPTIN").optional(),
+    Arg::token("OPTOUT", "OPTOUT").optional(),
+    Arg::token("NOLOOP", "NOLOOP").optional(),
+];
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]: the
+/// options are read first (syntax and REDIRECT errors), then checked against each other and
+/// against the client's current mode, with Redis's texts and in Redis's order.
+fn client_tracking(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    use crate::errors::pubsub as e;
+    let status = args.next_bytes()?;
+    let mut options = crate::tracking::TrackingOptions::default();
+    while let Ok(option) = args.next_bytes() {
+        let has_value = !args.is_empty();
+        if option.eq_ignore_ascii_case(b"REDIRECT") && has_value {
+            if options.redirect != 0 {
+                return Err(CommandError::msg(e::TRACKING_SINGLE_REDIRECT));
+            }
+            let id = args.next_i64()?;
+            let found = u64::try_from(id)
+                .ok()
+                .filter(|&id| ctx.server.clients.get(id).is_some());
+            options.redirect = found.ok_or(CommandError::msg(e::TRACKING_NO_REDIRECT_CLIENT))?;
+        } else if option.eq_ignore_ascii_case(b"BCAST") {
+            options.bcast = true;
+        } else if option.eq_ignore_ascii_case(b"OPTIN") {
+            options.optin = true;
+        } else if option.eq_ignore_ascii_case(b"OPTOUT") {
+            options.optout = true;
+        } else if option.eq_ignore_ascii_case(b"NOLOOP") {
+            options.noloop = true;
+        } else if option.eq_ignore_ascii_case(b"PREFIX") && has_value {
+            options.prefixes.push(args.next_bytes()?.clone());
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let id = ctx.client_id();
+    if status.eq_ignore_ascii_case(b"OFF") {
+        ctx.server.tracking.disable(id);
+        return Ok(Frame::ok());
+    }
+    if !status.eq_ignore_ascii_case(b"ON") {
+        return Err(CommandError::Syntax);
+    }
+    if !options.bcast && !options.prefixes.is_empty() {
+        return Err(CommandError::msg(e::TRACKING_PREFIX_NEEDS_BCAST));
+    }
+    let current = ctx.server.tracking.client(id).cloned();
+    if let Some(current) = &current
+        && current.bcast != options.bcast
+    {
+        return Err(CommandError::msg(e::TRACKING_BCAST_SWITCH));
+    }
+    if options.bcast && (options.optin || options.optout) {
+        return Err(CommandError::msg(e::TRACKING_OPT_WITH_BCAST));
+    }
+    if options.optin && options.optout {
+        return Err(CommandError::msg(e::TRACKING_OPTIN_AND_OPTOUT));
+    }
+    if let Some(current) = &current
+        && ((options.optin && current.optout) || (options.optout && current.optin))
+    {
+        return Err(CommandError::msg(e::TRACKING_OPT_SWITCH));
+    }
+    if options.bcast {
+        for (i, prefix) in options.prefixes.iter().enumerate() {
+            if let Some(existing) = ctx.server.tracking.colliding_prefix(id, prefix) {
+                return Err(CommandError::custom(e::tracking_prefix_overlaps_existing(
+                    prefix, &existing,
+                )));
+            }
+            for other in &options.prefixes[i + 1..] {
+                let n = prefix.len().min(other.len());
+                if prefix[..n] == other[..n] {
+                    return Err(CommandError::custom(e::tracking_prefix_overlaps_given(
+                        prefix, other,
+                    )));
+                }
+            }
+        }
+    }
+    ctx.server.tracking.enable(id, options);
+    Ok(Frame::ok())
+}
+
+/// CLIENT CACHING YES|NO: for the next command only (OPTIN: track it; OPTOUT: do not).
+fn client_caching(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    use crate::errors::pubsub as e;
+    let mode = args.next_bytes()?;
+    let id = ctx.client_id();
+    let Some(state) = ctx.server.tracking.client(id) else {
+        return Err(CommandError::msg(e::CACHING_NOT_TRACKING));
+    };
+    if mode.eq_ignore_ascii_case(b"YES") {
+        if !state.optin {
+            return Err(CommandError::msg(e::CACHING_YES_NEEDS_OPTIN));
+        }
+    } else if mode.eq_ignore_ascii_case(b"NO") {
+        if !state.optout {
+            return Err(CommandError::msg(e::CACHING_NO_NEEDS_OPTOUT));
+        }
+    } else {
+        return Err(CommandError::Syntax);
+    }
+    ctx.server.tracking.set_caching(id);
+    Ok(Frame::ok())
+}
+
+/// CLIENT TRACKINGINFO's map: flags, redirect, prefixes.
+fn tracking_info_reply(state: Option<&crate::tracking::ClientTracking>) -> Frame {
+    let mut flags = Vec::new();
+    let (redirect, prefixes) = match state {
+        None => {
+            flags.push(Frame::bulk("off"));
+            (-1, Vec::new())
+        }
+        Some(t) => {
+            flags.push(Frame::bulk("on"));
+            if t.bcast {
+                flags.push(Frame::bulk("bcast"));
+            }
+            if t.optin {
+                flags.push(Frame::bulk("optin"));
+                if t.caching {
+                    flags.push(Frame::bulk("caching-yes"));
+                }
+            }
+            if t.optout {
+                flags.push(Frame::bulk("optout"));
+                if t.caching {
+                    flags.push(Frame::bulk("caching-no"));
+                }
+            }
+            if t.noloop {
+                flags.push(Frame::bulk("noloop"));
+            }
+            if t.broken_redirect {
+                flags.push(Frame::bulk("broken_redirect"));
+            }
+            let redirect = i64::try_from(t.redirect).unwrap_or(i64::MAX);
+            (
+                redirect,
+                t.prefixes.iter().cloned().map(Frame::Bulk).collect(),
+            )
+        }
+    };
+    Frame::Map(vec![
+        (Frame::bulk("flags"), Frame::Set(flags)),
+        (Frame::bulk("redirect"), Frame::Integer(redirect)),
+        (Frame::bulk("prefixes"), Frame::Array(prefixes)),
+    ])
 }

@@ -132,13 +132,13 @@ fn quit(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
 }
 
 fn reset(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    // TODO(#5): also stop tracking.
     crate::families::server::stop_monitoring(ctx);
     let authenticated = !requires_password(ctx);
     ctx.select(0);
     let id = ctx.client_id();
     ctx.server.watched.unwatch_all(id);
     ctx.server.pubsub.unsubscribe_all(id);
+    ctx.server.tracking.disable(id);
     ctx.client().subscribed = false;
     let client = ctx.client();
     client.transaction = None;

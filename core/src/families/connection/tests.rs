@@ -315,6 +315,7 @@ fn client_info_line_has_redis_fields_in_order() {
         c.resp = RespVersion::Resp3;
         c.last_command = "get";
         c.query_buffer_len = 26;
+        // Only the caller's own line shows argument memory (others hold no arguments).
         c.argv_mem = 10;
     }
     r.advance_ms(5_000);
@@ -323,8 +324,8 @@ fn client_info_line_has_redis_fields_in_order() {
         list,
         format!(
             "id={id} addr=10.0.0.5:5000 laddr=127.0.0.1:6379 fd={} name=worker age=5 idle=5 \
-             flags=N db=2 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=16358 argv-mem=10 \
-             multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=33802 events=r \
+             flags=N db=2 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=16358 argv-mem=0 \
+             multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem=33792 events=r \
              cmd=get user=default redir=-1 resp=3\n",
             id + 8
         )

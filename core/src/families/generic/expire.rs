@@ -2,6 +2,7 @@
 //! PEXPIREAT) and one reads it (TTL, PTTL, EXPIRETIME, PEXPIRETIME), with the NX/XX/GT/LT
 //! conditions.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -111,12 +112,28 @@ pub(super) fn set_expiry(
     if !condition.allows(current, when) {
         return Ok(Frame::Integer(0));
     }
+    // Propagated as PEXPIREAT with the absolute time (options kept), or as the deletion.
+    let mut propagate: Vec<Bytes> = args.argv().to_vec();
     match u64::try_from(when) {
-        Ok(at) if at > now => ctx.db().set_expire_at(pos, Some(at)),
+        // While loading, a past time is kept as it is (the key expires once loaded).
+        Ok(at) if at > now || ctx.server.loading => {
+            ctx.db().set_expire_at(pos, Some(at));
+            ctx.notify(class::GENERIC, "expire", key);
+            propagate[0] = Bytes::from_static(b"PEXPIREAT");
+            propagate[2] = Bytes::from(at.to_string());
+        }
         _ => {
             ctx.db().remove_at(pos);
+            ctx.notify(class::GENERIC, "del", key);
+            let del: &'static [u8] = if ctx.config().lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            propagate = vec![Bytes::from_static(del), Bytes::copy_from_slice(key)];
         }
     }
+    ctx.rewrite_propagation(propagate);
     ctx.changed(1);
     Ok(Frame::Integer(1))
 }

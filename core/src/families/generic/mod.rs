@@ -2,6 +2,7 @@
 //! SCAN, RANDOMKEY, the EXPIRE group, the TTL group, PERSIST, TOUCH and OBJECT.
 //! They work on keys whatever their type; the values themselves belong to the type families.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -397,6 +398,9 @@ fn r#move(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let expire_at = entry.expire_at();
     ctx.server.dbs[target].insert_new(entry.key, entry.value, expire_at, entry.access_clock);
     ctx.changed(1);
+    ctx.notify_in(target, class::NEW, "new", key);
+    ctx.notify_in(source, class::GENERIC, "move_from", key);
+    ctx.notify_in(target, class::GENERIC, "move_to", key);
     Ok(Frame::Integer(1))
 }
 
@@ -434,6 +438,8 @@ fn copy(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let clock = ctx.server.lru_clock();
     ctx.server.dbs[target_db].insert_new(CompactBytes::new(target_key), value, expire_at, clock);
     ctx.changed(1);
+    ctx.notify_in(target_db, class::NEW, "new", target_key);
+    ctx.notify_in(target_db, class::GENERIC, "copy_to", target_key);
     Ok(Frame::Integer(1))
 }
 
@@ -560,6 +566,7 @@ fn persist(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     }
     ctx.db().set_expire_at(pos, None);
     ctx.changed(1);
+    ctx.notify(class::GENERIC, "persist", key);
     Ok(Frame::Integer(1))
 }
 
@@ -654,6 +661,7 @@ fn delete_keys(ctx: &mut CommandContext<'_>, keys: &[Bytes]) -> CommandResult {
     let mut deleted = 0;
     for key in keys {
         if ctx.delete(key) {
+            ctx.notify(class::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -696,6 +704,9 @@ fn rename_key(
         entry.access_clock,
     );
     ctx.changed(1);
+    ctx.notify(class::NEW, "new", target);
+    ctx.notify(class::GENERIC, "rename_from", source);
+    ctx.notify(class::GENERIC, "rename_to", target);
     Ok(done)
 }
 
@@ -727,7 +738,8 @@ fn reference_count(value: &Value) -> i64 {
         | Value::List(_)
         | Value::Hash(_)
         | Value::Set(_)
-        | Value::SortedSet(_) => 1,
+        | Value::SortedSet(_)
+        | Value::Stream(_) => 1,
     }
 }
 

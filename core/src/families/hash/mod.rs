@@ -5,9 +5,10 @@
 //! when one becomes the other). Writers create the key on demand and never leave an empty hash
 //! behind; readers treat a missing key as an empty hash.
 //!
-//! Not done here (no shared API yet): keyspace notifications, WATCH invalidation, and the
+//! Not done here (no shared API yet): WATCH invalidation, and the
 //! rewriting of HINCRBYFLOAT as HSET for propagation.
 
+use crate::events::class;
 use crate::families::generic::scan::{
     ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
 };
@@ -230,6 +231,7 @@ fn hsetnx(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     })?;
     if inserted {
         ctx.changed(1);
+        ctx.notify(class::HASH, "hset", key);
     }
     Ok(Frame::Integer(i64::from(inserted)))
 }
@@ -277,8 +279,13 @@ fn hdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         }
     }
     hash.shrink_spare();
-    if hash.is_empty() {
+    let emptied = hash.is_empty();
+    if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", key);
+    }
+    if emptied {
         ctx.db().remove_at(pos);
+        ctx.notify(class::GENERIC, "del", key);
     }
     ctx.changed(deleted);
     Ok(count_reply(deleted))
@@ -335,6 +342,7 @@ fn hincrby(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         Ok(updated)
     })?;
     ctx.changed(1);
+    ctx.notify(class::HASH, "hincrby", key);
     Ok(Frame::Integer(updated))
 }
 
@@ -361,6 +369,14 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
         Ok(text)
     })?;
     ctx.changed(1);
+    ctx.notify(class::HASH, "hincrbyfloat", key);
+    // Propagated as the value it produced: float formatting must not differ between hosts.
+    ctx.rewrite_propagation(vec![
+        Bytes::from_static(b"HSET"),
+        key.clone(),
+        field.clone(),
+        Bytes::from(text.clone()),
+    ]);
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -425,6 +441,7 @@ fn set_pairs(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Result<usize,
             .count())
     })?;
     ctx.changed(u64::try_from(pairs.len() / 2).unwrap_or(u64::MAX));
+    ctx.notify(class::HASH, "hset", key);
     Ok(created)
 }
 
@@ -609,6 +626,7 @@ fn change_hash<R>(
                     None,
                     clock,
                 );
+                ctx.notify(class::NEW, "new", key);
             }
             Ok(result)
         }

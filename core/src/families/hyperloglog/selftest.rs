@@ -20,16 +20,21 @@ const ELEMENTS: u64 = 10_000_000;
 
 /// Runs both checks with randomness from `seed`; `OK` or the first failure as Redis words it.
 pub fn run(seed: u64, sparse_max_bytes: u64) -> CommandResult {
+    run_sized(seed, sparse_max_bytes, ROUNDS, ELEMENTS)
+}
+
+/// [`run`] with fewer rounds or elements (for tests).
+fn run_sized(seed: u64, sparse_max_bytes: u64, rounds: usize, elements: u64) -> CommandResult {
     let mut rng = SplitMix(seed);
-    check_registers(&mut rng)?;
-    check_estimates(rng.next(), sparse_max_bytes)?;
+    check_registers(&mut rng, rounds)?;
+    check_estimates(rng.next(), sparse_max_bytes, elements)?;
     Ok(Frame::ok())
 }
 
-fn check_registers(rng: &mut SplitMix) -> Result<(), CommandError> {
+fn check_registers(rng: &mut SplitMix, rounds: usize) -> Result<(), CommandError> {
     let mut registers = vec![0u8; DENSE_LEN - HEADER_LEN];
     let mut expected = vec![0u8; REGISTERS];
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         for (index, slot) in expected.iter_mut().enumerate() {
             let [value, ..] = (rng.next() & 63).to_le_bytes();
             *slot = value;
@@ -45,13 +50,13 @@ fn check_registers(rng: &mut SplitMix) -> Result<(), CommandError> {
     Ok(())
 }
 
-fn check_estimates(seed: u64, sparse_max_bytes: u64) -> Result<(), CommandError> {
+fn check_estimates(seed: u64, sparse_max_bytes: u64, elements: u64) -> Result<(), CommandError> {
     let mut sparse = sketch::new_sparse();
     let mut dense = sketch::new_sparse();
     sketch::make_dense(&mut dense).map_err(|_| failure(SELFTEST_DISAGREE.to_string()))?;
     let relative_error = 1.04 / (REGISTERS as f64).sqrt();
     let mut checkpoint: u64 = 1;
-    for j in 1..=ELEMENTS {
+    for j in 1..=elements {
         let element = (j ^ seed).to_le_bytes();
         let corrupt = |_| failure(SELFTEST_DISAGREE.to_string());
         sketch::add(&mut dense, &element, sparse_max_bytes).map_err(corrupt)?;
@@ -96,5 +101,17 @@ impl SplitMix {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_self_test_passes_for_several_seeds_and_limits() {
+        for (seed, limit) in [(1, 3000), (2, 0), (3, 500), (4, 20_000)] {
+            assert_eq!(run_sized(seed, limit, 2, 20_000), Ok(Frame::ok()));
+        }
     }
 }

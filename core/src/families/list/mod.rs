@@ -12,6 +12,7 @@
 //! Not done here (no shared API yet): keyspace notifications and rewriting LMPOP as
 //! LPOP/RPOP ... COUNT for propagation.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -313,6 +314,7 @@ fn push_elements(
     };
     // blocking: key ready
     ctx.changed(u64::try_from(elements.len()).unwrap_or(u64::MAX));
+    ctx.notify(class::LIST, push_event(end), key);
     Ok(count_reply(len))
 }
 
@@ -336,6 +338,7 @@ fn linsert(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     list.insert(found + usize::from(after), element, fill);
     let len = list.len();
     ctx.changed(1);
+    ctx.notify(class::LIST, "linsert", key);
     Ok(count_reply(len))
 }
 
@@ -369,6 +372,7 @@ fn lset(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         return Err(CommandError::msg(INDEX_OUT_OF_RANGE));
     }
     ctx.changed(1);
+    ctx.notify(class::LIST, "lset", key);
     Ok(Frame::ok())
 }
 
@@ -404,7 +408,9 @@ fn ltrim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             len
         }
     };
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    ctx.notify(class::LIST, "ltrim", key);
+    if emptied {
         remove_emptied(ctx, key);
     }
     ctx.changed(u64::try_from(removed).unwrap_or(u64::MAX));
@@ -475,7 +481,11 @@ fn lrem(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     } else {
         list.remove_first_matches(element, limit)
     };
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if removed > 0 {
+        ctx.notify(class::LIST, "lrem", key);
+    }
+    if emptied {
         remove_emptied(ctx, key);
     }
     ctx.changed(u64::try_from(removed).unwrap_or(u64::MAX));
@@ -569,7 +579,9 @@ pub(crate) fn pop_elements(
             .map(Bytes::from)
             .collect(),
     };
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    ctx.notify(class::LIST, pop_event(end), key);
+    if emptied {
         remove_emptied(ctx, key);
     }
     ctx.changed(u64::try_from(popped.len()).unwrap_or(u64::MAX));
@@ -589,6 +601,16 @@ pub(crate) fn mpop(
 ) -> Result<Option<Frame>, CommandError> {
     for key in keys {
         if let Some(popped) = pop_elements(ctx, key, end, count)? {
+            // Propagated as [LR]POP key count (BLPOP narrows it to [LR]POP key).
+            let pop: &'static [u8] = match end {
+                ListEnd::Left => b"LPOP",
+                ListEnd::Right => b"RPOP",
+            };
+            ctx.rewrite_propagation(vec![
+                Bytes::from_static(pop),
+                key.clone(),
+                Bytes::from(popped.len().to_string()),
+            ]);
             let elements = popped.into_iter().map(Frame::Bulk).collect();
             return Ok(Some(Frame::Array(vec![
                 Frame::Bulk(key.clone()),
@@ -625,12 +647,15 @@ pub(crate) fn move_element(
     let Some(element) = pop_one(list, from) else {
         return Ok(None);
     };
+    // Redis raises the push on the destination, then the pop on the source, then its "del".
+    let mut source_emptied = false;
     if source == destination {
         // Rotation: the list never goes empty, so it keeps its key.
         push_one(list, to, &element, fill);
     } else {
         if list.is_empty() {
-            remove_emptied(ctx, source);
+            source_emptied = true;
+            ctx.db().remove(source);
         }
         match list_for_write(ctx, destination)? {
             Some(target) => push_one(target, to, &element, fill),
@@ -643,6 +668,11 @@ pub(crate) fn move_element(
     }
     // blocking: key ready (destination)
     ctx.changed(1);
+    ctx.notify(class::LIST, push_event(to), destination);
+    ctx.notify(class::LIST, pop_event(from), source);
+    if source_emptied {
+        ctx.notify(class::GENERIC, "del", source);
+    }
     Ok(Some(Bytes::from(element)))
 }
 
@@ -849,10 +879,28 @@ fn store_new_list(ctx: &mut CommandContext<'_>, key: &[u8], list: List) {
         None,
         clock,
     );
+    ctx.notify(class::NEW, "new", key);
+}
+
+/// The event a push onto `end` raises.
+fn push_event(end: ListEnd) -> &'static str {
+    match end {
+        ListEnd::Left => "lpush",
+        ListEnd::Right => "rpush",
+    }
+}
+
+/// The event a pop from `end` raises.
+fn pop_event(end: ListEnd) -> &'static str {
+    match end {
+        ListEnd::Left => "lpop",
+        ListEnd::Right => "rpop",
+    }
 }
 
 /// Deletes `key`, whose list has just emptied: Redis never keeps an empty list. The change
 /// itself was counted per element.
 fn remove_emptied(ctx: &mut CommandContext<'_>, key: &[u8]) {
     ctx.db().remove(key);
+    ctx.notify(class::GENERIC, "del", key);
 }

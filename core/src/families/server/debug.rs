@@ -43,6 +43,11 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             }
             Ok(Frame::ok())
         }
+        (b"aof-flush-sleep", [micros]) => {
+            let micros = crate::command::parse_i64(micros)?;
+            ctx.server.aof_status.flush_sleep_us = u64::try_from(micros).unwrap_or(0);
+            Ok(Frame::ok())
+        }
         (b"set-active-expire", [flag]) => {
             ctx.server.active_expire_enabled = atoi(flag) != 0;
             Ok(Frame::ok())
@@ -84,6 +89,23 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             Ok(Frame::Array(digests))
         }
         (b"reload", options) => reload(ctx, options),
+        (b"loadaof", []) => {
+            let Some(hooks) = ctx.server.aof_hooks else {
+                return Err(CommandError::msg(RELOAD_WITHOUT_PERSISTENCE));
+            };
+            for index in 0..ctx.server.dbs.len() {
+                crate::transactions::touch_all_in_db(ctx.server, index, None);
+                ctx.server.dbs[index].clear();
+            }
+            (hooks.load)(ctx.server).map_err(CommandError::custom)?;
+            ctx.server.dirty = 0;
+            warn!("Append Only File loaded by DEBUG LOADAOF");
+            Ok(Frame::ok())
+        }
+        (b"set-skip-checksum-validation", [flag]) => {
+            ctx.server.persistence_state.skip_checksum_validation = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
         (b"protocol", [kind]) => protocol(ctx.resp(), kind),
         (b"populate", [count, rest @ ..]) if rest.len() <= 2 => populate(ctx, count, rest),
         (b"error", [text]) => {
@@ -102,11 +124,27 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             ctx.server.replication_id = crate::server::random_hex_id(&mut ctx.server.rng);
             Ok(Frame::ok())
         }
+        (b"config-rewrite-force-all", []) => config_rewrite_force_all(ctx),
         _ => Err(CommandError::custom(subcommand_syntax(
             "DEBUG",
             &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
         ))),
     }
+}
+
+/// `DEBUG CONFIG-REWRITE-FORCE-ALL`: CONFIG REWRITE that writes every parameter, defaults
+/// included.
+fn config_rewrite_force_all(ctx: &mut CommandContext<'_>) -> CommandResult {
+    let config = &ctx.server.config;
+    let result = match config.config_file.as_deref() {
+        Some(path) => config
+            .rewrite_file(path, true)
+            .map_err(|e| crate::config::value::io_error_text(&e)),
+        None => Err("No such file or directory".to_string()),
+    };
+    result.map(|()| Frame::ok()).map_err(|reason| {
+        CommandError::custom(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {reason}"))
+    })
 }
 
 /// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the dataset, load the file back.
@@ -161,6 +199,8 @@ fn help() -> Frame {
         &[
             "CHANGE-REPL-ID",
             "    Gives the server a new random replication id.",
+            "CONFIG-REWRITE-FORCE-ALL",
+            "    Rewrites the config file with every parameter, defaults included.",
             "DIGEST",
             "    Prints a hex signature of the whole dataset.",
             "DIGEST-VALUE <key> [<key> ...]",
@@ -182,6 +222,8 @@ fn help() -> Frame {
             "    null, array, set, map, attrib, push, verbatim, true or false.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turns the background expiry of keys off (0) or on (1).",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Makes RESTORE skip (1) or check (0) the CRC of DUMP payloads.",
             "SLEEP <seconds>",
             "    Blocks the server for <seconds>, which may have decimals.",
         ],
@@ -203,7 +245,8 @@ fn object(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
         | Value::List(_)
         | Value::Hash(_)
         | Value::Set(_)
-        | Value::SortedSet(_) => 1,
+        | Value::SortedSet(_)
+        | Value::Stream(_) => 1,
     };
     let idle = now_clock.wrapping_sub(entry.access_clock);
     Ok(Frame::Simple(Bytes::from(format!(
@@ -261,7 +304,11 @@ fn serialized_length(value: &Value) -> usize {
             })
             .unwrap_or(0),
         // Until RDB exists (#6) a collection's serialized length is estimated by its heap size.
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => value.heap_size(),
+        Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_)
+        | Value::Stream(_) => value.heap_size(),
     }
 }
 
@@ -378,6 +425,7 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
         Value::Set(_) => 2,
         Value::SortedSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
     match &entry.value {
@@ -403,6 +451,15 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
             mix_digest(&mut element, member);
             mix_digest(&mut element, format_g17(score).as_bytes());
             xor_digest(digest, &element);
+        }),
+        // Ordered: each entry's id as "ms.seq", then its fields and values.
+        Value::Stream(stream) => stream.entries().for_each(|e| {
+            let id = e.id();
+            mix_digest(digest, format!("{}.{}", id.ms, id.seq).as_bytes());
+            for (field, value) in e.fields() {
+                mix_digest(digest, field);
+                mix_digest(digest, value);
+            }
         }),
     }
     if entry.expire_at().is_some() {

@@ -12,7 +12,8 @@
 //!   `getrusage`'s microseconds.
 //! - `# Latencystats` percentiles come from log-linear histograms with the precision of Redis's
 //!   HDR histograms ([`crate::latency`]), so they agree to within the bucket width.
-//! - `instantaneous_*` rates read 0: nothing samples them yet.
+//! - `instantaneous_*` rates are sampled by the cron ([`crate::metrics`]), so they stay 0 in a
+//!   server without one (unit tests).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -117,7 +118,6 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
     if selection.wants("clients") {
         clients_section(ctx, &mut report);
     }
-    let memory = MemoryFigures::measure(ctx);
     if selection.wants("memory") {
         let scripting = ctx
             .server
@@ -125,7 +125,7 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
             .get::<crate::server::ScriptingInfo>()
             .copied()
             .unwrap_or_default();
-        memory_section(&memory, &scripting, &mut report);
+        memory_section(&MemoryFigures::measure(ctx), &scripting, &mut report);
     }
     if selection.wants("persistence") {
         persistence_section(ctx, &mut report);
@@ -232,56 +232,44 @@ fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("client_recent_max_input_buffer", max_in);
     report.field("client_recent_max_output_buffer", max_out);
     report.field("blocked_clients", ctx.server.blocked.len());
-    report.field("tracking_clients", 0);
-    report.field("clients_in_timeout_table", 0);
+    report.field("tracking_clients", ctx.server.tracking.client_count());
+    report.field(
+        "clients_in_timeout_table",
+        ctx.server.blocked.with_timeout(),
+    );
 }
 
 /// The memory figures of one INFO call (see the module docs for what they measure).
 struct MemoryFigures {
-    used: u64,
-    peak: u64,
-    dataset: u64,
+    report: super::memory::MemoryReport,
     total_system: u64,
     lazyfree_pending: u64,
     lazyfreed: u64,
     maxmemory: u64,
     maxmemory_policy: &'static str,
-    rss: u64,
 }
 
 impl MemoryFigures {
     fn measure(ctx: &mut CommandContext<'_>) -> MemoryFigures {
-        let used = crate::memory::used_memory();
-        ctx.server.memory_peak = ctx.server.memory_peak.max(used);
-        let peak = ctx.server.memory_peak;
-        // The keyspace's own bytes: 64 per entry plus what keys and values hold on the heap.
-        let dataset: u64 = ctx
-            .server
-            .dbs
-            .iter()
-            .flat_map(|db| db.iter())
-            .map(|e| 64 + (e.key.heap_size() + e.value.heap_size()) as u64)
-            .sum();
         MemoryFigures {
+            report: super::memory::MemoryReport::measure(ctx.server),
             lazyfree_pending: ctx.server.lazyfree.pending.load(Ordering::Relaxed),
             lazyfreed: ctx.server.lazyfree.freed.load(Ordering::Relaxed),
-            used,
-            peak,
-            dataset: dataset.min(used),
             total_system: total_system_memory(),
             maxmemory: ctx.server.config.maxmemory,
-            rss: crate::memory::resident_bytes(),
             maxmemory_policy: ctx.server.config.maxmemory_policy.name(),
         }
     }
 }
 
 fn memory_section(
-    m: &MemoryFigures,
+    figures: &MemoryFigures,
     scripting: &crate::server::ScriptingInfo,
     report: &mut Report,
 ) {
-    let overhead = m.used - m.dataset;
+    let m = &figures.report;
+    let dataset = m.dataset();
+    let fragmentation_bytes = i128::from(m.rss) - i128::from(m.used);
     report.section("Memory");
     report.field("used_memory", m.used);
     report.field("used_memory_human", bytes_to_human(m.used));
@@ -290,15 +278,23 @@ fn memory_section(
     report.field("used_memory_peak", m.peak);
     report.field("used_memory_peak_human", bytes_to_human(m.peak));
     report.field("used_memory_peak_perc", percent(m.used, m.peak));
-    report.field("used_memory_overhead", overhead);
-    report.field("used_memory_startup", 0);
-    report.field("used_memory_dataset", m.dataset);
-    report.field("used_memory_dataset_perc", percent(m.dataset, m.used));
+    report.field("used_memory_overhead", m.overhead);
+    report.field("used_memory_startup", m.startup);
+    report.field("used_memory_dataset", dataset);
+    report.field(
+        "used_memory_dataset_perc",
+        format!("{:.2}%", m.dataset_percentage()),
+    );
+    // The system allocator gives no active/resident split: allocated is what was counted,
+    // resident the RSS.
     report.field("allocator_allocated", m.used);
     report.field("allocator_active", m.used);
-    report.field("allocator_resident", m.used);
-    report.field("total_system_memory", m.total_system);
-    report.field("total_system_memory_human", bytes_to_human(m.total_system));
+    report.field("allocator_resident", m.rss);
+    report.field("total_system_memory", figures.total_system);
+    report.field(
+        "total_system_memory_human",
+        bytes_to_human(figures.total_system),
+    );
     // The scripting crate keeps these figures current in the server's extensions (#8).
     let lua = scripting.used_memory_lua;
     let vm_total = lua + scripting.used_memory_vm_functions;
@@ -328,41 +324,34 @@ fn memory_section(
     report.field("used_memory_functions", scripting.used_memory_functions);
     report.field("used_memory_scripts", scripts);
     report.field("used_memory_scripts_human", bytes_to_human(scripts as u64));
-    report.field("maxmemory", m.maxmemory);
-    report.field("maxmemory_human", bytes_to_human(m.maxmemory));
-    report.field("maxmemory_policy", m.maxmemory_policy);
-    for ratio in [
-        "allocator_frag_ratio",
-        "allocator_frag_bytes",
+    report.field("maxmemory", figures.maxmemory);
+    report.field("maxmemory_human", bytes_to_human(figures.maxmemory));
+    report.field("maxmemory_policy", figures.maxmemory_policy);
+    report.field("allocator_frag_ratio", "1.00");
+    report.field("allocator_frag_bytes", 0);
+    report.field(
         "allocator_rss_ratio",
-        "allocator_rss_bytes",
-        "rss_overhead_ratio",
-        "rss_overhead_bytes",
+        format!("{:.2}", super::memory::ratio(m.rss, m.used)),
+    );
+    report.field("allocator_rss_bytes", fragmentation_bytes);
+    report.field("rss_overhead_ratio", "1.00");
+    report.field("rss_overhead_bytes", 0);
+    report.field(
         "mem_fragmentation_ratio",
-        "mem_fragmentation_bytes",
-    ] {
-        // used_memory is the RSS, so every ratio is 1 and every difference 0.
-        if ratio.ends_with("ratio") {
-            report.field(ratio, "1.00");
-        } else {
-            report.field(ratio, 0);
-        }
-    }
-    for zero in [
-        "mem_not_counted_for_evict",
-        "mem_replication_backlog",
-        "mem_total_replication_buffers",
-        "mem_clients_slaves",
-        "mem_clients_normal",
-        "mem_cluster_links",
-        "mem_aof_buffer",
-    ] {
-        report.field(zero, 0);
-    }
+        format!("{:.2}", m.fragmentation()),
+    );
+    report.field("mem_fragmentation_bytes", fragmentation_bytes);
+    report.field("mem_not_counted_for_evict", 0);
+    report.field("mem_replication_backlog", 0);
+    report.field("mem_total_replication_buffers", 0);
+    report.field("mem_clients_slaves", 0);
+    report.field("mem_clients_normal", m.clients_normal);
+    report.field("mem_cluster_links", 0);
+    report.field("mem_aof_buffer", 0);
     report.field("mem_allocator", "libc");
     report.field("active_defrag_running", 0);
-    report.field("lazyfree_pending_objects", m.lazyfree_pending);
-    report.field("lazyfreed_objects", m.lazyfreed);
+    report.field("lazyfree_pending_objects", figures.lazyfree_pending);
+    report.field("lazyfreed_objects", figures.lazyfreed);
 }
 
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
@@ -392,21 +381,37 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("rdb_last_cow_size", 0);
     report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
     report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
+    let aof = &ctx.server.aof_status;
+    let ok_or_err = |failed: bool| if failed { "err" } else { "ok" };
+    report.field("aof_enabled", u8::from(aof.enabled));
+    report.field("aof_rewrite_in_progress", 0);
+    report.field("aof_rewrite_scheduled", 0);
+    report.field("aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
+    report.field("aof_current_rewrite_time_sec", -1);
+    report.field(
+        "aof_last_bgrewrite_status",
+        ok_or_err(aof.last_rewrite_failed),
+    );
+    report.field("aof_rewrites", aof.rewrites);
+    report.field(
+        "aof_rewrites_consecutive_failures",
+        aof.consecutive_failures,
+    );
+    report.field("aof_last_write_status", ok_or_err(aof.last_write_failed));
     for (name, value) in [
-        ("aof_enabled", "0"),
-        ("aof_rewrite_in_progress", "0"),
-        ("aof_rewrite_scheduled", "0"),
-        ("aof_last_rewrite_time_sec", "-1"),
-        ("aof_current_rewrite_time_sec", "-1"),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", "0"),
-        ("aof_rewrites_consecutive_failures", "0"),
-        ("aof_last_write_status", "ok"),
         ("aof_last_cow_size", "0"),
         ("module_fork_in_progress", "0"),
         ("module_fork_last_cow_size", "0"),
     ] {
         report.field(name, value);
+    }
+    if aof.enabled {
+        report.field("aof_current_size", aof.current_size);
+        report.field("aof_base_size", aof.base_size);
+        report.field("aof_pending_rewrite", 0);
+        report.field("aof_buffer_length", 0);
+        report.field("aof_pending_bio_fsync", u8::from(aof.pending_fsync));
+        report.field("aof_delayed_fsync", aof.delayed_fsync);
     }
 }
 
@@ -415,19 +420,25 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.section("Stats");
     report.field("total_connections_received", s.total_connections_received);
     report.field("total_commands_processed", s.total_commands_processed);
-    report.field("instantaneous_ops_per_sec", 0);
+    report.field(
+        "instantaneous_ops_per_sec",
+        ctx.server.metrics.ops_per_sec(),
+    );
     report.field("total_net_input_bytes", s.total_net_input_bytes);
     report.field("total_net_output_bytes", s.total_net_output_bytes);
     report.field("total_net_repl_input_bytes", 0);
     report.field("total_net_repl_output_bytes", 0);
-    for rate in [
+    let metrics = &ctx.server.metrics;
+    report.field(
         "instantaneous_input_kbps",
+        format!("{:.2}", metrics.input_kbps()),
+    );
+    report.field(
         "instantaneous_output_kbps",
-        "instantaneous_input_repl_kbps",
-        "instantaneous_output_repl_kbps",
-    ] {
-        report.field(rate, "0.00");
-    }
+        format!("{:.2}", metrics.output_kbps()),
+    );
+    report.field("instantaneous_input_repl_kbps", "0.00");
+    report.field("instantaneous_output_repl_kbps", "0.00");
     report.field("rejected_connections", s.rejected_connections);
     report.field("sync_full", 0);
     report.field("sync_partial_ok", 0);
@@ -455,10 +466,18 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("current_eviction_exceeded_time", current);
     report.field("keyspace_hits", s.keyspace_hits);
     report.field("keyspace_misses", s.keyspace_misses);
-    for zero in [
+    report.field(
         "pubsub_channels",
-        "pubsub_patterns",
+        ctx.server
+            .pubsub
+            .channel_count(crate::pubsub::Kind::Channel),
+    );
+    report.field("pubsub_patterns", ctx.server.pubsub.pattern_count());
+    report.field(
         "pubsubshard_channels",
+        ctx.server.pubsub.channel_count(crate::pubsub::Kind::Shard),
+    );
+    for zero in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -469,18 +488,21 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         report.field(zero, 0);
     }
+    report.field("tracking_total_keys", ctx.server.tracking.total_keys());
+    report.field("tracking_total_items", ctx.server.tracking.total_items());
+    report.field(
+        "tracking_total_prefixes",
+        ctx.server.tracking.total_prefixes(),
+    );
+    report.field("unexpected_error_replies", 0);
     report.field("total_error_replies", s.total_error_replies);
+    report.field("dump_payload_sanitizations", 0);
+    report.field("total_reads_processed", s.total_reads_processed);
+    report.field("total_writes_processed", s.total_writes_processed);
     for zero in [
-        "dump_payload_sanitizations",
-        "total_reads_processed",
-        "total_writes_processed",
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",
         "reply_buffer_shrinks",

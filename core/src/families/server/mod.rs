@@ -26,7 +26,7 @@ use crate::context::CommandContext;
 use crate::db::Db;
 use crate::errors::CommandError;
 use crate::errors::server::{
-    INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS,
+    INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NO_SHUTDOWN_IN_PROGRESS, SHUTDOWN_SAVE_FAILED,
 };
 use crate::errors::{DB_INDEX_OUT_OF_RANGE, SYNTAX};
 use crate::families::count_reply;
@@ -161,6 +161,9 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let index = ctx.db_index();
     crate::transactions::touch_all_in_db(ctx.server, index, None);
     flush_databases(ctx, index..index + 1, mode);
+    // Propagated even when the database was already empty (Redis's forceCommandPropagation).
+    ctx.also_propagate(args.argv().to_vec());
+    ctx.prevent_propagation();
     Ok(Frame::ok())
 }
 
@@ -179,6 +182,8 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         let _ = (hooks.save)(ctx.server);
     }
     ctx.changed(1);
+    ctx.also_propagate(args.argv().to_vec());
+    ctx.prevent_propagation();
     Ok(Frame::ok())
 }
 
@@ -197,6 +202,7 @@ fn swapdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     ctx.server.dbs.swap(first, second);
     if !ctx.server.blocked.is_empty() {
         for db in [first, second] {
+            ctx.server.blocked.signal_db(db);
             let keys: Vec<Vec<u8>> = ctx.server.dbs[db].iter().map(|e| e.key.to_vec()).collect();
             for key in keys {
                 ctx.server.blocked.signal_key(db, &key);
@@ -232,9 +238,22 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
             None => Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS)),
         };
     }
+    // The final save happens here, so a failure can still be answered: without FORCE the
+    // server refuses to exit. Once saved, the server crate has nothing left to save.
+    if let Some(hooks) = ctx.server.persistence
+        && !request.nosave
+        && (request.save || !ctx.config().save.is_empty())
+    {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if (hooks.save)(ctx.server).is_err() && !request.force {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Err(CommandError::msg(SHUTDOWN_SAVE_FAILED));
+        }
+        request.nosave = true;
+    }
     ctx.server.shutdown_request = Some(request);
     // Redis exits before replying; the server crate drops this reply when it acts on the
-    // request, and answers an error instead if saving fails without FORCE.
+    // request.
     Ok(Frame::ok())
 }
 
@@ -285,8 +304,13 @@ fn parse_flush_mode(args: &mut Args<'_>) -> Result<FlushMode, CommandError> {
 /// Empties the databases in `range`, counting every removed key as a change (as Redis's
 /// `emptyData` does).
 fn flush_databases(ctx: &mut CommandContext<'_>, range: std::ops::Range<usize>, mode: FlushMode) {
+    let current = Some(ctx.client_id());
+    crate::tracking::invalidate_all(ctx.server, current);
     let mut removed = 0u64;
     let mut taken = Vec::new();
+    for db in range.clone() {
+        ctx.server.blocked.signal_db(db);
+    }
     for db in ctx.server.dbs.get_mut(range).unwrap_or_default() {
         removed += db.len() as u64;
         match mode {

@@ -208,4 +208,37 @@ mod tests {
             Frame::Array(vec![bulk("AUTH"), bulk("(redacted)")])
         );
     }
+
+    #[test]
+    fn a_served_blocked_command_is_logged_and_counted_once() {
+        use crate::client::{Client, Peer};
+        use crate::dispatch::{Outcome, execute};
+        let mut r = logging_everything();
+        let waiter = r
+            .server
+            .connect_client(|id| Client::new(id, Peer::Internal, true, 0));
+        let argv = |a: &[&str]| -> Vec<bytes::Bytes> {
+            a.iter()
+                .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
+                .collect()
+        };
+        let blocked = execute(&mut r.server, waiter, &argv(&["BLPOP", "l", "0"]));
+        assert!(matches!(blocked, Outcome::Blocked(_)));
+        r.run(["SLOWLOG", "RESET"]);
+        r.run(["LPUSH", "l", "x"]);
+        let Frame::Array(entries) = r.run(["SLOWLOG", "GET"]) else {
+            panic!("not an array");
+        };
+        let commands: Vec<Frame> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Frame::Array(fields) => fields.get(3).cloned(),
+                _ => None,
+            })
+            .collect();
+        let blpop = Frame::Array(vec![bulk("BLPOP"), bulk("l"), bulk("0")]);
+        assert_eq!(commands.iter().filter(|c| **c == blpop).count(), 1);
+        let id = r.server.table.get(b"blpop").map(|c| c.id).unwrap();
+        assert_eq!(r.server.stats.commands[id].calls, 1);
+    }
 }

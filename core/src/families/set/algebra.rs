@@ -6,6 +6,7 @@
 //! only if a non-integer or too many members arrive, so integer results come back sorted and are
 //! stored as `intset`.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -222,9 +223,14 @@ fn difference(mut sets: Vec<Option<&Set>>, max_intset_entries: u64) -> Set {
 fn store(ctx: &mut CommandContext<'_>, destination: &[u8], result: Set) -> Frame {
     let len = result.len();
     if result.is_empty() {
-        ctx.delete(destination);
+        if ctx.delete(destination) {
+            ctx.notify(class::GENERIC, "del", destination);
+        }
     } else {
         ctx.set(destination, set_value(result), Ttl::Clear);
+        // The event is the command's name: sinterstore, sunionstore or sdiffstore.
+        let event = ctx.command().full_name.as_str();
+        ctx.notify(class::SET, event, destination);
     }
     count_reply(len)
 }

@@ -12,6 +12,7 @@
 //! rewriting of SPOP as SREM/DEL for propagation. No set command blocks, so nothing here wakes
 //! blocked clients.
 
+use crate::events::class;
 use crate::families::generic::scan::{
     ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
 };
@@ -266,6 +267,9 @@ fn sadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         }
     };
     ctx.changed(added);
+    if added > 0 {
+        ctx.notify(class::SET, "sadd", key);
+    }
     Ok(count_reply(added))
 }
 
@@ -275,17 +279,25 @@ fn srem(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         return Ok(Frame::Integer(0));
     };
     let mut removed = 0u64;
+    let mut emptied = false;
     for member in args.rest() {
         if set.remove(member) {
             removed += 1;
             if set.is_empty() {
                 // Redis stops here: the key is gone, the other members cannot be in it.
                 ctx.db().remove_at(pos);
+                emptied = true;
                 break;
             }
         }
     }
     ctx.changed(removed);
+    if removed > 0 {
+        ctx.notify(class::SET, "srem", key);
+    }
+    if emptied {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     Ok(count_reply(removed))
 }
 
@@ -334,8 +346,11 @@ fn smove(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     if !source_set.remove(member) {
         return Ok(Frame::Integer(0));
     }
-    if source_set.is_empty() {
+    let emptied = source_set.is_empty();
+    ctx.notify(class::SET, "srem", source);
+    if emptied {
         ctx.db().remove_at(source_pos);
+        ctx.notify(class::GENERIC, "del", source);
     }
     ctx.changed(1);
     let added = match ctx.db().find(destination) {
@@ -351,6 +366,9 @@ fn smove(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     };
     if added {
         ctx.changed(1);
+        ctx.notify(class::SET, "sadd", destination);
+    } else {
+        ctx.unmodified(destination);
     }
     Ok(Frame::Integer(1))
 }
@@ -424,6 +442,7 @@ fn insert_new_set(ctx: &mut CommandContext<'_>, key: &[u8], set: Set) {
     let clock = crate::server::lru_clock_at(ctx.now_ms());
     ctx.db()
         .insert_new(CompactBytes::new(key), set_value(set), None, clock);
+    ctx.notify(class::NEW, "new", key);
 }
 
 /// A set as a key's value: the one place that knows how `Value` holds a set.

@@ -5,6 +5,7 @@
 //! counts sample distinct members. SPOP of most of a set rebuilds the set from the members that
 //! stay, which (as in Redis) can turn a table of integers back into an intset.
 
+use crate::events::class;
 use oxidis_protocol::Frame;
 use rand::Rng;
 use rand::seq::index::sample;
@@ -58,11 +59,31 @@ fn pop_one(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
     let at = server.rng.random_range(0..set.len());
     let reply = member_frame(set, at);
     set.remove_positions(&mut [at]);
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    ctx.notify(class::SET, "spop", key);
+    if emptied {
         ctx.db().remove_at(pos);
+        ctx.notify(class::GENERIC, "del", key);
     }
     ctx.changed(1);
+    // Propagated as the SREM of the member it picked.
+    if let Some(member) = frame_bytes(&reply) {
+        ctx.rewrite_propagation(vec![
+            bytes::Bytes::from_static(b"SREM"),
+            bytes::Bytes::copy_from_slice(key),
+            member,
+        ]);
+    }
     Ok(reply)
+}
+
+/// A member reply's bytes, for propagation.
+fn frame_bytes(frame: &Frame) -> Option<bytes::Bytes> {
+    match frame {
+        Frame::Bulk(b) => Some(b.clone()),
+        Frame::Integer(n) => Some(bytes::Bytes::from(n.to_string())),
+        _ => None,
+    }
 }
 
 /// SPOP with a count: up to `count` distinct members, removed.
@@ -82,14 +103,21 @@ fn pop_many(ctx: &mut CommandContext<'_>, key: &[u8], count: usize) -> CommandRe
     if count >= size {
         // Redis answers with the union of the one set, which orders integers ascending.
         let reply = members_reply(&union(&[Some(&*set)], max_intset_entries));
+        ctx.notify(class::SET, "spop", key);
         ctx.db().remove_at(pos);
+        ctx.notify(class::GENERIC, "del", key);
         ctx.changed(count_u64(size));
+        // The whole set went: propagated as its deletion.
+        ctx.rewrite_propagation(vec![
+            bytes::Bytes::from_static(b"DEL"),
+            bytes::Bytes::copy_from_slice(key),
+        ]);
         return Ok(reply);
     }
     let remaining = size - count;
     let reply = if remaining * SPOP_REBUILD_RATIO > count {
         let mut picked = sample(&mut server.rng, size, count).into_vec();
-        let reply = picked.iter().map(|&p| member_frame(set, p)).collect();
+        let reply: Vec<Frame> = picked.iter().map(|&p| member_frame(set, p)).collect();
         set.remove_positions(&mut picked);
         reply
     } else {
@@ -112,7 +140,17 @@ fn pop_many(ctx: &mut CommandContext<'_>, key: &[u8], count: usize) -> CommandRe
         *value = set_value(survivors);
         reply
     };
+    ctx.notify(class::SET, "spop", key);
     ctx.changed(count_u64(count));
+    // Propagated as one SREM per member popped, as Redis does.
+    for member in reply.iter().filter_map(frame_bytes) {
+        ctx.also_propagate(vec![
+            bytes::Bytes::from_static(b"SREM"),
+            bytes::Bytes::copy_from_slice(key),
+            member,
+        ]);
+    }
+    ctx.prevent_propagation();
     Ok(Frame::Set(reply))
 }
 

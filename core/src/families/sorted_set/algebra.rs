@@ -166,7 +166,12 @@ fn read_input(ctx: &mut CommandContext<'_>, key: &[u8]) -> Result<Input, Command
         Some(Value::SortedSet(zset)) => zset.for_each_pair(|m, s| pairs.push((m.to_vec(), s))),
         Some(Value::Set(set)) => set.for_each_member(|m| pairs.push((m.to_vec(), 1.0))),
         Some(
-            Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::List(_) | Value::Hash(_),
+            Value::Int(_)
+            | Value::Str(_)
+            | Value::Mutable(_)
+            | Value::List(_)
+            | Value::Hash(_)
+            | Value::Stream(_),
         ) => {
             return Err(CommandError::WrongType);
         }

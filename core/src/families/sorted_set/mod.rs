@@ -10,6 +10,7 @@
 //! Not done here (no shared API yet): keyspace notifications, WATCH invalidation and the
 //! rewriting of ZMPOP as ZPOPMIN/ZPOPMAX for propagation.
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::{Frame, RespVersion};
 
@@ -164,12 +165,14 @@ pub(crate) fn add_members(
             let zset = SortedSet::for_size(1, first_len, max_entries, max_value);
             let clock = crate::server::lru_clock_at(ctx.now_ms());
             // blocking: key ready
-            ctx.db().insert_new(
+            let pos = ctx.db().insert_new(
                 CompactBytes::new(key),
                 Value::SortedSet(Box::new(zset)),
                 None,
                 clock,
-            )
+            );
+            ctx.notify(class::NEW, "new", key);
+            pos
         }
     };
     let zset = zset_at(ctx, pos)?;
@@ -215,6 +218,9 @@ pub(crate) fn add_members(
         ctx.db().remove_at(pos);
     }
     ctx.changed(added + updated);
+    if added + updated > 0 {
+        ctx.notify(class::ZSET, if opts.incr { "zincr" } else { "zadd" }, key);
+    }
     if let Some(error) = failure {
         return Err(error);
     }
@@ -246,7 +252,12 @@ fn zrem(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             break;
         }
     }
-    remove_if_empty(ctx, pos);
+    if removed > 0 {
+        ctx.notify(class::ZSET, "zrem", key);
+    }
+    if remove_if_empty(ctx, pos) {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     ctx.changed(removed);
     Ok(count_reply(removed))
 }
@@ -347,12 +358,17 @@ fn remove_if_empty(ctx: &mut CommandContext<'_>, pos: usize) -> bool {
 /// answers 0 when the result is empty, as the STORE commands do.
 fn store_result(ctx: &mut CommandContext<'_>, dst: &[u8], zset: SortedSet) -> Frame {
     if zset.is_empty() {
-        ctx.delete(dst);
+        if ctx.delete(dst) {
+            ctx.notify(class::GENERIC, "del", dst);
+        }
         return Frame::Integer(0);
     }
     let len = zset.len();
     // blocking: key ready
     ctx.set(dst, Value::SortedSet(Box::new(zset)), crate::db::Ttl::Clear);
+    // The event is the command's name: zunionstore, zinterstore, zdiffstore or zrangestore.
+    let event = ctx.command().full_name.as_str();
+    ctx.notify(class::ZSET, event, dst);
     count_reply(len)
 }
 

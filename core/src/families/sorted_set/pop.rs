@@ -1,6 +1,7 @@
 //! Pops (ZPOPMIN, ZPOPMAX, ZMPOP), ZRANDMEMBER and ZSCAN. [`pop_from`] and [`pairs_reply`] are
 //! the cores the blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) share with these.
 
+use crate::events::class;
 use crate::families::generic::scan::{
     ScanOptions, Scanning, parse_scan_cursor, parse_scan_options,
 };
@@ -56,8 +57,15 @@ pub(crate) fn pop_from(
             items.push((m.to_vec(), s))
         });
         zset.remove_range(lo, hi);
+        let event = match end {
+            PopEnd::Min => "zpopmin",
+            PopEnd::Max => "zpopmax",
+        };
+        ctx.notify(class::ZSET, event, key);
     }
-    remove_if_empty(ctx, pos);
+    if remove_if_empty(ctx, pos) {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     ctx.changed(u64::try_from(items.len()).unwrap_or(u64::MAX));
     Ok(Some(items))
 }
@@ -182,6 +190,16 @@ pub(crate) fn mpop(
 ) -> Result<Option<Frame>, CommandError> {
     for key in &request.keys {
         if let Some(items) = pop_from(ctx, key, request.end, request.count)? {
+            // Propagated as ZPOPMIN/ZPOPMAX key count.
+            let pop: &'static [u8] = match request.end {
+                PopEnd::Min => b"ZPOPMIN",
+                PopEnd::Max => b"ZPOPMAX",
+            };
+            ctx.rewrite_propagation(vec![
+                Bytes::from_static(pop),
+                key.clone(),
+                Bytes::from(items.len().to_string()),
+            ]);
             return Ok(Some(Frame::Array(vec![
                 Frame::Bulk(key.clone()),
                 pairs_reply(items, true),

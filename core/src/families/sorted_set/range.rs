@@ -2,6 +2,7 @@
 //! older ZRANGEBYSCORE/ZREVRANGEBYSCORE/ZRANGEBYLEX/ZREVRANGEBYLEX/ZREVRANGE, ZCOUNT, ZLEXCOUNT
 //! and ZREMRANGEBYRANK/BYSCORE/BYLEX. Each range becomes a span of ranks `[lo, hi)` first.
 
+use crate::events::class;
 use oxidis_protocol::Frame;
 
 use super::{Members, limits, lookup_write, read_zset, remove_if_empty, store_result, zset_at};
@@ -401,7 +402,14 @@ fn remove_range(ctx: &mut CommandContext<'_>, key: &[u8], kind: RangeKind) -> Co
     } else {
         0
     };
-    remove_if_empty(ctx, pos);
+    if removed > 0 {
+        // The event is the command's name: zremrangebyrank, zremrangebyscore or zremrangebylex.
+        let event = ctx.command().full_name.as_str();
+        ctx.notify(class::ZSET, event, key);
+    }
+    if remove_if_empty(ctx, pos) {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     let removed = u64::try_from(removed).unwrap_or(u64::MAX);
     ctx.changed(removed);
     Ok(count_reply(removed))

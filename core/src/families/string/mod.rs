@@ -10,6 +10,7 @@
 //! Not done here (no shared API yet): keyspace notifications, WATCH invalidation and the
 //! rewriting of commands for propagation (SET ... PXAT, GETEX as PEXPIREAT/PERSIST/DEL).
 
+use crate::events::class;
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
@@ -285,6 +286,17 @@ fn set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let value = args.next_bytes()?;
     let options = parse_set_options(args, OptionsOf::Set)?;
     let outcome = set_string(ctx, key, value, &options)?;
+    // SET ... GET propagates without its GETs (an expiry already rewrote it whole).
+    if options.return_old && !matches!(options.expiry, Expiry::At(_)) {
+        let argv: Vec<Bytes> = args
+            .argv()
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"GET"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.rewrite_propagation(argv);
+    }
     Ok(match outcome.old {
         Some(old) => old,
         None if outcome.written => Frame::ok(),
@@ -340,6 +352,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let Some(pos) = ctx.lookup_write(key) else {
         // A new key holds the argument as SET would store it (`int` for "123").
         ctx.set(key, Value::string(suffix), Ttl::Clear);
+        ctx.notify(class::STRING, "append", key);
         return Ok(count_reply(suffix.len()));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
@@ -349,6 +362,7 @@ fn append(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     buffer.extend_from_slice(suffix);
     let len = buffer.len();
     ctx.changed(1);
+    ctx.notify(class::STRING, "append", key);
     Ok(count_reply(len))
 }
 
@@ -407,6 +421,14 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
         Value::Str(CompactBytes::new(text.as_bytes())),
         Ttl::Keep,
     );
+    ctx.notify(class::STRING, "incrbyfloat", key);
+    // Propagated as the value it produced: float formatting must not differ between hosts.
+    ctx.rewrite_propagation(set::propagation_argv(&[
+        b"SET",
+        key,
+        text.as_bytes(),
+        b"KEEPTTL",
+    ]));
     Ok(Frame::Bulk(Bytes::from(text)))
 }
 
@@ -440,6 +462,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         buffer.extend_from_slice(patch);
         let len = buffer.len();
         ctx.set(key, Value::Mutable(Box::new(buffer)), Ttl::Clear);
+        ctx.notify(class::STRING, "setrange", key);
         return Ok(count_reply(len));
     };
     let value = &mut ctx.db().entry_mut(pos).value;
@@ -457,6 +480,7 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     buffer[offset..end].copy_from_slice(patch);
     let len = buffer.len();
     ctx.changed(1);
+    ctx.notify(class::STRING, "setrange", key);
     Ok(count_reply(len))
 }
 
@@ -466,7 +490,15 @@ fn getdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         Some(value) => string_reply(value)?,
         None => return Ok(Frame::Null),
     };
-    ctx.delete(key);
+    if ctx.delete(key) {
+        ctx.notify(class::GENERIC, "del", key);
+        let del: &[u8] = if ctx.config().get("lazyfree-lazy-user-del").as_deref() == Some(b"yes") {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.rewrite_propagation(set::propagation_argv(&[del, key]));
+    }
     Ok(reply)
 }
 
@@ -484,10 +516,25 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             let at = expire_at_ms(ctx, arg)?;
             if arg.kind.is_absolute() && at <= ctx.now_ms() {
                 // An absolute time already past deletes the key, after replying its value.
-                ctx.delete(key);
+                if ctx.delete(key) {
+                    ctx.notify(class::GENERIC, "del", key);
+                }
+                ctx.changed(1);
+                let del: &[u8] = if ctx.config().lazyfree_lazy_expire {
+                    b"UNLINK"
+                } else {
+                    b"DEL"
+                };
+                ctx.rewrite_propagation(set::propagation_argv(&[del, key]));
             } else if let Some(pos) = ctx.lookup(key) {
                 ctx.db().set_expire_at(pos, Some(at));
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "expire", key);
+                ctx.rewrite_propagation(set::propagation_argv(&[
+                    b"PEXPIREAT",
+                    key,
+                    at.to_string().as_bytes(),
+                ]));
             }
         }
         Expiry::Persist => {
@@ -496,6 +543,8 @@ fn getex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
             {
                 ctx.db().set_expire_at(pos, None);
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "persist", key);
+                ctx.rewrite_propagation(set::propagation_argv(&[b"PERSIST", key]));
             }
         }
     }
@@ -510,6 +559,7 @@ fn getset(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         ..SetOptions::default()
     };
     let outcome = set_string(ctx, key, value, &options)?;
+    ctx.rewrite_propagation(set::propagation_argv(&[b"SET", key, value]));
     Ok(outcome.old.unwrap_or(Frame::Null))
 }
 
@@ -572,6 +622,7 @@ fn add_to_integer(ctx: &mut CommandContext<'_>, key: &[u8], amount: i64) -> Comm
         .checked_add(amount)
         .ok_or(CommandError::IncrementOverflow)?;
     ctx.set(key, Value::Int(updated), Ttl::Keep);
+    ctx.notify(class::STRING, "incrby", key);
     Ok(Frame::Integer(updated))
 }
 
@@ -611,9 +662,11 @@ fn with_string<R>(value: &Value, f: impl FnOnce(&[u8]) -> R) -> Result<R, Comman
         Value::Int(n) => Ok(f(itoa::Buffer::new().format(*n).as_bytes())),
         Value::Str(s) => Ok(f(s.as_slice())),
         Value::Mutable(v) => Ok(f(v)),
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::SortedSet(_) => {
-            Err(CommandError::WrongType)
-        }
+        Value::List(_)
+        | Value::Hash(_)
+        | Value::Set(_)
+        | Value::SortedSet(_)
+        | Value::Stream(_) => Err(CommandError::WrongType),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The SET core: the options SET and GETEX parse, the write conditions (NX/XX), expire times,
 //! and the one function every SET-like command stores through.
 
+use crate::events::class;
 use oxidis_protocol::Frame;
 
 use super::string_reply;
@@ -176,6 +177,18 @@ pub(super) fn set_string(
     };
     if allowed {
         ctx.set(key, Value::string(value), ttl);
+        ctx.notify(class::STRING, "set", key);
+        // Any expiry propagates as an absolute one, so the AOF and replicas agree.
+        if let Ttl::At(ms) = ttl {
+            ctx.notify(class::GENERIC, "expire", key);
+            ctx.rewrite_propagation(propagation_argv(&[
+                b"SET",
+                key,
+                value,
+                b"PXAT",
+                ms.to_string().as_bytes(),
+            ]));
+        }
     }
     Ok(SetOutcome {
         written: allowed,
@@ -251,9 +264,18 @@ pub(super) fn set_pairs(
     }
     for pair in pairs.chunks_exact(2) {
         ctx.set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
+        ctx.notify(class::STRING, "set", &pair[0]);
     }
     Ok(match condition {
         Condition::IfAbsent => Frame::Integer(1),
         Condition::Always | Condition::IfPresent => Frame::ok(),
     })
+}
+
+/// An argument vector to propagate.
+pub(super) fn propagation_argv(parts: &[&[u8]]) -> Vec<bytes::Bytes> {
+    parts
+        .iter()
+        .map(|p| bytes::Bytes::copy_from_slice(p))
+        .collect()
 }
