@@ -391,6 +391,10 @@ pub(super) fn client_unblock(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) 
         return Ok(Frame::Integer(0));
     };
     let (id, blocked) = blocked;
+    // A blocked command's call is counted by whatever answers it: here, this unblock.
+    if let Some(command) = blocked.argv.first().and_then(|n| ctx.server.table.get(n)) {
+        ctx.server.stats.command_mut(command.id).calls += 1;
+    }
     // TIMEOUT (the default) ends the wait as the timeout would; ERROR fails the command.
     let reply = match reason {
         Some(reason) if reason.eq_ignore_ascii_case(b"ERROR") => {

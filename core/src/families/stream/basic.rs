@@ -37,10 +37,13 @@ struct AddTrimArgs {
 }
 
 /// Parses `[NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]]` and, for XADD, the id.
+/// A `trusted` command (replayed from the AOF) trims without a work limit, as Redis's
+/// `mustObeyClient` does: its threshold was already rewritten to the exact one.
 fn parse_add_trim(
     argv: &[Bytes],
     xadd: bool,
     node_max_entries: u64,
+    trusted: bool,
 ) -> Result<AddTrimArgs, CommandError> {
     let mut strategy = None;
     let mut approx = false;
@@ -112,7 +115,9 @@ fn parse_add_trim(
         }
         return Err(CommandError::msg(XTRIM_WITHOUT_STRATEGY));
     };
-    let limit = if limit_given {
+    let limit = if trusted {
+        0
+    } else if limit_given {
         if !approx {
             return Err(CommandError::msg(LIMIT_WITHOUT_APPROX));
         }
@@ -138,7 +143,12 @@ fn parse_add_trim(
 pub(super) fn xadd(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let argv = args.argv();
     let key = &argv[1];
-    let parsed = parse_add_trim(argv, true, ctx.config().stream_node_max_entries)?;
+    let parsed = parse_add_trim(
+        argv,
+        true,
+        ctx.config().stream_node_max_entries,
+        ctx.server.loading,
+    )?;
     let field_pos = parsed.id_pos + 1;
     let values = argv.len().saturating_sub(field_pos);
     if values < 2 || values % 2 == 1 {
@@ -340,7 +350,12 @@ pub(super) fn xdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Command
 pub(super) fn xtrim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let argv = args.argv();
     let key = &argv[1];
-    let parsed = parse_add_trim(argv, false, ctx.config().stream_node_max_entries)?;
+    let parsed = parse_add_trim(
+        argv,
+        false,
+        ctx.config().stream_node_max_entries,
+        ctx.server.loading,
+    )?;
     let Some(trim) = parsed.trim else {
         return Err(CommandError::msg(XTRIM_WITHOUT_STRATEGY));
     };
