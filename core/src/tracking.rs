@@ -89,6 +89,9 @@ pub struct Tracking {
     clients: HashMap<ClientId, ClientTracking>,
     /// Invalidations for a client's own command, sent after its reply (`None`: everything).
     pending: Vec<(ClientId, Option<Bytes>)>,
+    /// The running script called a read-only command: its caller then tracks the keys the
+    /// script declared (not the keys the inner commands read), as Redis does.
+    script_read: bool,
 }
 
 impl Tracking {
@@ -222,7 +225,22 @@ pub fn after_read(
     argv: &[Bytes],
 ) {
     use crate::command::Flag;
-    if command.has(Flag::ReadOnly) && !command.has(Flag::PubSub) {
+    let in_script = server
+        .script_busy
+        .running
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if in_script {
+        server.tracking.script_read |= command.has(Flag::ReadOnly);
+        return;
+    }
+    let script_read = std::mem::take(&mut server.tracking.script_read);
+    // A read-only script (EVAL_RO...) tracks only through the commands it runs.
+    let is_script = matches!(
+        &*command.full_name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    );
+    let reads = command.has(Flag::ReadOnly) && !is_script;
+    if (script_read || reads) && !command.has(Flag::PubSub) {
         let keys = crate::command::find_keys(command, argv).unwrap_or_default();
         server.tracking.remember(
             id,
