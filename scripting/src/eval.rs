@@ -174,6 +174,8 @@ fn run_eval(
     by_sha: bool,
     read_only: bool,
 ) -> CommandResult {
+    // A script propagates its effects (the write commands it ran), never itself.
+    ctx.prevent_propagation();
     let source = args.next_bytes()?.clone();
     let (keys, argv) = split_keys(args)?;
     let (vm, script, sha) = if by_sha {

@@ -469,6 +469,8 @@ fn run_function(
     args: &mut Args<'_>,
     read_only: bool,
 ) -> CommandResult {
+    // A function propagates its effects (the write commands it ran), never itself.
+    ctx.prevent_propagation();
     let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
     let state = crate::state(ctx.server);
     let Some(function) = state.functions.function(&name).cloned() else {
