@@ -200,7 +200,8 @@ impl<'a> CommandContext<'a> {
         let pos = self.server.dbs[db_index].find(key)?;
         if !self.server.loading && self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
             // During CLIENT PAUSE an expired key reads as missing but is not removed.
-            if !self.server.pause.stops_expiry() {
+            // A replica leaves expired keys to its master's DEL (it reads them as missing).
+            if !self.server.pause.stops_expiry() && self.server.config.replicaof.is_none() {
                 self.reclaim_expired_in(db_index, pos);
             }
             return None;

@@ -144,6 +144,17 @@ fn run_checked(
         }
         return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
     }
+    if origin == Origin::Client
+        && let Err(err) = crate::replication::check_gates(server, client_id, command)
+    {
+        return Outcome::Reply(refuse_for_replication(
+            server,
+            client_id,
+            command,
+            in_transaction,
+            &err,
+        ));
+    }
     if origin == Origin::Client && crate::pause::must_postpone(server, client_id, command, argv) {
         return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }
@@ -151,6 +162,31 @@ fn run_checked(
         return Outcome::Reply(queue(server, client_id, command, argv));
     }
     run(server, client_id, command, argv, args_start, origin)
+}
+
+/// A replication gate refused `command` (see [`crate::replication::check_gates`]): inside
+/// MULTI the transaction is flagged; EXEC itself discards it and answers `EXECABORT`.
+fn refuse_for_replication(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &'static Command,
+    in_transaction: bool,
+    err: &CommandError,
+) -> Frame {
+    if command.spec.name == "exec" && in_transaction {
+        if let Some(client) = server.clients.get_mut(client_id) {
+            client.transaction = None;
+            client.watch_dirty = false;
+        }
+        server.watched.unwatch_all(client_id);
+        let abort =
+            CommandError::custom(format!("EXECABORT Transaction discarded because of: {err}"));
+        return reject(server, Some(command), &abort);
+    }
+    if in_transaction {
+        abort_transaction(server, client_id);
+    }
+    reject(server, Some(command), err)
 }
 
 /// Whether `command` is refused while memory is over `maxmemory` and nothing can be evicted:

@@ -19,7 +19,10 @@ pub async fn run(shared: Arc<Shared>) {
         let Some(mut server) = shared.server.try_lock_for(Duration::from_millis(5)) else {
             continue;
         };
-        server.active_expire_cycle();
+        // A replica leaves expiry to its master, which sends the DELs.
+        if !oxidis_core::replication::is_replica(&server) {
+            server.active_expire_cycle();
+        }
         oxidis_core::metrics::track(&mut server);
         // Finish what the last command's eviction run left over the limit.
         if server.config.maxmemory > 0 {
@@ -32,6 +35,7 @@ pub async fn run(shared: Arc<Shared>) {
         if let Some(wait) = crate::extensions::after_batch(&mut server) {
             wait.wait();
         }
+        oxidis_core::replication::cron(&mut server);
         close_idle_clients(&mut server);
         crate::extensions::cron(&mut server);
     }

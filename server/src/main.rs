@@ -8,6 +8,7 @@ mod cron;
 mod extensions;
 mod listener;
 mod logging;
+mod replica;
 mod shared;
 mod workers;
 
@@ -162,6 +163,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(listener::accept_unix(shared.clone(), listener, path));
     }
     tokio::spawn(cron::run(shared.clone()));
+    tokio::spawn(replica::run(shared.clone()));
     info!("Ready to accept connections");
     loop {
         wait_for_shutdown(&shared).await;

@@ -13,6 +13,7 @@ pub mod hyperloglog;
 pub mod introspection;
 pub mod list;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -134,7 +134,7 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
         stats_section(ctx, &mut report);
     }
     if selection.wants("replication") {
-        replication_section(&ctx.server.replication_id, &mut report);
+        replication_section(ctx.server, &mut report);
     }
     if selection.wants("cpu") {
         cpu_section(&mut report);
@@ -440,9 +440,13 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("instantaneous_input_repl_kbps", "0.00");
     report.field("instantaneous_output_repl_kbps", "0.00");
     report.field("rejected_connections", s.rejected_connections);
-    report.field("sync_full", 0);
-    report.field("sync_partial_ok", 0);
-    report.field("sync_partial_err", 0);
+    let (full, partial_ok, partial_err) = crate::replication::state_ref(ctx.server)
+        .map_or((0, 0, 0), |r| {
+            (r.sync_full, r.sync_partial_ok, r.sync_partial_err)
+        });
+    report.field("sync_full", full);
+    report.field("sync_partial_ok", partial_ok);
+    report.field("sync_partial_err", partial_err);
     report.field("expired_keys", s.expired_keys);
     report.field(
         "expired_stale_perc",
@@ -512,20 +516,11 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     }
 }
 
-fn replication_section(replication_id: &str, report: &mut Report) {
-    // TODO(#9): a real replication state; this is a master without replicas or backlog.
+fn replication_section(server: &crate::server::Server, report: &mut Report) {
     report.section("Replication");
-    report.field("role", "master");
-    report.field("connected_slaves", 0);
-    report.field("master_failover_state", "no-failover");
-    report.field("master_replid", replication_id);
-    report.field("master_replid2", "0".repeat(40));
-    report.field("master_repl_offset", 0);
-    report.field("second_repl_offset", -1);
-    report.field("repl_backlog_active", 0);
-    report.field("repl_backlog_size", 1_048_576);
-    report.field("repl_backlog_first_byte_offset", 0);
-    report.field("repl_backlog_histlen", 0);
+    for (name, value) in crate::replication::info_fields(server) {
+        report.field(&name, value);
+    }
 }
 
 fn cpu_section(report: &mut Report) {
