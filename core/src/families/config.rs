@@ -107,10 +107,22 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     let is_local = ctx.client().peer.is_local();
     let protected_allowed = ctx.server.config.enable_protected_configs.allows(is_local);
     let appendonly_was = ctx.server.config.appendonly;
+    let before = ctx.server.config.clone();
     ctx.server
         .config
         .config_set(&pairs, protected_allowed)
         .map_err(CommandError::custom)?;
+    // A new port is bound before the command answers; when it cannot be, every parameter of
+    // the command goes back to its old value, as Redis's apply-and-roll-back does.
+    if ctx.server.config.port != before.port
+        && let Some(hooks) = ctx.server.listener_hooks
+        && let Err(reason) = (hooks.rebind_tcp)(ctx.server, ctx.server.config.port)
+    {
+        ctx.server.config = before;
+        return Err(CommandError::custom(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'port') - {reason}"
+        )));
+    }
     // Turning the AOF on writes a base from the dataset first, as Redis's startAppendOnly.
     if ctx.server.config.appendonly != appendonly_was
         && let Some(hooks) = ctx.server.aof_hooks
