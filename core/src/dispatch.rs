@@ -139,15 +139,18 @@ fn run_checked(
         && crate::eviction::perform_evictions(server) == crate::eviction::Eviction::Failed
         && refused_when_out_of_memory(server, client_id, command, in_transaction)
     {
-        if in_transaction {
-            abort_transaction(server, client_id);
-        }
-        return Outcome::Reply(reject(server, Some(command), &CommandError::msg(OOM)));
+        return Outcome::Reply(refuse_before_run(
+            server,
+            client_id,
+            command,
+            in_transaction,
+            &CommandError::msg(OOM),
+        ));
     }
     if origin == Origin::Client
         && let Err(err) = crate::replication::check_gates(server, client_id, command)
     {
-        return Outcome::Reply(refuse_for_replication(
+        return Outcome::Reply(refuse_before_run(
             server,
             client_id,
             command,
@@ -164,9 +167,10 @@ fn run_checked(
     run(server, client_id, command, argv, args_start, origin)
 }
 
-/// A replication gate refused `command` (see [`crate::replication::check_gates`]): inside
-/// MULTI the transaction is flagged; EXEC itself discards it and answers `EXECABORT`.
-fn refuse_for_replication(
+/// A gate refused `command` (OOM, or see [`crate::replication::check_gates`]): inside MULTI
+/// the transaction is flagged; EXEC itself discards it and answers `EXECABORT`, as Redis's
+/// `rejectCommand` does.
+fn refuse_before_run(
     server: &mut Server,
     client_id: ClientId,
     command: &'static Command,
@@ -401,7 +405,10 @@ fn run(
         }
     }
     if server.propagation.leave() {
-        server.propagation.flush(true);
+        // SCAN and RANDOMKEY (Redis's hidden `touches-arbitrary-keys` flag) propagate the keys
+        // they found expired as independent DELs, not as one transaction.
+        let atomic = !matches!(command.spec.name, "scan" | "randomkey");
+        server.propagation.flush(atomic);
     }
     if server.tracking.is_active() {
         crate::tracking::after_read(server, client_id, command, argv);

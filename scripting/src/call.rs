@@ -156,6 +156,21 @@ fn check_flags(
         return Err("OOM command not allowed when used memory > 'maxmemory'.");
     }
     if write {
+        // A read-only replica and `min-replicas-to-write` refuse a script's writes as they
+        // refuse a client's.
+        if oxidis_core::replication::is_replica(server)
+            && server
+                .config
+                .get("replica-read-only")
+                .is_some_and(|v| v == b"yes")
+        {
+            return Err(oxidis_core::errors::replication::READONLY);
+        }
+        if !oxidis_core::replication::is_replica(server)
+            && !oxidis_core::replication::enough_good_replicas(server)
+        {
+            return Err(oxidis_core::errors::replication::NOREPLICAS);
+        }
         run_state.wrote.store(true, Ordering::SeqCst);
     }
     Ok(())

@@ -235,6 +235,11 @@ pub fn refuse_to_run(server: &Server, flags: ScriptFlags, read_only: bool) -> Op
                     .into(),
             );
         }
+        if !oxidis_core::replication::is_replica(server)
+            && !oxidis_core::replication::enough_good_replicas(server)
+        {
+            return Some(oxidis_core::errors::replication::NOREPLICAS.into());
+        }
     }
     None
 }

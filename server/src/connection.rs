@@ -94,6 +94,29 @@ struct Connection {
     query_len_at_parse: usize,
     /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
+    /// The client's MULTI state, kept for batches answered without the lock.
+    multi: BusyMulti,
+}
+
+/// A client's MULTI state as a connection sees it while a script is busy. Redis still runs
+/// MULTI then (it is `allow-busy`), flags the transaction of every command refused with BUSY,
+/// and answers EXEC with EXECABORT; without the lock the connection records what to apply to
+/// the client's transaction at its next batch.
+#[derive(Debug, Clone, Copy, Default)]
+struct BusyMulti {
+    /// Whether the client is inside MULTI (as of its last command).
+    in_multi: bool,
+    /// The transaction state to apply at the next batch, if the busy answers changed it.
+    pending: Option<PendingMulti>,
+}
+
+/// See [`BusyMulti::pending`].
+#[derive(Debug, Clone, Copy)]
+enum PendingMulti {
+    /// In MULTI; `aborted` when a command was refused.
+    Multi { aborted: bool },
+    /// Out of MULTI (EXEC answered EXECABORT).
+    Discarded,
 }
 
 /// What a batch writes, in order: replies to encode, and pushed messages already encoded.
@@ -154,6 +177,7 @@ impl Connection {
             unreported_writes: 0,
             query_len_at_parse: 0,
             durable_wait: None,
+            multi: BusyMulti::default(),
         }
     }
 
@@ -283,6 +307,7 @@ impl Connection {
             query_buffer_limit: self.query_buffer_limit,
             replies: std::mem::take(&mut self.replies),
             push_bytes: 0,
+            multi: self.multi,
         };
         let done = if self.batch[start..count]
             .iter()
@@ -312,6 +337,7 @@ impl Connection {
         self.limits = done.limits;
         self.query_buffer_limit = done.query_buffer_limit;
         self.push_bytes += done.push_bytes;
+        self.multi = done.multi;
         self.replies = done.replies;
         // The batch's writes reach the replicas and the AOF (fsynced there with
         // `appendfsync always`) before its replies are sent (see `flush`).
@@ -445,6 +471,7 @@ struct Batch {
     query_buffer_limit: usize,
     replies: Vec<Out>,
     push_bytes: u64,
+    multi: BusyMulti,
 }
 
 /// What a batch left: how the connection goes on, and the replies to encode.
@@ -457,6 +484,7 @@ struct BatchDone {
     push_bytes: u64,
     /// With `appendfsync always`: the AOF fsync the replies must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
+    multi: BusyMulti,
 }
 
 impl Batch {
@@ -477,7 +505,13 @@ impl Batch {
             }
             if self.shared.script_busy.is_busy() {
                 for argv in commands {
-                    let reply = busy_reply(&self.shared.script_busy, argv);
+                    let reply = self.busy_multi_reply(argv).unwrap_or_else(|| {
+                        let reply = busy_reply(&self.shared.script_busy, argv);
+                        if self.multi.in_multi && reply.is_error() {
+                            self.multi.pending = Some(PendingMulti::Multi { aborted: true });
+                        }
+                        reply
+                    });
                     self.replies.push(Out::Reply(reply, self.resp));
                 }
                 return self.done(After::Done, None);
@@ -489,6 +523,9 @@ impl Batch {
         server.stats.total_reads_processed += self.unreported_reads;
         server.stats.total_writes_processed += self.unreported_writes;
         let now = server.now_ms();
+        if let Some(pending) = self.multi.pending.take() {
+            apply_busy_multi(&mut server, self.id, pending);
+        }
         if let Some(client) = server.clients.get_mut(self.id) {
             client.query_buffer_len = self.query_len_at_parse;
             client.last_interaction_ms = now;
@@ -548,6 +585,7 @@ impl Batch {
         }
         // Between batches only the unparsed rest stays in the query buffer.
         if let Some(client) = server.clients.get_mut(self.id) {
+            self.multi.in_multi = client.transaction.is_some();
             client.query_buffer_len = self.input_len;
         }
         server.end_batch();
@@ -562,6 +600,32 @@ impl Batch {
         self.done(after, durable_wait)
     }
 
+    /// MULTI and EXEC while a script is busy, answered as Redis does (see [`BusyMulti`]);
+    /// `None` for the other commands.
+    fn busy_multi_reply(&mut self, argv: &[Bytes]) -> Option<Frame> {
+        let name = argv.first()?;
+        if name.eq_ignore_ascii_case(b"multi") && argv.len() == 1 {
+            if self.multi.in_multi {
+                return Some(Frame::error_static("ERR MULTI calls can not be nested"));
+            }
+            self.multi.in_multi = true;
+            self.multi.pending = Some(PendingMulti::Multi { aborted: false });
+            return Some(Frame::ok());
+        }
+        if name.eq_ignore_ascii_case(b"exec") && self.multi.in_multi {
+            self.multi.in_multi = false;
+            self.multi.pending = Some(PendingMulti::Discarded);
+            let Frame::Error(busy) = busy_reply(&self.shared.script_busy, argv) else {
+                return None;
+            };
+            return Some(Frame::error(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                String::from_utf8_lossy(&busy)
+            )));
+        }
+        None
+    }
+
     fn done(self, after: After, durable_wait: Option<crate::extensions::DurableWait>) -> BatchDone {
         BatchDone {
             after,
@@ -570,7 +634,26 @@ impl Batch {
             query_buffer_limit: self.query_buffer_limit,
             replies: self.replies,
             push_bytes: self.push_bytes,
+            multi: self.multi,
             durable_wait,
+        }
+    }
+}
+
+/// Applies to the client's transaction what was answered for it while a script was busy.
+fn apply_busy_multi(server: &mut Server, id: ClientId, pending: PendingMulti) {
+    let Some(client) = server.clients.get_mut(id) else {
+        return;
+    };
+    match pending {
+        PendingMulti::Multi { aborted } => {
+            let transaction = client.transaction.get_or_insert_with(Default::default);
+            transaction.aborted |= aborted;
+        }
+        PendingMulti::Discarded => {
+            client.transaction = None;
+            client.watch_dirty = false;
+            server.watched.unwatch_all(id);
         }
     }
 }

@@ -307,6 +307,8 @@ fn publish_on(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, kind: Kind) -> 
         channel,
         message,
     );
+    // Replicas get the message too (Redis forces its propagation to them).
+    ctx.also_propagate(args.argv().to_vec());
     Ok(count_reply(receivers))
 }
 
