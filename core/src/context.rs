@@ -192,16 +192,20 @@ impl<'a> CommandContext<'a> {
     /// Finds `key` in the selected database, reclaiming it first if it has expired. No
     /// statistics and no access clock: the building block of the `lookup_*` methods below.
     pub fn lookup(&mut self, key: &[u8]) -> Option<usize> {
-        self.lookup_in(self.db_index, key)
+        self.lookup_in(self.db_index, key, false)
     }
 
     /// [`lookup`](Self::lookup) in database `db_index` (the caller checked the range).
-    fn lookup_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
+    /// `write`: a write lookup, which on a writable replica removes an expired key (a read-only
+    /// replica leaves it to the master's DEL and reads it as missing).
+    fn lookup_in(&mut self, db_index: usize, key: &[u8], write: bool) -> Option<usize> {
         let pos = self.server.dbs[db_index].find(key)?;
         if !self.server.loading && self.server.dbs[db_index].entry(pos).is_expired(self.now_ms) {
             // During CLIENT PAUSE an expired key reads as missing but is not removed.
-            // A replica leaves expired keys to its master's DEL (it reads them as missing).
-            if !self.server.pause.stops_expiry() && self.server.config.replicaof.is_none() {
+            if !self.server.pause.stops_expiry()
+                && (self.server.config.replicaof.is_none()
+                    || (write && crate::replication::is_writable_replica(self.server)))
+            {
                 self.reclaim_expired_in(db_index, pos);
             }
             return None;
@@ -260,7 +264,7 @@ impl<'a> CommandContext<'a> {
     /// [`lookup_write`](Self::lookup_write) in database `db_index`, which need not be the
     /// selected one (MOVE, COPY ... DB); the caller checked the range.
     pub fn lookup_write_in(&mut self, db_index: usize, key: &[u8]) -> Option<usize> {
-        let found = self.lookup_in(db_index, key);
+        let found = self.lookup_in(db_index, key, true);
         if let Some(pos) = found {
             self.touch(db_index, pos);
         }
@@ -301,8 +305,11 @@ impl<'a> CommandContext<'a> {
         }
         self.server.dirty += 1;
         let len_before = self.server.dbs[self.db_index].len();
+        // While loading (and for a replica's master) nothing is expired: an entry is replaced
+        // as it is, its TTL kept when asked.
+        let now = if self.server.loading { 0 } else { self.now_ms };
         let (pos, replaced_expired) =
-            self.server.dbs[self.db_index].store(key, value, ttl, clock, self.now_ms);
+            self.server.dbs[self.db_index].store(key, value, ttl, clock, now);
         // An expired key being overwritten counts as expired, as lazy expiry would have said.
         if replaced_expired {
             self.server.stats.expired_keys += 1;

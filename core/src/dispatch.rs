@@ -395,6 +395,14 @@ fn run(
     {
         signal_written_keys(server, client_id, command, argv, &unmodified);
     }
+    // A writable replica expires the keys its own clients write.
+    if block.is_none()
+        && command.has(Flag::Write)
+        && !reply.is_error()
+        && server.config.replicaof.is_some()
+    {
+        crate::replication::note_replica_write(server, client_id, command, argv);
+    }
     // A command that changed the dataset is propagated (as itself, unless it asked otherwise);
     // the outermost command then closes the execution unit.
     if server.dirty > dirty_before && block.is_none() {

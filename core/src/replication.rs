@@ -21,7 +21,7 @@
 //! [`Client::replica`]: crate::client::Client::replica
 //! [`Config::replicaof`]: crate::config::Config::replicaof
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use bytes::{Bytes, BytesMut};
 use oxidis_protocol::Frame;
@@ -83,6 +83,9 @@ pub struct Replication {
     pub link: LinkState,
     /// The client the master's stream runs as.
     pub master_client: Option<ClientId>,
+    /// The database the master client had selected when the link broke: a `+CONTINUE` goes on
+    /// in it (Redis keeps its master client across the break).
+    pub master_db: usize,
     /// Unix ms of the last byte read from the master.
     pub last_io_ms: u64,
     /// Unix ms the link went down (0: never was up).
@@ -93,6 +96,9 @@ pub struct Replication {
     pub transfer_size: i64,
     /// See [`Replication::transfer_size`].
     pub transfer_read: u64,
+    /// Keys written by this replica's own clients (a writable replica): the replica expires
+    /// those itself, since its master knows nothing of them.
+    replica_keys: HashSet<(usize, Bytes)>,
     /// Full resynchronisations served (`sync_full`).
     pub sync_full: u64,
     /// Partial resynchronisations accepted and refused (`sync_partial_ok`, `sync_partial_err`).
@@ -186,6 +192,11 @@ pub fn is_replica(server: &Server) -> bool {
     server.config.replicaof.is_some()
 }
 
+/// Whether this server is a replica that accepts writes (`replica-read-only no`).
+pub fn is_writable_replica(server: &Server) -> bool {
+    is_replica(server) && !config_yes(server, "replica-read-only")
+}
+
 /// Takes what the propagation stream gained since the last call, sends it to every replica and
 /// the backlog (a master only: a replica forwards its master's stream instead), and returns it
 /// for the AOF. Empty when nothing was propagated.
@@ -242,6 +253,9 @@ pub fn update_propagation(server: &mut Server) {
 /// Pings the replicas every `repl-ping-replica-period` seconds (called by the cron after the
 /// stream was drained), so they can tell a quiet master from a dead link.
 pub fn cron(server: &mut Server) {
+    if is_replica(server) {
+        expire_replica_keys(server);
+    }
     let now = server.now_ms();
     let period = config_number(server, "repl-ping-replica-period").unwrap_or(10);
     let period_ms = u64::try_from(period).unwrap_or(10).saturating_mul(1000);
@@ -262,6 +276,67 @@ pub fn cron(server: &mut Server) {
     let mut ping = BytesMut::new();
     crate::propagation::encode_command(&mut ping, &[b"PING"]);
     feed_replicas(server, &ping.freeze());
+}
+
+/// A write command from one of a writable replica's own clients ran: its keys are remembered
+/// for [`expire_replica_keys`].
+pub fn note_replica_write(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &Command,
+    argv: &[Bytes],
+) {
+    if state_ref(server).and_then(|s| s.master_client) == Some(client_id) {
+        return;
+    }
+    let db = server.clients.get(client_id).map_or(0, |c| c.db);
+    let keys: Vec<Bytes> = crate::command::find_keys(command, argv)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|k| argv.get(k.index).cloned())
+        .collect();
+    let state = state(server);
+    for key in keys {
+        state.replica_keys.insert((db, key));
+    }
+}
+
+/// Expires the keys a writable replica's own clients wrote, once their time has come (Redis's
+/// `expireSlaveKeys`); keys without a TTL, or gone, are forgotten.
+fn expire_replica_keys(server: &mut Server) {
+    let Some(tracked) = server
+        .extensions
+        .get_mut::<Replication>()
+        .filter(|s| !s.replica_keys.is_empty())
+        .map(|s| std::mem::take(&mut s.replica_keys))
+    else {
+        return;
+    };
+    let now = server.now_ms();
+    let lazy = server.config.lazyfree_lazy_expire;
+    let mut kept = HashSet::new();
+    for (db, key) in tracked {
+        let Some(pos) = server.dbs.get(db).and_then(|d| d.find(&key)) else {
+            continue;
+        };
+        let entry = server.dbs[db].entry(pos);
+        if entry.expire_at().is_none() {
+            continue;
+        }
+        if !entry.is_expired(now) {
+            kept.insert((db, key));
+            continue;
+        }
+        server.dbs[db].remove_at(pos);
+        server.stats.expired_keys += 1;
+        server.propagation.push_deletion(db, &key, lazy);
+        server.key_expired(db, &key);
+    }
+    server.propagation.without_multi(|p| p.flush(true));
+    if !server.events.is_empty() {
+        crate::events::deliver(server);
+    }
+    state(server).replica_keys.extend(kept);
 }
 
 /// When the replicas were last pinged.
@@ -466,6 +541,7 @@ pub fn full_sync_done(server: &mut Server, replid: String, offset: u64, master: 
     state.second_offset = -1;
     state.reset_backlog();
     state.master_client = Some(master);
+    state.master_db = 0;
     state.link = LinkState::Connected;
     state.last_io_ms = now;
     update_propagation(server);
@@ -493,6 +569,10 @@ pub fn partial_sync_done(server: &mut Server, new_replid: Option<String>, master
         disconnect_replicas(server);
     }
     let now = server.now_ms();
+    let db = state(server).master_db;
+    if let Some(client) = server.clients.get_mut(master) {
+        client.db = db;
+    }
     let state = state(server);
     state.ensure_backlog();
     state.read_offset = state.offset;
@@ -520,6 +600,9 @@ pub fn applied_from_master(server: &mut Server, bytes: &Bytes) {
 /// The link broke (or was replaced): the master client is gone.
 pub fn link_lost(server: &mut Server, generation: u64, master: Option<ClientId>) {
     if let Some(id) = master {
+        if let Some(db) = server.clients.get(id).map(|c| c.db) {
+            state(server).master_db = db;
+        }
         server.disconnect_client(id);
     }
     if is_current(server, generation) {

@@ -252,6 +252,7 @@ async fn stream_commands<W: AsyncWriteExt + Unpin>(
     };
     let mut ack = tokio::time::interval(Duration::from_secs(1));
     let mut commands: Vec<(Vec<Bytes>, usize)> = Vec::new();
+    let mut carry = BytesMut::new();
     // What came with the PSYNC reply (the backlog of a `+CONTINUE`) is applied first.
     let mut first = !io.input.is_empty();
     loop {
@@ -290,17 +291,22 @@ async fn stream_commands<W: AsyncWriteExt + Unpin>(
             continue;
         }
         let mut acks = Vec::new();
+        // The bytes executed but not applied yet: an open transaction of the master counts
+        // only once its EXEC ran (a broken link discards it, and the master resends it all).
+        let mut chunk = std::mem::take(&mut carry);
+        chunk.extend_from_slice(&raw[..consumed]);
         {
             let mut server = shared.lock_async().await;
             if !repl::is_current(&mut server, generation) {
                 return Ok(());
             }
             let base = repl::processed_offset(&mut server);
-            let mut done = 0u64;
+            let mut position = chunk.len() - consumed;
+            let mut applied = 0;
             server.begin_batch();
             for (argv, size) in commands.drain(..) {
                 if is_getack(&argv) {
-                    acks.push(base + done);
+                    acks.push(base + applied as u64);
                 } else if !argv.is_empty() {
                     // The master's commands see keys as they are: nothing expires under them
                     // (the master sends the DELs), as while loading.
@@ -308,10 +314,19 @@ async fn stream_commands<W: AsyncWriteExt + Unpin>(
                     let _ = oxidis_core::execute(&mut server, master_id, &argv);
                     server.loading = false;
                 }
-                done += size as u64;
+                position += size;
+                let in_multi = server
+                    .clients
+                    .get(master_id)
+                    .is_some_and(|c| c.transaction.is_some());
+                if !in_multi {
+                    applied = position;
+                }
             }
             server.end_batch();
-            repl::applied_from_master(&mut server, &raw.slice(..consumed));
+            let applied_bytes = chunk.split_to(applied).freeze();
+            carry = chunk;
+            repl::applied_from_master(&mut server, &applied_bytes);
             // What the master's commands changed goes to our AOF.
             drop(crate::extensions::after_batch(&mut server));
         }
