@@ -8,6 +8,8 @@ mod cron;
 mod extensions;
 mod listener;
 mod logging;
+#[cfg(test)]
+mod module_blocking_tests;
 mod shared;
 mod workers;
 

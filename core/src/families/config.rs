@@ -170,7 +170,8 @@ fn config_rewrite(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> Command
     let Some(path) = config.config_file.as_deref() else {
         return Err(CommandError::msg(NO_CONFIG_FILE));
     };
-    match config.rewrite_file(path, false) {
+    let module_params = ctx.server.modules.configs.rewrite_lines();
+    match config.rewrite_file_with(path, false, &module_params) {
         Ok(()) => {
             tracing::warn!("CONFIG REWRITE executed with success.");
             Ok(Frame::ok())

@@ -335,12 +335,20 @@ impl ModuleConfigs {
         Ok(())
     }
 
-    /// `(name, value)` lines CONFIG REWRITE writes: parameters away from their default.
-    pub fn rewrite_lines(&self) -> Vec<(String, Vec<u8>)> {
+    /// What CONFIG REWRITE writes: every parameter's name, value, and whether it differs from
+    /// its default (a line at the default is only kept if the file had one).
+    pub fn rewrite_lines(&self) -> Vec<crate::config::rewrite::ExtraParam> {
         self.params
             .iter()
-            .filter(|p| p.value != p.kind.default_value())
-            .map(|p| (p.full_name.clone(), format_value(p)))
+            .map(|p| {
+                let changed = p.value != p.kind.default_value();
+                let text = match p.kind {
+                    // Strings quoted as Redis's `sdscatrepr`; the others as CONFIG GET shows.
+                    ConfigKind::String { .. } => crate::config::value::repr(&format_value(p)),
+                    _ => String::from_utf8_lossy(&format_value(p)).into_owned(),
+                };
+                (p.full_name.clone(), text, changed)
+            })
             .collect()
     }
 

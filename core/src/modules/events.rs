@@ -287,6 +287,22 @@ pub fn fire(server: &mut Server, event: &ServerEvent) {
     subs.server = running;
 }
 
+/// A module's event name as the `&'static str` [`crate::CommandContext::notify`] takes
+/// (Redis's `RM_NotifyKeyspaceEvent` accepts any name): each distinct name is stored once for
+/// the life of the process, so a module must not build names from data.
+pub fn intern_event_name(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(found) = names.iter().find(|n| **n == name) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.push(leaked);
+    leaked
+}
+
 /// The cron tick: the server crate calls it once per `serverCron` run.
 pub fn cron_tick(server: &mut Server) {
     let subs = &mut server.modules.subscriptions;

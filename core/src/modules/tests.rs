@@ -150,6 +150,13 @@ fn numbers_at(r: &CommandRunner, db: usize, key: &str) -> Option<Vec<i64>> {
 }
 
 #[test]
+fn event_names_are_interned_once() {
+    let a = events::intern_event_name("bf.add");
+    let b = events::intern_event_name(&String::from("bf.add"));
+    assert!(std::ptr::eq(a, b));
+}
+
+#[test]
 fn ids_pack_the_name_and_version_as_redis() {
     assert_eq!(encode_id("AAAAAAAAA", 0), Some(0));
     // 'B' is code 1 in the last position: 1 << 10, plus the version.
@@ -263,6 +270,63 @@ fn keyspace_commands_see_module_values() {
     assert_eq!(r.run(["FLUSHALL"]), Frame::ok());
     assert_eq!(ty.live_values(), 0);
     assert_eq!(r.server.modules.types.unregister("testtype0"), Ok(()));
+}
+
+/// `NUM.PUSH key n`: appends to a `testtype0` value through the context, as a module command.
+fn num_push(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let key = args.next_bytes()?;
+    let n = args.next_i64()?;
+    let ty = ctx
+        .server
+        .modules
+        .types
+        .by_name("testtype0")
+        .cloned()
+        .ok_or(crate::errors::CommandError::msg("ERR no type"))?;
+    let len = match ctx.value_mut(key) {
+        Some(value) => {
+            let numbers = value
+                .as_module_mut(&ty)?
+                .downcast_mut::<Numbers>()
+                .ok_or(crate::errors::CommandError::WrongType)?;
+            numbers.0.push(n);
+            numbers.0.len()
+        }
+        None => {
+            ctx.set(
+                key,
+                Value::module(&ty, Box::new(Numbers(vec![n]))),
+                crate::db::Ttl::Keep,
+            );
+            1
+        }
+    };
+    ctx.notify(class::MODULE, events::intern_event_name("num.push"), key);
+    ctx.changed(1);
+    Ok(Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
+}
+
+#[test]
+fn a_command_creates_and_changes_module_values() {
+    let (mut r, ty) = runner_with_type();
+    r.server
+        .table
+        .register(CommandSpec::new("num.push", Arity::Exact(3), num_push).flags(&[Flag::Write]))
+        .expect("registers");
+    let (seen, _) = record_keyspace(&mut r, class::MODULE);
+    assert_eq!(r.run(["NUM.PUSH", "k", "5"]), Frame::Integer(1));
+    assert_eq!(r.run(["NUM.PUSH", "k", "6"]), Frame::Integer(2));
+    assert_eq!(numbers_at(&r, 0, "k"), Some(vec![5, 6]));
+    r.run(["SET", "s", "x"]);
+    assert_eq!(
+        r.run(["NUM.PUSH", "s", "1"]),
+        err(crate::errors::WRONG_TYPE)
+    );
+    assert_eq!(ty.live_values(), 1);
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec!["0:num.push:k", "0:num.push:k"]
+    );
 }
 
 #[test]
@@ -615,11 +679,20 @@ fn module_configs_in_config_get_and_set() {
     assert_eq!(
         r.server.modules.configs.rewrite_lines(),
         vec![
-            ("mymod.enabled".to_string(), b"no".to_vec()),
-            ("mymod.limit".to_string(), b"50".to_vec()),
-            ("mymod.mode".to_string(), b"safe".to_vec()),
+            ("mymod.enabled".to_string(), "no".to_string(), true),
+            ("mymod.limit".to_string(), "50".to_string(), true),
+            ("mymod.mode".to_string(), "safe".to_string(), true),
+            ("mymod.fixed".to_string(), "\"\"".to_string(), false),
         ]
     );
+    let rewritten = r.server.config.rewrite_content_with(
+        "port 6379\nmymod.limit 20\nmymod.fixed abc\n",
+        false,
+        &r.server.modules.configs.rewrite_lines(),
+    );
+    assert!(rewritten.contains("mymod.limit 50\n"), "{rewritten}");
+    assert!(rewritten.contains("mymod.enabled no\n"), "{rewritten}");
+    assert!(!rewritten.contains("???"), "{rewritten}");
     forget_owner(&mut r.server, "mymod").expect("no types");
     assert_eq!(r.run(["CONFIG", "GET", "mymod.*"]), Frame::Map(vec![]));
 }

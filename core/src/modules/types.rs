@@ -319,6 +319,44 @@ impl ModuleValue {
     }
 }
 
+/// Module values in the keyspace: what a module command uses with `ctx.lookup_write`,
+/// `ctx.value_mut` and `ctx.set`.
+impl crate::types::Value {
+    /// A keyspace value of type `ty` holding `data`.
+    pub fn module(ty: &ModuleTypeRef, data: Box<dyn Any + Send>) -> crate::types::Value {
+        crate::types::Value::Module(Box::new(ModuleValue::new(ty, data)))
+    }
+
+    /// The module value held, if it is of type `ty`; WRONGTYPE for any other value (another
+    /// module's type included), as Redis's `RM_ModuleTypeGetValue` callers check.
+    ///
+    /// # Errors
+    /// [`CommandError::WrongType`](crate::errors::CommandError::WrongType).
+    pub fn as_module(
+        &self,
+        ty: &ModuleTypeRef,
+    ) -> Result<&ModuleValue, crate::errors::CommandError> {
+        match self {
+            crate::types::Value::Module(m) if Arc::ptr_eq(&m.ty, ty) => Ok(m),
+            _ => Err(crate::errors::CommandError::WrongType),
+        }
+    }
+
+    /// [`as_module`](Self::as_module), for changing the value in place.
+    ///
+    /// # Errors
+    /// As [`as_module`](Self::as_module).
+    pub fn as_module_mut(
+        &mut self,
+        ty: &ModuleTypeRef,
+    ) -> Result<&mut ModuleValue, crate::errors::CommandError> {
+        match self {
+            crate::types::Value::Module(m) if Arc::ptr_eq(&m.ty, ty) => Ok(m),
+            _ => Err(crate::errors::CommandError::WrongType),
+        }
+    }
+}
+
 impl Drop for ModuleValue {
     fn drop(&mut self) {
         self.ty.live.fetch_sub(1, Ordering::SeqCst);
