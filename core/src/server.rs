@@ -533,13 +533,21 @@ impl Server {
         let id = self.clients.next_id();
         self.clients.insert(make(id));
         self.stats.total_connections_received += 1;
-        crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientConnected(id));
+        // Modules hear of connections only (not of internal clients such as the AOF loader's).
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientConnected(id));
+        }
         id
     }
 
     /// Forgets a client whose connection is gone, including any keys it was blocked on.
     pub fn disconnect_client(&mut self, id: ClientId) {
-        crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientDisconnected(id));
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(
+                self,
+                &crate::modules::ServerEvent::ClientDisconnected(id),
+            );
+        }
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);

@@ -78,7 +78,8 @@ pub enum ServerEvent {
         /// Whether it succeeded.
         ok: bool,
     },
-    /// A client connected.
+    /// A client connected (a connection: internal clients such as the AOF loader's are not
+    /// reported).
     ClientConnected(ClientId),
     /// A client disconnected (called before its state is forgotten).
     ClientDisconnected(ClientId),

@@ -19,6 +19,22 @@
 //! blocked-client bookkeeping, which sits with the other blocked clients in
 //! [`crate::blocking::Blocked`].
 //!
+//! # The path of a module data type, in short
+//! ```ignore
+//! // At load: register the type (9-character name, encoding version 0..=1023).
+//! let ty = server.modules.types.register("bloom", "oxbloom-1", 1, Box::new(BloomType))?;
+//! // In a command handler: create or change a value of it.
+//! match ctx.value_mut(key) {
+//!     Some(value) => value.as_module_mut(&ty)?.downcast_mut::<Bloom>().unwrap().add(item),
+//!     None => ctx.set(key, Value::module(&ty, Box::new(Bloom::new())), Ttl::Keep),
+//! }
+//! ctx.notify(class::MODULE, events::intern_event_name("bf.add"), key);
+//! // A blocking command answered from a worker thread:
+//! let (handle, reply) = modules::block_client(ctx, Some(timeout), Frame::Null)?;
+//! std::thread::spawn(move || { let _ = handle.complete(Frame::ok()); });
+//! return Ok(reply);
+//! ```
+//!
 //! # Unloading a module
 //! [`Modules::unload_check`] says whether a module's types still hold values; the loader then
 //! calls [`forget_owner`] (types, subscriptions, configs). Commands are removed from

@@ -480,9 +480,17 @@ fn server_events_reach_their_subscribers() {
     r.run(["FLUSHDB"]);
     r.run(["FLUSHALL"]);
     let now = r.server.now_ms();
-    let id = r
+    // An internal client (no connection) is not an event; a connection is.
+    let internal = r
         .server
         .connect_client(|id| Client::new(id, Peer::Internal, true, now));
+    r.server.disconnect_client(internal);
+    let inbox: Arc<dyn ConnectionHandle> = Arc::new(Inbox::default());
+    let id = r.server.connect_client(|id| {
+        let mut client = Client::new(id, Peer::Internal, true, now);
+        client.handle = Some(inbox);
+        client
+    });
     r.server.disconnect_client(id);
     events::cron_tick(&mut r.server);
     let hz = r.server.config.hz;

@@ -11,7 +11,8 @@
 //! count is not zero, so a module cannot be unloaded while the keyspace (or a lazily freed
 //! database, or a DUMP being built) still holds its values. Freeing a value is dropping its
 //! `Box<dyn Any + Send>`: a bridge to foreign code wraps its pointer in a type whose `Drop`
-//! calls the module's free callback.
+//! calls the module's free callback. That `Drop` may run on a background thread (FLUSHALL
+//! ASYNC, lazy freeing), never concurrently with another callback on the same value.
 //!
 //! # Identity on disk
 //! A type's 64-bit id, as Redis writes it before each value (RDB type 7, `MODULE_2`), is its
@@ -173,15 +174,17 @@ pub trait ModuleType: Send + Sync + 'static {
         let _ = (value, digest);
     }
 
-    /// The effort of freeing `value` (Redis's `free_effort`: e.g. its number of allocations);
-    /// values above `lazyfree` thresholds may be freed off the serving path. 1 by default.
+    /// The effort of freeing `value` (Redis's `free_effort`: e.g. its number of allocations).
+    /// Not consulted yet: FLUSHALL/FLUSHDB ASYNC already drop whole databases on a background
+    /// thread (so a value's `Drop` may run off the keyspace thread). 1 by default.
     fn free_effort(&self, key: &[u8], value: &dyn Any) -> usize {
         let _ = (key, value);
         1
     }
 
-    /// Called when `key` holding `value` leaves the keyspace (DEL, UNLINK, overwrite, expiry),
-    /// before the value is dropped (Redis's `unlink`). Nothing by default.
+    /// Meant for when `key` holding `value` leaves the keyspace, before the value is dropped
+    /// (Redis's `unlink`). NOT CALLED YET: keys leave the keyspace through many paths of
+    /// `core/src/db`; a module must do its cleanup in its data's `Drop`. Nothing by default.
     fn unlink(&self, key: &[u8], value: &dyn Any) {
         let _ = (key, value);
     }

@@ -179,3 +179,41 @@ fn aof_rewrite_without_preamble_uses_the_type_commands() {
         "{text}"
     );
 }
+
+#[test]
+fn dump_and_restore_commands_carry_module_values() {
+    let (mut r, ty) = runner();
+    crate::register(&mut r.server.table).expect("registers");
+    let clock = r.server.lru_clock();
+    r.server.dbs[0].insert_new(
+        CompactBytes::new(b"n"),
+        numbers(&ty, &[9, 10], "dumped"),
+        None,
+        clock,
+    );
+    let oxidis_protocol::Frame::Bulk(payload) = r.run(["DUMP", "n"]) else {
+        panic!("DUMP answers a bulk string");
+    };
+    assert_eq!(
+        r.run([b"RESTORE".as_slice(), b"m", b"0", &payload]),
+        oxidis_protocol::Frame::ok()
+    );
+    let db = &r.server.dbs[0];
+    let pos = db.find(b"m").expect("restored");
+    assert_eq!(
+        as_numbers(&db.entry(pos).value),
+        Some(&Numbers(vec![9, 10], "dumped".into()))
+    );
+    assert_eq!(ty.live_values(), 2);
+    // Once the type is gone (its values deleted first), the payload is refused.
+    r.run(["DEL", "n", "m"]);
+    r.server
+        .modules
+        .types
+        .unregister("testmod-1")
+        .expect("no values left");
+    assert_eq!(
+        r.run([b"RESTORE".as_slice(), b"m", b"0", &payload]),
+        oxidis_protocol::Frame::Error("ERR Bad data format".into())
+    );
+}
