@@ -36,6 +36,12 @@ pub trait ConnectionHandle: Send + Sync {
         0
     }
 
+    /// Memory the connection's output buffers hold (allocated, not just used), while any
+    /// output is pending; what `omem=` and `maxmemory-clients` count.
+    fn output_memory(&self) -> u64 {
+        self.pending_bytes()
+    }
+
     /// Like [`push`](Self::push), but for a message caused by the command the client is
     /// running: it is written after that command's reply (client-side caching invalidations).
     fn push_after_reply(&self, message: oxidis_protocol::Frame) {
@@ -296,11 +302,18 @@ impl Client {
     }
 
     /// `obl=`, `oll=` and `omem=` of CLIENT LIST: Redis writes a reply into its 16 KiB
-    /// buffer first and then into a list of 16 KiB blocks, which `omem` counts.
+    /// buffer first and then into a list of 16 KiB blocks, which `omem` counts (as allocated).
     pub fn output_buffer_fields(&self) -> (usize, usize, usize) {
         let pending = self.pending_output();
         let obl = pending.min(REPLY_BUFFER_BYTES);
-        let omem = pending - obl;
+        let omem = if pending > REPLY_BUFFER_BYTES {
+            let allocated = self.handle.as_ref().map_or(pending, |h| {
+                usize::try_from(h.output_memory()).unwrap_or(usize::MAX)
+            });
+            allocated.max(pending) - obl
+        } else {
+            0
+        };
         (obl, omem.div_ceil(REPLY_BUFFER_BYTES), omem)
     }
 }

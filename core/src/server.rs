@@ -332,6 +332,8 @@ pub struct Server {
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic tasks are suspended.
+    pub cron_paused: bool,
     /// List elements this big get a node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD).
     pub list_packed_threshold: usize,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -417,6 +419,7 @@ impl Server {
             tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
+            cron_paused: false,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
             dirty: 0,
             last_save_unix: 0,

@@ -210,6 +210,12 @@ impl Connection {
                 () = signals.push_ready.notified() => {
                     self.take_pushed();
                     self.flush(writer).await?;
+                    if self.limits.client_eviction
+                        && !self.output.is_empty()
+                        && !self.report_output_buffer().await
+                    {
+                        return Ok(());
+                    }
                     continue;
                 }
                 read = reader.read_buf(&mut self.input) => {
@@ -469,7 +475,7 @@ impl Connection {
     fn take_pushed(&mut self) {
         if let Some(pushed) = self.signals.take_pushed() {
             self.output.extend_from_slice(&pushed);
-            self.signals.set_output_len(self.output.len());
+            self.report_output_len();
         }
     }
 
@@ -482,18 +488,11 @@ impl Connection {
     /// `qbuf=` and `qbuf-free=` of CLIENT LIST for what the input buffer holds now. Redis
     /// keeps a big argument being received alone in its query buffer, sized for it exactly.
     fn query_buffer_fields(&self) -> (usize, usize) {
-        if let Some((start, len)) = self.parser.pending_big_bulk() {
-            let have = self.input.len().saturating_sub(start);
-            let want = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(2);
-            return (have, want.saturating_sub(have));
+        let free = self.input.capacity() - self.input.len();
+        if let Some((start, _)) = self.parser.pending_big_bulk() {
+            return (self.input.len().saturating_sub(start), free);
         }
-        let qbuf = self.input.len();
-        let free = if qbuf == 0 {
-            0
-        } else {
-            READ_CHUNK.saturating_sub(qbuf)
-        };
-        (qbuf, free)
+        (self.input.len(), free)
     }
 
     /// Tells the core how big an incomplete request has grown, and lets `maxmemory-clients`
@@ -546,7 +545,7 @@ impl Connection {
     /// Closes the client for its output buffer, as Redis logs it; what is queued is dropped.
     fn close_for_output_limit(&mut self) {
         self.output.clear();
-        self.signals.set_output_len(0);
+        self.report_output_len();
         let mut server = self.shared.server.lock();
         if let Some(client) = server.clients.get_mut(self.id) {
             client.output_limit_reached = true;
@@ -561,6 +560,12 @@ impl Connection {
         server.disconnect_client(self.id);
     }
 
+    /// Lets the core read the output buffer's size (`omem=`, output limits).
+    fn report_output_len(&self) {
+        self.signals
+            .set_output(self.output.len(), self.output.capacity());
+    }
+
     /// Accounts for `n` bytes the socket took from the front of the output.
     fn written(&mut self, n: usize) -> std::io::Result<()> {
         if n == 0 {
@@ -572,7 +577,7 @@ impl Connection {
         if self.output.is_empty() && self.output.capacity() > OUTPUT_KEEP {
             self.output = BytesMut::with_capacity(READ_CHUNK);
         }
-        self.signals.set_output_len(self.output.len());
+        self.report_output_len();
         Ok(())
     }
 
@@ -596,7 +601,7 @@ impl Connection {
                 None => break,
             }
         }
-        self.signals.set_output_len(self.output.len());
+        self.report_output_len();
         Ok(())
     }
 
@@ -608,7 +613,7 @@ impl Connection {
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
         self.output.clear();
-        self.signals.set_output_len(0);
+        self.report_output_len();
         writer.flush().await
     }
 }

@@ -19,6 +19,9 @@ pub async fn run(shared: Arc<Shared>) {
         let Some(mut server) = shared.server.try_lock_for(Duration::from_millis(5)) else {
             continue;
         };
+        if server.cron_paused {
+            continue;
+        }
         server.active_expire_cycle();
         oxidis_core::metrics::track(&mut server);
         // Finish what the last command's eviction run left over the limit.

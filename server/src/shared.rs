@@ -80,6 +80,8 @@ pub struct ConnectionSignals {
     replies: tokio::sync::mpsc::UnboundedSender<Mail>,
     /// Bytes in the connection's output buffer not yet written to the socket.
     output_len: AtomicU64,
+    /// What that buffer has allocated.
+    output_capacity: AtomicU64,
     /// Bytes in `pushed`: with `output_len`, what `client-output-buffer-limit` measures.
     pushed_len: AtomicU64,
     /// Out-of-band messages (pub/sub, invalidations), encoded as they arrive for the client's
@@ -103,6 +105,7 @@ impl ConnectionSignals {
             close: Notify::new(),
             replies,
             output_len: AtomicU64::new(0),
+            output_capacity: AtomicU64::new(0),
             pushed_len: AtomicU64::new(0),
             pushed: parking_lot::Mutex::new(BytesMut::new()),
             push_ready: Notify::new(),
@@ -127,9 +130,12 @@ impl ConnectionSignals {
             .store(resp == RespVersion::Resp3, Ordering::Relaxed);
     }
 
-    /// Records how many bytes the connection's output buffer holds unwritten.
-    pub fn set_output_len(&self, bytes: usize) {
+    /// Records how many bytes the connection's output buffer holds unwritten, and what it
+    /// has allocated.
+    pub fn set_output(&self, bytes: usize, capacity: usize) {
         self.output_len.store(bytes as u64, Ordering::Relaxed);
+        self.output_capacity
+            .store(capacity as u64, Ordering::Relaxed);
     }
 
     /// Completes once `close` has been called (immediately if it already was).
@@ -177,5 +183,13 @@ impl ConnectionHandle for ConnectionSignals {
 
     fn pending_bytes(&self) -> u64 {
         self.output_len.load(Ordering::Relaxed) + self.pushed_len.load(Ordering::Relaxed)
+    }
+
+    fn output_memory(&self) -> u64 {
+        let pushed = self.pushed_len.load(Ordering::Relaxed);
+        if self.output_len.load(Ordering::Relaxed) == 0 && pushed == 0 {
+            return 0;
+        }
+        self.output_capacity.load(Ordering::Relaxed) + pushed
     }
 }
