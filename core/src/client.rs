@@ -222,6 +222,9 @@ pub struct Clients {
     memory: usize,
     /// Whether `memory` and the clients' `memory_usage` are being kept up to date.
     counting: bool,
+    /// Clients whose output grew from outside their own commands (pushed messages) since
+    /// the last count, while counting.
+    output_grew: Vec<ClientId>,
 }
 
 impl Clients {
@@ -241,6 +244,14 @@ impl Clients {
         let client = self.by_id.remove(&id)?;
         self.memory = self.memory.saturating_sub(client.memory_usage);
         Some(client)
+    }
+
+    /// Notes that messages were pushed to client `id`: the next count includes it, so
+    /// `maxmemory-clients` sees a client that receives and does not read.
+    pub fn note_output(&mut self, id: ClientId) {
+        if self.counting && self.output_grew.last() != Some(&id) {
+            self.output_grew.push(id);
+        }
     }
 
     /// The memory all clients were last counted with (while `maxmemory-clients` is set).
@@ -374,12 +385,16 @@ pub fn update_memory_and_evict(server: &mut crate::Server, id: Option<ClientId>)
     let limit = client_memory_limit(&server.config);
     if limit == 0 {
         server.clients.counting = false;
+        server.clients.output_grew.clear();
         return 0;
     }
-    let ids: Vec<ClientId> = match id {
+    let mut ids: Vec<ClientId> = match id {
         Some(id) if server.clients.counting => vec![id],
         _ => server.clients.by_id.keys().copied().collect(),
     };
+    ids.append(&mut server.clients.output_grew);
+    ids.sort_unstable();
+    ids.dedup();
     if !server.clients.counting {
         server.clients.counting = true;
         server.clients.memory = 0;
@@ -431,4 +446,112 @@ pub fn update_memory_and_evict(server: &mut crate::Server, id: Option<ClientId>)
         evicted += 1;
     }
     evicted
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use oxidis_protocol::Frame;
+
+    use super::*;
+    use crate::testing::CommandRunner;
+
+    /// A connection whose pending output the test sets.
+    #[derive(Default)]
+    struct Fake {
+        closed: AtomicBool,
+        pending: AtomicU64,
+    }
+
+    impl ConnectionHandle for Fake {
+        fn close(&self) {
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        fn deliver(&self, _reply: Frame) {}
+        fn push(&self, _message: Frame) {}
+        fn pending_bytes(&self) -> u64 {
+            self.pending.load(Ordering::SeqCst)
+        }
+    }
+
+    fn connect(r: &mut CommandRunner, query: usize, output: u64) -> (ClientId, Arc<Fake>) {
+        let fake = Arc::new(Fake::default());
+        fake.pending.store(output, Ordering::SeqCst);
+        let handle: Arc<dyn ConnectionHandle> = fake.clone();
+        let id = r.server.connect_client(|id| {
+            let mut c = Client::new(id, Peer::Unix("/s".into()), true, 0);
+            c.handle = Some(handle);
+            c.query_buffer_len = query;
+            c
+        });
+        (id, fake)
+    }
+
+    #[test]
+    fn output_buffer_fields_split_at_the_reply_buffer() {
+        let mut r = CommandRunner::with_builtin_commands();
+        let (id, fake) = connect(&mut r, 0, 100);
+        let client = r.server.clients.get(id).unwrap();
+        assert_eq!(client.output_buffer_fields(), (100, 0, 0));
+        fake.pending
+            .store(REPLY_BUFFER_BYTES as u64 + 40_000, Ordering::SeqCst);
+        assert_eq!(
+            client.output_buffer_fields(),
+            (REPLY_BUFFER_BYTES, 3, 40_000)
+        );
+    }
+
+    #[test]
+    fn no_limit_evicts_nobody() {
+        let mut r = CommandRunner::with_builtin_commands();
+        connect(&mut r, 10_000_000, 0);
+        assert_eq!(update_memory_and_evict(&mut r.server, None), 0);
+        assert_eq!(r.server.clients.memory(), 0);
+    }
+
+    #[test]
+    fn largest_clients_go_first_until_under_the_limit() {
+        let mut r = CommandRunner::with_builtin_commands();
+        let base = CLIENT_OVERHEAD_BYTES + REPLY_BUFFER_BYTES;
+        let (small, small_conn) = connect(&mut r, 100_000, 0);
+        let (big, big_conn) = connect(&mut r, 0, 3_000_000);
+        let (kept, _) = connect(&mut r, 5_000_000, 0);
+        r.server.clients.get_mut(kept).unwrap().no_evict = true;
+        assert_eq!(
+            r.run(["CONFIG", "SET", "maxmemory-clients", "5200000"]),
+            Frame::ok()
+        );
+        // The runner's own client counts too, but NO-EVICT clients are never chosen.
+        let evicted = update_memory_and_evict(&mut r.server, None);
+        assert_eq!(evicted, 1);
+        assert!(big_conn.closed.load(Ordering::SeqCst));
+        assert!(!small_conn.closed.load(Ordering::SeqCst));
+        assert!(r.server.clients.get(big).is_none());
+        assert!(r.server.clients.get(small).is_some());
+        assert_eq!(r.server.stats.evicted_clients, 1);
+        assert!(r.server.clients.memory() <= 5_200_000);
+        assert!(r.server.clients.memory() >= 5_100_000 + 2 * base);
+    }
+
+    #[test]
+    fn percentages_are_of_maxmemory() {
+        let mut r = CommandRunner::with_builtin_commands();
+        assert_eq!(
+            r.run([
+                "CONFIG",
+                "SET",
+                "maxmemory",
+                "1000000",
+                "maxmemory-clients",
+                "7%"
+            ]),
+            Frame::ok()
+        );
+        assert_eq!(client_memory_limit(&r.server.config), 70_000);
+        assert_eq!(
+            r.server.config.get("maxmemory-clients"),
+            Some(b"7%".to_vec())
+        );
+    }
 }

@@ -341,6 +341,8 @@ pub fn publish(
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
 pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
+    // `maxmemory-clients` counts it again after the command.
+    clients.note_output(id);
     let Some(client) = clients.get_mut(id) else {
         return;
     };

@@ -41,8 +41,9 @@ const READ_CHUNK: usize = 16 * 1024;
 /// LIST's `qbuf=`, `maxmemory-clients`), not only when it completes.
 const BIG_QUERY: usize = 32 * 1024;
 
-/// An output buffer that grew past this is given back once it is written out.
-const OUTPUT_KEEP: usize = 64 * 1024;
+/// An output buffer that grew past this is given back once it is written out (what it
+/// holds counts in `used_memory`, and so for `maxmemory`).
+const OUTPUT_KEEP: usize = 32 * 1024;
 
 /// The `client-output-buffer-limit` classes, as indexes of the config's limits.
 const CLASS_NORMAL: usize = 0;
@@ -107,6 +108,8 @@ struct Connection {
     soft_limit_since: Option<Instant>,
     input: BytesMut,
     output: BytesMut,
+    /// Bytes written from the front of `output` whose room it still holds.
+    output_consumed: usize,
     batch: Vec<Vec<Bytes>>,
     replies: Vec<Out>,
     /// Replies to blocked commands, delivered by whichever command served them.
@@ -180,6 +183,7 @@ impl Connection {
             soft_limit_since: None,
             input: BytesMut::with_capacity(READ_CHUNK),
             output: BytesMut::with_capacity(READ_CHUNK),
+            output_consumed: 0,
             batch: Vec::new(),
             replies: Vec::new(),
             mailbox,
@@ -386,7 +390,11 @@ impl Connection {
         for out in self.replies.drain(..) {
             match out {
                 Out::Reply(reply, resp) => encode(&reply, resp, &mut self.output),
-                Out::Pushed(bytes) => self.output.extend_from_slice(&bytes),
+                Out::Pushed(bytes) => {
+                    if append(&mut self.output, bytes) {
+                        self.output_consumed = 0;
+                    }
+                }
             }
         }
         // Like Redis, the limit applies to what is queued before any of it is written: a
@@ -474,7 +482,9 @@ impl Connection {
     /// Appends the pushed messages waiting (already encoded) to the output.
     fn take_pushed(&mut self) {
         if let Some(pushed) = self.signals.take_pushed() {
-            self.output.extend_from_slice(&pushed);
+            if append(&mut self.output, pushed) {
+                self.output_consumed = 0;
+            }
             self.report_output_len();
         }
     }
@@ -562,8 +572,10 @@ impl Connection {
 
     /// Lets the core read the output buffer's size (`omem=`, output limits).
     fn report_output_len(&self) {
-        self.signals
-            .set_output(self.output.len(), self.output.capacity());
+        self.signals.set_output(
+            self.output.len(),
+            self.output.capacity() + self.output_consumed,
+        );
     }
 
     /// Accounts for `n` bytes the socket took from the front of the output.
@@ -572,10 +584,19 @@ impl Connection {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
         self.output.advance(n);
+        self.output_consumed += n;
         self.unreported_out += n as u64;
         self.unreported_writes += 1;
-        if self.output.is_empty() && self.output.capacity() > OUTPUT_KEEP {
-            self.output = BytesMut::with_capacity(READ_CHUNK);
+        if self.output.is_empty() {
+            if self.output.capacity() + self.output_consumed > OUTPUT_KEEP {
+                self.output = BytesMut::with_capacity(READ_CHUNK);
+                self.output_consumed = 0;
+            }
+        } else if self.output_consumed > OUTPUT_KEEP && self.output_consumed > self.output.len() {
+            // A slow reader: move what is left to a buffer of its size, so the written part's
+            // room is given back (each byte is copied at most once per such move).
+            self.output = BytesMut::from(&self.output[..]);
+            self.output_consumed = 0;
         }
         self.report_output_len();
         Ok(())
@@ -894,5 +915,17 @@ fn should_send(client: &mut Client) -> bool {
             client.reply_mode = ReplyMode::On;
             false
         }
+    }
+}
+
+/// Appends pushed messages to the output; into an empty output too small for them the buffer
+/// itself moves in (true then).
+fn append(output: &mut BytesMut, bytes: BytesMut) -> bool {
+    if output.is_empty() && bytes.len() > output.capacity() {
+        *output = bytes;
+        true
+    } else {
+        output.extend_from_slice(&bytes);
+        false
     }
 }

@@ -65,6 +65,9 @@ impl Shared {
     }
 }
 
+/// What a burst of pushed messages starts with.
+const PUSH_CHUNK: usize = 512;
+
 /// What the core sends a connection task besides closing it.
 pub enum Mail {
     /// The reply of the command the client is blocked on.
@@ -121,7 +124,9 @@ impl ConnectionSignals {
             return None;
         }
         self.pushed_len.store(0, Ordering::Relaxed);
-        Some(pushed.split())
+        // The buffer itself goes (not a split of it, which would keep its allocation alive
+        // here): memory a burst took is given back once the connection has written it.
+        Some(std::mem::take(&mut *pushed))
     }
 
     /// Records the client's protocol, which pushes are encoded for.
@@ -168,6 +173,9 @@ impl ConnectionHandle for ConnectionSignals {
         };
         let mut pushed = self.pushed.lock();
         let was_empty = pushed.is_empty();
+        if pushed.capacity() == 0 {
+            pushed.reserve(PUSH_CHUNK);
+        }
         encode(message, resp, &mut pushed);
         self.pushed_len
             .store(pushed.len() as u64, Ordering::Relaxed);
