@@ -257,7 +257,13 @@ impl<'a> Reader<'a> {
                 while let (Some(f), Some(v)) = (entries.next(), entries.next()) {
                     pairs.push((f, v));
                 }
-                hash_of(pairs, options, what)
+                let duplicate = if kind == kind::HASH_LISTPACK {
+                    // The words of Redis's panic when it converts such a hash unsanitized.
+                    "Hash listpack integrity check failed: listpack with dup elements"
+                } else {
+                    what
+                };
+                hash_of(pairs, options, duplicate)
             }
             kind::STREAM_LISTPACKS | kind::STREAM_LISTPACKS_2 => {
                 super::stream::read(self, kind == kind::STREAM_LISTPACKS_2)
