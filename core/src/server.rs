@@ -341,6 +341,11 @@ pub struct Server {
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic work (expiry, eviction, a signal's shutdown...) waits.
+    pub cron_paused: bool,
+    /// A signal asked for a shutdown: the next cron tick carries it out, unless SHUTDOWN ABORT
+    /// calls it off first.
+    pub shutdown_asap: bool,
     /// List elements this big get a node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD).
     pub list_packed_threshold: usize,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -388,6 +393,8 @@ pub struct Server {
     pub pause: crate::pause::Pauses,
     /// Sampled rates for INFO (`instantaneous_ops_per_sec`, ...).
     pub metrics: crate::metrics::Metrics,
+    /// Module data types, event subscriptions and configuration parameters (#9).
+    pub modules: crate::modules::Modules,
     clock: Clock,
     frozen_ms: Option<u64>,
     batch: Option<BatchClock>,
@@ -428,6 +435,8 @@ impl Server {
             tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
+            cron_paused: false,
+            shutdown_asap: false,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
             dirty: 0,
             last_save_unix: 0,
@@ -454,6 +463,7 @@ impl Server {
             monitors: Vec::new(),
             pause: crate::pause::Pauses::default(),
             metrics: crate::metrics::Metrics::default(),
+            modules: crate::modules::Modules::default(),
             clock: Clock::System,
             frozen_ms: None,
             batch: None,
@@ -542,11 +552,21 @@ impl Server {
         let id = self.clients.next_id();
         self.clients.insert(make(id));
         self.stats.total_connections_received += 1;
+        // Modules hear of connections only (not of internal clients such as the AOF loader's).
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientConnected(id));
+        }
         id
     }
 
     /// Forgets a client whose connection is gone, including any keys it was blocked on.
     pub fn disconnect_client(&mut self, id: ClientId) {
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(
+                self,
+                &crate::modules::ServerEvent::ClientDisconnected(id),
+            );
+        }
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
@@ -581,7 +601,7 @@ impl Server {
     /// event and WATCH invalidation.
     pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
         crate::transactions::touch(self, db, key);
-        if crate::events::wanted(
+        if self.events.wanted(
             self.config.notify_keyspace_events,
             crate::events::class::EXPIRED,
         ) {

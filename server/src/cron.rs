@@ -19,6 +19,13 @@ pub async fn run(shared: Arc<Shared>) {
         let Some(mut server) = shared.server.try_lock_for(Duration::from_millis(5)) else {
             continue;
         };
+        if server.cron_paused {
+            continue;
+        }
+        if std::mem::take(&mut server.shutdown_asap) {
+            server.shutdown_request.get_or_insert_default();
+            shared.shutdown.notify_one();
+        }
         // A replica leaves expiry to its master, which sends the DELs.
         if !oxidis_core::replication::is_replica(&server) {
             server.active_expire_cycle();
@@ -37,7 +44,10 @@ pub async fn run(shared: Arc<Shared>) {
         }
         oxidis_core::replication::cron(&mut server);
         close_idle_clients(&mut server);
+        // `maxmemory-clients`: recount every client (output drains, idle buffers).
+        oxidis_core::client::update_memory_and_evict(&mut server, None);
         crate::extensions::cron(&mut server);
+        oxidis_core::modules::events::cron_tick(&mut server);
     }
 }
 

@@ -8,6 +8,8 @@ mod cron;
 mod extensions;
 mod listener;
 mod logging;
+#[cfg(test)]
+mod module_blocking_tests;
 mod replica;
 mod shared;
 mod workers;
@@ -195,10 +197,15 @@ async fn wait_for_shutdown(shared: &Arc<Shared>) {
             shared.shutdown.notified().await;
             return;
         };
-        tokio::select! {
-            _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
-            _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
-            () = shared.shutdown.notified() => {}
+        // A signal only schedules the shutdown: the cron carries it out (so SHUTDOWN ABORT
+        // can still call it off), as Redis's `shutdown_asap`.
+        loop {
+            tokio::select! {
+                _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
+                _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
+                () = shared.shutdown.notified() => return,
+            }
+            shared.lock_async().await.shutdown_asap = true;
         }
     }
     #[cfg(not(unix))]
@@ -218,6 +225,7 @@ fn shutdown(shared: &Shared, pidfile: &str) -> bool {
         server.shutdown_request = None;
         return false;
     }
+    oxidis_core::modules::events::fire(&mut server, &oxidis_core::modules::ServerEvent::Shutdown);
     if !pidfile.is_empty() {
         info!("Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
