@@ -99,6 +99,14 @@ pub struct Replication {
     /// Keys written by this replica's own clients (a writable replica): the replica expires
     /// those itself, since its master knows nothing of them.
     replica_keys: HashSet<(usize, Bytes)>,
+    /// Clients blocked in WAIT.
+    waiters: Vec<Waiter>,
+    /// `Propagation::offset` when the stream was last drained: what is above it is propagated
+    /// but not yet in `offset`.
+    drained_mark: u64,
+    /// A WAIT asked the replicas for an acknowledgement: `REPLCONF GETACK *` goes out after
+    /// the next drain.
+    getack_pending: bool,
     /// Full resynchronisations served (`sync_full`).
     pub sync_full: u64,
     /// Partial resynchronisations accepted and refused (`sync_partial_ok`, `sync_partial_err`).
@@ -202,10 +210,22 @@ pub fn is_writable_replica(server: &Server) -> bool {
 /// for the AOF. Empty when nothing was propagated.
 pub fn drain(server: &mut Server) -> Bytes {
     let stream = server.propagation.take_stream();
-    if stream.is_empty() || is_replica(server) {
+    let mark = server.propagation.offset();
+    let ask_ack = server.extensions.get_mut::<Replication>().is_some_and(|s| {
+        s.drained_mark = mark;
+        std::mem::take(&mut s.getack_pending)
+    });
+    if is_replica(server) {
         return stream;
     }
-    feed_replicas(server, &stream);
+    if !stream.is_empty() {
+        feed_replicas(server, &stream);
+    }
+    if ask_ack {
+        let mut getack = BytesMut::new();
+        crate::propagation::encode_command(&mut getack, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
+        feed_replicas(server, &getack.freeze());
+    }
     stream
 }
 
@@ -256,6 +276,7 @@ pub fn cron(server: &mut Server) {
     if is_replica(server) {
         expire_replica_keys(server);
     }
+    serve_waiters(server, true);
     let now = server.now_ms();
     let period = config_number(server, "repl-ping-replica-period").unwrap_or(10);
     let period_ms = u64::try_from(period).unwrap_or(10).saturating_mul(1000);
@@ -635,12 +656,119 @@ pub fn announce(server: &mut Server, client_id: ClientId, port: Option<u16>, ip:
     }
 }
 
-/// `REPLCONF ACK offset`.
+/// `REPLCONF ACK offset`: WAITing clients whose writes enough replicas now hold are answered.
 pub fn acknowledge(server: &mut Server, client_id: ClientId, offset: u64) {
     let now = server.now_ms();
     let info = state(server).replicas.entry(client_id).or_default();
     info.ack_offset = info.ack_offset.max(offset);
     info.ack_time_ms = now;
+    serve_waiters(server, false);
+}
+
+/// A client blocked in WAIT.
+#[derive(Debug, Clone)]
+struct Waiter {
+    client: ClientId,
+    offset: u64,
+    replicas: u64,
+    deadline_ms: Option<u64>,
+}
+
+/// Replicas whose acknowledged offset reached `offset`.
+fn acked_replicas(server: &Server, offset: u64) -> u64 {
+    state_ref(server).map_or(0, |s| {
+        s.replicas
+            .iter()
+            .filter(|(id, r)| {
+                r.online
+                    && r.ack_offset >= offset
+                    && server.clients.get(**id).is_some_and(|c| c.replica)
+            })
+            .count() as u64
+    })
+}
+
+/// WAIT numreplicas timeout: the number of replicas holding every write propagated so far,
+/// at once when enough do (or the caller cannot block), else once enough acknowledge or the
+/// timeout passes (then however many did).
+///
+/// # Errors
+/// WAIT on a replica.
+pub fn wait(
+    server: &mut Server,
+    client_id: ClientId,
+    replicas: u64,
+    timeout_ms: u64,
+    can_block: bool,
+) -> Result<WaitOutcome, CommandError> {
+    if is_replica(server) {
+        return Err(CommandError::msg(
+            crate::errors::replication::WAIT_ON_REPLICA,
+        ));
+    }
+    let pending = server
+        .propagation
+        .offset()
+        .saturating_sub(state_ref(server).map_or(0, |s| s.drained_mark));
+    let target = state(server).offset + pending;
+    let acked = acked_replicas(server, target);
+    if acked >= replicas || !can_block {
+        return Ok(WaitOutcome::Done(acked));
+    }
+    let now = server.now_ms();
+    let state = state(server);
+    state.waiters.push(Waiter {
+        client: client_id,
+        offset: target,
+        replicas,
+        deadline_ms: (timeout_ms > 0).then(|| now.saturating_add(timeout_ms)),
+    });
+    state.getack_pending = true;
+    Ok(WaitOutcome::Blocked(acked))
+}
+
+/// What [`wait`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// Answer this count now.
+    Done(u64),
+    /// The client waits; this is the count so far.
+    Blocked(u64),
+}
+
+/// Answers the WAITing clients that enough replicas acknowledged (all of them, with the
+/// count so far, once past their deadline when `timeouts`).
+fn serve_waiters(server: &mut Server, timeouts: bool) {
+    let Some(waiters) = server
+        .extensions
+        .get_mut::<Replication>()
+        .filter(|s| !s.waiters.is_empty())
+        .map(|s| std::mem::take(&mut s.waiters))
+    else {
+        return;
+    };
+    let now = server.now_ms();
+    let mut still = Vec::new();
+    for waiter in waiters {
+        // A client no longer blocked (gone, or killed with CLIENT UNBLOCK) is forgotten.
+        let still_waiting = server
+            .blocked
+            .get(waiter.client)
+            .is_some_and(|b| b.keys.is_empty() && b.wants == crate::types::ValueType::String);
+        if !still_waiting {
+            continue;
+        }
+        let acked = acked_replicas(server, waiter.offset);
+        let expired = timeouts && waiter.deadline_ms.is_some_and(|d| now >= d);
+        if acked >= waiter.replicas || expired {
+            server.blocked.unblock(waiter.client);
+            let count = Frame::Integer(i64::try_from(acked).unwrap_or(i64::MAX));
+            crate::blocking::deliver(server, waiter.client, count);
+        } else {
+            still.push(waiter);
+        }
+    }
+    state(server).waiters.extend(still);
 }
 
 /// A replica attached (SYNC/PSYNC): it is online from now on.

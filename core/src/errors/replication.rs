@@ -19,3 +19,6 @@ pub const INVALID_MASTER_PORT: &str = "ERR Invalid master port";
 
 /// SYNC or PSYNC to a replica whose own link is down.
 pub const NO_MASTER_LINK: &str = "NOMASTERLINK Can't SYNC while not connected with my master";
+
+/// WAIT on a replica.
+pub const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";

@@ -61,6 +61,17 @@ pub static FAMILY: Family = Family {
             .doc(REPLICAOF_SUMMARY, "1.0.0", "O(1)")
             .args(REPLICAOF_ARGS)
             .deprecated("5.0.0", "`REPLICAOF`"),
+        CommandSpec::new("wait", Arity::Exact(3), wait)
+            .flags(&[NoScript])
+            .group(Group::Generic)
+            .acl_only(&[AclCategory::Connection])
+            .tips(&["request_policy:all_shards", "response_policy:agg_min"])
+            .doc(
+                "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+                "3.0.0",
+                "O(1)",
+            )
+            .args(&[Arg::integer("numreplicas"), Arg::integer("timeout")]),
         CommandSpec::new("role", Arity::Exact(1), role)
             .flags(&[NoScript, Loading, Stale, Fast])
             .acl(&[AclCategory::Admin, AclCategory::Dangerous])
@@ -240,6 +251,32 @@ fn replicaof(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult
     info!("REPLICAOF {host}:{port} enabled (user request)");
     repl::set_master(ctx.server, host, port);
     Ok(Frame::ok())
+}
+
+/// WAIT numreplicas timeout (milliseconds; 0 waits forever).
+fn wait(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let replicas = args.next_i64()?;
+    let timeout = args.next_i64()?;
+    if timeout < 0 {
+        return Err(CommandError::msg("ERR timeout is negative"));
+    }
+    let replicas = u64::try_from(replicas).unwrap_or(0);
+    let timeout = u64::try_from(timeout).unwrap_or(0);
+    // Inside MULTI or a script nothing blocks: the count comes at once.
+    let can_block = !ctx.in_script() && ctx.client().transaction.is_none();
+    let id = ctx.client_id();
+    match repl::wait(ctx.server, id, replicas, timeout, can_block)? {
+        repl::WaitOutcome::Done(count) => {
+            Ok(Frame::Integer(i64::try_from(count).unwrap_or(i64::MAX)))
+        }
+        // The replication cron answers the timeout (with the count by then).
+        repl::WaitOutcome::Blocked(count) => ctx.block(
+            Vec::new(),
+            crate::types::ValueType::String,
+            None,
+            Frame::Integer(i64::try_from(count).unwrap_or(i64::MAX)),
+        ),
+    }
 }
 
 /// ROLE.
