@@ -311,8 +311,13 @@ async fn stream_commands<W: AsyncWriteExt + Unpin>(
                     // The master's commands see keys as they are: nothing expires under them
                     // (the master sends the DELs), as while loading.
                     server.loading = true;
-                    let _ = oxidis_core::execute(&mut server, master_id, &argv);
+                    let outcome = oxidis_core::execute(&mut server, master_id, &argv);
                     server.loading = false;
+                    if let oxidis_core::Outcome::Reply(oxidis_protocol::Frame::Error(text)) =
+                        outcome
+                    {
+                        report_error(&server, master_id, &text);
+                    }
                 }
                 position += size;
                 let in_multi = server
@@ -334,6 +339,21 @@ async fn stream_commands<W: AsyncWriteExt + Unpin>(
             send_ack(writer, offset).await?;
         }
     }
+}
+
+/// An error a command of the master's stream met: never sent back, but logged as Redis does
+/// (the datasets may have diverged).
+fn report_error(server: &oxidis_core::Server, master_id: u64, text: &[u8]) {
+    let command = server
+        .clients
+        .get(master_id)
+        .map(|c| c.last_command)
+        .filter(|name| !name.is_empty())
+        .unwrap_or("<unknown>");
+    let text = String::from_utf8_lossy(&text[..text.len().min(4096)]);
+    warn!(
+        "== CRITICAL == This replica is sending an error to its master: '{text}' after processing the command '{command}'"
+    );
 }
 
 /// Whether `argv` is `REPLCONF GETACK ...`.

@@ -145,6 +145,11 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             Ok(Frame::ok())
         }
         (b"config-rewrite-force-all", []) => config_rewrite_force_all(ctx),
+        // Sends a command to the replicas only (tests of replication errors).
+        (b"replicate", command) if !command.is_empty() => {
+            ctx.also_propagate(command.to_vec());
+            Ok(Frame::ok())
+        }
         _ => Err(CommandError::custom(subcommand_syntax(
             "DEBUG",
             &String::from_utf8_lossy(&sub[..sub.len().min(128)]),
