@@ -93,7 +93,7 @@ async fn link(shared: &Arc<Shared>, host: &str, port: u16, generation: u64) -> R
     };
     let stream = tokio::time::timeout(settings.timeout, TcpStream::connect((host, port)))
         .await
-        .map_err(|_| "timeout connecting to the MASTER".to_string())?
+        .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
     let _ = stream.set_nodelay(true);
     info!("MASTER <-> REPLICA sync started");
@@ -112,6 +112,7 @@ async fn link(shared: &Arc<Shared>, host: &str, port: u16, generation: u64) -> R
         reader: &mut reader,
         input: &mut input,
         timeout: settings.timeout,
+        timeout_message: "Timeout connecting to the MASTER...",
     };
     send(&mut writer, &[b"PING"]).await?;
     let pong = io.line().await?;
@@ -167,6 +168,7 @@ async fn link(shared: &Arc<Shared>, host: &str, port: u16, generation: u64) -> R
             generation,
             LinkState::Transfer,
         );
+        io.timeout_message = "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.";
         let payload = io.snapshot().await?;
         info!(
             "MASTER <-> REPLICA sync: receiving {} bytes from master to disk",
@@ -383,12 +385,14 @@ struct Io<'a, R> {
     reader: &'a mut R,
     input: &'a mut BytesMut,
     timeout: Duration,
+    /// What a timeout is logged as (Redis words it by the link's state).
+    timeout_message: &'static str,
 }
 
 impl<R: AsyncRead + Unpin> Io<'_, R> {
     async fn fill(&mut self) -> Result<(), String> {
         match tokio::time::timeout(self.timeout, self.reader.read_buf(self.input)).await {
-            Err(_) => Err("Timeout receiving from MASTER".into()),
+            Err(_) => Err(self.timeout_message.into()),
             Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
             Ok(Ok(0)) => Err("MASTER closed the connection".into()),
             Ok(Ok(_)) => Ok(()),
