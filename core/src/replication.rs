@@ -287,6 +287,14 @@ pub fn cron(server: &mut Server) {
         .extensions
         .get_or_insert_with(PingClock::default)
         .last_ms;
+    // The first period starts when the first replica is seen, not at once.
+    if last == 0 {
+        server
+            .extensions
+            .get_or_insert_with(PingClock::default)
+            .last_ms = now;
+        return;
+    }
     if now.saturating_sub(last) < period_ms {
         return;
     }
@@ -468,6 +476,7 @@ fn good_replicas(server: &Server, max_lag: i64) -> usize {
 pub fn set_master(server: &mut Server, host: String, port: u16) {
     server.config.replicaof = Some((host, port));
     drop_master_link(server);
+    unblock_clients_on_keys(server);
     disconnect_replicas(server);
     let state = state(server);
     state.generation += 1;
@@ -493,6 +502,27 @@ pub fn unset_master(server: &mut Server) {
     disconnect_replicas(server);
     update_propagation(server);
     info!("MASTER MODE enabled (user request)");
+}
+
+/// Clients blocked on keys are released with an error when the instance becomes a replica
+/// (their keys now belong to the master's stream).
+fn unblock_clients_on_keys(server: &mut Server) {
+    let blocked: Vec<ClientId> = server
+        .clients
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| server.blocked.get(*id).is_some_and(|b| !b.keys.is_empty()))
+        .collect();
+    for id in blocked {
+        server.blocked.unblock(id);
+        crate::blocking::deliver(
+            server,
+            id,
+            Frame::error_static(
+                "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+            ),
+        );
+    }
 }
 
 /// Closes the connection with the master, if any.
