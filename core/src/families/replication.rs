@@ -385,6 +385,21 @@ mod tests {
     }
 
     #[test]
+    fn wait_without_replicas_and_on_a_replica() {
+        let mut r = runner();
+        assert_eq!(client_run(&mut r, ["WAIT", "0", "0"]), Frame::Integer(0));
+        assert_eq!(
+            client_run(&mut r, ["WAIT", "0", "-1"]),
+            err("ERR timeout is negative")
+        );
+        client_run(&mut r, ["REPLICAOF", "localhost", "9999"]);
+        let Frame::Error(text) = client_run(&mut r, ["WAIT", "1", "0"]) else {
+            panic!("error")
+        };
+        assert!(text.starts_with(b"ERR WAIT cannot be used with replica instances."));
+    }
+
+    #[test]
     fn min_replicas_to_write_refuses_writes() {
         let mut r = runner();
         client_run(&mut r, ["CONFIG", "SET", "min-replicas-to-write", "1"]);
