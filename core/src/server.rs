@@ -378,6 +378,8 @@ pub struct Server {
     pub aof_hooks: Option<AofHooks>,
     /// What the server crate does when CONFIG SET changes where it listens.
     pub listener_hooks: Option<ListenerHooks>,
+    /// `oom-score-adj`: whether the process's OOM score was changed, and from what.
+    pub oom_score: crate::oom_score::OomScore,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
     /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
@@ -453,6 +455,7 @@ impl Server {
             aof: None,
             aof_hooks: None,
             listener_hooks: None,
+            oom_score: crate::oom_score::OomScore::default(),
             aof_status: AofStatus {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()

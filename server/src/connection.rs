@@ -45,6 +45,9 @@ const BIG_QUERY: usize = 32 * 1024;
 /// holds counts in `used_memory`, and so for `maxmemory`).
 const OUTPUT_KEEP: usize = 32 * 1024;
 
+/// An empty input buffer that grew past this (a big argument) is given back after the batch.
+const INPUT_KEEP: usize = 64 * 1024;
+
 /// The `client-output-buffer-limit` classes, as indexes of the config's limits.
 const CLASS_NORMAL: usize = 0;
 const CLASS_REPLICA: usize = 1;
@@ -489,9 +492,24 @@ impl Connection {
         }
     }
 
+    /// After a batch: the argument vectors are emptied for reuse, but what one huge command
+    /// grew (a 100,000-member SADD) is given back, as Redis frees a client's argv and trims an
+    /// idle query buffer — it counts in `used_memory`, and so for `maxmemory`.
     fn clear_batch(&mut self, count: usize) {
+        const ARGV_KEEP: usize = 1024;
         for argv in &mut self.batch[..count] {
-            argv.clear();
+            if argv.capacity() > ARGV_KEEP {
+                *argv = Vec::new();
+            } else {
+                argv.clear();
+            }
+        }
+        self.parser.shrink();
+        // `capacity()` is only this buffer's view: after the commands were split off, the
+        // allocation they were read into can be far bigger, so the batch's size decides.
+        let grew = self.input.capacity().max(self.query_len_at_parse) > INPUT_KEEP;
+        if self.input.is_empty() && grew {
+            self.input = BytesMut::with_capacity(READ_CHUNK);
         }
     }
 
