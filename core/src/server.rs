@@ -97,6 +97,15 @@ pub struct ShutdownRequest {
     pub force: bool,
 }
 
+/// The network side's entry points, installed by the server binary (absent in tests that run
+/// commands without sockets).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerHooks {
+    /// Listens on this TCP port instead (0: no TCP), binding it before returning; on failure
+    /// (the reason, as Redis words it) nothing changed.
+    pub rebind_tcp: fn(&mut Server, u16) -> Result<(), String>,
+}
+
 /// State that optional crates keep in the [`Server`], one value per Rust type: the scripting
 /// crate keeps its Lua engine here, so command handlers reach it through `ctx.server`.
 #[derive(Default)]
@@ -362,6 +371,8 @@ pub struct Server {
     pub aof: Option<Box<dyn std::any::Any + Send>>,
     /// The AOF's entry points, when the persistence crate is compiled in.
     pub aof_hooks: Option<AofHooks>,
+    /// What the server crate does when CONFIG SET changes where it listens.
+    pub listener_hooks: Option<ListenerHooks>,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
     /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
@@ -434,6 +445,7 @@ impl Server {
             persistence_state: PersistenceState::default(),
             aof: None,
             aof_hooks: None,
+            listener_hooks: None,
             aof_status: AofStatus {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()

@@ -137,6 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
     };
+    let rebind = listener::install_rebind(&mut server);
     let pidfile = server.config.pidfile.clone();
     let port = server.config.port;
     let shared = Shared::new(server);
@@ -151,13 +152,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         anyhow::bail!(err);
     }
     let workers = workers::Workers::start(io_threads(&shared))?;
-    for listener in tcp {
-        tokio::spawn(listener::accept_tcp(
-            shared.clone(),
-            listener,
-            workers.clone(),
-        ));
-    }
+    tokio::spawn(listener::serve_tcp(
+        shared.clone(),
+        tcp,
+        workers.clone(),
+        rebind,
+    ));
     #[cfg(unix)]
     if let Some((listener, path)) = unix {
         info!("The server is now ready to accept connections at {path}");

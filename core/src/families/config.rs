@@ -121,12 +121,12 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     let (module_pairs, pairs): (Vec<_>, Vec<_>) = all_pairs
         .into_iter()
         .partition(|(name, _)| ctx.server.modules.configs.contains(name));
-    let backup = (!module_pairs.is_empty()).then(|| ctx.server.config.clone());
+    let before = ctx.server.config.clone();
     ctx.server
         .config
         .config_set(&pairs, protected_allowed)
         .map_err(CommandError::custom)?;
-    if let Some(backup) = backup {
+    if !module_pairs.is_empty() {
         let loading = ctx.server.loading;
         if let Err(reply) =
             ctx.server
@@ -134,9 +134,20 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
                 .configs
                 .config_set(&module_pairs, protected_allowed, loading)
         {
-            ctx.server.config = backup;
+            ctx.server.config = before;
             return Err(CommandError::custom(reply));
         }
+    }
+    // A new port is bound before the command answers; when it cannot be, every parameter of
+    // the command goes back to its old value, as Redis's apply-and-roll-back does.
+    if ctx.server.config.port != before.port
+        && let Some(hooks) = ctx.server.listener_hooks
+        && let Err(reason) = (hooks.rebind_tcp)(ctx.server, ctx.server.config.port)
+    {
+        ctx.server.config = before;
+        return Err(CommandError::custom(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'port') - {reason}"
+        )));
     }
     // Turning the AOF on writes a base from the dataset first, as Redis's startAppendOnly.
     if ctx.server.config.appendonly != appendonly_was
