@@ -705,6 +705,63 @@ fn module_configs_in_config_get_and_set() {
     assert_eq!(r.run(["CONFIG", "GET", "mymod.*"]), Frame::Map(vec![]));
 }
 
+#[test]
+fn queued_config_file_values_apply_when_the_module_loads() {
+    let mut r = CommandRunner::with_builtin_commands();
+    r.server.config.module_configs = vec![
+        ("mymod.limit".into(), "7".into()),
+        ("other.x".into(), "1".into()),
+    ];
+    let numeric = |name: &str| ConfigSpec {
+        module: "mymod".into(),
+        name: name.into(),
+        kind: ConfigKind::Numeric {
+            default: 1,
+            min: 0,
+            max: 100,
+        },
+        flags: flags::IMMUTABLE,
+        on_set: None,
+        on_apply: None,
+    };
+    r.server
+        .modules
+        .configs
+        .register(numeric("limit"))
+        .expect("registers");
+    r.server
+        .modules
+        .configs
+        .register(numeric("depth"))
+        .expect("registers");
+    config::load_queued(
+        &mut r.server,
+        "mymod",
+        &[("mymod.depth".into(), b"9".to_vec())],
+    )
+    .expect("applies");
+    assert_eq!(
+        r.server.modules.configs.get("mymod.limit"),
+        Some(b"7".to_vec())
+    );
+    assert_eq!(
+        r.server.modules.configs.get("mymod.depth"),
+        Some(b"9".to_vec())
+    );
+    assert_eq!(
+        r.server.config.module_configs,
+        vec![("other.x".to_string(), "1".to_string())]
+    );
+    assert!(
+        config::load_queued(
+            &mut r.server,
+            "mymod",
+            &[("mymod.nope".into(), b"1".to_vec())]
+        )
+        .is_err()
+    );
+}
+
 /// A connection that records what is delivered to it.
 #[derive(Default)]
 struct Inbox(Mutex<Vec<Frame>>);
