@@ -217,3 +217,75 @@ fn dump_and_restore_commands_carry_module_values() {
         oxidis_protocol::Frame::Error("ERR Bad data format".into())
     );
 }
+
+/// A type whose module-wide state (a counter) travels as auxiliary data after the keys.
+struct CounterType(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl ModuleType for CounterType {
+    fn rdb_save(&self, _value: &dyn Any, _out: &mut ModuleRdbWriter) {}
+
+    fn rdb_load(
+        &self,
+        _input: &mut ModuleRdbReader<'_>,
+        _encver: u32,
+    ) -> Result<Box<dyn Any + Send>, ModuleIoError> {
+        Ok(Box::new(()))
+    }
+
+    fn aux_save_triggers(&self) -> u32 {
+        oxidis_core::modules::types::aux::AFTER_RDB
+    }
+
+    fn aux_save(&self, when: u32, out: &mut ModuleRdbWriter) {
+        out.save_unsigned(u64::from(when));
+        out.save_unsigned(self.0.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    fn aux_load(
+        &self,
+        input: &mut ModuleRdbReader<'_>,
+        _encver: u32,
+        when: u32,
+    ) -> Result<(), ModuleIoError> {
+        assert_eq!(input.load_unsigned()?, u64::from(when));
+        self.0
+            .store(input.load_unsigned()?, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn module_aux_data_round_trips_and_needs_its_type() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let mut r = CommandRunner::with_builtin_commands();
+    let counter = std::sync::Arc::new(AtomicU64::new(42));
+    r.server
+        .modules
+        .types
+        .register(
+            "ctr",
+            "counter-1",
+            0,
+            Box::new(CounterType(std::sync::Arc::clone(&counter))),
+        )
+        .expect("registers");
+    r.run(["SET", "k", "v"]);
+    let bytes = encode_dataset(&r.server, &[], 1);
+    counter.store(0, Ordering::SeqCst);
+    let now = r.server.now_ms();
+    let load = LoadOptions::from_config(&r.server.config, 1 << 30)
+        .with_module_types(&r.server.modules.types);
+    let loaded = decode_dataset(&bytes, &r.server.config, &load, now, 0).expect("loads");
+    assert_eq!(loaded.keys_loaded, 1);
+    assert_eq!(counter.load(Ordering::SeqCst), 42);
+    let bare = LoadOptions::from_config(&r.server.config, 1 << 30);
+    let Err(error) = decode_dataset(&bytes, &r.server.config, &bare, now, 0) else {
+        panic!("AUX data of an unknown type is refused");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("AUX module data I can't load: no matching module 'counter-1'"),
+        "{error}"
+    );
+}
