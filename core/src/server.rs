@@ -341,6 +341,11 @@ pub struct Server {
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic work (expiry, eviction, a signal's shutdown...) waits.
+    pub cron_paused: bool,
+    /// A signal asked for a shutdown: the next cron tick carries it out, unless SHUTDOWN ABORT
+    /// calls it off first.
+    pub shutdown_asap: bool,
     /// List elements this big get a node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD).
     pub list_packed_threshold: usize,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -430,6 +435,8 @@ impl Server {
             tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
+            cron_paused: false,
+            shutdown_asap: false,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
             dirty: 0,
             last_save_unix: 0,

@@ -195,10 +195,15 @@ async fn wait_for_shutdown(shared: &Arc<Shared>) {
             shared.shutdown.notified().await;
             return;
         };
-        tokio::select! {
-            _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
-            _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
-            () = shared.shutdown.notified() => {}
+        // A signal only schedules the shutdown: the cron carries it out (so SHUTDOWN ABORT
+        // can still call it off), as Redis's `shutdown_asap`.
+        loop {
+            tokio::select! {
+                _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
+                _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
+                () = shared.shutdown.notified() => return,
+            }
+            shared.lock_async().await.shutdown_asap = true;
         }
     }
     #[cfg(not(unix))]

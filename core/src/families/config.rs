@@ -134,7 +134,7 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
                 .configs
                 .config_set(&module_pairs, protected_allowed, loading)
         {
-            ctx.server.config = before;
+            ctx.server.config = before.clone();
             return Err(CommandError::custom(reply));
         }
     }

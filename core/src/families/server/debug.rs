@@ -49,6 +49,10 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             ctx.server.aof_status.flush_sleep_us = u64::try_from(micros).unwrap_or(0);
             Ok(Frame::ok())
         }
+        (b"pause-cron", [flag]) => {
+            ctx.server.cron_paused = atoi(flag) != 0;
+            Ok(Frame::ok())
+        }
         (b"set-active-expire", [flag]) => {
             ctx.server.active_expire_enabled = atoi(flag) != 0;
             Ok(Frame::ok())

@@ -242,12 +242,15 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         return Err(CommandError::Syntax);
     }
     if abort {
-        // Without replicas to wait for, a shutdown never lingers: only one requested earlier in
-        // the same batch can still be called off.
-        return match ctx.server.shutdown_request.take() {
-            Some(_) => Ok(Frame::ok()),
-            None => Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS)),
-        };
+        // Without replicas to wait for, a shutdown never lingers: only one a signal asked for
+        // (carried out by the next cron tick) or one requested earlier in the same batch can
+        // still be called off.
+        let requested = ctx.server.shutdown_request.take().is_some();
+        if !(requested || std::mem::take(&mut ctx.server.shutdown_asap)) {
+            return Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS));
+        }
+        tracing::info!("Shutdown manually aborted.");
+        return Ok(Frame::ok());
     }
     // The final save happens here, so a failure can still be answered: without FORCE the
     // server refuses to exit. Once saved, the server crate has nothing left to save.
