@@ -438,6 +438,22 @@ fn keyspace_subscribers_hear_their_classes_without_notify_keyspace_events() {
 }
 
 #[test]
+fn expiry_reaches_keyspace_subscribers() {
+    let mut r = CommandRunner::with_builtin_commands();
+    let (seen, _) = record_keyspace(&mut r, class::EXPIRED);
+    r.run(["SET", "lazy", "v", "PX", "10"]);
+    r.run(["SET", "active", "v", "PX", "10"]);
+    r.advance_ms(50);
+    // Reclaimed on access, then by the active cycle.
+    assert_eq!(r.run(["GET", "lazy"]), Frame::Null);
+    r.server.active_expire_cycle();
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec!["0:expired:lazy", "0:expired:active"]
+    );
+}
+
+#[test]
 fn events_raised_by_a_callback_are_delivered_in_a_later_round() {
     let mut r = CommandRunner::with_builtin_commands();
     // A subscriber to string events that records a `touched` GENERIC event of its own.
