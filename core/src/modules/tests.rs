@@ -920,3 +920,57 @@ fn blocking_inside_exec_answers_at_once() {
     assert!(matches!(outcome, Outcome::Blocked(_)));
     assert!(handle.complete(bulk("nobody")).is_err());
 }
+
+/// A type that logs the keys it is unlinked from.
+struct UnlinkLog(Seen);
+
+impl ModuleType for UnlinkLog {
+    fn rdb_save(&self, _value: &dyn Any, _out: &mut ModuleRdbWriter) {}
+
+    fn rdb_load(
+        &self,
+        _input: &mut ModuleRdbReader<'_>,
+        _encver: u32,
+    ) -> Result<Box<dyn Any + Send>, ModuleIoError> {
+        Ok(Box::new(()))
+    }
+
+    fn unlink(&self, key: &[u8], _value: &dyn Any) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push(String::from_utf8_lossy(key).into_owned());
+    }
+}
+
+#[test]
+fn unlink_is_called_where_redis_calls_it() {
+    let mut r = CommandRunner::with_builtin_commands();
+    let log: Seen = Arc::default();
+    let ty = r
+        .server
+        .modules
+        .types
+        .register("u", "unlinklg", 0, Box::new(UnlinkLog(Arc::clone(&log))))
+        .err();
+    // Names are 9 characters.
+    assert_eq!(ty, Some(types::TypeRegistryError::InvalidName));
+    let ty = r
+        .server
+        .modules
+        .types
+        .register("u", "unlinklog", 0, Box::new(UnlinkLog(Arc::clone(&log))))
+        .expect("registers");
+    for key in ["a", "b", "c", "d"] {
+        put(&mut r, 0, key, Value::module(&ty, Box::new(())));
+    }
+    r.run(["DEL", "a"]);
+    r.run(["SET", "b", "string now"]);
+    r.run(["RENAME", "c", "c2"]);
+    r.run(["PEXPIRE", "d", "1"]);
+    r.advance_ms(10);
+    r.run(["GET", "d"]);
+    r.run(["FLUSHALL"]);
+    assert_eq!(*log.lock().expect("lock"), vec!["a", "b", "c", "d"]);
+    assert_eq!(ty.live_values(), 0);
+}

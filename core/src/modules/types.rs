@@ -225,9 +225,10 @@ pub trait ModuleType: Send + Sync + 'static {
         1
     }
 
-    /// Meant for when `key` holding `value` leaves the keyspace, before the value is dropped
-    /// (Redis's `unlink`). NOT CALLED YET: keys leave the keyspace through many paths of
-    /// `core/src/db`; a module must do its cleanup in its data's `Drop`. Nothing by default.
+    /// Called when `key` holding `value` leaves its database (DEL, UNLINK, expiry, eviction,
+    /// an overwrite, and the source key of RENAME and MOVE — as Redis's `dbGenericDelete` and
+    /// `dbOverwrite` call it), before the value is dropped or moved. Not for FLUSHDB/FLUSHALL,
+    /// as in Redis. Nothing by default.
     fn unlink(&self, key: &[u8], value: &dyn Any) {
         let _ = (key, value);
     }
@@ -400,6 +401,15 @@ impl crate::types::Value {
             crate::types::Value::Module(m) if Arc::ptr_eq(&m.ty, ty) => Ok(m),
             _ => Err(crate::errors::CommandError::WrongType),
         }
+    }
+}
+
+/// Tells a module value's type that `key` no longer holds it (see [`ModuleType::unlink`]); the
+/// database calls it for every value it lets go of.
+#[inline]
+pub(crate) fn unlinked(key: &[u8], value: &crate::types::Value) {
+    if let crate::types::Value::Module(m) = value {
+        m.ty.methods.unlink(key, m.data());
     }
 }
 
