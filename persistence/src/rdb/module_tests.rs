@@ -289,3 +289,69 @@ fn module_aux_data_round_trips_and_needs_its_type() {
         "{error}"
     );
 }
+
+#[test]
+fn loading_a_file_tells_modules_loading_and_loaded_keys() {
+    use oxidis_core::modules::events::{
+        LoadSource, ServerEvent, ServerEventKind, subscribe_keyspace, subscribe_server_event,
+    };
+    use std::sync::{Arc, Mutex};
+    let (mut r, ty) = runner();
+    let clock = r.server.lru_clock();
+    r.server.dbs[2].insert_new(
+        CompactBytes::new(b"n"),
+        numbers(&ty, &[1], "file"),
+        None,
+        clock,
+    );
+    let path = std::env::temp_dir().join(format!(
+        "oxidis-module-load-{}-{:?}.rdb",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, encode_dataset(&r.server, &[], 1)).expect("writes");
+    r.run(["FLUSHALL"]);
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keys = Arc::clone(&log);
+    subscribe_keyspace(
+        &mut r.server,
+        "nums",
+        oxidis_core::events::class::LOADED,
+        Box::new(move |_server, event| {
+            let line = format!(
+                "{}:{}:{}",
+                event.db,
+                event.name,
+                String::from_utf8_lossy(&event.key)
+            );
+            keys.lock().expect("lock").push(line);
+        }),
+    );
+    let phases = Arc::clone(&log);
+    subscribe_server_event(
+        &mut r.server,
+        "nums",
+        ServerEventKind::Loading,
+        Box::new(move |_server, event| {
+            let line = match event {
+                ServerEvent::LoadingStart(LoadSource::Rdb) => "start".to_string(),
+                ServerEvent::LoadingEnd { ok, .. } => format!("end ok={ok}"),
+                other => format!("{other:?}"),
+            };
+            phases.lock().expect("lock").push(line);
+        }),
+    );
+    r.server.config.dbfilename = path.display().to_string();
+    crate::load_from_disk(&mut r.server, false).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        vec!["start", "2:loaded:n", "end ok=true"]
+    );
+    let db = &r.server.dbs[2];
+    let pos = db.find(b"n").expect("loaded");
+    assert_eq!(
+        as_numbers(&db.entry(pos).value),
+        Some(&Numbers(vec![1], "file".into()))
+    );
+}
