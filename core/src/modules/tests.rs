@@ -239,6 +239,15 @@ fn keyspace_commands_see_module_values() {
     put(&mut r, 0, "n", numbers_value(&ty, &[1, 2, 3]));
     assert_eq!(r.run(["TYPE", "n"]), simple("testtype0"));
     assert_eq!(r.run(["OBJECT", "ENCODING", "n"]), bulk("raw"));
+    // The payload: a 9-byte id, 27 bytes of fields, the EOF opcode.
+    let Frame::Simple(object) = r.run(["DEBUG", "OBJECT", "n"]) else {
+        panic!("DEBUG OBJECT answers a status line");
+    };
+    let object = String::from_utf8_lossy(&object).into_owned();
+    assert!(
+        object.contains("encoding:raw serializedlength:37 "),
+        "{object}"
+    );
     assert_eq!(r.run(["EXISTS", "n"]), Frame::Integer(1));
     assert_eq!(r.run(["GET", "n"]), err(crate::errors::WRONG_TYPE));
     assert_eq!(r.run(["LPUSH", "n", "x"]), err(crate::errors::WRONG_TYPE));
