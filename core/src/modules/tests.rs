@@ -726,6 +726,21 @@ fn module_configs_in_config_get_and_set() {
     assert!(rewritten.contains("mymod.limit 50\n"), "{rewritten}");
     assert!(rewritten.contains("mymod.enabled no\n"), "{rewritten}");
     assert!(!rewritten.contains("???"), "{rewritten}");
+    // CONFIG REWRITE writes them into the file the server started with.
+    let path = std::env::temp_dir().join(format!(
+        "oxidis-modconfig-{}-{:?}.conf",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, "port 6379\nmymod.limit 20\n").expect("writes");
+    r.server.config.config_file = Some(path.clone());
+    assert_eq!(r.run(["CONFIG", "REWRITE"]), Frame::ok());
+    let text = std::fs::read_to_string(&path).expect("reads");
+    let _ = std::fs::remove_file(&path);
+    assert!(text.starts_with("port 6379\nmymod.limit 50\n"), "{text}");
+    assert!(text.contains("\nmymod.enabled no\n"), "{text}");
+    assert!(text.contains("\nmymod.mode safe\n"), "{text}");
+    assert!(!text.contains("mymod.fixed"), "{text}");
     forget_owner(&mut r.server, "mymod").expect("no types");
     assert_eq!(r.run(["CONFIG", "GET", "mymod.*"]), Frame::Map(vec![]));
 }
