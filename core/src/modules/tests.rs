@@ -549,6 +549,36 @@ fn server_events_reach_their_subscribers() {
 }
 
 #[test]
+fn commands_run_by_a_callback_reach_modules_in_a_later_round() {
+    let mut r = CommandRunner::with_builtin_commands();
+    let client = r.client;
+    // On each `set`, a command: RPUSH audit <key> (raises `rpush`, class LIST).
+    events::subscribe_keyspace(
+        &mut r.server,
+        "auditor",
+        class::STRING,
+        Box::new(move |server, event| {
+            let argv = vec![
+                Bytes::from_static(b"RPUSH"),
+                Bytes::from_static(b"audit"),
+                event.key.clone(),
+            ];
+            crate::dispatch::dispatch(server, client, &argv);
+        }),
+    );
+    let (seen, _) = record_keyspace(&mut r, class::LIST | class::STRING);
+    r.run(["SET", "k", "v"]);
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec!["0:set:k", "0:rpush:audit"]
+    );
+    assert_eq!(
+        r.run(["LRANGE", "audit", "0", "-1"]),
+        Frame::Array(vec![bulk("k")])
+    );
+}
+
+#[test]
 fn a_callback_may_unsubscribe_itself() {
     let mut r = CommandRunner::with_builtin_commands();
     let calls = Arc::new(Mutex::new(0));
