@@ -355,3 +355,41 @@ fn loading_a_file_tells_modules_loading_and_loaded_keys() {
         Some(&Numbers(vec![1], "file".into()))
     );
 }
+
+#[test]
+fn debug_reload_keeps_module_values() {
+    let mut r = CommandRunner::with_config(oxidis_core::config::Config {
+        enable_debug_command: oxidis_core::config::ProtectedAccess::Yes,
+        ..oxidis_core::config::Config::default()
+    });
+    let ty = r
+        .server
+        .modules
+        .types
+        .register("nums", "testmod-1", 3, Box::new(NumbersType))
+        .expect("registers");
+    r.server.persistence = Some(crate::HOOKS);
+    // Relative to the working directory, where the save writes its temp file too.
+    let file = format!("oxidis-module-reload-{}.rdb", std::process::id());
+    r.server.config.dbfilename = file.clone();
+    let clock = r.server.lru_clock();
+    let expire_at = r.server.now_ms() + 100_000;
+    r.server.dbs[0].insert_new(
+        CompactBytes::new(b"n"),
+        numbers(&ty, &[5, 6, 7], "reloaded"),
+        Some(expire_at),
+        clock,
+    );
+    let before = r.run(["DEBUG", "DIGEST"]);
+    assert_eq!(r.run(["DEBUG", "RELOAD"]), oxidis_protocol::Frame::ok());
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(r.run(["DEBUG", "DIGEST"]), before);
+    let db = &r.server.dbs[0];
+    let pos = db.find(b"n").expect("reloaded");
+    assert_eq!(
+        as_numbers(&db.entry(pos).value),
+        Some(&Numbers(vec![5, 6, 7], "reloaded".into()))
+    );
+    assert!(db.entry(pos).expire_at().is_some());
+    assert_eq!(ty.live_values(), 1);
+}
