@@ -82,6 +82,7 @@ fn a_timed_out_client_refuses_the_late_reply() {
     let outcome = execute(&mut server, id, &argv(&["test.block", "50"]));
     assert!(matches!(outcome, Outcome::Blocked(_)));
     let handle = take_handle(id);
+    assert_eq!(server.blocked.with_timeout(), 1);
     // The connection's timer fires: it takes the record and answers the timeout reply.
     let record = server.blocked.unblock(id).expect("still blocked");
     assert_eq!(record.timeout_reply, Frame::Null);
