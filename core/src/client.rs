@@ -36,6 +36,10 @@ pub trait ConnectionHandle: Send + Sync {
         0
     }
 
+    /// Asks the connection to give back its (empty) query buffer's room: the client has been
+    /// idle for a while.
+    fn trim_query_buffer(&self) {}
+
     /// Memory the connection's output buffers hold (allocated, not just used), while any
     /// output is pending; what `omem=` and `maxmemory-clients` count.
     fn output_memory(&self) -> u64 {
@@ -364,6 +368,22 @@ pub fn memory_usage(server: &crate::Server, client: &Client, argv_mem: usize) ->
         + server
             .pubsub
             .subscription_bytes(client.id, ENTRY_OVERHEAD_BYTES)
+}
+
+/// Like Redis's client cron: a client idle for more than 2 seconds whose query buffer holds
+/// no data but some room (more than 4 KiB) gives the room back; the next read takes a new one.
+pub fn trim_idle_query_buffers(server: &mut crate::Server) {
+    let now = server.now_ms();
+    for client in server.clients.iter_mut() {
+        if client.query_buffer_len == 0
+            && client.query_buffer_free > 4096
+            && now.saturating_sub(client.last_interaction_ms) > 2000
+            && let Some(handle) = &client.handle
+        {
+            handle.trim_query_buffer();
+            client.query_buffer_free = 0;
+        }
+    }
 }
 
 /// The `maxmemory-clients` limit in bytes (a percentage is of `maxmemory`); 0 for none.

@@ -95,6 +95,8 @@ pub struct ConnectionSignals {
     pub push_ready: Notify,
     /// Whether the client speaks RESP3, for encoding pushes (kept by the connection).
     resp3: AtomicBool,
+    /// The client has idled: its query buffer's room should be given back.
+    trim_input: AtomicBool,
 }
 
 impl ConnectionSignals {
@@ -113,6 +115,7 @@ impl ConnectionSignals {
             pushed: parking_lot::Mutex::new(BytesMut::new()),
             push_ready: Notify::new(),
             resp3: AtomicBool::new(false),
+            trim_input: AtomicBool::new(false),
         };
         (signals, receiver)
     }
@@ -127,6 +130,11 @@ impl ConnectionSignals {
         // The buffer itself goes (not a split of it, which would keep its allocation alive
         // here): memory a burst took is given back once the connection has written it.
         Some(std::mem::take(&mut *pushed))
+    }
+
+    /// Whether the query buffer should be given back (once: the request is cleared).
+    pub fn take_trim_request(&self) -> bool {
+        self.trim_input.swap(false, Ordering::Relaxed)
     }
 
     /// Records the client's protocol, which pushes are encoded for.
@@ -163,6 +171,11 @@ impl ConnectionHandle for ConnectionSignals {
 
     fn push(&self, message: Frame) {
         self.push_ref(&message);
+    }
+
+    fn trim_query_buffer(&self) {
+        self.trim_input.store(true, Ordering::Relaxed);
+        self.push_ready.notify_one();
     }
 
     fn push_ref(&self, message: &Frame) {
