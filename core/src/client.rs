@@ -30,6 +30,12 @@ pub trait ConnectionHandle: Send + Sync {
         self.push(message.clone());
     }
 
+    /// [`push_ref`](Self::push_ref) for a message many clients get (PUBLISH): the message
+    /// is encoded once per protocol, not once per client.
+    fn push_shared(&self, message: &SharedPush<'_>) {
+        self.push_ref(message.frame());
+    }
+
     /// Bytes of pushed messages not yet written to the socket (for
     /// `client-output-buffer-limit`); 0 when the connection does not count them.
     fn pending_bytes(&self) -> u64 {
@@ -50,6 +56,38 @@ pub trait ConnectionHandle: Send + Sync {
     /// running: it is written after that command's reply (client-side caching invalidations).
     fn push_after_reply(&self, message: oxidis_protocol::Frame) {
         self.push(message);
+    }
+}
+
+/// A message pushed to many clients, encoded at most once for each protocol, when a client
+/// of that protocol first needs it.
+pub struct SharedPush<'a> {
+    frame: &'a oxidis_protocol::Frame,
+    encoded: [std::cell::OnceCell<bytes::BytesMut>; 2],
+}
+
+impl<'a> SharedPush<'a> {
+    /// Wraps `frame`; nothing is encoded yet.
+    pub fn new(frame: &'a oxidis_protocol::Frame) -> SharedPush<'a> {
+        SharedPush {
+            frame,
+            encoded: Default::default(),
+        }
+    }
+
+    /// The message.
+    pub fn frame(&self) -> &oxidis_protocol::Frame {
+        self.frame
+    }
+
+    /// The message encoded for `resp`.
+    pub fn encoded(&self, resp: RespVersion) -> &[u8] {
+        let slot = usize::from(resp == RespVersion::Resp3);
+        self.encoded[slot].get_or_init(|| {
+            let mut out = bytes::BytesMut::new();
+            oxidis_protocol::encode(self.frame, resp, &mut out);
+            out
+        })
     }
 }
 

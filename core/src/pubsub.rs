@@ -17,7 +17,7 @@ type HashMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
 use oxidis_protocol::Frame;
 
-use crate::client::{Client, ClientId, Clients};
+use crate::client::{Client, ClientId, Clients, SharedPush};
 use crate::config::Config;
 
 /// Plain channels (SUBSCRIBE) or shard channels (SSUBSCRIBE).
@@ -314,8 +314,9 @@ pub fn publish(
             Frame::Bulk(channel.clone()),
             Frame::Bulk(message.clone()),
         ]);
+        let message = SharedPush::new(&frame);
         for &id in ids {
-            push_to(clients, config, now_ms, id, &frame);
+            push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
         }
     }
@@ -329,8 +330,9 @@ pub fn publish(
             Frame::Bulk(channel.clone()),
             Frame::Bulk(message.clone()),
         ]);
+        let message = SharedPush::new(&frame);
         for &id in ids {
-            push_to(clients, config, now_ms, id, &frame);
+            push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
         }
     }
@@ -341,6 +343,17 @@ pub fn publish(
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
 pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
+    push_shared_to(clients, config, now_ms, id, &SharedPush::new(message));
+}
+
+/// [`push_to`] for a message several clients get, encoded once per protocol.
+pub fn push_shared_to(
+    clients: &mut Clients,
+    config: &Config,
+    now_ms: u64,
+    id: ClientId,
+    message: &SharedPush<'_>,
+) {
     // `maxmemory-clients` counts it again after the command.
     clients.note_output(id);
     let Some(client) = clients.get_mut(id) else {
@@ -352,7 +365,7 @@ pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId
     let Some(handle) = client.handle.as_ref() else {
         return;
     };
-    handle.push_ref(message);
+    handle.push_shared(message);
     let pending = handle.pending_bytes();
     if over_output_limit(client, config, pending, now_ms)
         && let Some(handle) = client.handle.clone()

@@ -17,7 +17,7 @@ use oxidis_core::Server;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use oxidis_core::client::ConnectionHandle;
+use oxidis_core::client::{ConnectionHandle, SharedPush};
 use oxidis_protocol::Frame;
 
 /// State shared by all tasks of the server.
@@ -137,6 +137,31 @@ impl ConnectionSignals {
         self.trim_input.swap(false, Ordering::Relaxed)
     }
 
+    /// The protocol pushes are encoded for.
+    fn resp(&self) -> RespVersion {
+        if self.resp3.load(Ordering::Relaxed) {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        }
+    }
+
+    /// Appends one pushed message with `write`, waking the connection if it had none.
+    fn append_pushed(&self, write: impl FnOnce(&mut BytesMut)) {
+        let mut pushed = self.pushed.lock();
+        let was_empty = pushed.is_empty();
+        if pushed.capacity() == 0 {
+            pushed.reserve(PUSH_CHUNK);
+        }
+        write(&mut pushed);
+        self.pushed_len
+            .store(pushed.len() as u64, Ordering::Relaxed);
+        drop(pushed);
+        if was_empty {
+            self.push_ready.notify_one();
+        }
+    }
+
     /// Records the client's protocol, which pushes are encoded for.
     pub fn set_resp(&self, resp: RespVersion) {
         self.resp3
@@ -179,23 +204,13 @@ impl ConnectionHandle for ConnectionSignals {
     }
 
     fn push_ref(&self, message: &Frame) {
-        let resp = if self.resp3.load(Ordering::Relaxed) {
-            RespVersion::Resp3
-        } else {
-            RespVersion::Resp2
-        };
-        let mut pushed = self.pushed.lock();
-        let was_empty = pushed.is_empty();
-        if pushed.capacity() == 0 {
-            pushed.reserve(PUSH_CHUNK);
-        }
-        encode(message, resp, &mut pushed);
-        self.pushed_len
-            .store(pushed.len() as u64, Ordering::Relaxed);
-        drop(pushed);
-        if was_empty {
-            self.push_ready.notify_one();
-        }
+        let resp = self.resp();
+        self.append_pushed(|pushed| encode(message, resp, pushed));
+    }
+
+    fn push_shared(&self, message: &SharedPush<'_>) {
+        let encoded = message.encoded(self.resp());
+        self.append_pushed(|pushed| pushed.extend_from_slice(encoded));
     }
 
     fn push_after_reply(&self, message: Frame) {
