@@ -424,6 +424,31 @@ pub fn trim_idle_query_buffers(server: &mut crate::Server) {
     }
 }
 
+/// The hard `client-output-buffer-limit` of the class of client `id`, when it has one and
+/// is not running a script: a command whose reply may be huge (HRANDFIELD with a large
+/// negative count) stops building it past this, as Redis stops once the client is closing
+/// for its output buffer (which such a reply then is).
+pub fn reply_limit(server: &crate::Server, id: ClientId) -> Option<usize> {
+    if server
+        .script_busy
+        .running
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return None;
+    }
+    let client = server.clients.get(id)?;
+    client.handle.as_ref()?;
+    let class = if client.replica {
+        1
+    } else if client.subscribed {
+        2
+    } else {
+        0
+    };
+    let hard = server.config.client_output_buffer_limit[class].hard_bytes;
+    (hard != 0).then(|| usize::try_from(hard).unwrap_or(usize::MAX))
+}
+
 /// The `maxmemory-clients` limit in bytes (a percentage is of `maxmemory`); 0 for none.
 pub fn client_memory_limit(config: &crate::config::Config) -> usize {
     let setting = config.maxmemory_clients;

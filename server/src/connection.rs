@@ -556,17 +556,14 @@ impl Connection {
     }
 
     /// Whether the unwritten output breaks the client's `client-output-buffer-limit`: past
-    /// the hard limit, or past the soft one for longer than its seconds. Like Redis's, the
-    /// limit counts what does not fit the 16 KiB reply buffer.
+    /// the hard limit, or past the soft one for longer than its seconds.
     fn over_output_limit(&mut self) -> bool {
         let limit = self.limits.output[self.output_class];
         if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
             return false;
         }
-        let pending = self
-            .output
-            .len()
-            .saturating_sub(oxidis_core::client::REPLY_BUFFER_BYTES) as u64;
+        // Redis counts its reply list; an array reply (a deferred length) goes there whole.
+        let pending = self.output.len() as u64;
         if limit.hard_bytes != 0 && pending >= limit.hard_bytes {
             return true;
         }
