@@ -25,6 +25,12 @@ const PRELUDE: &str = include_str!("prelude.lua");
 /// How many VM instructions run between two checks of the clock and the kill flag.
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 
+/// Our own safety, not Redis's: the most memory one Lua VM may hold. Redis 7.0 puts no limit
+/// on its Lua heap (only `maxmemory` refusing deny-oom scripts before they start); a script
+/// that allocates without bound here fails with Lua's `not enough memory` error reply
+/// instead of taking the process down.
+pub const VM_MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+
 /// A Lua VM set up as Redis sets up its own.
 pub struct Vm {
     lua: Lua,
@@ -66,7 +72,10 @@ impl Vm {
     pub fn new() -> mlua::Result<Vm> {
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
         let lua = Lua::new_with(libs, LuaOptions::default())?;
+        lua.set_memory_limit(VM_MEMORY_LIMIT)?;
         crate::libs::install(&lua)?;
+        let math: Table = lua.globals().get("math")?;
+        crate::libs::random::install(&lua, &math, in_script)?;
         let ctx = lua.create_table()?;
         ctx.set(
             "sha1hex",
@@ -229,7 +238,12 @@ impl Vm {
             client.db = caller_db;
             client.resp = caller_resp;
         }
-        self.lua.gc_step().ok();
+        // A script that left a large heap behind (or hit VM_MEMORY_LIMIT) gives it back now.
+        if self.lua.used_memory() > VM_MEMORY_LIMIT / 8 {
+            self.lua.gc_collect().ok();
+        } else {
+            self.lua.gc_step().ok();
+        }
         match result {
             Ok((frame, counted)) => {
                 if counted && let Frame::Error(text) = &frame {
@@ -367,6 +381,13 @@ fn redis_call(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
     Err(mlua::Error::external(ScriptError(text, counted)))
 }
 
+/// Whether a script is running in `lua` (not a library being loaded): `redis.call` is bound.
+fn in_script(lua: &Lua) -> bool {
+    lua.named_registry_value::<Table>(CTX_KEY)
+        .and_then(|ctx| ctx.raw_get::<Value>("rawcall"))
+        .is_ok_and(|f| matches!(f, Value::Function(_)))
+}
+
 /// Where the hidden primitives table is kept in the registry.
 const CTX_KEY: &str = "oxidis.ctx";
 
@@ -459,6 +480,11 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         other => {
             let (coded, text) = match &other {
                 Value::String(s) => (None, s.as_bytes().to_vec()),
+                Value::Error(e) if is_runtime_error(e) => {
+                    let mut text = caller_position(lua).into_bytes();
+                    text.extend_from_slice(error_message(e).as_bytes());
+                    (None, text)
+                }
                 Value::Error(e) => (script_error_counted(e), error_message(e).into_bytes()),
                 v => (None, v.to_string().unwrap_or_default().into_bytes()),
             };
@@ -489,6 +515,36 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Whether `e` is what a library function raised with a message (Lua's `luaL_error`), which
+/// Lua prefixes with the position of the calling code.
+fn is_runtime_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_runtime_error(cause),
+        mlua::Error::RuntimeError(_) => true,
+        _ => false,
+    }
+}
+
+/// Lua's `luaL_where` for an error a C function raised: `source:line: ` of the Lua code that
+/// called it, empty when that is not Lua code.
+fn caller_position(lua: &Lua) -> String {
+    for level in 1..64 {
+        let Some(found) = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let src = source.short_src.as_deref().unwrap_or("").to_string();
+            (source.what, src, debug.current_line())
+        }) else {
+            break;
+        };
+        match found {
+            ("C", ..) => {}
+            (_, src, Some(line)) if line > 0 => return format!("{src}:{line}: "),
+            _ => break,
+        }
+    }
+    String::new()
 }
 
 /// For an error `redis.call` raised (its text carries its own code): whether it is counted
