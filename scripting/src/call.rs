@@ -36,9 +36,9 @@ pub fn call_command(
     args: &Table,
 ) -> mlua::Result<MultiValue> {
     if run_state.kill.load(Ordering::SeqCst) {
-        return Err(mlua::Error::runtime(crate::vm::killed_message(
+        return Err(crate::vm::killed_error(
             run_state.is_function.load(Ordering::SeqCst),
-        )));
+        ));
     }
     let resp = match resp {
         Value::Integer(3) | Value::Number(3.0) => RespVersion::Resp3,

@@ -327,7 +327,7 @@ impl Vm {
         let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
         let _ = self.lua.set_hook(triggers, move |_lua, _debug| {
             if state.kill.load(Ordering::SeqCst) {
-                return Err(mlua::Error::runtime(killed_message(is_function)));
+                return Err(killed_error(is_function));
             }
             Ok(VmState::Continue)
         });
@@ -410,6 +410,14 @@ pub fn killed_message(is_function: bool) -> &'static str {
     } else {
         "Script killed by user with SCRIPT KILL..."
     }
+}
+
+/// The error that stops a killed script: Redis raises it without a position prefix.
+pub fn killed_error(is_function: bool) -> mlua::Error {
+    mlua::Error::external(ScriptError(
+        format!("ERR {}", killed_message(is_function)),
+        false,
+    ))
 }
 
 /// The bytes of a Lua string.

@@ -68,8 +68,17 @@ where
     let (signals, replies) = ConnectionSignals::new();
     let signals = Arc::new(signals);
     let peer_name = peer.addr();
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut early = BytesMut::new();
     let (id, limits) = {
-        let mut server = shared.lock_async().await;
+        let mut server = loop {
+            if let Some(server) = shared.lock_unless_busy().await {
+                break server;
+            }
+            if !answer_while_busy(&shared, &mut reader, &mut writer, &mut early).await {
+                return;
+            }
+        };
         let now = server.now_ms();
         let authenticated = !server.requires_auth();
         let handle = signals.clone();
@@ -82,7 +91,7 @@ where
     };
     debug!("Accepted {peer_name}");
     let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
-    let (mut reader, mut writer) = tokio::io::split(stream);
+    connection.input.extend_from_slice(&early);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
             if let Err(err) = result {
@@ -793,6 +802,53 @@ impl Batch {
             durable_wait,
         }
     }
+}
+
+/// Serves a connection made while a script is busy, before it is registered: reads for a
+/// moment and answers each complete command as [`busy_reply`] does (`BUSY`, SCRIPT KILL,
+/// FUNCTION KILL, SHUTDOWN NOSAVE). Returns `false` when the peer left.
+async fn answer_while_busy<R, W>(
+    shared: &Shared,
+    reader: &mut R,
+    writer: &mut W,
+    input: &mut BytesMut,
+) -> bool
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let wait = std::time::Duration::from_millis(10);
+    if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(wait, reader.read_buf(input)).await {
+        return false;
+    }
+    let mut parser = RequestParser::new();
+    let limits = RequestLimits {
+        proto_max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+    let mut out = BytesMut::new();
+    let mut argv = Vec::new();
+    loop {
+        let before = input.clone();
+        match parser.parse(input, &limits, &mut argv) {
+            Ok(true) if argv.is_empty() => {}
+            Ok(true) => {
+                let reply = busy_reply(&shared.script_busy, &argv);
+                oxidis_protocol::encode(&reply, RespVersion::Resp2, &mut out);
+            }
+            // An incomplete command waits for the script's end, unparsed.
+            Ok(false) => {
+                *input = before;
+                break;
+            }
+            Err(err) => {
+                oxidis_protocol::encode(&err.to_frame(), RespVersion::Resp2, &mut out);
+                let _ = writer.write_all(&out).await;
+                return false;
+            }
+        }
+    }
+    out.is_empty() || writer.write_all(&out).await.is_ok()
 }
 
 /// Whether a command runs a script (and so may hold the lock for long).

@@ -209,7 +209,11 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
 /// TCP_NODELAY and `tcp-keepalive`.
 async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let keepalive = shared.lock_async().await.config.tcp_keepalive;
+    // While a script is busy the new connection is not kept waiting: Redis's default then.
+    let keepalive = shared
+        .lock_unless_busy()
+        .await
+        .map_or(300, |server| server.config.tcp_keepalive);
     if keepalive > 0 {
         let params = TcpKeepalive::new()
             .with_time(Duration::from_secs(keepalive))
@@ -221,7 +225,9 @@ async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
 
 /// Whether another client fits under `maxclients`; counts the refusal when not.
 async fn admit(shared: &Shared) -> bool {
-    let mut server = shared.lock_async().await;
+    let Some(mut server) = shared.lock_unless_busy().await else {
+        return true;
+    };
     let full = server.clients.len() >= server.config.maxclients;
     if full {
         server.stats.rejected_connections += 1;
