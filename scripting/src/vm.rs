@@ -77,9 +77,60 @@ impl Vm {
         let math: Table = lua.globals().get("math")?;
         crate::libs::random::install(&lua, &math, in_script)?;
         let ctx = lua.create_table()?;
+        // `redis.sha1hex`, `redis.setresp`, `redis.set_repl` and `redis.log` are Rust (C in
+        // Redis) so that an error they raise from `return redis.x(...)` — a tail call — still
+        // finds the script's frame for its position.
         ctx.set(
             "sha1hex",
-            lua.create_function(|_, s: mlua::LuaString| Ok(crate::sha1_hex(&s.as_bytes())))?,
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR wrong number of arguments"));
+                }
+                let text = match args.front() {
+                    Some(Value::String(s)) => s.as_bytes().to_vec(),
+                    Some(Value::Integer(i)) => i.to_string().into_bytes(),
+                    Some(Value::Number(n)) => crate::call::lua_number_text(*n).into_bytes(),
+                    _ => Vec::new(),
+                };
+                Ok(crate::sha1_hex(&text))
+            })?,
+        )?;
+        ctx.set(
+            "setresp",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.setresp() requires one argument."));
+                }
+                let version = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => 0.0,
+                };
+                if version != 2.0 && version != 3.0 {
+                    return Err(raise("ERR RESP version must be 2 or 3."));
+                }
+                let ctx: Table = lua.named_registry_value(CTX_KEY)?;
+                ctx.raw_set("resp", if version == 3.0 { 3 } else { 2 })
+            })?,
+        )?;
+        ctx.set(
+            "set_repl",
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.set_repl() requires one argument."));
+                }
+                let flags = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => -1.0,
+                };
+                if !(0.0..=3.0).contains(&flags) {
+                    return Err(raise(
+                        "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    ));
+                }
+                Ok(())
+            })?,
         )?;
         ctx.set(
             "error_text",
@@ -90,8 +141,31 @@ impl Vm {
         )?;
         ctx.set(
             "log",
-            lua.create_function(|_, (level, text): (i64, mlua::LuaString)| {
-                let text = String::from_utf8_lossy(&s_bytes(&text)).into_owned();
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() < 2 {
+                    return Err(raise("ERR redis.log() requires two arguments or more."));
+                }
+                let level = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => return Err(raise("ERR First argument must be a number (log level).")),
+                };
+                if !(0.0..=3.0).contains(&level) {
+                    return Err(raise("ERR Invalid debug level."));
+                }
+                #[allow(clippy::cast_possible_truncation)] // 0..=3
+                let level = level as i64;
+                let parts: Vec<String> = args
+                    .iter()
+                    .skip(1)
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(String::from_utf8_lossy(&s_bytes(s)).into_owned()),
+                        Value::Integer(i) => Some(i.to_string()),
+                        Value::Number(n) => Some(crate::call::lua_number_text(*n)),
+                        _ => None,
+                    })
+                    .collect();
+                let text = parts.join(" ");
                 match level {
                     0 => tracing::debug!(target: "lua", "{text}"),
                     1 | 2 => tracing::info!(target: "lua", "{text}"),
@@ -418,6 +492,11 @@ pub fn killed_error(is_function: bool) -> mlua::Error {
         format!("ERR {}", killed_message(is_function)),
         false,
     ))
+}
+
+/// An error a `redis.*` helper raises: `text` (with its code) is the script's error.
+fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError(text.to_string(), false))
 }
 
 /// The bytes of a Lua string.
