@@ -298,14 +298,16 @@ impl Vm {
         let threshold = server.config.busy_reply_threshold;
         let busy = Arc::clone(&server.script_busy);
         busy.start(!invocation.eval, threshold);
+        busy.loading.store(server.loading, Ordering::SeqCst);
         self.lua.set_app_data(Arc::clone(&busy));
-        self.install_hook(&busy, !invocation.eval);
+        self.install_hook(&busy, !invocation.eval, invocation.name);
         let started = server.now_ms();
         server.freeze_clock(Some(started));
         let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
         server.freeze_clock(None);
         self.lua.remove_hook();
         busy.finish();
+        busy.loading.store(false, Ordering::SeqCst);
         let _ = self.ctx.raw_set("resp", 2);
         // A SELECT inside the script does not change the caller's database (Redis 7.0).
         if let Some(client) = server.clients.get_mut(client_id) {
@@ -396,12 +398,26 @@ impl Vm {
 
     /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
     /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
-    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool) {
+    /// The first time it finds the script past `busy-reply-threshold`, logs Redis's warning.
+    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool, name: &str) {
         let state = Arc::clone(busy);
+        let name = name.to_string();
+        let warned = std::sync::atomic::AtomicBool::new(false);
         let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
         let _ = self.lua.set_hook(triggers, move |_lua, _debug| {
             if state.kill.load(Ordering::SeqCst) {
                 return Err(killed_error(is_function));
+            }
+            if state.is_busy() && !warned.swap(true, Ordering::Relaxed) {
+                let kill = if is_function {
+                    "FUNCTION KILL"
+                } else {
+                    "SCRIPT KILL"
+                };
+                tracing::warn!(
+                    "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {kill} command. Script name is: {name}.",
+                    state.elapsed_ms()
+                );
             }
             Ok(VmState::Continue)
         });

@@ -851,11 +851,13 @@ where
     out.is_empty() || writer.write_all(&out).await.is_ok()
 }
 
-/// Whether a command runs a script (and so may hold the lock for long).
+/// Whether a command runs a script (and so may hold the lock for long). DEBUG counts: its
+/// LOADAOF and RELOAD replay scripts, during which other clients must be answered (`LOADING`).
 fn runs_script(argv: &[Bytes]) -> bool {
     argv.first().is_some_and(|name| {
         [
             &b"eval"[..],
+            b"debug",
             b"evalsha",
             b"eval_ro",
             b"evalsha_ro",
@@ -872,6 +874,10 @@ fn runs_script(argv: &[Bytes]) -> bool {
 fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
     use std::sync::atomic::Ordering::SeqCst;
     let is_function = busy.is_function.load(SeqCst);
+    // A slow script replayed from the AOF: the server is still loading.
+    if busy.loading.load(SeqCst) {
+        return Frame::error_static("LOADING Redis is loading the dataset in memory");
+    }
     let word = |i: usize, w: &str| {
         argv.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
