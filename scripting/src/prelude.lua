@@ -126,7 +126,10 @@ end
 G.loadstring = safe_loadstring
 -- Lua 5.1's unpack counts its results with a signed overflow that optimised C code turns into
 -- a crash; a range too wide to count is refused first, as Redis's patched Lua does.
-G.unpack = function(t, i, j)
+-- The original gets exactly the arguments given: Lua counts them against the 8000 stack
+-- slots a C function may use, so `unpack(t)` reaches 7999 results as in Redis.
+G.unpack = function(...)
+    local t, i, j = ...
     local first = i or 1
     local last = j
     if last == nil and type(t) == 'table' then
@@ -135,7 +138,7 @@ G.unpack = function(t, i, j)
     if type(first) == 'number' and type(last) == 'number' and last - first >= 2147483647 then
         error('too many results to unpack', 2)
     end
-    return unpack(t, i, j)
+    return unpack(...)
 end
 G.load = nil
 G.dofile = nil
