@@ -170,6 +170,8 @@ pub struct ScriptBusy {
     pub details: std::sync::Mutex<RunningScript>,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run `noscript` commands (tests only).
     pub deny_script_disabled: std::sync::atomic::AtomicBool,
+    /// The running script is replayed from the AOF: other clients get `LOADING`, not `BUSY`.
+    pub loading: std::sync::atomic::AtomicBool,
 }
 
 /// The running script as FUNCTION STATS describes it.

@@ -71,8 +71,17 @@ where
     let (signals, replies) = ConnectionSignals::new();
     let signals = Arc::new(signals);
     let peer_name = peer.addr();
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut early = BytesMut::new();
     let (id, limits) = {
-        let mut server = shared.lock_async().await;
+        let mut server = loop {
+            if let Some(server) = shared.lock_unless_busy().await {
+                break server;
+            }
+            if !answer_while_busy(&shared, &mut reader, &mut writer, &mut early).await {
+                return;
+            }
+        };
         let now = server.now_ms();
         let authenticated = !server.requires_auth();
         let handle = signals.clone();
@@ -85,7 +94,7 @@ where
     };
     debug!("Accepted {peer_name}");
     let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
-    let (mut reader, mut writer) = tokio::io::split(stream);
+    connection.input.extend_from_slice(&early);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
             if let Err(err) = result {
@@ -836,11 +845,60 @@ impl Batch {
     }
 }
 
-/// Whether a command runs a script (and so may hold the lock for long).
+/// Serves a connection made while a script is busy, before it is registered: reads for a
+/// moment and answers each complete command as [`busy_reply`] does (`BUSY`, SCRIPT KILL,
+/// FUNCTION KILL, SHUTDOWN NOSAVE). Returns `false` when the peer left.
+async fn answer_while_busy<R, W>(
+    shared: &Shared,
+    reader: &mut R,
+    writer: &mut W,
+    input: &mut BytesMut,
+) -> bool
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let wait = std::time::Duration::from_millis(10);
+    if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(wait, reader.read_buf(input)).await {
+        return false;
+    }
+    let mut parser = RequestParser::new();
+    let limits = RequestLimits {
+        proto_max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+    let mut out = BytesMut::new();
+    let mut argv = Vec::new();
+    loop {
+        let before = input.clone();
+        match parser.parse(input, &limits, &mut argv) {
+            Ok(true) if argv.is_empty() => {}
+            Ok(true) => {
+                let reply = busy_reply(&shared.script_busy, &argv);
+                oxidis_protocol::encode(&reply, RespVersion::Resp2, &mut out);
+            }
+            // An incomplete command waits for the script's end, unparsed.
+            Ok(false) => {
+                *input = before;
+                break;
+            }
+            Err(err) => {
+                oxidis_protocol::encode(&err.to_frame(), RespVersion::Resp2, &mut out);
+                let _ = writer.write_all(&out).await;
+                return false;
+            }
+        }
+    }
+    out.is_empty() || writer.write_all(&out).await.is_ok()
+}
+
+/// Whether a command runs a script (and so may hold the lock for long). DEBUG counts: its
+/// LOADAOF and RELOAD replay scripts, during which other clients must be answered (`LOADING`).
 fn runs_script(argv: &[Bytes]) -> bool {
     argv.first().is_some_and(|name| {
         [
             &b"eval"[..],
+            b"debug",
             b"evalsha",
             b"eval_ro",
             b"evalsha_ro",
@@ -857,6 +915,10 @@ fn runs_script(argv: &[Bytes]) -> bool {
 fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
     use std::sync::atomic::Ordering::SeqCst;
     let is_function = busy.is_function.load(SeqCst);
+    // A slow script replayed from the AOF: the server is still loading.
+    if busy.loading.load(SeqCst) {
+        return Frame::error_static("LOADING Redis is loading the dataset in memory");
+    }
     let word = |i: usize, w: &str| {
         argv.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))

@@ -226,7 +226,11 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
 /// TCP_NODELAY and `tcp-keepalive`.
 async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let keepalive = shared.lock_async().await.config.tcp_keepalive;
+    // While a script is busy the new connection is not kept waiting: Redis's default then.
+    let keepalive = shared
+        .lock_unless_busy()
+        .await
+        .map_or(300, |server| server.config.tcp_keepalive);
     if keepalive > 0 {
         let params = TcpKeepalive::new()
             .with_time(Duration::from_secs(keepalive))
@@ -239,8 +243,11 @@ async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
 /// Whether a new client from `remote` (`None`: the unix socket) is served: it must fit under
 /// `maxclients` and, in protected mode without a password, come from the loopback interface.
 /// A refusal is counted and comes with the line to send before closing.
+/// While a script holds the keyspace the client is let in unchecked (it is answered BUSY).
 async fn admit(shared: &Shared, remote: Option<IpAddr>) -> Result<(), &'static [u8]> {
-    let mut server = shared.lock_async().await;
+    let Some(mut server) = shared.lock_unless_busy().await else {
+        return Ok(());
+    };
     let refusal = if server.clients.len() >= server.config.maxclients {
         Some(MAX_CLIENTS_REACHED)
     } else if server.config.protected_mode

@@ -68,6 +68,23 @@ impl Shared {
 /// What a burst of pushed messages starts with.
 const PUSH_CHUNK: usize = 512;
 
+impl Shared {
+    /// The lock for a new connection, or `None` at once while a script is busy (past
+    /// `busy-reply-threshold`): a connection made then is answered without the keyspace, as
+    /// Redis serves its new clients from inside a busy script.
+    pub async fn lock_unless_busy(&self) -> Option<parking_lot::MutexGuard<'_, Server>> {
+        loop {
+            if let Some(server) = self.server.try_lock() {
+                return Some(server);
+            }
+            if self.script_busy.is_busy() {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+}
+
 /// What the core sends a connection task besides closing it.
 pub enum Mail {
     /// The reply of the command the client is blocked on.

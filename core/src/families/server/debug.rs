@@ -189,6 +189,8 @@ fn reload(ctx: &mut CommandContext<'_>, options: &[Bytes]) -> CommandResult {
             crate::transactions::touch_all_in_db(ctx.server, index, None);
             ctx.server.dbs[index].clear();
         }
+        // Redis's emptyData drops the function libraries too.
+        ctx.server.persistence_state.function_code.clear();
     }
     if (hooks.load)(ctx.server, merge).is_err() {
         return Err(CommandError::msg(RELOAD_LOAD_FAILED));
