@@ -362,6 +362,8 @@ pub struct Server {
     pub aof: Option<Box<dyn std::any::Any + Send>>,
     /// The AOF's entry points, when the persistence crate is compiled in.
     pub aof_hooks: Option<AofHooks>,
+    /// The INFO `modules` section's lines, when the modules crate is compiled in.
+    pub module_info: Option<fn(&Server) -> Vec<String>>,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
     /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
@@ -432,6 +434,7 @@ impl Server {
             persistence_state: PersistenceState::default(),
             aof: None,
             aof_hooks: None,
+            module_info: None,
             aof_status: AofStatus {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()

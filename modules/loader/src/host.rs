@@ -1,0 +1,230 @@
+//! The server's side of a module command: the `Host` a module command talks to (calls, keys,
+//! events, log), the trampoline every registered module command dispatches through, and the
+//! conversions between core's [`Frame`] and the ABI's flat reply [`Token`]s.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use oxidis_core::command::{Args, CommandResult};
+use oxidis_core::context::CommandContext;
+use oxidis_module_api::abi::{CommandHandler_TO, Host, Host_TO, Token};
+use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
+use oxidis_module_api::abi_stable::sabi_types::RMut;
+use oxidis_module_api::abi_stable::std_types::{
+    RBox, RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString, RVec,
+};
+use oxidis_protocol::{Frame, RespVersion};
+use parking_lot::RwLock;
+
+use crate::intern;
+
+/// A module command's handler, shared by the trampoline while the module is loaded.
+pub type ModuleHandler = Arc<CommandHandler_TO<RBox<()>>>;
+
+/// The one entry point of a module command name: registered once per name for the life of the
+/// process, pointing at the loaded module's handler (or at nothing once it is unloaded), so a
+/// reloaded module reuses the same command entry.
+#[derive(Default)]
+pub struct Trampoline {
+    handler: RwLock<Option<ModuleHandler>>,
+}
+
+impl Trampoline {
+    /// Points the command at `handler` (None: unloaded).
+    pub fn set(&self, handler: Option<ModuleHandler>) {
+        *self.handler.write() = handler;
+    }
+
+    /// Runs the command for `ctx`.
+    pub fn run(&self, ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+        let Some(handler) = self.handler.read().clone() else {
+            return Ok(Frame::error("ERR the module of this command is unloaded"));
+        };
+        // A module command propagates its effects (the writes it runs through `call`), never
+        // itself: replaying it could give another result (Redis modules choose with
+        // RM_Replicate; effects are the safe default).
+        ctx.prevent_propagation();
+        let argv = args.argv();
+        let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
+        let large: Vec<RSlice<'_, u8>>;
+        let parts: &[RSlice<'_, u8>] = if argv.len() <= small.len() {
+            for (slot, arg) in small.iter_mut().zip(argv) {
+                *slot = RSlice::from_slice(arg);
+            }
+            &small[..argv.len()]
+        } else {
+            large = argv.iter().map(|a| RSlice::from_slice(a)).collect();
+            &large
+        };
+        let mut host = HostCtx { ctx };
+        // The module catches its own panics; this guards the server's half of the call.
+        let tokens = catch_unwind(AssertUnwindSafe(|| {
+            handler.run(
+                Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
+                RSlice::from_slice(parts),
+            )
+        }));
+        match tokens {
+            Ok(tokens) => Ok(tokens_to_frame(tokens)),
+            Err(_) => Ok(Frame::error("ERR module command panicked")),
+        }
+    }
+}
+
+/// What a module command sees of the server: the command context of its call.
+struct HostCtx<'c, 'a> {
+    ctx: &'c mut CommandContext<'a>,
+}
+
+impl Host for HostCtx<'_, '_> {
+    fn resp3(&self) -> bool {
+        self.ctx.resp() == RespVersion::Resp3
+    }
+
+    fn db(&self) -> u32 {
+        u32::try_from(self.ctx.db_index()).unwrap_or(u32::MAX)
+    }
+
+    fn call(&mut self, argv: RSlice<'_, RSlice<'_, u8>>) -> RVec<Token> {
+        let argv: Vec<Bytes> = argv
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_slice()))
+            .collect();
+        if argv.is_empty() {
+            return RVec::from(vec![Token::Error("ERR empty command".into())]);
+        }
+        let client_id = self.ctx.client_id();
+        let server = &mut *self.ctx.server;
+        // Calls answer in RESP2, as RedisModule_Call does by default.
+        let previous = server.clients.get(client_id).map(|c| c.resp);
+        if let Some(client) = server.clients.get_mut(client_id) {
+            client.resp = RespVersion::Resp2;
+        }
+        let reply = oxidis_core::dispatch(server, client_id, &argv);
+        if let (Some(client), Some(previous)) = (server.clients.get_mut(client_id), previous) {
+            client.resp = previous;
+        }
+        let mut tokens = RVec::new();
+        frame_to_tokens(reply, &mut tokens);
+        tokens
+    }
+
+    fn string_get(&mut self, key: RSlice<'_, u8>) -> RResult<ROption<RVec<u8>>, RString> {
+        match self.ctx.read(key.as_slice()) {
+            None => ROk(RNone),
+            Some(value) => match value.with_string_bytes(RVec::from_slice) {
+                Some(bytes) => ROk(RSome(bytes)),
+                None => RErr(oxidis_core::errors::WRONG_TYPE.into()),
+            },
+        }
+    }
+
+    fn notify(&mut self, class: u32, event: RStr<'_>, key: RSlice<'_, u8>) {
+        let name = intern::str(event.as_str());
+        self.ctx.notify(class, name, key.as_slice());
+    }
+
+    fn log(&self, level: u32, message: RStr<'_>) {
+        log(level, message.as_str());
+    }
+}
+
+/// Writes a module's log line at its level.
+pub fn log(level: u32, message: &str) {
+    match level {
+        0 => tracing::debug!("{message}"),
+        1 => tracing::trace!("{message}"),
+        2 => tracing::info!("{message}"),
+        _ => tracing::warn!("{message}"),
+    }
+}
+
+/// A module's reply tree as a frame; RESP3 types are downgraded for RESP2 clients by the
+/// encoder, as for built-in commands.
+pub fn tokens_to_frame(tokens: RVec<Token>) -> Frame {
+    let mut iter = tokens.into_iter();
+    take_frame(&mut iter)
+}
+
+fn take_frame(iter: &mut impl Iterator<Item = Token>) -> Frame {
+    let count = |n: u64| usize::try_from(n).unwrap_or(0);
+    match iter.next() {
+        None | Some(Token::Null) => Frame::Null,
+        Some(Token::NullArray) => Frame::NullArray,
+        Some(Token::Simple(s)) => Frame::Simple(Bytes::from(s.into_string())),
+        Some(Token::Error(s)) => Frame::Error(Bytes::from(s.into_string())),
+        Some(Token::Int(n)) => Frame::Integer(n),
+        Some(Token::Bulk(b)) => Frame::Bulk(Bytes::from(b.into_vec())),
+        Some(Token::Double(d)) => Frame::Double(d),
+        Some(Token::Bool(b)) => Frame::Boolean(b),
+        Some(Token::Verbatim(format, text)) => {
+            let mut fmt = *b"txt";
+            if let Some(given) = format.as_bytes().get(..3) {
+                fmt.copy_from_slice(given);
+            }
+            Frame::Verbatim {
+                format: fmt,
+                text: Bytes::from(text.into_vec()),
+            }
+        }
+        Some(Token::Array(n)) => Frame::Array((0..count(n)).map(|_| take_frame(iter)).collect()),
+        Some(Token::Set(n)) => Frame::Set((0..count(n)).map(|_| take_frame(iter)).collect()),
+        Some(Token::Map(n)) => Frame::Map(
+            (0..count(n))
+                .map(|_| {
+                    let k = take_frame(iter);
+                    (k, take_frame(iter))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// A command's reply as the ABI's flat tokens (what `call` returns to the module).
+pub fn frame_to_tokens(frame: Frame, out: &mut RVec<Token>) {
+    let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let text = |b: &[u8]| RString::from(String::from_utf8_lossy(b).into_owned());
+    match frame {
+        Frame::Simple(s) => out.push(Token::Simple(text(&s))),
+        Frame::Error(s) | Frame::BlobError(s) => out.push(Token::Error(text(&s))),
+        Frame::Integer(n) => out.push(Token::Int(n)),
+        Frame::Bulk(b) | Frame::BigNumber(b) | Frame::Raw(b) => {
+            out.push(Token::Bulk(RVec::from_slice(&b)))
+        }
+        Frame::Null => out.push(Token::Null),
+        Frame::NullArray => out.push(Token::NullArray),
+        Frame::Array(items) | Frame::Push(items) => {
+            out.push(Token::Array(len(items.len())));
+            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+        }
+        Frame::Set(items) => {
+            out.push(Token::Set(len(items.len())));
+            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+        }
+        Frame::Map(pairs) | Frame::Attribute(pairs) => {
+            out.push(Token::Map(len(pairs.len())));
+            for (k, v) in pairs {
+                frame_to_tokens(k, out);
+                frame_to_tokens(v, out);
+            }
+        }
+        Frame::Double(d) => out.push(Token::Double(d)),
+        Frame::Boolean(b) => out.push(Token::Bool(b)),
+        Frame::Verbatim { format, text: t } => out.push(Token::Verbatim(
+            RString::from(String::from_utf8_lossy(&format).into_owned()),
+            RVec::from_slice(&t),
+        )),
+        // The reply itself is the last frame of a sequence (attributes and pushes come first).
+        Frame::Sequence(frames) => match frames.into_iter().last() {
+            Some(last) => frame_to_tokens(last, out),
+            None => out.push(Token::Null),
+        },
+        Frame::BulkArray(items) => {
+            out.push(Token::Array(len(items.len())));
+            for item in items.iter() {
+                out.push(Token::Bulk(RVec::from_slice(item)));
+            }
+        }
+    }
+}
