@@ -379,6 +379,8 @@ pub struct Server {
     pub pause: crate::pause::Pauses,
     /// Sampled rates for INFO (`instantaneous_ops_per_sec`, ...).
     pub metrics: crate::metrics::Metrics,
+    /// Module data types, event subscriptions and configuration parameters (#9).
+    pub modules: crate::modules::Modules,
     clock: Clock,
     frozen_ms: Option<u64>,
     batch: Option<BatchClock>,
@@ -445,6 +447,7 @@ impl Server {
             monitors: Vec::new(),
             pause: crate::pause::Pauses::default(),
             metrics: crate::metrics::Metrics::default(),
+            modules: crate::modules::Modules::default(),
             clock: Clock::System,
             frozen_ms: None,
             batch: None,
@@ -533,11 +536,21 @@ impl Server {
         let id = self.clients.next_id();
         self.clients.insert(make(id));
         self.stats.total_connections_received += 1;
+        // Modules hear of connections only (not of internal clients such as the AOF loader's).
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientConnected(id));
+        }
         id
     }
 
     /// Forgets a client whose connection is gone, including any keys it was blocked on.
     pub fn disconnect_client(&mut self, id: ClientId) {
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(
+                self,
+                &crate::modules::ServerEvent::ClientDisconnected(id),
+            );
+        }
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
@@ -572,7 +585,7 @@ impl Server {
     /// event and WATCH invalidation.
     pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
         crate::transactions::touch(self, db, key);
-        if crate::events::wanted(
+        if self.events.wanted(
             self.config.notify_keyspace_events,
             crate::events::class::EXPIRED,
         ) {

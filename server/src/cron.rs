@@ -34,6 +34,7 @@ pub async fn run(shared: Arc<Shared>) {
         }
         close_idle_clients(&mut server);
         crate::extensions::cron(&mut server);
+        oxidis_core::modules::events::cron_tick(&mut server);
     }
 }
 

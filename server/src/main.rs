@@ -8,6 +8,8 @@ mod cron;
 mod extensions;
 mod listener;
 mod logging;
+#[cfg(test)]
+mod module_blocking_tests;
 mod shared;
 mod workers;
 
@@ -216,6 +218,7 @@ fn shutdown(shared: &Shared, pidfile: &str) -> bool {
         server.shutdown_request = None;
         return false;
     }
+    oxidis_core::modules::events::fire(&mut server, &oxidis_core::modules::ServerEvent::Shutdown);
     if !pidfile.is_empty() {
         info!("Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);

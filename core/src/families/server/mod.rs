@@ -19,6 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
+use crate::modules::events::{self as module_events, Phase, ServerEvent};
+
 use crate::command::{
     AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group,
 };
@@ -160,7 +162,13 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
     let index = ctx.db_index();
     crate::transactions::touch_all_in_db(ctx.server, index, None);
+    let flush = |phase| ServerEvent::Flush {
+        phase,
+        db: Some(index),
+    };
+    module_events::fire(ctx.server, &flush(Phase::Start));
     flush_databases(ctx, index..index + 1, mode);
+    module_events::fire(ctx.server, &flush(Phase::End));
     // Propagated even when the database was already empty (Redis's forceCommandPropagation).
     ctx.also_propagate(args.argv().to_vec());
     ctx.prevent_propagation();
@@ -173,7 +181,10 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
     }
+    let flush = |phase| ServerEvent::Flush { phase, db: None };
+    module_events::fire(ctx.server, &flush(Phase::Start));
     flush_databases(ctx, all, mode);
+    module_events::fire(ctx.server, &flush(Phase::End));
     // With save points configured, Redis saves the (now empty) dataset, which resets the dirty
     // counter; the flush itself then counts as one change.
     if let Some(hooks) = ctx.server.persistence
