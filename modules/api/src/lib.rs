@@ -23,6 +23,7 @@
 
 pub mod abi;
 mod reply;
+pub mod types;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -33,6 +34,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RMut;
 use abi_stable::std_types::{RBox, ROk, RResult, RSlice, RStr, RString, RVec};
 pub use reply::Reply;
+pub use types::{DataType, RdbIn, RdbOut, TypeRef, TypeSlot};
 
 /// The ABI version this crate implements. Servers accept modules of the same major and an
 /// equal or older minor.
@@ -341,6 +343,44 @@ impl<'a> Context<'a> {
         self.bytes_list(&[b"ZRANGE".as_slice(), key, start.as_bytes(), stop.as_bytes()])
     }
 
+    /// The value of data type `ty` at `key`, for reading or changing in place: None when the
+    /// key is missing, `Err(WRONGTYPE)` when it holds anything else.
+    pub fn value_mut<V: Send + 'static>(
+        &mut self,
+        key: &[u8],
+        ty: TypeRef<V>,
+    ) -> Result<Option<&mut V>, Error> {
+        match self.host.module_value(RSlice::from_slice(key), ty.id()) {
+            ROk(abi_stable::std_types::RSome(obj)) => types::value_mut::<V>(obj.into_mut())
+                .map(Some)
+                .ok_or_else(Error::wrong_type),
+            ROk(abi_stable::std_types::RNone) => Ok(None),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Stores `value` of data type `ty` at `key`, replacing any value and TTL.
+    pub fn set_value<V: Send + 'static>(
+        &mut self,
+        key: &[u8],
+        ty: TypeRef<V>,
+        value: V,
+    ) -> Result<(), Error> {
+        match self
+            .host
+            .set_module_value(RSlice::from_slice(key), ty.id(), types::value_obj(value))
+        {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Propagates this command verbatim to replicas and the AOF (by default a module command
+    /// propagates only the effects of its `call`s). Commands that change module values do this.
+    pub fn replicate_verbatim(&mut self) {
+        self.host.replicate_verbatim();
+    }
+
     /// Raises a keyspace event (`class` from [`notify`]) named `event` on `key`.
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         self.host
@@ -404,6 +444,12 @@ impl Command {
         }
     }
 
+    /// Changes the arity (N exactly, -N at least N, the name included).
+    pub fn arity(mut self, arity: i32) -> Command {
+        self.desc.arity = arity;
+        self
+    }
+
     /// Space-separated flags (`write deny-oom`, `readonly fast`...), as `RedisModule_CreateCommand`.
     pub fn flags(mut self, flags: &str) -> Command {
         self.desc.flags = flags.into();
@@ -464,6 +510,62 @@ impl LoadContext<'_> {
     /// Writes to the server log.
     pub fn log(&self, level: LogLevel, message: &str) {
         self.registrar.log(level as u32, RStr::from_str(message));
+    }
+
+    /// Registers a data type: `name` is 9 characters of `A-Z a-z 0-9 - _` (unique across
+    /// modules: RDB files store it), `encver` (0..=1023) the encoding version values are saved
+    /// with. Keep the result in a [`TypeSlot`].
+    pub fn create_data_type<D: DataType>(
+        &mut self,
+        name: &str,
+        encver: u32,
+        methods: D,
+    ) -> Result<TypeRef<D::Value>, Error> {
+        let methods = abi::TypeObj_TO::from_value(types::TypeAdapter(methods), TD_Opaque);
+        match self
+            .registrar
+            .create_data_type(RStr::from_str(name), encver, methods)
+        {
+            ROk(id) => Ok(TypeRef::from_id(id)),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Calls `hook` for every keyspace event of the [`notify`] classes in `classes` (whatever
+    /// `notify-keyspace-events` says). The hook must not block.
+    pub fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHookFn) {
+        let hook = abi::KeyspaceHook_TO::from_value(FnHook(hook), TD_Opaque);
+        self.registrar.subscribe_keyspace(classes, hook);
+    }
+}
+
+/// A keyspace event, as [`LoadContext::subscribe_keyspace`] hooks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyEvent<'a> {
+    /// The event's class ([`notify`] bit).
+    pub class: u32,
+    /// Its name (`set`, `lpush`, `expired`...).
+    pub event: &'a str,
+    /// The database.
+    pub db: u32,
+    /// The key.
+    pub key: &'a [u8],
+}
+
+/// A keyspace event hook.
+pub type KeyspaceHookFn = fn(&KeyEvent<'_>);
+
+struct FnHook(KeyspaceHookFn);
+
+impl abi::KeyspaceHook for FnHook {
+    fn on_event(&self, class: u32, event: RStr<'_>, db: u32, key: RSlice<'_, u8>) {
+        let event = KeyEvent {
+            class,
+            event: event.as_str(),
+            db,
+            key: key.as_slice(),
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| (self.0)(&event)));
     }
 }
 

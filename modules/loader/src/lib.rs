@@ -12,6 +12,7 @@
 
 mod host;
 mod intern;
+mod types;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,7 +26,8 @@ use oxidis_core::command::{
 use oxidis_core::config::ProtectedAccess;
 use oxidis_core::{CommandContext, CommandError, CommandTable, RegistrationError, Server};
 use oxidis_module_api::abi::{
-    CommandDesc, CommandHandler_TO, ModuleRootRef, Registrar, Registrar_TO,
+    CommandDesc, CommandHandler_TO, KeyspaceHook_TO, ModuleRootRef, Registrar, Registrar_TO,
+    TypeObj_TO,
 };
 use oxidis_module_api::abi_stable::library::{LibraryError, RawLibrary, lib_header_from_path};
 use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
@@ -246,12 +248,9 @@ fn module_loadex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRe
 fn module_unload(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     check_access(ctx)?;
     let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
-    if unload(ctx.server, &name) {
-        Ok(Frame::ok())
-    } else {
-        Err(CommandError::custom(
-            "ERR Error unloading module: no such module with that name".to_string(),
-        ))
+    match unload(ctx.server, &name) {
+        Ok(()) => Ok(Frame::ok()),
+        Err(e) => Err(CommandError::msg(e.reply())),
     }
 }
 
@@ -345,7 +344,8 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
         .map(|a| RString::from(String::from_utf8_lossy(a).into_owned()))
         .collect();
     let mut registrar = ServerRegistrar {
-        table: &mut server.table,
+        server,
+        owner: &name,
         commands: Vec::new(),
     };
     let outcome = init.on_load(
@@ -357,6 +357,8 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
         for command in &commands {
             unregister_command(&mut server.table, command);
         }
+        // Types without values, subscriptions and configs of the refused module.
+        let _ = oxidis_core::modules::forget_owner(server, &name);
         return Err(LoadError::Init(reason.into_string()));
     }
     info!("Module '{name}' loaded from {path}");
@@ -374,20 +376,52 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
     Ok(())
 }
 
-/// Unloads the module named `name`; false if there is none.
-pub fn unload(server: &mut Server, name: &str) -> bool {
+/// Why a module was not unloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnloadError {
+    /// No module has that name.
+    NoSuchModule,
+    /// Values of its data types exist.
+    TypesInUse,
+}
+
+impl UnloadError {
+    /// Redis's reply text.
+    pub fn reply(self) -> &'static str {
+        match self {
+            UnloadError::NoSuchModule => {
+                "ERR Error unloading module: no such module with that name"
+            }
+            UnloadError::TypesInUse => {
+                "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
+            }
+        }
+    }
+}
+
+/// Unloads the module named `name`: its commands, data types, subscriptions and configs.
+///
+/// # Errors
+/// See [`UnloadError`]; nothing changes then.
+pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
     let Some(modules) = server.extensions.get_mut::<Modules>() else {
-        return false;
+        return Err(UnloadError::NoSuchModule);
     };
     let Some(index) = modules.loaded.iter().position(|m| m.name == name) else {
-        return false;
+        return Err(UnloadError::NoSuchModule);
+    };
+    if oxidis_core::modules::forget_owner(server, name).is_err() {
+        return Err(UnloadError::TypesInUse);
+    }
+    let Some(modules) = server.extensions.get_mut::<Modules>() else {
+        return Err(UnloadError::NoSuchModule);
     };
     let module = modules.loaded.remove(index);
     for command in &module.commands {
         unregister_command(&mut server.table, command);
     }
     info!("Module {name} unloaded");
-    true
+    Ok(())
 }
 
 fn unregister_command(table: &mut CommandTable, name: &str) {
@@ -434,8 +468,9 @@ fn trampoline(name: &str) -> (&'static Trampoline, &'static DynamicHandler) {
 }
 
 /// The registrar a module's init function talks to.
-struct ServerRegistrar<'t> {
-    table: &'t mut CommandTable,
+struct ServerRegistrar<'s> {
+    server: &'s mut Server,
+    owner: &'s str,
     commands: Vec<String>,
 }
 
@@ -454,6 +489,39 @@ impl Registrar for ServerRegistrar<'_> {
     fn log(&self, level: u32, message: RStr<'_>) {
         host::log(level, message.as_str());
     }
+
+    fn create_data_type(
+        &mut self,
+        name: RStr<'_>,
+        encver: u32,
+        methods: TypeObj_TO<RBox<()>>,
+    ) -> RResult<u64, RString> {
+        match self.server.modules.types.register(
+            self.owner,
+            name.as_str(),
+            encver,
+            Box::new(types::ForeignType(methods)),
+        ) {
+            Ok(ty) => ROk(ty.id()),
+            Err(e) => RErr(format!("ERR data type '{name}': {e}").into()),
+        }
+    }
+
+    fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHook_TO<RBox<()>>) {
+        oxidis_core::modules::events::subscribe_keyspace(
+            self.server,
+            self.owner,
+            classes,
+            Box::new(move |_server, event| {
+                hook.on_event(
+                    event.class,
+                    RStr::from_str(event.name),
+                    u32::try_from(event.db).unwrap_or(u32::MAX),
+                    RSlice::from_slice(&event.key),
+                );
+            }),
+        );
+    }
 }
 
 impl ServerRegistrar<'_> {
@@ -463,7 +531,7 @@ impl ServerRegistrar<'_> {
         handler: CommandHandler_TO<RBox<()>>,
     ) -> Result<(), String> {
         let name = desc.name.as_str().to_ascii_lowercase();
-        if self.table.get(name.as_bytes()).is_some() {
+        if self.server.table.get(name.as_bytes()).is_some() {
             return Err(format!("ERR command '{name}' already exists"));
         }
         let arity = if desc.arity >= 0 {
@@ -497,7 +565,7 @@ impl ServerRegistrar<'_> {
         spec.docs.since = intern::str(desc.since.as_str());
         spec.docs.complexity = intern::str(desc.complexity.as_str());
         trampoline.set(Some(Arc::new(handler)));
-        if let Err(e) = self.table.register(spec) {
+        if let Err(e) = self.server.table.register(spec) {
             trampoline.set(None);
             return Err(format!("ERR {e}"));
         }
