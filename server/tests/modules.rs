@@ -658,3 +658,84 @@ fn an_event_hook_module_counts_keyspace_events() {
     ok(&mut con, &["MODULE", "LOAD", &module("evcount")]);
     assert_eq!(ok(&mut con, &["EVCOUNT.GET", "set"]), Value::Int(0));
 }
+
+#[test]
+fn a_client_blocked_by_a_module_is_answered_from_another_thread() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    assert_eq!(
+        ok(&mut con, &["TEST.BLOCK", "50"]),
+        bulk("answered after 50 ms")
+    );
+    assert_eq!(
+        ok(&mut con, &["TEST.BLOCK", "0"]),
+        Value::SimpleString("timed out".into())
+    );
+    // Other clients are served while one waits.
+    let mut other = server.raw();
+    other.write_all(b"TEST.BLOCK 150\r\n").expect("write");
+    assert_eq!(ok(&mut con, &["PING"]), Value::SimpleString("PONG".into()));
+    let mut buf = [0u8; 64];
+    let n = other.read(&mut buf).expect("the answer");
+    assert_eq!(&buf[..n], b"$21\r\nanswered after 150 ms\r\n");
+}
+
+#[test]
+fn server_events_and_module_config_parameters() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    let before = ok(&mut con, &["TEST.FLUSHES"]);
+    ok(&mut con, &["FLUSHALL"]);
+    ok(&mut con, &["FLUSHDB"]);
+    let Value::Int(before) = before else {
+        panic!("TEST.FLUSHES")
+    };
+    assert_eq!(ok(&mut con, &["TEST.FLUSHES"]), Value::Int(before + 2));
+    // CONFIG GET/SET see the module's parameter; its hook vetoes values.
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.limit"]),
+        Value::Array(vec![bulk("testmod.limit"), bulk("10")])
+    );
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "SET", "testmod.limit", "20"]),
+        Value::Okay
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("20"));
+    let refused = err(&mut con, &["CONFIG", "SET", "testmod.limit", "13"]);
+    assert!(refused.contains("13 is unlucky"), "{refused}");
+    assert!(err(&mut con, &["CONFIG", "SET", "testmod.limit", "101"]).starts_with("ERR"));
+    // MODULE LOADEX sets parameters at load; a refused one fails the load.
+    ok(&mut con, &["MODULE", "UNLOAD", "testmod"]);
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.limit"]),
+        Value::Array(vec![])
+    );
+    let path = module("oxidis_testmod");
+    assert_eq!(
+        err(
+            &mut con,
+            &["MODULE", "LOADEX", &path, "CONFIG", "testmod.limit", "13"]
+        ),
+        "ERR Error loading the extension. Please check the server logs."
+    );
+    assert_eq!(ok(&mut con, &["MODULE", "LIST"]), Value::Array(vec![]));
+    assert_eq!(
+        ok(
+            &mut con,
+            &[
+                "MODULE",
+                "LOADEX",
+                &path,
+                "CONFIG",
+                "testmod.limit",
+                "42",
+                "ARGS",
+                "a"
+            ]
+        ),
+        Value::Okay
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("42"));
+}

@@ -156,8 +156,61 @@ pub trait Host {
 
     /// Propagates this command as it was called (to replicas and the AOF), instead of only the
     /// effects of its calls (Redis's `RedisModule_ReplicateVerbatim`).
-    #[sabi(last_prefix_field)]
     fn replicate_verbatim(&mut self);
+
+    /// Blocks the calling client until the returned handle answers it (from any thread), or
+    /// `timeout_ms` passes (0: never) and it gets `timeout_reply` (Redis's `RM_BlockClient`).
+    /// The command's own reply is then ignored.
+    fn block_client(
+        &mut self,
+        timeout_ms: u64,
+        timeout_reply: RVec<Token>,
+    ) -> RResult<Unblocker_TO<RBox<()>>, RString>;
+
+    /// The text value of configuration parameter `name` (a module's `<module>.<name>` or a
+    /// built-in one).
+    #[sabi(last_prefix_field)]
+    fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>>;
+}
+
+/// Answers a blocked client, from any thread; implemented by the server.
+#[abi_stable::sabi_trait]
+pub trait Unblocker: Send + Sync + 'static {
+    /// Whether the client stopped waiting (timeout, CLIENT UNBLOCK, disconnection).
+    fn is_aborted(&self) -> bool;
+
+    /// Sends `reply` to the client; false when it no longer waits or was answered already.
+    #[sabi(last_prefix_field)]
+    fn complete(&self, reply: RVec<Token>) -> bool;
+}
+
+/// A server event subscriber, implemented by the module.
+#[abi_stable::sabi_trait]
+pub trait ServerHook: Send + Sync + 'static {
+    /// One event: its kind (`SERVER_EVENT_*` in the crate root) and a description
+    /// (`flushdb 0 start`, `connected 12`, `cron 10 42`...). Must not block.
+    #[sabi(last_prefix_field)]
+    fn on_event(&self, kind: u32, detail: RStr<'_>);
+}
+
+/// A configuration parameter's type and default.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub enum ConfigDesc {
+    /// `yes`/`no`.
+    Bool(bool),
+    /// An integer: default, min, max.
+    Numeric(i64, i64, i64),
+    /// A string (None: unset).
+    String(ROption<RVec<u8>>),
+}
+
+/// Told of each new value of a module's parameter; an Err refuses it (CONFIG SET's reason).
+#[abi_stable::sabi_trait]
+pub trait ConfigHook: Send + Sync + 'static {
+    /// `name` is the full `<module>.<name>`; `value` its new text value.
+    #[sabi(last_prefix_field)]
+    fn on_set(&self, name: RStr<'_>, value: RSlice<'_, u8>) -> RResult<(), RString>;
 }
 
 /// A module value lent to the module by the server.
@@ -253,8 +306,24 @@ pub trait Registrar {
 
     /// Calls `hook` for every keyspace event whose class is in `classes` (Redis's
     /// `RedisModule_SubscribeToKeyspaceEvents`), whatever `notify-keyspace-events` says.
-    #[sabi(last_prefix_field)]
     fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHook_TO<RBox<()>>);
+
+    /// Calls `hook` for every server event of `kind` (`SERVER_EVENT_*`).
+    fn subscribe_server_event(
+        &mut self,
+        kind: u32,
+        hook: ServerHook_TO<RBox<()>>,
+    ) -> RResult<(), RString>;
+
+    /// Registers configuration parameter `<module>.<name>` (CONFIG GET/SET, config files,
+    /// MODULE LOADEX CONFIG); `hook` may veto new values.
+    #[sabi(last_prefix_field)]
+    fn register_config(
+        &mut self,
+        name: RStr<'_>,
+        desc: ConfigDesc,
+        hook: ROption<ConfigHook_TO<RBox<()>>>,
+    ) -> RResult<(), RString>;
 }
 
 /// A keyspace event subscriber, implemented by the module.

@@ -67,7 +67,21 @@ pub mod notify {
     pub const MODULE: u32 = 1 << 13;
 }
 
-/// Key-spec flag bits for [`KeySpec`].
+/// Server event kinds for [`LoadContext::subscribe_server_event`].
+pub mod server_event {
+    /// FLUSHDB / FLUSHALL, before and after (`flushdb <db>|flushall start|end`).
+    pub const FLUSH: u32 = 1;
+    /// Loading a dataset (`start rdb|aof|replication`, `end <source> ok|failed`).
+    pub const LOADING: u32 = 2;
+    /// A client connected or disconnected (`connected <id>`, `disconnected <id>`).
+    pub const CLIENT_CHANGE: u32 = 3;
+    /// Shutdown (`shutdown`).
+    pub const SHUTDOWN: u32 = 4;
+    /// The cron tick (`cron <hz> <cycle>`).
+    pub const CRON_TICK: u32 = 5;
+}
+
+/// Key-spec flag bits for [`Command::key_spec`].
 pub mod key_flags {
     /// Read-only access.
     pub const RO: u32 = 1 << 0;
@@ -381,6 +395,31 @@ impl<'a> Context<'a> {
         self.host.replicate_verbatim();
     }
 
+    /// Blocks the calling client until the returned [`BlockedClient`] answers it (move it to
+    /// another thread), or `timeout` passes and it gets `timeout_reply`. The command's own
+    /// reply is ignored (return anything, e.g. `Reply::Null`).
+    pub fn block(
+        &mut self,
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Reply,
+    ) -> Result<BlockedClient, Error> {
+        let ms = timeout.map_or(0, |t| {
+            u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        match self.host.block_client(ms, timeout_reply.into_tokens()) {
+            ROk(inner) => Ok(BlockedClient { inner }),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// A configuration parameter's value as text (`<module>.<name>` for a module's own).
+    pub fn config(&self, name: &str) -> Option<Vec<u8>> {
+        self.host
+            .config_get(RStr::from_str(name))
+            .into_option()
+            .map(RVec::into_vec)
+    }
+
     /// Raises a keyspace event (`class` from [`notify`]) named `event` on `key`.
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         self.host
@@ -536,6 +575,108 @@ impl LoadContext<'_> {
     pub fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHookFn) {
         let hook = abi::KeyspaceHook_TO::from_value(FnHook(hook), TD_Opaque);
         self.registrar.subscribe_keyspace(classes, hook);
+    }
+}
+
+impl LoadContext<'_> {
+    /// Calls `hook(kind, detail)` for every server event of `kind` ([`server_event`]).
+    pub fn subscribe_server_event(&mut self, kind: u32, hook: ServerHookFn) -> Result<(), Error> {
+        let hook = abi::ServerHook_TO::from_value(FnServerHook(hook), TD_Opaque);
+        match self.registrar.subscribe_server_event(kind, hook) {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Registers the configuration parameter `<module>.<name>` with its default; `validate`
+    /// may refuse new values (its error is CONFIG SET's reason). Values given with
+    /// `MODULE LOADEX ... CONFIG name value` apply once init returns.
+    pub fn register_config(
+        &mut self,
+        name: &str,
+        default: ConfigDefault,
+        validate: Option<ConfigValidator>,
+    ) -> Result<(), Error> {
+        let desc = match default {
+            ConfigDefault::Bool(b) => abi::ConfigDesc::Bool(b),
+            ConfigDefault::Numeric { default, min, max } => {
+                abi::ConfigDesc::Numeric(default, min, max)
+            }
+            ConfigDefault::String(s) => abi::ConfigDesc::String(s.map(RVec::from).into()),
+        };
+        let hook = validate
+            .map(|f| abi::ConfigHook_TO::from_value(FnConfigHook(f), TD_Opaque))
+            .into();
+        match self
+            .registrar
+            .register_config(RStr::from_str(name), desc, hook)
+        {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+}
+
+/// A configuration parameter's type and default, for [`LoadContext::register_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigDefault {
+    /// `yes`/`no`.
+    Bool(bool),
+    /// An integer in `min..=max`.
+    Numeric {
+        /// The default.
+        default: i64,
+        /// The smallest value.
+        min: i64,
+        /// The largest value.
+        max: i64,
+    },
+    /// A string (None: unset).
+    String(Option<Vec<u8>>),
+}
+
+/// Vets a new value of a module parameter: `(full name, new text value)`.
+pub type ConfigValidator = fn(&str, &[u8]) -> Result<(), String>;
+
+struct FnConfigHook(ConfigValidator);
+
+impl abi::ConfigHook for FnConfigHook {
+    fn on_set(&self, name: RStr<'_>, value: RSlice<'_, u8>) -> RResult<(), RString> {
+        match catch_unwind(AssertUnwindSafe(|| {
+            (self.0)(name.as_str(), value.as_slice())
+        })) {
+            Ok(Ok(())) => ROk(()),
+            Ok(Err(reason)) => RResult::RErr(reason.into()),
+            Err(_) => RResult::RErr("module config hook panicked".into()),
+        }
+    }
+}
+
+/// A server event hook: `(kind, detail)`.
+pub type ServerHookFn = fn(u32, &str);
+
+struct FnServerHook(ServerHookFn);
+
+impl abi::ServerHook for FnServerHook {
+    fn on_event(&self, kind: u32, detail: RStr<'_>) {
+        let _ = catch_unwind(AssertUnwindSafe(|| (self.0)(kind, detail.as_str())));
+    }
+}
+
+/// A blocked client, answered from any thread ([`Context::block`]).
+pub struct BlockedClient {
+    inner: abi::Unblocker_TO<RBox<()>>,
+}
+
+impl BlockedClient {
+    /// Answers the client; false when it no longer waits (timed out, unblocked, gone).
+    pub fn reply(self, reply: Reply) -> bool {
+        self.inner.complete(reply.into_tokens())
+    }
+
+    /// Whether the client stopped waiting.
+    pub fn is_aborted(&self) -> bool {
+        self.inner.is_aborted()
     }
 }
 

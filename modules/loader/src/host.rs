@@ -8,14 +8,17 @@ use std::sync::Arc;
 use bytes::Bytes;
 use oxidis_core::command::{Args, CommandResult};
 use oxidis_core::context::CommandContext;
-use oxidis_module_api::abi::{CommandHandler_TO, Host, Host_TO, Token, ValueMut, ValueObj_TO};
+use oxidis_core::modules::BlockedHandle;
+use oxidis_module_api::abi::{
+    CommandHandler_TO, Host, Host_TO, Token, Unblocker, Unblocker_TO, ValueMut, ValueObj_TO,
+};
 use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
 use oxidis_module_api::abi_stable::sabi_types::RMut;
 use oxidis_module_api::abi_stable::std_types::{
     RBox, RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString, RVec,
 };
 use oxidis_protocol::{Frame, RespVersion};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::intern;
 use crate::types::ForeignValue;
@@ -59,6 +62,7 @@ impl Trampoline {
         let mut host = HostCtx {
             ctx,
             verbatim: false,
+            blocked: None,
         };
         // The module catches its own panics; this guards the server's half of the call.
         let tokens = catch_unwind(AssertUnwindSafe(|| {
@@ -72,6 +76,10 @@ impl Trampoline {
         if !host.verbatim {
             host.ctx.prevent_propagation();
         }
+        // A command that blocked its client answers with what blocking gave it.
+        if let Some(frame) = host.blocked.take() {
+            return Ok(frame);
+        }
         match tokens {
             Ok(tokens) => Ok(tokens_to_frame(tokens)),
             Err(_) => Ok(Frame::error("ERR module command panicked")),
@@ -83,6 +91,8 @@ impl Trampoline {
 struct HostCtx<'c, 'a> {
     ctx: &'c mut CommandContext<'a>,
     verbatim: bool,
+    /// The reply a blocked command returns (the client gets the handle's reply instead).
+    blocked: Option<Frame>,
 }
 
 impl Host for HostCtx<'_, '_> {
@@ -176,6 +186,52 @@ impl Host for HostCtx<'_, '_> {
     fn replicate_verbatim(&mut self) {
         self.verbatim = true;
         self.ctx.changed(1);
+    }
+
+    fn block_client(
+        &mut self,
+        timeout_ms: u64,
+        timeout_reply: RVec<Token>,
+    ) -> RResult<Unblocker_TO<RBox<()>>, RString> {
+        let timeout = (timeout_ms > 0).then(|| std::time::Duration::from_millis(timeout_ms));
+        match oxidis_core::modules::block_client(self.ctx, timeout, tokens_to_frame(timeout_reply))
+        {
+            Ok((handle, frame)) => {
+                self.blocked = Some(frame);
+                ROk(Unblocker_TO::from_value(
+                    ServerUnblocker(Mutex::new(Some(handle))),
+                    TD_Opaque,
+                ))
+            }
+            Err(e) => RErr(e.to_string().into()),
+        }
+    }
+
+    fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>> {
+        let server = &*self.ctx.server;
+        server
+            .modules
+            .configs
+            .get(name.as_str())
+            .or_else(|| server.config.get(name.as_str()))
+            .map(RVec::from)
+            .into()
+    }
+}
+
+/// A blocked client's handle, as the module's `Unblocker`.
+struct ServerUnblocker(Mutex<Option<BlockedHandle>>);
+
+impl Unblocker for ServerUnblocker {
+    fn is_aborted(&self) -> bool {
+        self.0.lock().as_ref().is_none_or(BlockedHandle::is_aborted)
+    }
+
+    fn complete(&self, reply: RVec<Token>) -> bool {
+        match self.0.lock().take() {
+            Some(handle) => handle.complete(tokens_to_frame(reply)).is_ok(),
+            None => false,
+        }
     }
 }
 
