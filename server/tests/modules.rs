@@ -37,7 +37,9 @@ fn built_modules() -> &'static Path {
             .args(["build", "--quiet"])
             .args(["-p", "oxidis-module-ratelimit"])
             .args(["-p", "oxidis-test-module"])
-            .args(["-p", "oxidis-test-module-abi2"]);
+            .args(["-p", "oxidis-test-module-abi2"])
+            .args(["-p", "oxidis-module-bloom"])
+            .args(["-p", "oxidis-module-evcount"]);
         if dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
@@ -486,4 +488,254 @@ fn a_module_from_a_separate_cargo_project_loads() {
         ok(&mut con, &["HELLO.OUTSIDE", "author"]),
         bulk("hello, author")
     );
+}
+
+/// A fresh directory for a server's files.
+fn temp_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "oxidis-modules-{label}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn bloom_server(dir: &Path, extra: &[&str]) -> ServerProcess {
+    let bloom = module("bloom");
+    let dir = dir.to_string_lossy();
+    let mut args = vec![
+        "--enable-module-command",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        &dir,
+        "--loadmodule",
+        &bloom,
+    ];
+    args.extend_from_slice(extra);
+    ServerProcess::start_with(&args)
+}
+
+fn fill_bloom(con: &mut redis::Connection) {
+    assert_eq!(ok(con, &["BF.ADD", "bf", "apple"]), Value::Int(1));
+    assert_eq!(ok(con, &["BF.ADD", "bf", "apple"]), Value::Int(0));
+    assert_eq!(ok(con, &["BF.ADD", "bf", "pear"]), Value::Int(1));
+}
+
+fn check_bloom(con: &mut redis::Connection, key: &str) {
+    assert_eq!(ok(con, &["BF.EXISTS", key, "apple"]), Value::Int(1));
+    assert_eq!(ok(con, &["BF.EXISTS", key, "pear"]), Value::Int(1));
+    assert_eq!(ok(con, &["BF.EXISTS", key, "plum"]), Value::Int(0));
+    let info = format!("{:?}", ok(con, &["BF.INFO", key]));
+    assert!(
+        info.ends_with("simple-string(\"Number of items inserted\"), int(2)])"),
+        "{info}"
+    );
+}
+
+#[test]
+fn a_module_type_lives_in_the_keyspace() {
+    let dir = temp_dir("type");
+    let server = bloom_server(&dir, &[]);
+    let mut con = server.connect().expect("connect");
+    fill_bloom(&mut con);
+    check_bloom(&mut con, "bf");
+    assert_eq!(
+        ok(&mut con, &["TYPE", "bf"]),
+        Value::SimpleString("oxbloomfl".into())
+    );
+    // COPY through the type's copy callback; the copy is independent.
+    assert_eq!(ok(&mut con, &["COPY", "bf", "bf2"]), Value::Int(1));
+    ok(&mut con, &["BF.ADD", "bf2", "plum"]);
+    assert_eq!(ok(&mut con, &["BF.EXISTS", "bf", "plum"]), Value::Int(0));
+    // MEMORY USAGE from mem_usage.
+    let Value::Int(bytes) = ok(&mut con, &["MEMORY", "USAGE", "bf"]) else {
+        panic!("MEMORY USAGE")
+    };
+    assert!(bytes > 1000, "{bytes}");
+    // DEBUG DIGEST-VALUE from digest: equal filters, equal digests.
+    ok(&mut con, &["COPY", "bf", "bf3"]);
+    assert_eq!(
+        ok(&mut con, &["DEBUG", "DIGEST-VALUE", "bf"]),
+        ok(&mut con, &["DEBUG", "DIGEST-VALUE", "bf3"])
+    );
+    // DUMP / RESTORE through rdb_save / rdb_load.
+    let Value::BulkString(payload) = ok(&mut con, &["DUMP", "bf"]) else {
+        panic!("DUMP")
+    };
+    let restored: Value = redis::cmd("RESTORE")
+        .arg("restored")
+        .arg(0)
+        .arg(payload)
+        .query(&mut con)
+        .expect("RESTORE");
+    assert_eq!(restored, Value::Okay);
+    check_bloom(&mut con, "restored");
+    // Other types are refused; the module cannot go while its values exist.
+    ok(&mut con, &["SET", "s", "1"]);
+    assert_eq!(
+        err(&mut con, &["BF.ADD", "s", "x"]),
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(
+        err(&mut con, &["MODULE", "UNLOAD", "bloom"]),
+        "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
+    );
+    ok(&mut con, &["FLUSHALL"]);
+    assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "bloom"]), Value::Okay);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_module_type_survives_save_and_restart() {
+    let dir = temp_dir("rdb");
+    {
+        let server = bloom_server(&dir, &[]);
+        let mut con = server.connect().expect("connect");
+        fill_bloom(&mut con);
+        assert_eq!(ok(&mut con, &["SAVE"]), Value::Okay);
+        // DEBUG RELOAD: save and load in place.
+        assert_eq!(ok(&mut con, &["DEBUG", "RELOAD"]), Value::Okay);
+        check_bloom(&mut con, "bf");
+    }
+    let server = bloom_server(&dir, &[]);
+    let mut con = server.connect().expect("connect");
+    check_bloom(&mut con, "bf");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_module_type_survives_aof_rewrite_and_restart() {
+    let dir = temp_dir("aof");
+    {
+        let server = bloom_server(&dir, &["--appendonly", "yes"]);
+        let mut con = server.connect().expect("connect");
+        fill_bloom(&mut con);
+        ok(&mut con, &["BGREWRITEAOF"]);
+        // Wait for the rewrite, then write more (replayed from the incremental file).
+        for _ in 0..200 {
+            if info_field(&mut con, "persistence", "aof_rewrite_in_progress").as_deref()
+                == Some("0")
+                && info_field(&mut con, "persistence", "aof_rewrite_scheduled").as_deref()
+                    != Some("1")
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        ok(&mut con, &["BF.ADD", "bf", "fig"]);
+    }
+    let server = bloom_server(&dir, &["--appendonly", "yes"]);
+    let mut con = server.connect().expect("connect");
+    assert_eq!(ok(&mut con, &["BF.EXISTS", "bf", "apple"]), Value::Int(1));
+    assert_eq!(ok(&mut con, &["BF.EXISTS", "bf", "fig"]), Value::Int(1));
+    assert_eq!(ok(&mut con, &["BF.EXISTS", "bf", "plum"]), Value::Int(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_event_hook_module_counts_keyspace_events() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("evcount")]);
+    // Hooks see events whatever notify-keyspace-events says (it is off here).
+    ok(&mut con, &["SET", "a", "1"]);
+    ok(&mut con, &["SET", "a", "2"]);
+    ok(&mut con, &["LPUSH", "l", "x"]);
+    ok(&mut con, &["DEL", "a"]);
+    ok(&mut con, &["SET", "e", "1", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(ok(&mut con, &["EXISTS", "e"]), Value::Int(0));
+    assert_eq!(ok(&mut con, &["EVCOUNT.GET", "set"]), Value::Int(3));
+    assert_eq!(ok(&mut con, &["EVCOUNT.GET", "lpush"]), Value::Int(1));
+    assert_eq!(ok(&mut con, &["EVCOUNT.GET", "del"]), Value::Int(1));
+    assert_eq!(ok(&mut con, &["EVCOUNT.GET", "expired"]), Value::Int(1));
+    // Unloading ends the subscription; a reload starts from zero.
+    ok(&mut con, &["MODULE", "UNLOAD", "evcount"]);
+    ok(&mut con, &["SET", "a", "3"]);
+    ok(&mut con, &["MODULE", "LOAD", &module("evcount")]);
+    assert_eq!(ok(&mut con, &["EVCOUNT.GET", "set"]), Value::Int(0));
+}
+
+#[test]
+fn a_client_blocked_by_a_module_is_answered_from_another_thread() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    assert_eq!(
+        ok(&mut con, &["TEST.BLOCK", "50"]),
+        bulk("answered after 50 ms")
+    );
+    assert_eq!(
+        ok(&mut con, &["TEST.BLOCK", "0"]),
+        Value::SimpleString("timed out".into())
+    );
+    // Other clients are served while one waits.
+    let mut other = server.raw();
+    other.write_all(b"TEST.BLOCK 150\r\n").expect("write");
+    assert_eq!(ok(&mut con, &["PING"]), Value::SimpleString("PONG".into()));
+    let mut buf = [0u8; 64];
+    let n = other.read(&mut buf).expect("the answer");
+    assert_eq!(&buf[..n], b"$21\r\nanswered after 150 ms\r\n");
+}
+
+#[test]
+fn server_events_and_module_config_parameters() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    let before = ok(&mut con, &["TEST.FLUSHES"]);
+    ok(&mut con, &["FLUSHALL"]);
+    ok(&mut con, &["FLUSHDB"]);
+    let Value::Int(before) = before else {
+        panic!("TEST.FLUSHES")
+    };
+    assert_eq!(ok(&mut con, &["TEST.FLUSHES"]), Value::Int(before + 2));
+    // CONFIG GET/SET see the module's parameter; its hook vetoes values.
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.limit"]),
+        Value::Array(vec![bulk("testmod.limit"), bulk("10")])
+    );
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "SET", "testmod.limit", "20"]),
+        Value::Okay
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("20"));
+    let refused = err(&mut con, &["CONFIG", "SET", "testmod.limit", "13"]);
+    assert!(refused.contains("13 is unlucky"), "{refused}");
+    assert!(err(&mut con, &["CONFIG", "SET", "testmod.limit", "101"]).starts_with("ERR"));
+    // MODULE LOADEX sets parameters at load; a refused one fails the load.
+    ok(&mut con, &["MODULE", "UNLOAD", "testmod"]);
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.limit"]),
+        Value::Array(vec![])
+    );
+    let path = module("oxidis_testmod");
+    assert_eq!(
+        err(
+            &mut con,
+            &["MODULE", "LOADEX", &path, "CONFIG", "testmod.limit", "13"]
+        ),
+        "ERR Error loading the extension. Please check the server logs."
+    );
+    assert_eq!(ok(&mut con, &["MODULE", "LIST"]), Value::Array(vec![]));
+    assert_eq!(
+        ok(
+            &mut con,
+            &[
+                "MODULE",
+                "LOADEX",
+                &path,
+                "CONFIG",
+                "testmod.limit",
+                "42",
+                "ARGS",
+                "a"
+            ]
+        ),
+        Value::Okay
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("42"));
 }

@@ -136,8 +136,150 @@ pub trait Host {
     fn notify(&mut self, class: u32, event: RStr<'_>, key: RSlice<'_, u8>);
 
     /// Writes to the server log (0 debug, 1 verbose, 2 notice, 3 warning).
-    #[sabi(last_prefix_field)]
     fn log(&self, level: u32, message: RStr<'_>);
+
+    /// The value of module data type `type_id` at `key`: Ok(None) when the key is missing,
+    /// Err(WRONGTYPE text) when it holds anything else.
+    fn module_value<'a>(
+        &'a mut self,
+        key: RSlice<'_, u8>,
+        type_id: u64,
+    ) -> RResult<ROption<ValueMut<'a>>, RString>;
+
+    /// Stores a value of module data type `type_id` at `key` (replacing any value and TTL).
+    fn set_module_value(
+        &mut self,
+        key: RSlice<'_, u8>,
+        type_id: u64,
+        value: ValueObj_TO<RBox<()>>,
+    ) -> RResult<(), RString>;
+
+    /// Propagates this command as it was called (to replicas and the AOF), instead of only the
+    /// effects of its calls (Redis's `RedisModule_ReplicateVerbatim`).
+    fn replicate_verbatim(&mut self);
+
+    /// Blocks the calling client until the returned handle answers it (from any thread), or
+    /// `timeout_ms` passes (0: never) and it gets `timeout_reply` (Redis's `RM_BlockClient`).
+    /// The command's own reply is then ignored.
+    fn block_client(
+        &mut self,
+        timeout_ms: u64,
+        timeout_reply: RVec<Token>,
+    ) -> RResult<Unblocker_TO<RBox<()>>, RString>;
+
+    /// The text value of configuration parameter `name` (a module's `<module>.<name>` or a
+    /// built-in one).
+    #[sabi(last_prefix_field)]
+    fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>>;
+}
+
+/// Answers a blocked client, from any thread; implemented by the server.
+#[abi_stable::sabi_trait]
+pub trait Unblocker: Send + Sync + 'static {
+    /// Whether the client stopped waiting (timeout, CLIENT UNBLOCK, disconnection).
+    fn is_aborted(&self) -> bool;
+
+    /// Sends `reply` to the client; false when it no longer waits or was answered already.
+    #[sabi(last_prefix_field)]
+    fn complete(&self, reply: RVec<Token>) -> bool;
+}
+
+/// A server event subscriber, implemented by the module.
+#[abi_stable::sabi_trait]
+pub trait ServerHook: Send + Sync + 'static {
+    /// One event: its kind (`SERVER_EVENT_*` in the crate root) and a description
+    /// (`flushdb 0 start`, `connected 12`, `cron 10 42`...). Must not block.
+    #[sabi(last_prefix_field)]
+    fn on_event(&self, kind: u32, detail: RStr<'_>);
+}
+
+/// A configuration parameter's type and default.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub enum ConfigDesc {
+    /// `yes`/`no`.
+    Bool(bool),
+    /// An integer: default, min, max.
+    Numeric(i64, i64, i64),
+    /// A string (None: unset).
+    String(ROption<RVec<u8>>),
+}
+
+/// Told of each new value of a module's parameter; an Err refuses it (CONFIG SET's reason).
+#[abi_stable::sabi_trait]
+pub trait ConfigHook: Send + Sync + 'static {
+    /// `name` is the full `<module>.<name>`; `value` its new text value.
+    #[sabi(last_prefix_field)]
+    fn on_set(&self, name: RStr<'_>, value: RSlice<'_, u8>) -> RResult<(), RString>;
+}
+
+/// A module value lent to the module by the server.
+pub type ValueMut<'a> = RMut<'a, ValueObj_TO<RBox<()>>>;
+
+/// One field of a module value's RDB payload (`RedisModule_Save*`).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub enum Field {
+    /// An unsigned integer.
+    Unsigned(u64),
+    /// A signed integer.
+    Signed(i64),
+    /// A 32-bit float.
+    Float(f32),
+    /// A double.
+    Double(f64),
+    /// A byte string.
+    String(RVec<u8>),
+}
+
+/// A module value's payload being read (`RedisModule_Load*`), implemented by the server.
+#[abi_stable::sabi_trait]
+pub trait RdbInput {
+    /// The next field, an unsigned integer.
+    fn load_unsigned(&mut self) -> RResult<u64, RString>;
+    /// The next field, a signed integer.
+    fn load_signed(&mut self) -> RResult<i64, RString>;
+    /// The next field, a float.
+    fn load_float(&mut self) -> RResult<f32, RString>;
+    /// The next field, a double.
+    fn load_double(&mut self) -> RResult<f64, RString>;
+    /// The next field, a string.
+    #[sabi(last_prefix_field)]
+    fn load_string(&mut self) -> RResult<RVec<u8>, RString>;
+}
+
+/// A module value as the server holds it; created and downcast by the module.
+#[abi_stable::sabi_trait]
+pub trait ValueObj: Send + 'static {
+    /// The size of the module's value struct (its heap use is `TypeObj::mem_usage`).
+    #[sabi(last_prefix_field)]
+    fn size_hint(&self) -> usize;
+}
+
+/// A module data type's callbacks, implemented by the module.
+#[abi_stable::sabi_trait]
+pub trait TypeObj: Send + Sync + 'static {
+    /// The payload fields of `value`.
+    fn rdb_save(&self, value: &ValueObj_TO<RBox<()>>) -> RVec<Field>;
+    /// A value read from a payload written at encoding version `encver`.
+    fn rdb_load<'a>(
+        &self,
+        input: RdbInput_TO<'a, RMut<'a, ()>>,
+        encver: u32,
+    ) -> RResult<ValueObj_TO<RBox<()>>, RString>;
+    /// The commands rebuilding `value` under `key`.
+    fn aof_rewrite(
+        &self,
+        value: &ValueObj_TO<RBox<()>>,
+        key: RSlice<'_, u8>,
+    ) -> RVec<RVec<RVec<u8>>>;
+    /// Bytes `value` uses.
+    fn mem_usage(&self, value: &ValueObj_TO<RBox<()>>) -> usize;
+    /// A copy of `value`, if the type supports copies.
+    fn copy(&self, value: &ValueObj_TO<RBox<()>>) -> ROption<ValueObj_TO<RBox<()>>>;
+    /// The strings DEBUG DIGEST mixes in for `value`.
+    #[sabi(last_prefix_field)]
+    fn digest(&self, value: &ValueObj_TO<RBox<()>>) -> RVec<RVec<u8>>;
 }
 
 /// What the server offers a module while it loads.
@@ -151,8 +293,45 @@ pub trait Registrar {
     ) -> RResult<(), RString>;
 
     /// Writes to the server log (levels as [`Host::log`]).
-    #[sabi(last_prefix_field)]
     fn log(&self, level: u32, message: RStr<'_>);
+
+    /// Registers a data type (`RedisModule_CreateDataType`): a 9-character name of
+    /// `A-Z a-z 0-9 - _` and an encoding version up to 1023; returns its 64-bit id.
+    fn create_data_type(
+        &mut self,
+        name: RStr<'_>,
+        encver: u32,
+        methods: TypeObj_TO<RBox<()>>,
+    ) -> RResult<u64, RString>;
+
+    /// Calls `hook` for every keyspace event whose class is in `classes` (Redis's
+    /// `RedisModule_SubscribeToKeyspaceEvents`), whatever `notify-keyspace-events` says.
+    fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHook_TO<RBox<()>>);
+
+    /// Calls `hook` for every server event of `kind` (`SERVER_EVENT_*`).
+    fn subscribe_server_event(
+        &mut self,
+        kind: u32,
+        hook: ServerHook_TO<RBox<()>>,
+    ) -> RResult<(), RString>;
+
+    /// Registers configuration parameter `<module>.<name>` (CONFIG GET/SET, config files,
+    /// MODULE LOADEX CONFIG); `hook` may veto new values.
+    #[sabi(last_prefix_field)]
+    fn register_config(
+        &mut self,
+        name: RStr<'_>,
+        desc: ConfigDesc,
+        hook: ROption<ConfigHook_TO<RBox<()>>>,
+    ) -> RResult<(), RString>;
+}
+
+/// A keyspace event subscriber, implemented by the module.
+#[abi_stable::sabi_trait]
+pub trait KeyspaceHook: Send + Sync + 'static {
+    /// One event: its class bit, name, database and key. Must not block.
+    #[sabi(last_prefix_field)]
+    fn on_event(&self, class: u32, event: RStr<'_>, db: u32, key: RSlice<'_, u8>);
 }
 
 /// A module command, called by the server.

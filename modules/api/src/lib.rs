@@ -23,6 +23,7 @@
 
 pub mod abi;
 mod reply;
+pub mod types;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -33,6 +34,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RMut;
 use abi_stable::std_types::{RBox, ROk, RResult, RSlice, RStr, RString, RVec};
 pub use reply::Reply;
+pub use types::{DataType, RdbIn, RdbOut, TypeRef, TypeSlot};
 
 /// The ABI version this crate implements. Servers accept modules of the same major and an
 /// equal or older minor.
@@ -65,7 +67,21 @@ pub mod notify {
     pub const MODULE: u32 = 1 << 13;
 }
 
-/// Key-spec flag bits for [`KeySpec`].
+/// Server event kinds for [`LoadContext::subscribe_server_event`].
+pub mod server_event {
+    /// FLUSHDB / FLUSHALL, before and after (`flushdb <db>|flushall start|end`).
+    pub const FLUSH: u32 = 1;
+    /// Loading a dataset (`start rdb|aof|replication`, `end <source> ok|failed`).
+    pub const LOADING: u32 = 2;
+    /// A client connected or disconnected (`connected <id>`, `disconnected <id>`).
+    pub const CLIENT_CHANGE: u32 = 3;
+    /// Shutdown (`shutdown`).
+    pub const SHUTDOWN: u32 = 4;
+    /// The cron tick (`cron <hz> <cycle>`).
+    pub const CRON_TICK: u32 = 5;
+}
+
+/// Key-spec flag bits for [`Command::key_spec`].
 pub mod key_flags {
     /// Read-only access.
     pub const RO: u32 = 1 << 0;
@@ -341,6 +357,69 @@ impl<'a> Context<'a> {
         self.bytes_list(&[b"ZRANGE".as_slice(), key, start.as_bytes(), stop.as_bytes()])
     }
 
+    /// The value of data type `ty` at `key`, for reading or changing in place: None when the
+    /// key is missing, `Err(WRONGTYPE)` when it holds anything else.
+    pub fn value_mut<V: Send + 'static>(
+        &mut self,
+        key: &[u8],
+        ty: TypeRef<V>,
+    ) -> Result<Option<&mut V>, Error> {
+        match self.host.module_value(RSlice::from_slice(key), ty.id()) {
+            ROk(abi_stable::std_types::RSome(obj)) => types::value_mut::<V>(obj.into_mut())
+                .map(Some)
+                .ok_or_else(Error::wrong_type),
+            ROk(abi_stable::std_types::RNone) => Ok(None),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Stores `value` of data type `ty` at `key`, replacing any value and TTL.
+    pub fn set_value<V: Send + 'static>(
+        &mut self,
+        key: &[u8],
+        ty: TypeRef<V>,
+        value: V,
+    ) -> Result<(), Error> {
+        match self
+            .host
+            .set_module_value(RSlice::from_slice(key), ty.id(), types::value_obj(value))
+        {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Propagates this command verbatim to replicas and the AOF (by default a module command
+    /// propagates only the effects of its `call`s). Commands that change module values do this.
+    pub fn replicate_verbatim(&mut self) {
+        self.host.replicate_verbatim();
+    }
+
+    /// Blocks the calling client until the returned [`BlockedClient`] answers it (move it to
+    /// another thread), or `timeout` passes and it gets `timeout_reply`. The command's own
+    /// reply is ignored (return anything, e.g. `Reply::Null`).
+    pub fn block(
+        &mut self,
+        timeout: Option<std::time::Duration>,
+        timeout_reply: Reply,
+    ) -> Result<BlockedClient, Error> {
+        let ms = timeout.map_or(0, |t| {
+            u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        match self.host.block_client(ms, timeout_reply.into_tokens()) {
+            ROk(inner) => Ok(BlockedClient { inner }),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// A configuration parameter's value as text (`<module>.<name>` for a module's own).
+    pub fn config(&self, name: &str) -> Option<Vec<u8>> {
+        self.host
+            .config_get(RStr::from_str(name))
+            .into_option()
+            .map(RVec::into_vec)
+    }
+
     /// Raises a keyspace event (`class` from [`notify`]) named `event` on `key`.
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         self.host
@@ -404,6 +483,12 @@ impl Command {
         }
     }
 
+    /// Changes the arity (N exactly, -N at least N, the name included).
+    pub fn arity(mut self, arity: i32) -> Command {
+        self.desc.arity = arity;
+        self
+    }
+
     /// Space-separated flags (`write deny-oom`, `readonly fast`...), as `RedisModule_CreateCommand`.
     pub fn flags(mut self, flags: &str) -> Command {
         self.desc.flags = flags.into();
@@ -464,6 +549,164 @@ impl LoadContext<'_> {
     /// Writes to the server log.
     pub fn log(&self, level: LogLevel, message: &str) {
         self.registrar.log(level as u32, RStr::from_str(message));
+    }
+
+    /// Registers a data type: `name` is 9 characters of `A-Z a-z 0-9 - _` (unique across
+    /// modules: RDB files store it), `encver` (0..=1023) the encoding version values are saved
+    /// with. Keep the result in a [`TypeSlot`].
+    pub fn create_data_type<D: DataType>(
+        &mut self,
+        name: &str,
+        encver: u32,
+        methods: D,
+    ) -> Result<TypeRef<D::Value>, Error> {
+        let methods = abi::TypeObj_TO::from_value(types::TypeAdapter(methods), TD_Opaque);
+        match self
+            .registrar
+            .create_data_type(RStr::from_str(name), encver, methods)
+        {
+            ROk(id) => Ok(TypeRef::from_id(id)),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Calls `hook` for every keyspace event of the [`notify`] classes in `classes` (whatever
+    /// `notify-keyspace-events` says). The hook must not block.
+    pub fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHookFn) {
+        let hook = abi::KeyspaceHook_TO::from_value(FnHook(hook), TD_Opaque);
+        self.registrar.subscribe_keyspace(classes, hook);
+    }
+}
+
+impl LoadContext<'_> {
+    /// Calls `hook(kind, detail)` for every server event of `kind` ([`server_event`]).
+    pub fn subscribe_server_event(&mut self, kind: u32, hook: ServerHookFn) -> Result<(), Error> {
+        let hook = abi::ServerHook_TO::from_value(FnServerHook(hook), TD_Opaque);
+        match self.registrar.subscribe_server_event(kind, hook) {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+
+    /// Registers the configuration parameter `<module>.<name>` with its default; `validate`
+    /// may refuse new values (its error is CONFIG SET's reason). Values given with
+    /// `MODULE LOADEX ... CONFIG name value` apply once init returns.
+    pub fn register_config(
+        &mut self,
+        name: &str,
+        default: ConfigDefault,
+        validate: Option<ConfigValidator>,
+    ) -> Result<(), Error> {
+        let desc = match default {
+            ConfigDefault::Bool(b) => abi::ConfigDesc::Bool(b),
+            ConfigDefault::Numeric { default, min, max } => {
+                abi::ConfigDesc::Numeric(default, min, max)
+            }
+            ConfigDefault::String(s) => abi::ConfigDesc::String(s.map(RVec::from).into()),
+        };
+        let hook = validate
+            .map(|f| abi::ConfigHook_TO::from_value(FnConfigHook(f), TD_Opaque))
+            .into();
+        match self
+            .registrar
+            .register_config(RStr::from_str(name), desc, hook)
+        {
+            ROk(()) => Ok(()),
+            RResult::RErr(text) => Err(Error(text.into_string())),
+        }
+    }
+}
+
+/// A configuration parameter's type and default, for [`LoadContext::register_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigDefault {
+    /// `yes`/`no`.
+    Bool(bool),
+    /// An integer in `min..=max`.
+    Numeric {
+        /// The default.
+        default: i64,
+        /// The smallest value.
+        min: i64,
+        /// The largest value.
+        max: i64,
+    },
+    /// A string (None: unset).
+    String(Option<Vec<u8>>),
+}
+
+/// Vets a new value of a module parameter: `(full name, new text value)`.
+pub type ConfigValidator = fn(&str, &[u8]) -> Result<(), String>;
+
+struct FnConfigHook(ConfigValidator);
+
+impl abi::ConfigHook for FnConfigHook {
+    fn on_set(&self, name: RStr<'_>, value: RSlice<'_, u8>) -> RResult<(), RString> {
+        match catch_unwind(AssertUnwindSafe(|| {
+            (self.0)(name.as_str(), value.as_slice())
+        })) {
+            Ok(Ok(())) => ROk(()),
+            Ok(Err(reason)) => RResult::RErr(reason.into()),
+            Err(_) => RResult::RErr("module config hook panicked".into()),
+        }
+    }
+}
+
+/// A server event hook: `(kind, detail)`.
+pub type ServerHookFn = fn(u32, &str);
+
+struct FnServerHook(ServerHookFn);
+
+impl abi::ServerHook for FnServerHook {
+    fn on_event(&self, kind: u32, detail: RStr<'_>) {
+        let _ = catch_unwind(AssertUnwindSafe(|| (self.0)(kind, detail.as_str())));
+    }
+}
+
+/// A blocked client, answered from any thread ([`Context::block`]).
+pub struct BlockedClient {
+    inner: abi::Unblocker_TO<RBox<()>>,
+}
+
+impl BlockedClient {
+    /// Answers the client; false when it no longer waits (timed out, unblocked, gone).
+    pub fn reply(self, reply: Reply) -> bool {
+        self.inner.complete(reply.into_tokens())
+    }
+
+    /// Whether the client stopped waiting.
+    pub fn is_aborted(&self) -> bool {
+        self.inner.is_aborted()
+    }
+}
+
+/// A keyspace event, as [`LoadContext::subscribe_keyspace`] hooks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyEvent<'a> {
+    /// The event's class ([`notify`] bit).
+    pub class: u32,
+    /// Its name (`set`, `lpush`, `expired`...).
+    pub event: &'a str,
+    /// The database.
+    pub db: u32,
+    /// The key.
+    pub key: &'a [u8],
+}
+
+/// A keyspace event hook.
+pub type KeyspaceHookFn = fn(&KeyEvent<'_>);
+
+struct FnHook(KeyspaceHookFn);
+
+impl abi::KeyspaceHook for FnHook {
+    fn on_event(&self, class: u32, event: RStr<'_>, db: u32, key: RSlice<'_, u8>) {
+        let event = KeyEvent {
+            class,
+            event: event.as_str(),
+            db,
+            key: key.as_slice(),
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| (self.0)(&event)));
     }
 }
 

@@ -8,16 +8,22 @@ use std::sync::Arc;
 use bytes::Bytes;
 use oxidis_core::command::{Args, CommandResult};
 use oxidis_core::context::CommandContext;
-use oxidis_module_api::abi::{CommandHandler_TO, Host, Host_TO, Token};
+use oxidis_core::modules::BlockedHandle;
+use oxidis_module_api::abi::{
+    CommandHandler_TO, Host, Host_TO, Token, Unblocker, Unblocker_TO, ValueMut, ValueObj_TO,
+};
 use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
 use oxidis_module_api::abi_stable::sabi_types::RMut;
 use oxidis_module_api::abi_stable::std_types::{
     RBox, RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString, RVec,
 };
 use oxidis_protocol::{Frame, RespVersion};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::intern;
+use crate::types::ForeignValue;
+use oxidis_core::db::Ttl;
+use oxidis_core::types::Value;
 
 /// A module command's handler, shared by the trampoline while the module is loaded.
 pub type ModuleHandler = Arc<CommandHandler_TO<RBox<()>>>;
@@ -41,10 +47,6 @@ impl Trampoline {
         let Some(handler) = self.handler.read().clone() else {
             return Ok(Frame::error("ERR the module of this command is unloaded"));
         };
-        // A module command propagates its effects (the writes it runs through `call`), never
-        // itself: replaying it could give another result (Redis modules choose with
-        // RM_Replicate; effects are the safe default).
-        ctx.prevent_propagation();
         let argv = args.argv();
         let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
         let large: Vec<RSlice<'_, u8>>;
@@ -57,7 +59,11 @@ impl Trampoline {
             large = argv.iter().map(|a| RSlice::from_slice(a)).collect();
             &large
         };
-        let mut host = HostCtx { ctx };
+        let mut host = HostCtx {
+            ctx,
+            verbatim: false,
+            blocked: None,
+        };
         // The module catches its own panics; this guards the server's half of the call.
         let tokens = catch_unwind(AssertUnwindSafe(|| {
             handler.run(
@@ -65,6 +71,15 @@ impl Trampoline {
                 RSlice::from_slice(parts),
             )
         }));
+        // A module command propagates its effects (the writes it runs through `call`), not
+        // itself, unless it asked to be replicated verbatim (RedisModule_ReplicateVerbatim).
+        if !host.verbatim {
+            host.ctx.prevent_propagation();
+        }
+        // A command that blocked its client answers with what blocking gave it.
+        if let Some(frame) = host.blocked.take() {
+            return Ok(frame);
+        }
         match tokens {
             Ok(tokens) => Ok(tokens_to_frame(tokens)),
             Err(_) => Ok(Frame::error("ERR module command panicked")),
@@ -75,6 +90,9 @@ impl Trampoline {
 /// What a module command sees of the server: the command context of its call.
 struct HostCtx<'c, 'a> {
     ctx: &'c mut CommandContext<'a>,
+    verbatim: bool,
+    /// The reply a blocked command returns (the client gets the handle's reply instead).
+    blocked: Option<Frame>,
 }
 
 impl Host for HostCtx<'_, '_> {
@@ -127,6 +145,93 @@ impl Host for HostCtx<'_, '_> {
 
     fn log(&self, level: u32, message: RStr<'_>) {
         log(level, message.as_str());
+    }
+
+    fn module_value<'s>(
+        &'s mut self,
+        key: RSlice<'_, u8>,
+        type_id: u64,
+    ) -> RResult<ROption<ValueMut<'s>>, RString> {
+        let Some(ty) = self.ctx.server.modules.types.by_id(type_id).cloned() else {
+            return RErr("ERR module data type not registered".into());
+        };
+        let Some(value) = self.ctx.value_mut(key.as_slice()) else {
+            return ROk(RNone);
+        };
+        match value
+            .as_module_mut(&ty)
+            .ok()
+            .and_then(|m| m.downcast_mut::<ForeignValue>())
+        {
+            Some(foreign) => ROk(RSome(RMut::new(&mut foreign.0))),
+            None => RErr(oxidis_core::errors::WRONG_TYPE.into()),
+        }
+    }
+
+    fn set_module_value(
+        &mut self,
+        key: RSlice<'_, u8>,
+        type_id: u64,
+        value: ValueObj_TO<RBox<()>>,
+    ) -> RResult<(), RString> {
+        let Some(ty) = self.ctx.server.modules.types.by_id(type_id).cloned() else {
+            return RErr("ERR module data type not registered".into());
+        };
+        let value = Value::module(&ty, Box::new(ForeignValue(value)));
+        self.ctx.set(key.as_slice(), value, Ttl::Clear);
+        self.ctx.changed(1);
+        ROk(())
+    }
+
+    fn replicate_verbatim(&mut self) {
+        self.verbatim = true;
+        self.ctx.changed(1);
+    }
+
+    fn block_client(
+        &mut self,
+        timeout_ms: u64,
+        timeout_reply: RVec<Token>,
+    ) -> RResult<Unblocker_TO<RBox<()>>, RString> {
+        let timeout = (timeout_ms > 0).then(|| std::time::Duration::from_millis(timeout_ms));
+        match oxidis_core::modules::block_client(self.ctx, timeout, tokens_to_frame(timeout_reply))
+        {
+            Ok((handle, frame)) => {
+                self.blocked = Some(frame);
+                ROk(Unblocker_TO::from_value(
+                    ServerUnblocker(Mutex::new(Some(handle))),
+                    TD_Opaque,
+                ))
+            }
+            Err(e) => RErr(e.to_string().into()),
+        }
+    }
+
+    fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>> {
+        let server = &*self.ctx.server;
+        server
+            .modules
+            .configs
+            .get(name.as_str())
+            .or_else(|| server.config.get(name.as_str()))
+            .map(RVec::from)
+            .into()
+    }
+}
+
+/// A blocked client's handle, as the module's `Unblocker`.
+struct ServerUnblocker(Mutex<Option<BlockedHandle>>);
+
+impl Unblocker for ServerUnblocker {
+    fn is_aborted(&self) -> bool {
+        self.0.lock().as_ref().is_none_or(BlockedHandle::is_aborted)
+    }
+
+    fn complete(&self, reply: RVec<Token>) -> bool {
+        match self.0.lock().take() {
+            Some(handle) => handle.complete(tokens_to_frame(reply)).is_ok(),
+            None => false,
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod host;
 mod intern;
+mod types;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,12 +26,15 @@ use oxidis_core::command::{
 use oxidis_core::config::ProtectedAccess;
 use oxidis_core::{CommandContext, CommandError, CommandTable, RegistrationError, Server};
 use oxidis_module_api::abi::{
-    CommandDesc, CommandHandler_TO, ModuleRootRef, Registrar, Registrar_TO,
+    CommandDesc, CommandHandler_TO, ConfigDesc, ConfigHook_TO, KeyspaceHook_TO, ModuleRootRef,
+    Registrar, Registrar_TO, ServerHook_TO, TypeObj_TO,
 };
 use oxidis_module_api::abi_stable::library::{LibraryError, RawLibrary, lib_header_from_path};
 use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
 use oxidis_module_api::abi_stable::sabi_types::RMut;
-use oxidis_module_api::abi_stable::std_types::{RBox, RErr, ROk, RResult, RSlice, RStr, RString};
+use oxidis_module_api::abi_stable::std_types::{
+    RBox, RErr, ROk, ROption, RResult, RSlice, RStr, RString, RVec,
+};
 use oxidis_module_api::{ABI_VERSION, ABI_VERSION_SYMBOL, AbiVersion};
 use oxidis_protocol::Frame;
 use tracing::{info, warn};
@@ -224,15 +228,14 @@ fn module_load(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResu
 fn module_loadex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     check_access(ctx)?;
     let path = String::from_utf8_lossy(args.next_bytes()?).into_owned();
-    // [CONFIG name value]... [ARGS arg...]: module configuration parameters are not supported
-    // yet, so a CONFIG pair is refused as Redis refuses an unknown module config.
+    // [CONFIG name value]... [ARGS arg...]
+    let mut configs = Vec::new();
     let mut module_args = Vec::new();
     while let Some(word) = args.peek() {
-        if word.eq_ignore_ascii_case(b"CONFIG") {
-            warn!(
-                "Module Configurations were not set, likely a missing LoadConfigs call. Unloading the module."
-            );
-            return Err(CommandError::msg(LOAD_FAILED));
+        if word.eq_ignore_ascii_case(b"CONFIG") && args.remaining() >= 3 {
+            args.next_bytes()?;
+            let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
+            configs.push((name, args.next_bytes()?.clone()));
         } else if word.eq_ignore_ascii_case(b"ARGS") {
             args.next_bytes()?;
             module_args = args.rest().to_vec();
@@ -240,18 +243,18 @@ fn module_loadex(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRe
             return Err(CommandError::msg(LOAD_FAILED));
         }
     }
-    load_reply(ctx, &path, module_args)
+    match load_with_configs(ctx.server, &path, module_args, &configs) {
+        Ok(()) => Ok(Frame::ok()),
+        Err(reason) => load_failed(&path, reason),
+    }
 }
 
 fn module_unload(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     check_access(ctx)?;
     let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
-    if unload(ctx.server, &name) {
-        Ok(Frame::ok())
-    } else {
-        Err(CommandError::custom(
-            "ERR Error unloading module: no such module with that name".to_string(),
-        ))
+    match unload(ctx.server, &name) {
+        Ok(()) => Ok(Frame::ok()),
+        Err(e) => Err(CommandError::msg(e.reply())),
     }
 }
 
@@ -273,13 +276,19 @@ fn check_access(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn load_reply(ctx: &mut CommandContext<'_>, path: &str, args: Vec<Bytes>) -> CommandResult {
     match load(ctx.server, path, args) {
         Ok(()) => Ok(Frame::ok()),
-        Err(LoadError::Abi(reason)) => {
+        Err(reason) => load_failed(path, reason),
+    }
+}
+
+fn load_failed(path: &str, reason: LoadError) -> CommandResult {
+    match reason {
+        LoadError::Abi(reason) => {
             warn!("Module {path} failed to load: {reason}");
             Err(CommandError::custom(format!(
                 "ERR Error loading the extension: {reason}"
             )))
         }
-        Err(reason) => {
+        reason => {
             warn!("Module {path} failed to load: {reason}");
             Err(CommandError::msg(LOAD_FAILED))
         }
@@ -311,6 +320,34 @@ impl std::fmt::Display for LoadError {
 /// # Errors
 /// See [`LoadError`]; nothing is left registered.
 pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), LoadError> {
+    load_with_configs(server, path, args, &[])
+}
+
+/// [`load`], then sets the module's configuration parameters `configs` (MODULE LOADEX
+/// CONFIG); a refused value unloads the module again.
+///
+/// # Errors
+/// As [`load`], or [`LoadError::Init`] for a refused parameter.
+pub fn load_with_configs(
+    server: &mut Server,
+    path: &str,
+    args: Vec<Bytes>,
+    configs: &[(String, Bytes)],
+) -> Result<(), LoadError> {
+    let name = load_module(server, path, args)?;
+    for (param, value) in configs {
+        if let Err(reason) = server.modules.configs.set_from_text(param, value) {
+            warn!(
+                "Loadex configurations were not applied, likely due to invalid arguments. Unloading the module."
+            );
+            let _ = unload(server, &name);
+            return Err(LoadError::Init(format!("config '{param}': {reason}")));
+        }
+    }
+    Ok(())
+}
+
+fn load_module(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<String, LoadError> {
     let module_abi = read_abi_version(Path::new(path))?;
     if !ABI_VERSION.accepts(module_abi) {
         return Err(LoadError::Abi(format!(
@@ -345,7 +382,8 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
         .map(|a| RString::from(String::from_utf8_lossy(a).into_owned()))
         .collect();
     let mut registrar = ServerRegistrar {
-        table: &mut server.table,
+        server,
+        owner: &name,
         commands: Vec::new(),
     };
     let outcome = init.on_load(
@@ -357,6 +395,8 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
         for command in &commands {
             unregister_command(&mut server.table, command);
         }
+        // Types without values, subscriptions and configs of the refused module.
+        let _ = oxidis_core::modules::forget_owner(server, &name);
         return Err(LoadError::Init(reason.into_string()));
     }
     info!("Module '{name}' loaded from {path}");
@@ -365,29 +405,61 @@ pub fn load(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<(), Loa
         .get_or_insert_with(Modules::default)
         .loaded
         .push(LoadedModule {
-            name,
+            name: name.clone(),
             version: root.version(),
             path: path.to_string(),
             args,
             commands,
         });
-    Ok(())
+    Ok(name)
 }
 
-/// Unloads the module named `name`; false if there is none.
-pub fn unload(server: &mut Server, name: &str) -> bool {
+/// Why a module was not unloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnloadError {
+    /// No module has that name.
+    NoSuchModule,
+    /// Values of its data types exist.
+    TypesInUse,
+}
+
+impl UnloadError {
+    /// Redis's reply text.
+    pub fn reply(self) -> &'static str {
+        match self {
+            UnloadError::NoSuchModule => {
+                "ERR Error unloading module: no such module with that name"
+            }
+            UnloadError::TypesInUse => {
+                "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
+            }
+        }
+    }
+}
+
+/// Unloads the module named `name`: its commands, data types, subscriptions and configs.
+///
+/// # Errors
+/// See [`UnloadError`]; nothing changes then.
+pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
     let Some(modules) = server.extensions.get_mut::<Modules>() else {
-        return false;
+        return Err(UnloadError::NoSuchModule);
     };
     let Some(index) = modules.loaded.iter().position(|m| m.name == name) else {
-        return false;
+        return Err(UnloadError::NoSuchModule);
+    };
+    if oxidis_core::modules::forget_owner(server, name).is_err() {
+        return Err(UnloadError::TypesInUse);
+    }
+    let Some(modules) = server.extensions.get_mut::<Modules>() else {
+        return Err(UnloadError::NoSuchModule);
     };
     let module = modules.loaded.remove(index);
     for command in &module.commands {
         unregister_command(&mut server.table, command);
     }
     info!("Module {name} unloaded");
-    true
+    Ok(())
 }
 
 fn unregister_command(table: &mut CommandTable, name: &str) {
@@ -434,8 +506,9 @@ fn trampoline(name: &str) -> (&'static Trampoline, &'static DynamicHandler) {
 }
 
 /// The registrar a module's init function talks to.
-struct ServerRegistrar<'t> {
-    table: &'t mut CommandTable,
+struct ServerRegistrar<'s> {
+    server: &'s mut Server,
+    owner: &'s str,
     commands: Vec<String>,
 }
 
@@ -454,16 +527,167 @@ impl Registrar for ServerRegistrar<'_> {
     fn log(&self, level: u32, message: RStr<'_>) {
         host::log(level, message.as_str());
     }
+
+    fn create_data_type(
+        &mut self,
+        name: RStr<'_>,
+        encver: u32,
+        methods: TypeObj_TO<RBox<()>>,
+    ) -> RResult<u64, RString> {
+        match self.server.modules.types.register(
+            self.owner,
+            name.as_str(),
+            encver,
+            Box::new(types::ForeignType(methods)),
+        ) {
+            Ok(ty) => ROk(ty.id()),
+            Err(e) => RErr(format!("ERR data type '{name}': {e}").into()),
+        }
+    }
+
+    fn subscribe_server_event(
+        &mut self,
+        kind: u32,
+        hook: ServerHook_TO<RBox<()>>,
+    ) -> RResult<(), RString> {
+        self.subscribe_server(kind, hook)
+            .map_err(RString::from)
+            .into()
+    }
+
+    fn register_config(
+        &mut self,
+        name: RStr<'_>,
+        desc: ConfigDesc,
+        hook: ROption<ConfigHook_TO<RBox<()>>>,
+    ) -> RResult<(), RString> {
+        self.config(name.as_str(), desc, hook.into_option())
+            .map_err(RString::from)
+            .into()
+    }
+
+    fn subscribe_keyspace(&mut self, classes: u32, hook: KeyspaceHook_TO<RBox<()>>) {
+        oxidis_core::modules::events::subscribe_keyspace(
+            self.server,
+            self.owner,
+            classes,
+            Box::new(move |_server, event| {
+                hook.on_event(
+                    event.class,
+                    RStr::from_str(event.name),
+                    u32::try_from(event.db).unwrap_or(u32::MAX),
+                    RSlice::from_slice(&event.key),
+                );
+            }),
+        );
+    }
 }
 
 impl ServerRegistrar<'_> {
+    fn subscribe_server(&mut self, kind: u32, hook: ServerHook_TO<RBox<()>>) -> Result<(), String> {
+        use oxidis_core::modules::events::{LoadSource, Phase, subscribe_server_event};
+        use oxidis_core::modules::{ServerEvent, ServerEventKind};
+        use oxidis_module_api::server_event as k;
+        let kind = match kind {
+            k::FLUSH => ServerEventKind::Flush,
+            k::LOADING => ServerEventKind::Loading,
+            k::CLIENT_CHANGE => ServerEventKind::ClientChange,
+            k::SHUTDOWN => ServerEventKind::Shutdown,
+            k::CRON_TICK => ServerEventKind::CronTick,
+            other => return Err(format!("ERR unknown server event kind {other}")),
+        };
+        let code = |kind: ServerEventKind| match kind {
+            ServerEventKind::Flush => k::FLUSH,
+            ServerEventKind::Loading => k::LOADING,
+            ServerEventKind::ClientChange => k::CLIENT_CHANGE,
+            ServerEventKind::Shutdown => k::SHUTDOWN,
+            ServerEventKind::CronTick => k::CRON_TICK,
+        };
+        let source = |s: &LoadSource| match s {
+            LoadSource::Rdb => "rdb",
+            LoadSource::Aof => "aof",
+            LoadSource::Replication => "replication",
+        };
+        subscribe_server_event(
+            self.server,
+            self.owner,
+            kind,
+            Box::new(move |_server, event| {
+                let detail = match event {
+                    ServerEvent::Flush { phase, db } => format!(
+                        "{} {}",
+                        db.map_or_else(|| "flushall".to_string(), |d| format!("flushdb {d}")),
+                        if *phase == Phase::Start {
+                            "start"
+                        } else {
+                            "end"
+                        }
+                    ),
+                    ServerEvent::LoadingStart(s) => format!("start {}", source(s)),
+                    ServerEvent::LoadingEnd { source: s, ok } => {
+                        format!("end {} {}", source(s), if *ok { "ok" } else { "failed" })
+                    }
+                    ServerEvent::ClientConnected(id) => format!("connected {id}"),
+                    ServerEvent::ClientDisconnected(id) => format!("disconnected {id}"),
+                    ServerEvent::Shutdown => "shutdown".to_string(),
+                    ServerEvent::CronTick { hz, cycle } => format!("cron {hz} {cycle}"),
+                };
+                hook.on_event(code(event.kind()), RStr::from_str(&detail));
+            }),
+        );
+        Ok(())
+    }
+
+    fn config(
+        &mut self,
+        name: &str,
+        desc: ConfigDesc,
+        hook: Option<ConfigHook_TO<RBox<()>>>,
+    ) -> Result<(), String> {
+        use oxidis_core::modules::{ConfigKind, ConfigSpec, ConfigValue};
+        let kind = match desc {
+            ConfigDesc::Bool(default) => ConfigKind::Bool { default },
+            ConfigDesc::Numeric(default, min, max) => ConfigKind::Numeric { default, min, max },
+            ConfigDesc::String(default) => ConfigKind::String {
+                default: default.into_option().map(RVec::into_vec),
+            },
+        };
+        let on_set = hook.map(|hook| {
+            Box::new(move |name: &str, value: &ConfigValue| {
+                let text = match value {
+                    ConfigValue::Bool(b) => if *b { "yes" } else { "no" }.as_bytes().to_vec(),
+                    ConfigValue::Numeric(n) => n.to_string().into_bytes(),
+                    ConfigValue::String(s) => s.clone().unwrap_or_default(),
+                    ConfigValue::Enum(n) => n.to_string().into_bytes(),
+                };
+                match hook.on_set(RStr::from_str(name), RSlice::from_slice(&text)) {
+                    ROk(()) => Ok(()),
+                    RErr(reason) => Err(reason.into_string()),
+                }
+            }) as oxidis_core::modules::config::OnSet
+        });
+        self.server
+            .modules
+            .configs
+            .register(ConfigSpec {
+                module: self.owner.to_string(),
+                name: name.to_string(),
+                kind,
+                flags: 0,
+                on_set,
+                on_apply: None,
+            })
+            .map(drop)
+            .map_err(|e| format!("ERR config '{name}': {e}"))
+    }
+
     fn create(
         &mut self,
         desc: CommandDesc,
         handler: CommandHandler_TO<RBox<()>>,
     ) -> Result<(), String> {
         let name = desc.name.as_str().to_ascii_lowercase();
-        if self.table.get(name.as_bytes()).is_some() {
+        if self.server.table.get(name.as_bytes()).is_some() {
             return Err(format!("ERR command '{name}' already exists"));
         }
         let arity = if desc.arity >= 0 {
@@ -497,7 +721,7 @@ impl ServerRegistrar<'_> {
         spec.docs.since = intern::str(desc.since.as_str());
         spec.docs.complexity = intern::str(desc.complexity.as_str());
         trampoline.set(Some(Arc::new(handler)));
-        if let Err(e) = self.table.register(spec) {
+        if let Err(e) = self.server.table.register(spec) {
             trampoline.set(None);
             return Err(format!("ERR {e}"));
         }

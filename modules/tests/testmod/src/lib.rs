@@ -1,9 +1,56 @@
 //! Exercises every area of the module API for the integration tests: replies of every type,
 //! keys of every built-in type, `call`, keyspace events, panics and refused loads.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use oxidis_module_api::{
-    Args, Command, Context, Error, LoadContext, Reply, declare_module, key_flags, notify,
+    Args, Command, ConfigDefault, Context, Error, LoadContext, Reply, declare_module, key_flags,
+    notify, server_event,
 };
+
+static FLUSHES: AtomicU64 = AtomicU64::new(0);
+
+fn on_server_event(kind: u32, detail: &str) {
+    if kind == server_event::FLUSH && detail.ends_with("start") {
+        FLUSHES.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn flushes(_ctx: &mut Context<'_>, _args: &Args<'_>) -> Result<Reply, Error> {
+    Ok(Reply::Int(
+        i64::try_from(FLUSHES.load(Ordering::SeqCst)).unwrap_or(i64::MAX),
+    ))
+}
+
+/// `TEST.BLOCK ms`: blocks the client; a thread answers it after `ms` (0: never, so the
+/// 200 ms timeout answers).
+fn block(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
+    let ms = u64::try_from(args.i64(1)?).map_err(|_| Error::new("negative delay"))?;
+    let blocked = ctx.block(
+        Some(Duration::from_millis(200)),
+        Reply::Simple("timed out".into()),
+    )?;
+    if ms > 0 {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(ms));
+            blocked.reply(Reply::Bulk(format!("answered after {ms} ms").into_bytes()));
+        });
+    }
+    Ok(Reply::Null)
+}
+
+fn config(ctx: &mut Context<'_>, _args: &Args<'_>) -> Result<Reply, Error> {
+    Ok(ctx.config("testmod.limit").map_or(Reply::Null, Reply::Bulk))
+}
+
+fn refuse_13(_name: &str, value: &[u8]) -> Result<(), String> {
+    if value == b"13" {
+        Err("13 is unlucky".into())
+    } else {
+        Ok(())
+    }
+}
 
 fn reply(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
     Ok(match args.bytes(1)? {
@@ -115,6 +162,19 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
             .key_spec(1, 0, 1, key_flags::RW | key_flags::UPDATE),
     )?;
     ctx.create_command(Command::new("test.panic", 1, panic).flags("readonly"))?;
+    ctx.create_command(Command::new("test.block", 2, block).flags("readonly"))?;
+    ctx.create_command(Command::new("test.flushes", 1, flushes).flags("readonly fast"))?;
+    ctx.create_command(Command::new("test.config", 1, config).flags("readonly fast"))?;
+    ctx.subscribe_server_event(server_event::FLUSH, on_server_event)?;
+    ctx.register_config(
+        "limit",
+        ConfigDefault::Numeric {
+            default: 10,
+            min: 0,
+            max: 100,
+        },
+        Some(refuse_13),
+    )?;
     // A second command of the same name is refused.
     if ctx
         .create_command(Command::new("test.panic", 1, panic))
