@@ -807,3 +807,6 @@ fn key_specs(desc: &CommandDesc) -> Result<&'static [KeySpec], String> {
     }
     Ok(intern::key_specs(specs))
 }
+
+#[cfg(test)]
+mod tests;
