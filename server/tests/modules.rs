@@ -679,6 +679,18 @@ fn a_client_blocked_by_a_module_is_answered_from_another_thread() {
     let mut buf = [0u8; 64];
     let n = other.read(&mut buf).expect("the answer");
     assert_eq!(&buf[..n], b"$21\r\nanswered after 150 ms\r\n");
+    // While the module still holds a blocked client's handle (the client timed out, its thread
+    // answers later), MODULE UNLOAD is refused, as in Redis.
+    assert_eq!(
+        ok(&mut con, &["TEST.BLOCK", "1500"]),
+        Value::SimpleString("timed out".into())
+    );
+    assert_eq!(
+        err(&mut con, &["MODULE", "UNLOAD", "testmod"]),
+        "ERR Error unloading module: the module has blocked clients. Please wait them unblocked and try again"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "testmod"]), Value::Okay);
 }
 
 #[test]

@@ -452,8 +452,8 @@ fn module_overhead(
     drop(server);
     println!();
     println!(
-        "{:<18} {:>12} {:>12} {:>6}",
-        "median", "GET ops/s", "module ops/s", "ratio"
+        "{:<18} {:>12} {:>12} {:>6}  {:>10} {:>10} {:>6}",
+        "median", "GET ops/s", "module ops/s", "ratio", "GET cpu", "module cpu", "ratio"
     );
     let mut ratios = Vec::new();
     for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
@@ -462,8 +462,14 @@ fn module_overhead(
         let r = ratio(module.rps, get.rps);
         ratios.push(r);
         println!(
-            "{:<18} {:>12.0} {:>12.0} {:>6.2}",
-            pair[1].label, get.rps, module.rps, r
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            pair[1].label,
+            get.rps,
+            module.rps,
+            r,
+            get.cpu_us_per_request,
+            module.cpu_us_per_request,
+            ratio(module.cpu_us_per_request, get.cpu_us_per_request)
         );
     }
     println!(

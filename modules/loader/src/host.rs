@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use oxidis_core::command::{Args, CommandResult};
@@ -28,18 +29,39 @@ use oxidis_core::types::Value;
 /// A module command's handler, shared by the trampoline while the module is loaded.
 pub type ModuleHandler = Arc<CommandHandler_TO<RBox<()>>>;
 
+/// How many clients module `owner` blocked and has not answered yet (its `BlockedClient`
+/// handles alive): MODULE UNLOAD waits for zero, as Redis does. One counter per module name
+/// for the life of the process.
+pub fn blocked_clients(owner: &str) -> &'static AtomicUsize {
+    static COUNTERS: Mutex<Vec<(&'static str, &'static AtomicUsize)>> = Mutex::new(Vec::new());
+    let mut counters = COUNTERS.lock();
+    if let Some((_, counter)) = counters.iter().find(|(name, _)| *name == owner) {
+        return counter;
+    }
+    let counter: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+    counters.push((crate::intern::str(owner), counter));
+    counter
+}
+
 /// The one entry point of a module command name: registered once per name for the life of the
 /// process, pointing at the loaded module's handler (or at nothing once it is unloaded), so a
 /// reloaded module reuses the same command entry.
 #[derive(Default)]
 pub struct Trampoline {
     handler: RwLock<Option<ModuleHandler>>,
+    /// The blocked-client counter of the module the command belongs to.
+    blocked: RwLock<Option<&'static AtomicUsize>>,
 }
 
 impl Trampoline {
-    /// Points the command at `handler` (None: unloaded).
-    pub fn set(&self, handler: Option<ModuleHandler>) {
+    /// Points the command at `handler` of module `owner` (None: unloaded).
+    pub fn set(&self, handler: Option<(ModuleHandler, &str)>) {
+        let (handler, owner) = match handler {
+            Some((h, owner)) => (Some(h), Some(blocked_clients(owner))),
+            None => (None, None),
+        };
         *self.handler.write() = handler;
+        *self.blocked.write() = owner;
     }
 
     /// Runs the command for `ctx`.
@@ -63,6 +85,7 @@ impl Trampoline {
             ctx,
             verbatim: false,
             blocked: None,
+            blocked_clients: *self.blocked.read(),
         };
         // The module catches its own panics; this guards the server's half of the call.
         let tokens = catch_unwind(AssertUnwindSafe(|| {
@@ -93,6 +116,8 @@ struct HostCtx<'c, 'a> {
     verbatim: bool,
     /// The reply a blocked command returns (the client gets the handle's reply instead).
     blocked: Option<Frame>,
+    /// The module's count of clients it blocked.
+    blocked_clients: Option<&'static AtomicUsize>,
 }
 
 impl Host for HostCtx<'_, '_> {
@@ -198,8 +223,14 @@ impl Host for HostCtx<'_, '_> {
         {
             Ok((handle, frame)) => {
                 self.blocked = Some(frame);
+                if let Some(count) = self.blocked_clients {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
                 ROk(Unblocker_TO::from_value(
-                    ServerUnblocker(Mutex::new(Some(handle))),
+                    ServerUnblocker {
+                        handle: Mutex::new(Some(handle)),
+                        count: self.blocked_clients,
+                    },
                     TD_Opaque,
                 ))
             }
@@ -219,17 +250,44 @@ impl Host for HostCtx<'_, '_> {
     }
 }
 
-/// A blocked client's handle, as the module's `Unblocker`.
-struct ServerUnblocker(Mutex<Option<BlockedHandle>>);
+/// A blocked client's handle, as the module's `Unblocker`; counted in its module's blocked
+/// clients until answered or dropped.
+struct ServerUnblocker {
+    handle: Mutex<Option<BlockedHandle>>,
+    count: Option<&'static AtomicUsize>,
+}
+
+impl ServerUnblocker {
+    fn release(&self) {
+        if let Some(count) = self.count {
+            count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for ServerUnblocker {
+    fn drop(&mut self) {
+        if self.handle.get_mut().is_some() {
+            self.release();
+        }
+    }
+}
 
 impl Unblocker for ServerUnblocker {
     fn is_aborted(&self) -> bool {
-        self.0.lock().as_ref().is_none_or(BlockedHandle::is_aborted)
+        self.handle
+            .lock()
+            .as_ref()
+            .is_none_or(BlockedHandle::is_aborted)
     }
 
     fn complete(&self, reply: RVec<Token>) -> bool {
-        match self.0.lock().take() {
-            Some(handle) => handle.complete(tokens_to_frame(reply)).is_ok(),
+        let handle = self.handle.lock().take();
+        match handle {
+            Some(handle) => {
+                self.release();
+                handle.complete(tokens_to_frame(reply)).is_ok()
+            }
             None => false,
         }
     }

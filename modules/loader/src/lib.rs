@@ -421,6 +421,8 @@ pub enum UnloadError {
     NoSuchModule,
     /// Values of its data types exist.
     TypesInUse,
+    /// Clients it blocked are not answered yet.
+    BlockedClients,
 }
 
 impl UnloadError {
@@ -432,6 +434,9 @@ impl UnloadError {
             }
             UnloadError::TypesInUse => {
                 "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
+            }
+            UnloadError::BlockedClients => {
+                "ERR Error unloading module: the module has blocked clients. Please wait them unblocked and try again"
             }
         }
     }
@@ -448,6 +453,9 @@ pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
     let Some(index) = modules.loaded.iter().position(|m| m.name == name) else {
         return Err(UnloadError::NoSuchModule);
     };
+    if host::blocked_clients(name).load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        return Err(UnloadError::BlockedClients);
+    }
     if oxidis_core::modules::forget_owner(server, name).is_err() {
         return Err(UnloadError::TypesInUse);
     }
@@ -720,7 +728,7 @@ impl ServerRegistrar<'_> {
         spec.docs.summary = intern::str(desc.summary.as_str());
         spec.docs.since = intern::str(desc.since.as_str());
         spec.docs.complexity = intern::str(desc.complexity.as_str());
-        trampoline.set(Some(Arc::new(handler)));
+        trampoline.set(Some((Arc::new(handler), self.owner)));
         if let Err(e) = self.server.table.register(spec) {
             trampoline.set(None);
             return Err(format!("ERR {e}"));
