@@ -129,8 +129,9 @@ pub trait Host {
     /// Runs a command (name first) as the calling client and returns its reply.
     fn call(&mut self, argv: RSlice<'_, RSlice<'_, u8>>) -> RVec<Token>;
 
-    /// A string key's value (Redis's `GET`): Ok(None) when missing, Err(WRONGTYPE text).
-    fn string_get(&mut self, key: RSlice<'_, u8>) -> RResult<ROption<RVec<u8>>, RString>;
+    /// A string key's value (Redis's `GET`) appended to `out` (the module's buffer, so it
+    /// owns the bytes without another copy): Ok(false) when missing, Err(WRONGTYPE text).
+    fn string_get(&mut self, key: RSlice<'_, u8>, out: &mut RVec<u8>) -> RResult<bool, RString>;
 
     /// Raises a keyspace event of `class` (Redis's `NOTIFY_*` bits) named `event` on `key`.
     fn notify(&mut self, class: u32, event: RStr<'_>, key: RSlice<'_, u8>);
@@ -339,11 +340,13 @@ pub trait KeyspaceHook: Send + Sync + 'static {
 pub trait CommandHandler: Send + Sync + 'static {
     /// Runs the command: `argv[0]` is its name. Never unwinds (panics become error replies).
     #[sabi(last_prefix_field)]
+    /// The reply goes into `out` (empty on entry; a buffer the server reuses).
     fn run<'a>(
         &self,
         host: Host_TO<'a, RMut<'a, ()>>,
         argv: RSlice<'a, RSlice<'a, u8>>,
-    ) -> RVec<Token>;
+        out: &mut RVec<Token>,
+    );
 }
 
 /// The module itself: its entry point, run when it loads.

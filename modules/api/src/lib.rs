@@ -251,8 +251,10 @@ impl<'a> Context<'a> {
 
     /// A string key's value; `Err(WRONGTYPE)` for another type.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match self.host.string_get(RSlice::from_slice(key)) {
-            ROk(value) => Ok(value.into_option().map(RVec::into_vec)),
+        let mut out = RVec::new();
+        match self.host.string_get(RSlice::from_slice(key), &mut out) {
+            ROk(true) => Ok(Some(out.into_vec())),
+            ROk(false) => Ok(None),
             RResult::RErr(text) => Err(Error(text.into_string())),
         }
     }
@@ -718,13 +720,14 @@ impl CommandHandler for FnCommand {
         &self,
         host: Host_TO<'a, RMut<'a, ()>>,
         argv: RSlice<'a, RSlice<'a, u8>>,
-    ) -> RVec<Token> {
+        out: &mut RVec<Token>,
+    ) {
         let args = Args(argv);
         let mut ctx = Context { host };
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.0)(&mut ctx, &args)));
         match outcome {
-            Ok(Ok(reply)) => reply.into_tokens(),
-            Ok(Err(error)) => RVec::from(vec![Token::Error(error.0.into())]),
+            Ok(Ok(reply)) => reply.push_tokens(out),
+            Ok(Err(error)) => out.push(Token::Error(error.0.into())),
             Err(panic) => {
                 let name = String::from_utf8_lossy(args.get(0).unwrap_or_default()).into_owned();
                 let what = panic_text(&*panic);
@@ -732,9 +735,10 @@ impl CommandHandler for FnCommand {
                     LogLevel::Warning,
                     &format!("module command '{name}' panicked: {what}"),
                 );
-                RVec::from(vec![Token::Error(
+                out.clear();
+                out.push(Token::Error(
                     format!("ERR module command '{name}' panicked: {what}").into(),
-                )])
+                ));
             }
         }
     }

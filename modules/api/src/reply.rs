@@ -56,7 +56,8 @@ impl Reply {
         out
     }
 
-    fn push_tokens(self, out: &mut RVec<Token>) {
+    /// Appends the flat ABI form to `out`.
+    pub fn push_tokens(self, out: &mut RVec<Token>) {
         let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         match self {
             Reply::Simple(s) => out.push(Token::Simple(s.into())),

@@ -48,25 +48,20 @@ pub fn blocked_clients(owner: &str) -> &'static AtomicUsize {
 /// reloaded module reuses the same command entry.
 #[derive(Default)]
 pub struct Trampoline {
-    handler: RwLock<Option<ModuleHandler>>,
-    /// The blocked-client counter of the module the command belongs to.
-    blocked: RwLock<Option<&'static AtomicUsize>>,
+    /// The handler and the blocked-client counter of the module the command belongs to (one
+    /// lock, read once per call).
+    handler: RwLock<Option<(ModuleHandler, &'static AtomicUsize)>>,
 }
 
 impl Trampoline {
     /// Points the command at `handler` of module `owner` (None: unloaded).
     pub fn set(&self, handler: Option<(ModuleHandler, &str)>) {
-        let (handler, owner) = match handler {
-            Some((h, owner)) => (Some(h), Some(blocked_clients(owner))),
-            None => (None, None),
-        };
-        *self.handler.write() = handler;
-        *self.blocked.write() = owner;
+        *self.handler.write() = handler.map(|(h, owner)| (h, blocked_clients(owner)));
     }
 
     /// Runs the command for `ctx`.
     pub fn run(&self, ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-        let Some(handler) = self.handler.read().clone() else {
+        let Some((handler, blocked_clients)) = self.handler.read().clone() else {
             return Ok(Frame::error("ERR the module of this command is unloaded"));
         };
         let argv = args.argv();
@@ -85,13 +80,16 @@ impl Trampoline {
             ctx,
             verbatim: false,
             blocked: None,
-            blocked_clients: *self.blocked.read(),
+            blocked_clients: Some(blocked_clients),
         };
+        // The reply buffer is reused from call to call (a nested module call gets a new one).
+        let mut tokens = REPLY_BUFFER.take();
         // The module catches its own panics; this guards the server's half of the call.
-        let tokens = catch_unwind(AssertUnwindSafe(|| {
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
             handler.run(
                 Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
                 RSlice::from_slice(parts),
+                &mut tokens,
             )
         }));
         // A module command propagates its effects (the writes it runs through `call`), not
@@ -99,14 +97,17 @@ impl Trampoline {
         if !host.verbatim {
             host.ctx.prevent_propagation();
         }
-        // A command that blocked its client answers with what blocking gave it.
-        if let Some(frame) = host.blocked.take() {
-            return Ok(frame);
-        }
-        match tokens {
-            Ok(tokens) => Ok(tokens_to_frame(tokens)),
-            Err(_) => Ok(Frame::error("ERR module command panicked")),
-        }
+        let reply = if let Some(frame) = host.blocked.take() {
+            // A command that blocked its client answers with what blocking gave it.
+            frame
+        } else if outcome.is_ok() {
+            take_frame(&mut tokens.drain(..))
+        } else {
+            Frame::error("ERR module command panicked")
+        };
+        tokens.clear();
+        REPLY_BUFFER.set(tokens);
+        Ok(reply)
     }
 }
 
@@ -153,11 +154,11 @@ impl Host for HostCtx<'_, '_> {
         tokens
     }
 
-    fn string_get(&mut self, key: RSlice<'_, u8>) -> RResult<ROption<RVec<u8>>, RString> {
+    fn string_get(&mut self, key: RSlice<'_, u8>, out: &mut RVec<u8>) -> RResult<bool, RString> {
         match self.ctx.read(key.as_slice()) {
-            None => ROk(RNone),
-            Some(value) => match value.with_string_bytes(RVec::from_slice) {
-                Some(bytes) => ROk(RSome(bytes)),
+            None => ROk(false),
+            Some(value) => match value.with_string_bytes(|b| out.extend_from_slice(b)) {
+                Some(()) => ROk(true),
                 None => RErr(oxidis_core::errors::WRONG_TYPE.into()),
             },
         }
@@ -301,6 +302,11 @@ pub fn log(level: u32, message: &str) {
         2 => tracing::info!("{message}"),
         _ => tracing::warn!("{message}"),
     }
+}
+
+thread_local! {
+    /// The buffer module commands write their replies into, reused from call to call.
+    static REPLY_BUFFER: std::cell::Cell<RVec<Token>> = const { std::cell::Cell::new(RVec::new()) };
 }
 
 /// A module's reply tree as a frame; RESP3 types are downgraded for RESP2 clients by the
