@@ -54,16 +54,27 @@ pub struct Trampoline {
 }
 
 impl Trampoline {
-    /// Points the command at `handler` of module `owner` (None: unloaded).
-    pub fn set(&self, handler: Option<(ModuleHandler, &str)>) {
-        *self.handler.write() = handler.map(|(h, owner)| (h, blocked_clients(owner)));
+    /// Points the command at `handler` of module `owner` (None: unloaded). False when the
+    /// command is running (a module command that unloads or reloads its own module through
+    /// `call`): the command table no longer routes to a cleared entry anyway.
+    pub fn set(&self, handler: Option<(ModuleHandler, &str)>) -> bool {
+        match self.handler.try_write() {
+            Some(mut slot) => {
+                *slot = handler.map(|(h, owner)| (h, blocked_clients(owner)));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Runs the command for `ctx`.
     pub fn run(&self, ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-        let Some((handler, blocked_clients)) = self.handler.read().clone() else {
+        // Held for the call (recursively: the command may run itself through `call`).
+        let slot = self.handler.read_recursive();
+        let Some((handler, blocked_clients)) = slot.as_ref() else {
             return Ok(Frame::error("ERR the module of this command is unloaded"));
         };
+        let blocked_clients: &'static AtomicUsize = blocked_clients;
         let argv = args.argv();
         let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
         let large: Vec<RSlice<'_, u8>>;

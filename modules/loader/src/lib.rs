@@ -472,7 +472,7 @@ pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
 
 fn unregister_command(table: &mut CommandTable, name: &str) {
     table.unregister(name);
-    trampoline(name).0.set(None);
+    let _ = trampoline(name).0.set(None);
 }
 
 /// Reads the module's ABI version symbol: plain data, so no module code runs.
@@ -728,9 +728,11 @@ impl ServerRegistrar<'_> {
         spec.docs.summary = intern::str(desc.summary.as_str());
         spec.docs.since = intern::str(desc.since.as_str());
         spec.docs.complexity = intern::str(desc.complexity.as_str());
-        trampoline.set(Some((Arc::new(handler), self.owner)));
+        if !trampoline.set(Some((Arc::new(handler), self.owner))) {
+            return Err(format!("ERR command '{name}' is running"));
+        }
         if let Err(e) = self.server.table.register(spec) {
-            trampoline.set(None);
+            let _ = trampoline.set(None);
             return Err(format!("ERR {e}"));
         }
         self.commands.push(name.to_string());
