@@ -100,6 +100,22 @@ const XRANGE_KEY: &str = "bench:xrange";
 const XRANGE_ENTRIES: usize = 100;
 const XRANGE: &[&str] = &["xrange", XRANGE_KEY, "-", "+", "COUNT", "10"];
 
+/// The script of the EVALSHA rows (a GET and a SET), loaded by [`populate_scripts`]; its SHA-1.
+const LUA_SCRIPT: &str =
+    "local v = redis.call('get', KEYS[1]) redis.call('set', KEYS[1], ARGV[1]) return v";
+const EVALSHA: &[&str] = &[
+    "evalsha",
+    "605c2c7611601aa42e20c9296d7bea324bbb5766",
+    "1",
+    "bench:lua",
+    "value",
+];
+/// The library of the FCALL rows: the same GET and SET as a function.
+const LUA_LIBRARY: &str = "#!lua name=benchlib
+redis.register_function('bench_getset', function(keys, args)
+    local v = redis.call('get', keys[1]) redis.call('set', keys[1], args[1]) return v end)";
+const FCALL: &[&str] = &["fcall", "bench_getset", "1", "bench:lua", "value"];
+
 /// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
     test("SET", &["-t", "set"], 1),
@@ -117,6 +133,8 @@ const WORKLOADS: &[Workload] = &[
     test("PFCOUNT 2 keys", PFCOUNT_UNION, 1),
     test("XADD", XADD, 1),
     test("XRANGE COUNT 10", XRANGE, 1),
+    test("EVALSHA (GET+SET)", EVALSHA, 1),
+    test("FCALL (GET+SET)", FCALL, 1),
     test("SET -P 16", &["-t", "set"], 16),
     test("GET -P 16", &["-t", "get"], 16),
     test("LPUSH -P 16", &["-t", "lpush"], 16),
@@ -263,6 +281,7 @@ pub fn run(args: &Args) -> Result<bool> {
         warm_up(server.port)?;
         populate_zset(server.port)?;
         populate_stream(server.port)?;
+        populate_scripts(server.port)?;
     }
     // samples[workload][server] = one sample per round
     let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
@@ -609,6 +628,35 @@ fn populate_zset(port: u16) -> Result<()> {
     let reply = ReplyReader::default().line(&mut stream)?;
     if reply != format!(":{ZRANGE_MEMBERS}") {
         bail!("ZADD {ZRANGE_KEY} returned {reply:?}");
+    }
+    Ok(())
+}
+
+/// Loads the script of the EVALSHA rows and the library of the FCALL rows.
+fn populate_scripts(port: u16) -> Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut writer = CommandWriter::default();
+    for (words, body) in [
+        (["SCRIPT", "LOAD"], LUA_SCRIPT),
+        (["FUNCTION", "LOAD"], LUA_LIBRARY),
+    ] {
+        writer.command(3)?;
+        writer.arg(words[0])?;
+        writer.arg(words[1])?;
+        writer.arg(body)?;
+    }
+    stream.write_all(&writer.out)?;
+    let mut reader = ReplyReader::default();
+    for expected in [EVALSHA[1], "benchlib"] {
+        let header = reader.line(&mut stream)?;
+        if header.starts_with('-') {
+            bail!("loading the bench scripts: {header}");
+        }
+        let reply = reader.line(&mut stream)?;
+        if reply != expected {
+            bail!("loading the bench scripts: {header} {reply:?}, expected {expected}");
+        }
     }
     Ok(())
 }
