@@ -131,9 +131,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut server = Server::with_table(config, table);
     extensions::install_hooks(&mut server);
     // A failure is logged; Redis starts anyway.
-    let _ = server
-        .oom_score
-        .apply(&server.config, oxidis_core::oom_score::ProcessClass::Master);
+    let class = if server.config.replicaof.is_some() {
+        oxidis_core::oom_score::ProcessClass::Replica
+    } else {
+        oxidis_core::oom_score::ProcessClass::Master
+    };
+    let _ = server.oom_score.apply(&server.config, class);
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),

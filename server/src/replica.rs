@@ -56,6 +56,8 @@ struct Settings {
     masteruser: Option<String>,
     masterauth: Option<String>,
     listening_port: u16,
+    /// `bind-source-addr`: the local address the link to the master leaves from.
+    source: Option<std::net::IpAddr>,
 }
 
 fn settings(server: &oxidis_core::Server) -> Settings {
@@ -81,7 +83,36 @@ fn settings(server: &oxidis_core::Server) -> Settings {
         } else {
             announced
         },
+        source: text("bind-source-addr").and_then(|a| a.parse().ok()),
     }
+}
+
+/// Connects to the master, from `source` when `bind-source-addr` names one.
+async fn connect(
+    host: &str,
+    port: u16,
+    source: Option<std::net::IpAddr>,
+) -> std::io::Result<TcpStream> {
+    let Some(source) = source else {
+        return TcpStream::connect((host, port)).await;
+    };
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv6() {
+            tokio::net::TcpSocket::new_v6()?
+        } else {
+            tokio::net::TcpSocket::new_v4()?
+        };
+        if addr.is_ipv6() != source.is_ipv6() {
+            continue;
+        }
+        socket.bind(std::net::SocketAddr::new(source, 0))?;
+        match socket.connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::ErrorKind::AddrNotAvailable.into()))
 }
 
 /// One link: connect, handshake, sync, stream until it breaks or a new order replaces it.
@@ -91,7 +122,7 @@ async fn link(shared: &Arc<Shared>, host: &str, port: u16, generation: u64) -> R
         repl::set_link(&mut server, generation, LinkState::Connecting);
         settings(&server)
     };
-    let stream = tokio::time::timeout(settings.timeout, TcpStream::connect((host, port)))
+    let stream = tokio::time::timeout(settings.timeout, connect(host, port, settings.source))
         .await
         .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;

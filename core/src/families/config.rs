@@ -146,7 +146,11 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
         .find(|name| ctx.server.config.get(name) != before.get(name));
     if let Some(name) = oom_changed {
         let server = &mut *ctx.server;
-        let class = crate::oom_score::ProcessClass::Master;
+        let class = if server.config.replicaof.is_some() {
+            crate::oom_score::ProcessClass::Replica
+        } else {
+            crate::oom_score::ProcessClass::Master
+        };
         if server.oom_score.apply(&server.config, class).is_err() {
             server.config = before;
             return Err(CommandError::custom(format!(

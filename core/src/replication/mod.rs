@@ -485,6 +485,10 @@ pub fn set_master(server: &mut Server, host: String, port: u16) {
     state.link = LinkState::Connect;
     state.down_since_ms = 0;
     update_propagation(server);
+    // A replica takes the replica class of `oom-score-adj-values` (failures are logged).
+    let _ = server
+        .oom_score
+        .apply(&server.config, crate::oom_score::ProcessClass::Replica);
 }
 
 /// REPLICAOF NO ONE: this server becomes a master. The replication id changes (the old one
@@ -503,6 +507,9 @@ pub fn unset_master(server: &mut Server) {
     state.ensure_backlog();
     disconnect_replicas(server);
     update_propagation(server);
+    let _ = server
+        .oom_score
+        .apply(&server.config, crate::oom_score::ProcessClass::Master);
     info!("MASTER MODE enabled (user request)");
 }
 
