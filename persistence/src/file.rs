@@ -181,6 +181,20 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
         }
     }
     let mut dbs = loaded.dbs;
+    // Modules subscribed to `loaded` hear of every key the file brought (Redis's
+    // NOTIFY_LOADED), before the loading-end event.
+    if server.events.module_mask & oxidis_core::events::class::LOADED != 0 {
+        for (index, db) in dbs.iter().enumerate() {
+            for entry in db.iter() {
+                server.events.push(oxidis_core::events::KeyEvent {
+                    class: oxidis_core::events::class::LOADED,
+                    name: "loaded",
+                    db: index,
+                    key: bytes::Bytes::copy_from_slice(entry.key.as_slice()),
+                });
+            }
+        }
+    }
     for (index, db) in dbs.iter_mut().enumerate() {
         let current = &mut server.dbs[index];
         if current.is_empty() {
@@ -194,6 +208,9 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
             let expire = entry.expire_at();
             current.insert_new(entry.key, entry.value, expire, entry.access_clock);
         }
+    }
+    if !server.events.is_empty() {
+        oxidis_core::events::deliver(server);
     }
     let state = &mut server.persistence_state;
     state.last_load_keys_loaded = loaded.keys_loaded;

@@ -45,6 +45,9 @@ const BIG_QUERY: usize = 32 * 1024;
 /// holds counts in `used_memory`, and so for `maxmemory`).
 const OUTPUT_KEEP: usize = 32 * 1024;
 
+/// An empty input buffer that grew past this (a big argument) is given back after the batch.
+const INPUT_KEEP: usize = 64 * 1024;
+
 /// The `client-output-buffer-limit` classes, as indexes of the config's limits.
 const CLASS_NORMAL: usize = 0;
 const CLASS_REPLICA: usize = 1;
@@ -135,6 +138,9 @@ struct Connection {
     /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
     /// `qbuf` counts the running command's own bytes.
     query_len_at_parse: usize,
+    /// The query buffer's room when the batch was parsed (parsing splits commands off the
+    /// front, but their room stays allocated until the buffer is trimmed).
+    query_room: usize,
     /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
 }
@@ -203,6 +209,7 @@ impl Connection {
             unreported_reads: 0,
             unreported_writes: 0,
             query_len_at_parse: 0,
+            query_room: READ_CHUNK,
             durable_wait: None,
         }
     }
@@ -213,7 +220,9 @@ impl Connection {
         W: AsyncWrite + Unpin,
     {
         loop {
-            if self.input.capacity() - self.input.len() < 1024 {
+            // A buffer given back while idle (capacity 0) is not replaced until data comes:
+            // the first read then takes a small one.
+            if self.input.capacity() != 0 && self.input.capacity() - self.input.len() < 1024 {
                 self.input.reserve(READ_CHUNK);
             }
             // Between commands the core may hand us messages of our own (pub/sub pushes,
@@ -221,6 +230,10 @@ impl Connection {
             let signals = self.signals.clone();
             tokio::select! {
                 () = signals.push_ready.notified() => {
+                    if self.signals.take_trim_request() && self.input.is_empty() {
+                        self.input = BytesMut::new();
+                        self.query_room = 0;
+                    }
                     self.take_pushed();
                     self.flush(writer).await?;
                     if self.limits.client_eviction
@@ -260,6 +273,15 @@ impl Connection {
             // Parse and run batch after batch until the buffer holds no complete command.
             loop {
                 let (count, protocol_error) = self.parse_batch();
+                // Like Redis's query buffer trimming: room a big request needed is given back
+                // once requests no longer need it (the buffer is over twice this peak).
+                if self.input.is_empty()
+                    && self.input.capacity() > BIG_QUERY
+                    && self.input.capacity() / 2 > self.query_len_at_parse
+                {
+                    self.input = BytesMut::with_capacity(READ_CHUNK);
+                    self.query_room = READ_CHUNK;
+                }
                 if count == 0
                     && protocol_error.is_none()
                     && self.input.len() >= BIG_QUERY
@@ -319,6 +341,7 @@ impl Connection {
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
         self.query_len_at_parse = self.input.len();
+        self.query_room = self.input.capacity();
         let mut count = 0;
         while count < MAX_BATCH {
             if self.batch.len() == count {
@@ -499,16 +522,37 @@ impl Connection {
         }
     }
 
+    /// After a batch: the argument vectors are emptied for reuse, but what one huge command
+    /// grew (a 100,000-member SADD) is given back, as Redis frees a client's argv and trims an
+    /// idle query buffer — it counts in `used_memory`, and so for `maxmemory`.
     fn clear_batch(&mut self, count: usize) {
+        const ARGV_KEEP: usize = 1024;
         for argv in &mut self.batch[..count] {
-            argv.clear();
+            if argv.capacity() > ARGV_KEEP {
+                *argv = Vec::new();
+            } else {
+                argv.clear();
+            }
+        }
+        self.parser.shrink();
+        // `capacity()` is only this buffer's view: after the commands were split off, the
+        // allocation they were read into can be far bigger, so the batch's size decides.
+        let grew = self.input.capacity().max(self.query_len_at_parse) > INPUT_KEEP;
+        if self.input.is_empty() && grew {
+            self.input = BytesMut::with_capacity(READ_CHUNK);
         }
     }
 
     /// `qbuf=` and `qbuf-free=` of CLIENT LIST for what the input buffer holds now. Redis
     /// keeps a big argument being received alone in its query buffer, sized for it exactly.
     fn query_buffer_fields(&self) -> (usize, usize) {
-        let free = self.input.capacity() - self.input.len();
+        // What was parsed off the front still counts as room (the next read reclaims it).
+        let free = self
+            .input
+            .capacity()
+            .max(self.query_room)
+            .max(READ_CHUNK)
+            .saturating_sub(self.input.len());
         if let Some((start, _)) = self.parser.pending_big_bulk() {
             return (self.input.len().saturating_sub(start), free);
         }
@@ -540,17 +584,14 @@ impl Connection {
     }
 
     /// Whether the unwritten output breaks the client's `client-output-buffer-limit`: past
-    /// the hard limit, or past the soft one for longer than its seconds. Like Redis's, the
-    /// limit counts what does not fit the 16 KiB reply buffer.
+    /// the hard limit, or past the soft one for longer than its seconds.
     fn over_output_limit(&mut self) -> bool {
         let limit = self.limits.output[self.output_class];
         if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
             return false;
         }
-        let pending = self
-            .output
-            .len()
-            .saturating_sub(oxidis_core::client::REPLY_BUFFER_BYTES) as u64;
+        // Redis counts its reply list; an array reply (a deferred length) goes there whole.
+        let pending = self.output.len() as u64;
         if limit.hard_bytes != 0 && pending >= limit.hard_bytes {
             return true;
         }

@@ -129,6 +129,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
     extensions::install_hooks(&mut server);
+    // A failure is logged; Redis starts anyway.
+    let _ = server
+        .oom_score
+        .apply(&server.config, oxidis_core::oom_score::ProcessClass::Master);
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),

@@ -340,6 +340,10 @@ pub fn run(args: &Args) -> Result<bool> {
     }
     println!("(latencies in ms; cpu = server user+system CPU per request)");
 
+    if args.selects(MODULE_ROWS_LABEL) {
+        module_overhead(oxidis_bin.as_path(), rounds, requests, &logs, ticks)?;
+    }
+
     let mut memory_ratios = Vec::new();
     let mut memory_rows = Vec::new();
     for load in MEMORY_LOADS.iter().filter(|l| args.selects(l.label)) {
@@ -416,6 +420,83 @@ pub fn run(args: &Args) -> Result<bool> {
         "bench: throughput ratio {throughput:.2} (min over rows {min_throughput:.2}), cpu ratio {cpu:.2}, memory ratio {memory:.2} (max over rows {max_memory:.2})"
     );
     Ok(true)
+}
+
+/// `--only` word of the module overhead rows.
+const MODULE_ROWS_LABEL: &str = "module";
+/// The key the module overhead rows read.
+const MODULE_KEY: &str = "bench:module";
+const MODULE_ROWS: &[Workload] = &[
+    test("GET", &["get", MODULE_KEY], 1),
+    test("RL.GET (module)", &["rl.get", MODULE_KEY], 1),
+    test("GET -P 16", &["get", MODULE_KEY], 16),
+    test("RL.GET -P 16", &["rl.get", MODULE_KEY], 16),
+];
+
+/// The cost of the module ABI: the example `ratelimit` module's RL.GET (a GET through the module
+/// API) against the built-in GET, in one oxidis-server that loaded the module at startup.
+fn module_overhead(
+    oxidis_bin: &Path,
+    rounds: usize,
+    requests: usize,
+    logs: &Path,
+    ticks: f64,
+) -> Result<()> {
+    banner("module overhead: RL.GET (example module) vs built-in GET, same server and key");
+    util::run(util::cargo().args(["build", "--release", "-p", "oxidis-module-ratelimit"]))?;
+    let module = util::target_dir().join("release").join("libratelimit.so");
+    let module = module.to_string_lossy();
+    let options = ServerOptions {
+        label: "bench-module",
+        log: logs.join("module-oxidis.log"),
+        extra_args: &["--loadmodule", &module],
+    };
+    let server = Server::start(oxidis_bin, &options)
+        .with_context(|| format!("starting {} with {module}", oxidis_bin.display()))?;
+    warm_up(server.port)?;
+    util::output(benchmark_command(server.port).args(["-n", "1", "set", MODULE_KEY, "xxx"]))?;
+    let mut samples = vec![Vec::new(); MODULE_ROWS.len()];
+    for round in 0..rounds {
+        println!("round {}/{rounds}", round + 1);
+        // Alternate GET first and RL.GET first.
+        for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
+            let offset = index * 2;
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let sample = measure(&server, &pair[which], requests, ticks)?;
+                samples[offset + which].push(sample);
+            }
+        }
+    }
+    drop(server);
+    println!();
+    println!(
+        "{:<18} {:>12} {:>12} {:>6}  {:>10} {:>10} {:>6}",
+        "median", "GET ops/s", "module ops/s", "ratio", "GET cpu", "module cpu", "ratio"
+    );
+    let mut ratios = Vec::new();
+    for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
+        let get = summarize(&samples[index * 2]);
+        let module = summarize(&samples[index * 2 + 1]);
+        let r = ratio(module.rps, get.rps);
+        ratios.push(r);
+        println!(
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            pair[1].label,
+            get.rps,
+            module.rps,
+            r,
+            get.cpu_us_per_request,
+            module.cpu_us_per_request,
+            ratio(module.cpu_us_per_request, get.cpu_us_per_request)
+        );
+    }
+    println!(
+        "bench: module RL.GET / built-in GET throughput ratio {:.2} (min over rows {:.2})",
+        geometric_mean(&ratios),
+        ratios.iter().copied().fold(f64::INFINITY, f64::min)
+    );
+    Ok(())
 }
 
 fn start_pair(bins: &[&Path; 2], logs: &Path, phase: &str) -> Result<[Server; 2]> {

@@ -4,7 +4,7 @@
 use oxidis_core::Server;
 use oxidis_core::config::{Config, MaxmemoryPolicy};
 use oxidis_core::modules::ModuleRdbWriter;
-use oxidis_core::modules::types::opcode as module_opcode;
+use oxidis_core::modules::types::{aux as module_aux, opcode as module_opcode};
 use oxidis_core::types::{List, Value, parse_canonical_i64};
 
 use super::{CONTAINER_PACKED, CONTAINER_PLAIN, RDB_VERSION, kind, opcode};
@@ -349,6 +349,25 @@ fn saves_idle_time(config: &Config) -> bool {
     )
 }
 
+/// The module types' auxiliary data for position `when` (Redis's `rdbSaveModulesAux`): per
+/// type that asks for it, `MODULE_AUX`, the type's id, `when` as an unsigned field, the
+/// module's fields, EOF.
+fn module_aux(w: &mut Writer, server: &Server, when: u32) {
+    for ty in server.modules.types.iter() {
+        if ty.methods().aux_save_triggers() & when == 0 {
+            continue;
+        }
+        w.byte(opcode::MODULE_AUX);
+        w.length(ty.id());
+        w.length(module_opcode::UINT);
+        w.length(u64::from(when));
+        let mut fields = ModuleRdbWriter::new();
+        ty.methods().aux_save(when, &mut fields);
+        w.buf.extend_from_slice(fields.as_bytes());
+        w.length(module_opcode::EOF);
+    }
+}
+
 /// A whole RDB file of `server`'s dataset and function libraries.
 pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64) -> Vec<u8> {
     let mut w = Writer::new(SaveOptions::from_server(server));
@@ -370,6 +389,7 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
         .sum();
     aux(&mut w, "used-mem", used.to_string().as_bytes());
     aux(&mut w, "aof-base", b"0");
+    module_aux(&mut w, server, module_aux::BEFORE_RDB);
     for code in functions {
         w.byte(opcode::FUNCTION2);
         w.string(code);
@@ -406,6 +426,7 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
             w.value(&entry.value);
         }
     }
+    module_aux(&mut w, server, module_aux::AFTER_RDB);
     w.byte(opcode::EOF);
     let crc = if server.config.rdbchecksum {
         crc64::checksum(&w.buf)

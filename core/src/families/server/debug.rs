@@ -339,8 +339,15 @@ fn serialized_length(value: &Value) -> usize {
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_)
-        | Value::Module(_) => value.heap_size(),
+        | Value::Stream(_) => value.heap_size(),
+        // A module value's payload as RDB writes it: the type id, the fields, EOF.
+        Value::Module(m) => {
+            let mut out = Vec::new();
+            crate::modules::types::write_rdb_length(&mut out, m.module_type().id());
+            let mut fields = crate::modules::ModuleRdbWriter::new();
+            m.save(&mut fields);
+            out.len() + fields.as_bytes().len() + 1
+        }
     }
 }
 
