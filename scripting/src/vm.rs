@@ -22,10 +22,6 @@ use crate::convert::lua_to_frame;
 /// The prelude that builds Redis's environment.
 const PRELUDE: &str = include_str!("prelude.lua");
 
-/// Scripts run between two explicit steps of the garbage collector (Redis's
-/// `LUA_GC_CYCLE_PERIOD`); Lua's own allocation-driven steps go on meanwhile.
-const GC_PERIOD: u32 = 50;
-
 /// How many VM instructions run between two checks of the clock and the kill flag.
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 
@@ -44,8 +40,6 @@ pub struct Vm {
     set_eval_args: Function,
     set_load_mode: Function,
     handler: Function,
-    /// Runs since the last explicit GC step (Redis steps the collector every 50 scripts).
-    runs: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for Vm {
@@ -228,7 +222,6 @@ impl Vm {
             ctx,
             lua,
             handler,
-            runs: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -333,7 +326,7 @@ impl Vm {
         // A script that left a large heap behind (or hit VM_MEMORY_LIMIT) gives it back now.
         if self.lua.used_memory() > VM_MEMORY_LIMIT / 8 {
             self.lua.gc_collect().ok();
-        } else if self.runs.fetch_add(1, Ordering::Relaxed) % GC_PERIOD == GC_PERIOD - 1 {
+        } else {
             self.lua.gc_step().ok();
         }
         match result {
