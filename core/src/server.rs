@@ -172,6 +172,10 @@ pub struct ScriptBusy {
     pub deny_script_disabled: std::sync::atomic::AtomicBool,
     /// The running script is replayed from the AOF: other clients get `LOADING`, not `BUSY`.
     pub loading: std::sync::atomic::AtomicBool,
+    /// Scripts whose last run was short, by the command's second argument (EVAL's body,
+    /// EVALSHA's sha, FCALL's function name): the I/O thread runs those itself instead of
+    /// handing the batch to another thread (see the server crate's connection).
+    pub fast: std::sync::Mutex<std::collections::HashSet<bytes::Bytes>>,
 }
 
 /// The running script as FUNCTION STATS describes it.
@@ -209,6 +213,29 @@ impl ScriptBusy {
     /// Milliseconds the running script has run.
     pub fn elapsed_ms(&self) -> u64 {
         system_now_ms().saturating_sub(self.started_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Whether the script `key` names (see [`ScriptBusy::fast`]) ran briefly last time.
+    pub fn is_fast(&self, key: &[u8]) -> bool {
+        self.fast.lock().is_ok_and(|fast| fast.contains(key))
+    }
+
+    /// Records how long the script `key` names took (ms).
+    pub fn record_run(&self, key: &bytes::Bytes, elapsed_ms: u64) {
+        /// Scripts remembered at most; the set starts over when full.
+        const MAX_FAST: usize = 4096;
+        if let Ok(mut fast) = self.fast.lock() {
+            if elapsed_ms < 2 {
+                if fast.len() >= MAX_FAST {
+                    fast.clear();
+                }
+                if !fast.contains(key) {
+                    fast.insert(key.clone());
+                }
+            } else {
+                fast.remove(key);
+            }
+        }
     }
 
     /// Whether a script has run past the threshold: other clients get `BUSY`.

@@ -283,6 +283,10 @@ fn adopt_loaded_libraries(server: &mut Server) {
 
 /// Hands the current library codes to persistence (SAVE writes them as FUNCTION2 records).
 pub fn sync_function_codes(server: &mut Server) {
+    // A function of the same name may now be another one: forget which ran briefly.
+    if let Ok(mut fast) = server.script_busy.fast.lock() {
+        fast.clear();
+    }
     let Some(state) = server.extensions.get_mut::<Scripting>() else {
         return;
     };

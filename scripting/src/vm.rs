@@ -306,8 +306,17 @@ impl Vm {
         let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
         server.freeze_clock(None);
         self.lua.remove_hook();
+        let elapsed = busy.elapsed_ms();
         busy.finish();
         busy.loading.store(false, Ordering::SeqCst);
+        let key = busy
+            .details
+            .lock()
+            .ok()
+            .and_then(|d| d.command.get(1).cloned());
+        if let Some(key) = key {
+            busy.record_run(&key, elapsed);
+        }
         let _ = self.ctx.raw_set("resp", 2);
         // A SELECT inside the script does not change the caller's database (Redis 7.0).
         if let Some(client) = server.clients.get_mut(client_id) {

@@ -407,9 +407,10 @@ impl Connection {
             replies: std::mem::take(&mut self.replies),
             multi: self.multi,
         };
+        let busy = &self.shared.script_busy;
         let done = if self.batch[start..count]
             .iter()
-            .any(|argv| runs_script(argv))
+            .any(|argv| runs_script(argv) && !runs_briefly(busy, argv))
         {
             let commands = self.batch[start..count].to_vec();
             // The mailbox travels with the batch (messages the commands push to this client
@@ -975,7 +976,15 @@ where
     out.is_empty() || writer.write_all(&out).await.is_ok()
 }
 
-/// Whether a command runs a script (and so may hold the lock for long). DEBUG counts: its
+/// Whether `argv` runs a script whose last run was brief (not DEBUG).
+fn runs_briefly(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> bool {
+    argv.first()
+        .is_some_and(|name| !name.eq_ignore_ascii_case(b"debug"))
+        && argv.get(1).is_some_and(|key| busy.is_fast(key))
+}
+
+/// Whether a command runs a script (and so may hold the lock for long; a script whose last
+/// run was brief runs on the I/O thread all the same, see `ScriptBusy::fast`). DEBUG counts: its
 /// LOADAOF and RELOAD replay scripts, during which other clients must be answered (`LOADING`).
 fn runs_script(argv: &[Bytes]) -> bool {
     argv.first().is_some_and(|name| {
