@@ -624,7 +624,11 @@ impl Server {
     /// stops after 25% of the time between two calls, so memory held by expired keys is
     /// reclaimed without any access while the cost stays bounded.
     pub fn active_expire_cycle(&mut self) {
+        // A slow cycle (a big key freed) is a latency event of its own, as in Redis.
+        let started = std::time::Instant::now();
         self.run_active_expire_cycle();
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        crate::latency::add_sample_if_needed(self, "expire-cycle", elapsed_ms);
         // Each reclaimed key was propagated as its own DEL; they are independent, not a unit.
         self.propagation.without_multi(|p| p.flush(true));
         if !self.events.is_empty() {
