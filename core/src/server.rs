@@ -262,6 +262,14 @@ pub struct PersistenceState {
     /// Function library code, read from an RDB file (FUNCTION2) and written on save. The
     /// scripting crate keeps it equal to its libraries, and loads what a load brought.
     pub function_code: Vec<Vec<u8>>,
+    /// When the BGSAVE under way started, Unix milliseconds (`rdb_bgsave_in_progress`).
+    pub bgsave_started_ms: Option<u64>,
+    /// Seconds the last BGSAVE took (`rdb_last_bgsave_time_sec`, -1 before the first).
+    pub last_bgsave_secs: Option<u64>,
+    /// When the background AOF rewrite under way started (`aof_rewrite_in_progress`).
+    pub aof_rewrite_started_ms: Option<u64>,
+    /// A rewrite waits for the BGSAVE under way to end (`aof_rewrite_scheduled`).
+    pub aof_rewrite_scheduled: bool,
 }
 
 /// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.

@@ -17,6 +17,8 @@ use crate::rdb::write::encode_dataset;
 /// # Errors
 /// The reason the file could not be written (also logged).
 pub fn save_to_disk(server: &mut Server) -> Result<(), String> {
+    // Redis kills its saving child before a foreground save (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
+    crate::background::kill_bgsave(server, "There is a child saving an .rdb. Killing it!");
     let now_ms = server.now_ms();
     let bytes = encode_dataset(
         server,

@@ -4,12 +4,14 @@
 //! - [`listpack`], [`ziplist`], [`lzf`], [`crc64`]: Redis's packed encodings, compression and
 //!   checksum, written fresh;
 //! - `file`: SAVE's temp-file-fsync-rename, and loading `dir/dbfilename`;
-//! - `commands`: DUMP, RESTORE and SAVE, registered through [`register`] like any family.
+//! - [`background`]: BGSAVE without fork (snapshot epochs, a writer thread) and `save` points;
+//! - `commands`: DUMP, RESTORE, SAVE and BGSAVE, registered through [`register`] like any family.
 //!
 //! The core reaches saving and loading (DEBUG RELOAD, FLUSHALL) through the function pointers
 //! of [`HOOKS`], which the server crate installs in `Server::persistence`.
 
 pub mod aof;
+pub mod background;
 mod commands;
 pub mod crc64;
 mod file;

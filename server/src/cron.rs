@@ -8,6 +8,13 @@ use crate::shared::Shared;
 
 /// Runs forever; each tick takes the keyspace lock once.
 pub async fn run(shared: Arc<Shared>) {
+    let pump = shared.clone();
+    if let Ok(thread) = std::thread::Builder::new()
+        .name("oxidis-snapshot".to_string())
+        .spawn(move || snapshot_pump(&pump))
+    {
+        crate::extensions::register_snapshot_pump(thread.thread().clone());
+    }
     loop {
         let hz = shared
             .server
@@ -34,6 +41,25 @@ pub async fn run(shared: Arc<Shared>) {
         }
         close_idle_clients(&mut server);
         crate::extensions::cron(&mut server);
+    }
+}
+
+/// Drives background saves (BGSAVE, the AOF rewrite) forward: ~1 ms slices under the
+/// keyspace lock, handed back fairly so commands interleave; asleep when no save runs.
+fn snapshot_pump(shared: &Shared) {
+    loop {
+        if !crate::extensions::snapshot_active() {
+            std::thread::park_timeout(Duration::from_millis(100));
+            continue;
+        }
+        let mut server = shared.server.lock();
+        let more = crate::extensions::snapshot_step(&mut server);
+        parking_lot::MutexGuard::unlock_fair(server);
+        if more {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 }
 

@@ -58,8 +58,38 @@ pub fn load_dataset(server: &mut Server) -> Result<(), String> {
 /// automatic AOF rewrite.
 pub fn cron(server: &mut Server) {
     #[cfg(feature = "persistence")]
-    oxidis_persistence::aof::cron(server);
+    {
+        oxidis_persistence::aof::cron(server);
+        oxidis_persistence::background::cron(server);
+    }
     let _ = server;
+}
+
+/// Whether a background save needs [`snapshot_step`] calls (no lock needed to ask).
+pub fn snapshot_active() -> bool {
+    #[cfg(feature = "persistence")]
+    return oxidis_persistence::background::active();
+    #[cfg(not(feature = "persistence"))]
+    false
+}
+
+/// One ~1 ms slice of the background save under way; whether more can be done at once.
+pub fn snapshot_step(server: &mut Server) -> bool {
+    #[cfg(feature = "persistence")]
+    return oxidis_persistence::background::step(server);
+    #[cfg(not(feature = "persistence"))]
+    {
+        let _ = server;
+        false
+    }
+}
+
+/// Registers the thread that calls [`snapshot_step`], so a new save can wake it.
+pub fn register_snapshot_pump(thread: std::thread::Thread) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::background::register_pump(thread);
+    #[cfg(not(feature = "persistence"))]
+    let _ = thread;
 }
 
 /// At shutdown: the AOF written out and fsynced.
@@ -77,6 +107,11 @@ pub fn flush_aof_on_shutdown(server: &mut Server) {
 pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
     #[cfg(feature = "persistence")]
     {
+        // Whatever the final save, a BGSAVE under way stops and its temp file goes.
+        oxidis_persistence::background::kill_bgsave(
+            server,
+            "There is a child saving an .rdb. Killing it!",
+        );
         let request = server.shutdown_request.unwrap_or_default();
         if !request.nosave && (request.save || !server.config.save.is_empty()) {
             tracing::info!("Saving the final RDB snapshot before exiting.");

@@ -1,0 +1,377 @@
+//! Forkless background saves: BGSAVE, the `save` points, and the walk that drives them.
+//!
+//! Redis forks and writes from the child. We snapshot in place (see `oxidis_core::db::snapshot`):
+//! starting a save opens a snapshot epoch in every non-empty database and sends the file header
+//! to a writer thread. A pump thread of the server crate then calls [`step`] under the keyspace
+//! lock, about a millisecond at a time: it walks the databases in index order (as they were
+//! numbered when the save began), handing each slice of serialized keys, together with what
+//! writes saved before changing entries (copy-before-write), to the writer. The writer checksums,
+//! writes and fsyncs the temp file and renames it into place, sleeping `rdb-key-save-delay`
+//! per key, all off the keyspace thread. When the writer is more than [`MAX_QUEUED`] bytes
+//! behind, the walk pauses, so memory stays bounded by the keys written to during the save.
+//!
+//! Emptying a database before the walk saved it (FLUSHALL, FLUSHDB, DEBUG RELOAD) aborts the
+//! save, as Redis's FLUSHALL kills its saving child; SWAPDB is harmless (each database keeps
+//! the index it had).
+
+mod writer;
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use oxidis_core::Server;
+use oxidis_core::db::EntrySaver;
+use tracing::{info, warn};
+
+use crate::rdb::opcode;
+use crate::rdb::write::{EntryFormat, Writer, db_header, file_header};
+use writer::Chunk;
+
+/// The walk pauses while the writer has this many bytes queued.
+const MAX_QUEUED: usize = 8 << 20;
+/// The time one [`step`] may hold the keyspace lock.
+const SLICE: Duration = Duration::from_millis(1);
+/// Positions visited between two looks at the clock.
+const BATCH: usize = 64;
+/// Redis retries a failed automatic save after this many seconds.
+const RETRY_DELAY_SECS: u64 = 5;
+
+/// `rdb-key-save-delay`, for the writer thread (Redis reads it for every key it saves).
+static KEY_SAVE_DELAY: AtomicI64 = AtomicI64::new(0);
+/// Whether a save is under way (the pump thread sleeps otherwise).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The pump thread, woken when a save starts.
+static PUMP: OnceLock<Thread> = OnceLock::new();
+
+/// The save under way and what waits for it, kept in `Server::extensions`.
+#[derive(Default)]
+pub(crate) struct Background {
+    job: Option<Job>,
+    /// BGSAVE SCHEDULE: start a save as soon as nothing else runs.
+    pub(crate) bgsave_scheduled: bool,
+    /// Unix seconds of the last automatic or scheduled save attempt.
+    last_try_secs: u64,
+}
+
+/// One save being written.
+struct Job {
+    started: Instant,
+    started_ms: u64,
+    /// `dirty` when the save began: what the save covers.
+    dirty_at_start: u64,
+    /// The databases to write, by the index they had at the start: (index, keys, volatile).
+    plan: Vec<(usize, usize, usize)>,
+    /// The entry of `plan` being walked.
+    next: usize,
+    /// Its SELECTDB header was sent.
+    section_open: bool,
+    /// Everything was handed to the writer.
+    walk_done: bool,
+    tx: Option<Sender<Chunk>>,
+    queued: Arc<AtomicUsize>,
+    cancel: Arc<AtomicBool>,
+    outcome: Arc<Mutex<Option<Result<(), String>>>>,
+    temp: String,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Lets the pump thread know it exists; [`start_bgsave`] wakes it.
+pub fn register_pump(thread: Thread) {
+    let _ = PUMP.set(thread);
+}
+
+/// Whether a background save needs the pump (cheap, no lock).
+pub fn active() -> bool {
+    ACTIVE.load(Ordering::Acquire)
+}
+
+/// Whether a BGSAVE is under way.
+pub fn bgsave_in_progress(server: &Server) -> bool {
+    server.persistence_state.bgsave_started_ms.is_some()
+}
+
+/// Starts a background save of the whole dataset to `dbfilename`.
+///
+/// # Errors
+/// The temp file could not be created or the writer thread not started (logged).
+pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
+    let pid = std::process::id();
+    let temp = format!("temp-{pid}.rdb");
+    let file = std::fs::File::create(&temp).map_err(|e| {
+        let dir = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        let message = format!(
+            "Failed opening the temp RDB file {temp} (in server root dir {dir}) for saving: {e}"
+        );
+        warn!("{message}");
+        message
+    })?;
+    let now_ms = server.now_ms();
+    let header = file_header(
+        server,
+        &server.persistence_state.function_code,
+        now_ms / 1000,
+        false,
+    );
+    let options = header.options();
+    let format = Arc::new(EntryFormat::from_server(server));
+    let saver: EntrySaver = Arc::new(move |entry, out| {
+        let mut w = Writer::with_buf(std::mem::take(out), options);
+        format.write(&mut w, entry);
+        *out = w.buf;
+    });
+    let queued = Arc::new(AtomicUsize::new(0));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let outcome = Arc::new(Mutex::new(None));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = writer::spawn(writer::Target {
+        file,
+        rx,
+        queued: queued.clone(),
+        cancel: cancel.clone(),
+        outcome: outcome.clone(),
+        temp: temp.clone(),
+        target: server.config.dbfilename.clone(),
+        checksum: server.config.rdbchecksum,
+    });
+    let thread = match spawned {
+        Ok(thread) => thread,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            let message = format!("Can't save in background: {e}");
+            warn!("{message}");
+            return Err(message);
+        }
+    };
+    KEY_SAVE_DELAY.store(key_save_delay(server), Ordering::Relaxed);
+    let mut plan = Vec::new();
+    for (index, db) in server.dbs.iter_mut().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        plan.push((index, db.len(), db.volatile_len()));
+        db.snapshot_begin(index, saver.clone());
+    }
+    queued.fetch_add(header.buf.len(), Ordering::Relaxed);
+    let _ = tx.send(Chunk::Data {
+        bytes: header.buf,
+        keys: 0,
+    });
+    info!("Background saving started by pid {pid}");
+    let state = server.extensions.get_or_insert_with(Background::default);
+    state.last_try_secs = now_ms / 1000;
+    state.job = Some(Job {
+        started: Instant::now(),
+        started_ms: now_ms,
+        dirty_at_start: server.dirty,
+        plan,
+        next: 0,
+        section_open: false,
+        walk_done: false,
+        tx: Some(tx),
+        queued,
+        cancel,
+        outcome,
+        temp,
+        thread,
+    });
+    server.persistence_state.bgsave_started_ms = Some(now_ms);
+    ACTIVE.store(true, Ordering::Release);
+    if let Some(pump) = PUMP.get() {
+        pump.unpark();
+    }
+    Ok(())
+}
+
+/// `rdb-key-save-delay`, microseconds.
+fn key_save_delay(server: &Server) -> i64 {
+    server
+        .config
+        .get("rdb-key-save-delay")
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One slice of the save under way, under the keyspace lock. Returns whether there is more
+/// walking to do at once (otherwise the pump may sleep a little: the writer is behind, or only
+/// the writer is left).
+pub fn step(server: &mut Server) -> bool {
+    KEY_SAVE_DELAY.store(key_save_delay(server), Ordering::Relaxed);
+    let Some(mut job) = server
+        .extensions
+        .get_mut::<Background>()
+        .and_then(|state| state.job.take())
+    else {
+        ACTIVE.store(false, Ordering::Release);
+        return false;
+    };
+    let outcome = job.outcome.lock().ok().and_then(|mut o| o.take());
+    if let Some(outcome) = outcome {
+        finish(server, job, outcome);
+        return false;
+    }
+    let more = if job.walk_done || job.queued.load(Ordering::Relaxed) > MAX_QUEUED {
+        false
+    } else {
+        match walk(server, &mut job) {
+            Ok(more) => more,
+            Err(reason) => {
+                abort_job(server, job, &reason);
+                return false;
+            }
+        }
+    };
+    if let Some(state) = server.extensions.get_mut::<Background>() {
+        state.job = Some(job);
+    }
+    more
+}
+
+/// Walks for about [`SLICE`]; returns whether the walk has more to do.
+fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
+    let deadline = Instant::now() + SLICE;
+    while let Some(&(origin, keys, volatile)) = job.plan.get(job.next) {
+        let Some(db) = server
+            .dbs
+            .iter_mut()
+            .find(|db| db.snapshot_origin() == Some(origin))
+        else {
+            return Err(format!("database {origin} is gone"));
+        };
+        if db.snapshot_abandoned() {
+            return Err(format!("database {origin} was emptied"));
+        }
+        let mut chunk = Writer::new(crate::rdb::write::SaveOptions {
+            compress: false,
+            list_fill: 0,
+            packed_threshold: 0,
+        });
+        if !job.section_open {
+            db_header(&mut chunk, origin, keys, volatile);
+            job.section_open = true;
+        }
+        let mut bytes = chunk.buf;
+        let mut count = 0;
+        let mut done = false;
+        while !done && Instant::now() < deadline && bytes.len() < MAX_QUEUED / 4 {
+            done = db.snapshot_step(BATCH);
+            let (out, n) = db.snapshot_take_output();
+            bytes.extend_from_slice(&out);
+            count += n;
+        }
+        send(job, bytes, count);
+        if !done {
+            return Ok(true);
+        }
+        db.snapshot_end();
+        job.next += 1;
+        job.section_open = false;
+        if Instant::now() >= deadline && job.next < job.plan.len() {
+            return Ok(true);
+        }
+    }
+    send(job, vec![opcode::EOF], 0);
+    if let Some(tx) = job.tx.take() {
+        let _ = tx.send(Chunk::Finish);
+    }
+    job.walk_done = true;
+    Ok(false)
+}
+
+fn send(job: &Job, bytes: Vec<u8>, keys: usize) {
+    if bytes.is_empty() && keys == 0 {
+        return;
+    }
+    if let Some(tx) = &job.tx {
+        job.queued.fetch_add(bytes.len(), Ordering::Relaxed);
+        let _ = tx.send(Chunk::Data { bytes, keys });
+    }
+}
+
+/// The writer is done: record the outcome as Redis's parent does when its child exits.
+fn finish(server: &mut Server, job: Job, outcome: Result<(), String>) {
+    end_snapshots(server);
+    let state = &mut server.persistence_state;
+    state.bgsave_started_ms = None;
+    state.last_bgsave_secs = Some(job.started.elapsed().as_secs());
+    match outcome {
+        Ok(()) => {
+            info!("Background saving terminated with success");
+            server.dirty = server.dirty.saturating_sub(job.dirty_at_start);
+            server.last_save_unix = job.started_ms / 1000;
+            state.saves += 1;
+            state.last_save_failed = false;
+        }
+        Err(message) => {
+            warn!("{message}");
+            warn!("Background saving error");
+            state.last_save_failed = true;
+        }
+    }
+    ACTIVE.store(false, Ordering::Release);
+}
+
+fn end_snapshots(server: &mut Server) {
+    for db in &mut server.dbs {
+        db.snapshot_end();
+    }
+}
+
+/// Stops the save under way: the writer gives up and the temp file is removed.
+fn abort_job(server: &mut Server, job: Job, reason: &str) {
+    job.cancel.store(true, Ordering::Release);
+    drop(job.tx);
+    // The writer notices within ~10 ms; waiting for it means it can no longer rename anything.
+    let _ = job.thread.join();
+    let _ = std::fs::remove_file(&job.temp);
+    end_snapshots(server);
+    server.persistence_state.bgsave_started_ms = None;
+    // Like a child killed on purpose (SIGUSR1): not counted as a failed save.
+    warn!("Background saving terminated: {reason}");
+    ACTIVE.store(false, Ordering::Release);
+}
+
+/// Kills the BGSAVE under way, if any (SHUTDOWN, FLUSHALL's and DEBUG RELOAD's saves), and
+/// removes its temp file, as Redis does with its child.
+pub fn kill_bgsave(server: &mut Server, why: &str) {
+    let job = server
+        .extensions
+        .get_mut::<Background>()
+        .and_then(|state| state.job.take());
+    if let Some(job) = job {
+        warn!("{why}");
+        abort_job(server, job, "killed");
+    }
+}
+
+/// The cron's part: `save` points and BGSAVE SCHEDULE (serverCron's checks).
+pub fn cron(server: &mut Server) {
+    if bgsave_in_progress(server) || server.persistence_state.aof_rewrite_started_ms.is_some() {
+        return;
+    }
+    let now_secs = server.now_ms() / 1000;
+    let state = server.extensions.get_or_insert_with(Background::default);
+    let last_try = state.last_try_secs;
+    if std::mem::take(&mut state.bgsave_scheduled) {
+        let _ = start_bgsave(server);
+        return;
+    }
+    let since_save = now_secs.saturating_sub(server.last_save_unix);
+    let may_retry = now_secs.saturating_sub(last_try) > RETRY_DELAY_SECS
+        || !server.persistence_state.last_save_failed;
+    let due = server
+        .config
+        .save
+        .iter()
+        .find(|&&(seconds, changes)| server.dirty >= changes && since_save > seconds);
+    if let Some(&(seconds, _)) = due
+        && may_retry
+    {
+        info!("{} changes in {seconds} seconds. Saving...", server.dirty);
+        let _ = start_bgsave(server);
+    }
+}
