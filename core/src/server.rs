@@ -244,6 +244,8 @@ pub struct PersistenceHooks {
     pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
     /// The dataset as an RDB payload, in memory (what a replica receives on SYNC).
     pub snapshot: fn(&Server) -> Vec<u8>,
+    /// Stops a BGSAVE under way (FLUSHALL, as Redis kills its saving child).
+    pub kill_bgsave: fn(&mut Server),
 }
 
 /// Persistence state INFO reports and SAVE keeps.
@@ -270,6 +272,15 @@ pub struct PersistenceState {
     pub aof_rewrite_started_ms: Option<u64>,
     /// A rewrite waits for the BGSAVE under way to end (`aof_rewrite_scheduled`).
     pub aof_rewrite_scheduled: bool,
+    /// Keys the save under way started with (`current_save_keys_total`).
+    pub save_keys_total: u64,
+    /// Keys it has written so far (`current_save_keys_processed`).
+    pub save_keys_processed: u64,
+    /// Bytes writes serialized before changing entries the save still needed: the forkless
+    /// analogue of copy-on-write memory (`current_cow_size`).
+    pub cow_bytes: u64,
+    /// `cow_bytes` of the last finished BGSAVE (`rdb_last_cow_size`).
+    pub last_cow_bytes: u64,
 }
 
 /// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.

@@ -33,6 +33,7 @@ pub const HOOKS: PersistenceHooks = PersistenceHooks {
     save: save_to_disk,
     load: file::reload_from_disk,
     snapshot,
+    kill_bgsave: background::kill_quietly,
 };
 
 /// The whole dataset as an RDB payload, for a replica's SYNC.

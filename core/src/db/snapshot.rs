@@ -38,6 +38,8 @@ pub struct SnapshotHook {
     keys: usize,
     /// The database was emptied before every entry was saved.
     abandoned: bool,
+    /// Bytes saved by writes rather than by the walk (copy-before-write).
+    cow_bytes: usize,
 }
 
 impl std::fmt::Debug for SnapshotHook {
@@ -66,7 +68,9 @@ impl Db {
         if let Some(hook) = self.snapshot.as_deref_mut() {
             let entry = &mut self.entries[pos];
             if entry.saved_epoch != epoch {
+                let before = hook.out.len();
                 (hook.saver)(entry, &mut hook.out);
+                hook.cow_bytes += hook.out.len() - before;
                 hook.keys += 1;
                 entry.saved_epoch = epoch;
             }
@@ -92,6 +96,7 @@ impl Db {
             out: Vec::new(),
             keys: 0,
             abandoned: false,
+            cow_bytes: 0,
         }));
     }
 
@@ -131,6 +136,11 @@ impl Db {
     /// The index this database had when its snapshot began, if one is under way.
     pub fn snapshot_origin(&self) -> Option<usize> {
         self.snapshot.as_deref().map(|hook| hook.origin)
+    }
+
+    /// Bytes that writes serialized before changing entries of this snapshot.
+    pub fn snapshot_cow_bytes(&self) -> usize {
+        self.snapshot.as_deref().map_or(0, |hook| hook.cow_bytes)
     }
 
     /// Whether the database was emptied while its snapshot still had entries to save.

@@ -30,8 +30,9 @@ use crate::rdb::opcode;
 use crate::rdb::write::{EntryFormat, Writer, db_header, file_header};
 use writer::Chunk;
 
-/// The walk pauses while the writer has this many bytes queued.
-const MAX_QUEUED: usize = 8 << 20;
+/// The walk pauses while the writer has this many bytes queued: it keeps just ahead of the
+/// writer, so the file's bytes are never all in memory at once.
+const MAX_QUEUED: usize = 1 << 20;
 /// The time one [`step`] may hold the keyspace lock.
 const SLICE: Duration = Duration::from_millis(1);
 /// Positions visited between two looks at the clock.
@@ -76,6 +77,10 @@ struct Job {
     outcome: Arc<Mutex<Option<Result<(), String>>>>,
     temp: String,
     thread: std::thread::JoinHandle<()>,
+    /// Keys the writer has written.
+    written: Arc<AtomicUsize>,
+    /// Copy-before-write bytes of the databases already walked.
+    cow_walked: usize,
 }
 
 /// Lets the pump thread know it exists; [`start_bgsave`] wakes it.
@@ -125,6 +130,7 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         *out = w.buf;
     });
     let queued = Arc::new(AtomicUsize::new(0));
+    let written = Arc::new(AtomicUsize::new(0));
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = Arc::new(Mutex::new(None));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -132,6 +138,7 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         file,
         rx,
         queued: queued.clone(),
+        written: written.clone(),
         cancel: cancel.clone(),
         outcome: outcome.clone(),
         temp: temp.clone(),
@@ -178,7 +185,14 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         outcome,
         temp,
         thread,
+        written,
+        cow_walked: 0,
     });
+    let total: usize = server.dbs.iter().map(|db| db.len()).sum();
+    let state = &mut server.persistence_state;
+    state.save_keys_total = total as u64;
+    state.save_keys_processed = 0;
+    state.cow_bytes = 0;
     server.persistence_state.bgsave_started_ms = Some(now_ms);
     ACTIVE.store(true, Ordering::Release);
     if let Some(pump) = PUMP.get() {
@@ -209,6 +223,10 @@ pub fn step(server: &mut Server) -> bool {
         ACTIVE.store(false, Ordering::Release);
         return false;
     };
+    let cow: usize = server.dbs.iter().map(|db| db.snapshot_cow_bytes()).sum();
+    let state = &mut server.persistence_state;
+    state.cow_bytes = (job.cow_walked + cow) as u64;
+    state.save_keys_processed = job.written.load(Ordering::Relaxed) as u64;
     let outcome = job.outcome.lock().ok().and_then(|mut o| o.take());
     if let Some(outcome) = outcome {
         finish(server, job, outcome);
@@ -267,6 +285,7 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
         if !done {
             return Ok(true);
         }
+        job.cow_walked += db.snapshot_cow_bytes();
         db.snapshot_end();
         job.next += 1;
         job.section_open = false;
@@ -298,6 +317,7 @@ fn finish(server: &mut Server, job: Job, outcome: Result<(), String>) {
     let state = &mut server.persistence_state;
     state.bgsave_started_ms = None;
     state.last_bgsave_secs = Some(job.started.elapsed().as_secs());
+    state.last_cow_bytes = state.cow_bytes;
     match outcome {
         Ok(()) => {
             info!("Background saving terminated with success");
@@ -345,6 +365,17 @@ pub fn kill_bgsave(server: &mut Server, why: &str) {
     if let Some(job) = job {
         warn!("{why}");
         abort_job(server, job, "killed");
+    }
+}
+
+/// [`kill_bgsave`] without a log line of its own (FLUSHALL).
+pub fn kill_quietly(server: &mut Server) {
+    let job = server
+        .extensions
+        .get_mut::<Background>()
+        .and_then(|state| state.job.take());
+    if let Some(job) = job {
+        abort_job(server, job, "killed by FLUSHALL");
     }
 }
 

@@ -25,6 +25,7 @@ pub(super) struct Target {
     pub(super) file: std::fs::File,
     pub(super) rx: Receiver<Chunk>,
     pub(super) queued: Arc<AtomicUsize>,
+    pub(super) written: Arc<AtomicUsize>,
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) outcome: Arc<Mutex<Option<Result<(), String>>>>,
     pub(super) temp: String,
@@ -60,6 +61,7 @@ fn write(t: &Target) -> Result<(), String> {
                 out.write_all(&bytes).map_err(failed)?;
                 t.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
                 delay(keys, &t.cancel)?;
+                t.written.fetch_add(keys, Ordering::Relaxed);
             }
             Chunk::Finish => break,
         }

@@ -357,18 +357,31 @@ fn memory_section(
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     // TODO(#6): BGSAVE and AOF fields are an idle Redis's until they exist.
     report.section("Persistence");
-    for (name, value) in [
-        ("loading", "0"),
-        ("async_loading", "0"),
-        ("current_cow_peak", "0"),
-        ("current_cow_size", "0"),
-        ("current_cow_size_age", "0"),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", "0"),
-        ("current_save_keys_total", "0"),
-    ] {
-        report.field(name, value);
-    }
+    report.field("loading", 0);
+    report.field("async_loading", 0);
+    let state = &ctx.server.persistence_state;
+    let saving = state.bgsave_started_ms.is_some() || state.aof_rewrite_started_ms.is_some();
+    let (cow, processed, total) = if saving {
+        (
+            state.cow_bytes,
+            state.save_keys_processed,
+            state.save_keys_total,
+        )
+    } else {
+        (0, 0, 0)
+    };
+    report.field("current_cow_peak", cow);
+    report.field("current_cow_size", cow);
+    report.field("current_cow_size_age", 0);
+    // Redis's progress of the saving child, here the writer's.
+    let percent = if total == 0 {
+        0.0
+    } else {
+        processed as f64 * 100.0 / total as f64
+    };
+    report.field("current_fork_perc", format!("{percent:.2}"));
+    report.field("current_save_keys_processed", processed);
+    report.field("current_save_keys_total", total);
     report.field("rdb_changes_since_last_save", ctx.server.dirty);
     let now_ms = ctx.server.now_ms();
     let state = &ctx.server.persistence_state;
@@ -391,7 +404,7 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     report.field("rdb_last_bgsave_time_sec", last_bgsave_secs);
     report.field("rdb_current_bgsave_time_sec", bgsave_secs);
     report.field("rdb_saves", state.saves);
-    report.field("rdb_last_cow_size", 0);
+    report.field("rdb_last_cow_size", state.last_cow_bytes);
     report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
     report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
     let aof = &ctx.server.aof_status;

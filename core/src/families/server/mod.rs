@@ -169,6 +169,10 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
+    // Redis kills its saving child first: the save would outlive the data it was writing.
+    if let Some(hooks) = ctx.server.persistence {
+        (hooks.kill_bgsave)(ctx.server);
+    }
     let all = 0..ctx.server.dbs.len();
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
