@@ -112,6 +112,10 @@ pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
             server,
             "There is a child saving an .rdb. Killing it!",
         );
+        oxidis_persistence::background::kill_rewrite(
+            server,
+            "There is a child rewriting the AOF. Killing it!",
+        );
         let request = server.shutdown_request.unwrap_or_default();
         if !request.nosave && (request.save || !server.config.save.is_empty()) {
             tracing::info!("Saving the final RDB snapshot before exiting.");

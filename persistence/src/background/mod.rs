@@ -1,4 +1,5 @@
-//! Forkless background saves: BGSAVE, the `save` points, and the walk that drives them.
+//! Forkless background saves: BGSAVE, the `save` points, the background AOF rewrite, and the
+//! walk that drives them.
 //!
 //! Redis forks and writes from the child. We snapshot in place (see `oxidis_core::db::snapshot`):
 //! starting a save opens a snapshot epoch in every non-empty database and sends the file header
@@ -14,6 +15,7 @@
 //! save, as Redis's FLUSHALL kills its saving child; SWAPDB is harmless (each database keeps
 //! the index it had).
 
+mod format;
 mod writer;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
@@ -23,11 +25,9 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use oxidis_core::Server;
-use oxidis_core::db::EntrySaver;
 use tracing::{info, warn};
 
-use crate::rdb::opcode;
-use crate::rdb::write::{EntryFormat, Writer, db_header, file_header};
+use format::FileFormat;
 use writer::Chunk;
 
 /// The walk pauses while the writer has this many bytes queued: it keeps just ahead of the
@@ -57,8 +57,22 @@ pub(crate) struct Background {
     last_try_secs: u64,
 }
 
+/// What a job produces.
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    /// BGSAVE: `dbfilename`.
+    Rdb,
+    /// The background AOF rewrite: a new base file, installed by [`crate::aof`] when written.
+    Aof {
+        /// `aof-use-rdb-preamble`: the base is an RDB image, else commands.
+        rdb: bool,
+    },
+}
+
 /// One save being written.
 struct Job {
+    kind: Kind,
+    format: FileFormat,
     started: Instant,
     started_ms: u64,
     /// `dirty` when the save began: what the save covers.
@@ -103,37 +117,53 @@ pub fn bgsave_in_progress(server: &Server) -> bool {
 /// # Errors
 /// The temp file could not be created or the writer thread not started (logged).
 pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
+    start_job(server, Kind::Rdb)
+}
+
+/// The temp file a job of `kind` writes, in the working directory (Redis's child names).
+pub(crate) fn temp_name(kind: &Kind) -> String {
     let pid = std::process::id();
-    let temp = format!("temp-{pid}.rdb");
+    match kind {
+        Kind::Rdb => format!("temp-{pid}.rdb"),
+        Kind::Aof { .. } => format!("temp-rewriteaof-bg-{pid}.aof"),
+    }
+}
+
+/// Starts a job: the snapshot opens in every non-empty database and the writer starts.
+///
+/// # Errors
+/// The temp file could not be created or the writer thread not started (logged).
+pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
+    let pid = std::process::id();
+    let temp = temp_name(&kind);
     let file = std::fs::File::create(&temp).map_err(|e| {
         let dir = std::env::current_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default();
-        let message = format!(
-            "Failed opening the temp RDB file {temp} (in server root dir {dir}) for saving: {e}"
-        );
+        let message = match kind {
+            Kind::Rdb => format!(
+                "Failed opening the temp RDB file {temp} (in server root dir {dir}) for saving: {e}"
+            ),
+            Kind::Aof { .. } => {
+                format!("Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): {e}")
+            }
+        };
         warn!("{message}");
         message
     })?;
-    let now_ms = server.now_ms();
-    let header = file_header(
-        server,
-        &server.persistence_state.function_code,
-        now_ms / 1000,
-        false,
-    );
-    let options = header.options();
-    let format = Arc::new(EntryFormat::from_server(server));
-    let saver: EntrySaver = Arc::new(move |entry, out| {
-        let mut w = Writer::with_buf(std::mem::take(out), options);
-        format.write(&mut w, entry);
-        *out = w.buf;
-    });
+    let format = match kind {
+        Kind::Rdb => FileFormat::Rdb { aof_base: false },
+        Kind::Aof { rdb: true } => FileFormat::Rdb { aof_base: true },
+        Kind::Aof { rdb: false } => FileFormat::Commands,
+    };
+    let header = format.header(server);
+    let saver = format.saver(server);
     let queued = Arc::new(AtomicUsize::new(0));
     let written = Arc::new(AtomicUsize::new(0));
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = Arc::new(Mutex::new(None));
     let (tx, rx) = std::sync::mpsc::channel();
+    let rdb_target = matches!(kind, Kind::Rdb);
     let spawned = writer::spawn(writer::Target {
         file,
         rx,
@@ -142,8 +172,11 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         cancel: cancel.clone(),
         outcome: outcome.clone(),
         temp: temp.clone(),
-        target: server.config.dbfilename.clone(),
-        checksum: server.config.rdbchecksum,
+        rename_to: rdb_target.then(|| server.config.dbfilename.clone()),
+        crc: format.has_checksum().then_some(server.config.rdbchecksum),
+        // Redis sleeps in AOF rewrites too, but the suite only slows rewrites down to kill
+        // the child meanwhile; a rewrite nobody can kill would then stall every later test.
+        key_delay: rdb_target,
     });
     let thread = match spawned {
         Ok(thread) => thread,
@@ -163,15 +196,35 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         plan.push((index, db.len(), db.volatile_len()));
         db.snapshot_begin(index, saver.clone());
     }
-    queued.fetch_add(header.buf.len(), Ordering::Relaxed);
+    queued.fetch_add(header.len(), Ordering::Relaxed);
     let _ = tx.send(Chunk::Data {
-        bytes: header.buf,
+        bytes: header,
         keys: 0,
     });
-    info!("Background saving started by pid {pid}");
-    let state = server.extensions.get_or_insert_with(Background::default);
-    state.last_try_secs = now_ms / 1000;
-    state.job = Some(Job {
+    let now_ms = server.now_ms();
+    match kind {
+        Kind::Rdb => info!("Background saving started by pid {pid}"),
+        Kind::Aof { .. } => {
+            info!("Background append only file rewriting started by pid {pid}");
+        }
+    }
+    let total: usize = server.dbs.iter().map(|db| db.len()).sum();
+    let state = &mut server.persistence_state;
+    match kind {
+        Kind::Rdb => state.bgsave_started_ms = Some(now_ms),
+        Kind::Aof { .. } => {
+            state.aof_rewrite_started_ms = Some(now_ms);
+            state.aof_rewrite_scheduled = false;
+        }
+    }
+    state.save_keys_total = total as u64;
+    state.save_keys_processed = 0;
+    state.cow_bytes = 0;
+    let background = server.extensions.get_or_insert_with(Background::default);
+    background.last_try_secs = now_ms / 1000;
+    background.job = Some(Job {
+        kind,
+        format,
         started: Instant::now(),
         started_ms: now_ms,
         dirty_at_start: server.dirty,
@@ -188,17 +241,17 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
         written,
         cow_walked: 0,
     });
-    let total: usize = server.dbs.iter().map(|db| db.len()).sum();
-    let state = &mut server.persistence_state;
-    state.save_keys_total = total as u64;
-    state.save_keys_processed = 0;
-    state.cow_bytes = 0;
-    server.persistence_state.bgsave_started_ms = Some(now_ms);
     ACTIVE.store(true, Ordering::Release);
     if let Some(pump) = PUMP.get() {
         pump.unpark();
     }
     Ok(())
+}
+
+/// Whether a job of either kind runs (Redis's `hasActiveChildProcess`).
+pub fn job_running(server: &Server) -> bool {
+    let state = &server.persistence_state;
+    state.bgsave_started_ms.is_some() || state.aof_rewrite_started_ms.is_some()
 }
 
 /// `rdb-key-save-delay`, microseconds.
@@ -238,7 +291,10 @@ pub fn step(server: &mut Server) -> bool {
         match walk(server, &mut job) {
             Ok(more) => more,
             Err(reason) => {
+                let rewrite = matches!(job.kind, Kind::Aof { .. });
                 abort_job(server, job, &reason);
+                // The rewrite's incr file keeps everything; a new rewrite picks up from there.
+                server.persistence_state.aof_rewrite_scheduled |= rewrite;
                 return false;
             }
         }
@@ -263,16 +319,11 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
         if db.snapshot_abandoned() {
             return Err(format!("database {origin} was emptied"));
         }
-        let mut chunk = Writer::new(crate::rdb::write::SaveOptions {
-            compress: false,
-            list_fill: 0,
-            packed_threshold: 0,
-        });
+        let mut bytes = Vec::new();
         if !job.section_open {
-            db_header(&mut chunk, origin, keys, volatile);
+            job.format.db_header(&mut bytes, origin, keys, volatile);
             job.section_open = true;
         }
-        let mut bytes = chunk.buf;
         let mut count = 0;
         let mut done = false;
         while !done && Instant::now() < deadline && bytes.len() < MAX_QUEUED / 4 {
@@ -293,7 +344,7 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
             return Ok(true);
         }
     }
-    send(job, vec![opcode::EOF], 0);
+    send(job, job.format.trailer(), 0);
     if let Some(tx) = job.tx.take() {
         let _ = tx.send(Chunk::Finish);
     }
@@ -314,10 +365,16 @@ fn send(job: &Job, bytes: Vec<u8>, keys: usize) {
 /// The writer is done: record the outcome as Redis's parent does when its child exits.
 fn finish(server: &mut Server, job: Job, outcome: Result<(), String>) {
     end_snapshots(server);
+    ACTIVE.store(false, Ordering::Release);
     let state = &mut server.persistence_state;
+    state.last_cow_bytes = state.cow_bytes;
+    if let Kind::Aof { rdb } = job.kind {
+        state.aof_rewrite_started_ms = None;
+        crate::aof::background_rewrite_done(server, &job.temp, rdb, job.started, outcome);
+        return;
+    }
     state.bgsave_started_ms = None;
     state.last_bgsave_secs = Some(job.started.elapsed().as_secs());
-    state.last_cow_bytes = state.cow_bytes;
     match outcome {
         Ok(()) => {
             info!("Background saving terminated with success");
@@ -332,7 +389,6 @@ fn finish(server: &mut Server, job: Job, outcome: Result<(), String>) {
             state.last_save_failed = true;
         }
     }
-    ACTIVE.store(false, Ordering::Release);
 }
 
 fn end_snapshots(server: &mut Server) {
@@ -341,7 +397,8 @@ fn end_snapshots(server: &mut Server) {
     }
 }
 
-/// Stops the save under way: the writer gives up and the temp file is removed.
+/// Stops the job under way: the writer gives up and the temp file is removed. A rewrite
+/// stopped because a database was emptied under it runs again afterwards.
 fn abort_job(server: &mut Server, job: Job, reason: &str) {
     job.cancel.store(true, Ordering::Release);
     drop(job.tx);
@@ -349,20 +406,34 @@ fn abort_job(server: &mut Server, job: Job, reason: &str) {
     let _ = job.thread.join();
     let _ = std::fs::remove_file(&job.temp);
     end_snapshots(server);
-    server.persistence_state.bgsave_started_ms = None;
-    // Like a child killed on purpose (SIGUSR1): not counted as a failed save.
-    warn!("Background saving terminated: {reason}");
     ACTIVE.store(false, Ordering::Release);
+    let state = &mut server.persistence_state;
+    match job.kind {
+        Kind::Rdb => {
+            state.bgsave_started_ms = None;
+            // Like a child killed on purpose (SIGUSR1): not counted as a failed save.
+            warn!("Background saving terminated: {reason}");
+        }
+        Kind::Aof { .. } => {
+            state.aof_rewrite_started_ms = None;
+            warn!("Background AOF rewrite terminated: {reason}");
+        }
+    }
+}
+
+/// Takes the job under way if `wanted` says so.
+fn take_job(server: &mut Server, wanted: impl Fn(&Kind) -> bool) -> Option<Job> {
+    let state = server.extensions.get_mut::<Background>()?;
+    if !state.job.as_ref().is_some_and(|job| wanted(&job.kind)) {
+        return None;
+    }
+    state.job.take()
 }
 
 /// Kills the BGSAVE under way, if any (SHUTDOWN, FLUSHALL's and DEBUG RELOAD's saves), and
 /// removes its temp file, as Redis does with its child.
 pub fn kill_bgsave(server: &mut Server, why: &str) {
-    let job = server
-        .extensions
-        .get_mut::<Background>()
-        .and_then(|state| state.job.take());
-    if let Some(job) = job {
+    if let Some(job) = take_job(server, |kind| matches!(kind, Kind::Rdb)) {
         warn!("{why}");
         abort_job(server, job, "killed");
     }
@@ -370,27 +441,33 @@ pub fn kill_bgsave(server: &mut Server, why: &str) {
 
 /// [`kill_bgsave`] without a log line of its own (FLUSHALL).
 pub fn kill_quietly(server: &mut Server) {
-    let job = server
-        .extensions
-        .get_mut::<Background>()
-        .and_then(|state| state.job.take());
-    if let Some(job) = job {
+    if let Some(job) = take_job(server, |kind| matches!(kind, Kind::Rdb)) {
         abort_job(server, job, "killed by FLUSHALL");
     }
 }
 
-/// The cron's part: `save` points and BGSAVE SCHEDULE (serverCron's checks).
+/// Kills the AOF rewrite under way, if any (the AOF turned off or on again, SHUTDOWN).
+pub fn kill_rewrite(server: &mut Server, why: &str) {
+    if let Some(job) = take_job(server, |kind| matches!(kind, Kind::Aof { .. })) {
+        warn!("{why}");
+        abort_job(server, job, "killed");
+    }
+}
+
+/// The cron's part: BGSAVE SCHEDULE, a rewrite waiting for a save, the `save` points
+/// (serverCron's checks, in its order).
 pub fn cron(server: &mut Server) {
-    if bgsave_in_progress(server) || server.persistence_state.aof_rewrite_started_ms.is_some() {
+    if job_running(server) {
         return;
     }
     let now_secs = server.now_ms() / 1000;
-    let state = server.extensions.get_or_insert_with(Background::default);
-    let last_try = state.last_try_secs;
-    if std::mem::take(&mut state.bgsave_scheduled) {
-        let _ = start_bgsave(server);
+    if server.persistence_state.aof_rewrite_scheduled {
+        let _ = crate::aof::start_rewrite(server);
         return;
     }
+    let state = server.extensions.get_or_insert_with(Background::default);
+    let last_try = state.last_try_secs;
+    let scheduled = std::mem::take(&mut state.bgsave_scheduled);
     let since_save = now_secs.saturating_sub(server.last_save_unix);
     let may_retry = now_secs.saturating_sub(last_try) > RETRY_DELAY_SECS
         || !server.persistence_state.last_save_failed;
@@ -403,6 +480,8 @@ pub fn cron(server: &mut Server) {
         && may_retry
     {
         info!("{} changes in {seconds} seconds. Saving...", server.dirty);
+        let _ = start_bgsave(server);
+    } else if scheduled {
         let _ = start_bgsave(server);
     }
 }

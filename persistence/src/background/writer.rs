@@ -29,8 +29,12 @@ pub(super) struct Target {
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) outcome: Arc<Mutex<Option<Result<(), String>>>>,
     pub(super) temp: String,
-    pub(super) target: String,
-    pub(super) checksum: bool,
+    /// Where the finished file goes (BGSAVE); `None` leaves it for the owner (AOF rewrite).
+    pub(super) rename_to: Option<String>,
+    /// Whether the file ends with a CRC-64, and whether it is computed (`rdbchecksum`).
+    pub(super) crc: Option<bool>,
+    /// Whether `rdb-key-save-delay` applies (BGSAVE; see [`super::start_job`]).
+    pub(super) key_delay: bool,
 }
 
 /// Starts the thread.
@@ -55,28 +59,35 @@ fn write(t: &Target) -> Result<(), String> {
                 .map_err(|_| "the save was aborted".to_string())?;
         match chunk {
             Chunk::Data { bytes, keys } => {
-                if t.checksum {
+                if t.crc == Some(true) {
                     crc = crc64::update(crc, &bytes);
                 }
                 out.write_all(&bytes).map_err(failed)?;
                 t.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
-                delay(keys, &t.cancel)?;
+                if t.key_delay {
+                    delay(keys, &t.cancel)?;
+                }
                 t.written.fetch_add(keys, Ordering::Relaxed);
             }
             Chunk::Finish => break,
         }
     }
-    out.write_all(&crc.to_le_bytes()).map_err(failed)?;
+    if t.crc.is_some() {
+        out.write_all(&crc.to_le_bytes()).map_err(failed)?;
+    }
     out.flush().map_err(failed)?;
     drop(out);
     t.file.sync_all().map_err(failed)?;
     if t.cancel.load(Ordering::Acquire) {
         return Err("the save was aborted".to_string());
     }
-    std::fs::rename(&t.temp, &t.target).map_err(|e| {
+    let Some(target) = &t.rename_to else {
+        return Ok(());
+    };
+    std::fs::rename(&t.temp, target).map_err(|e| {
         format!(
-            "Error moving temp DB file {} on the final destination {}: {e}",
-            t.temp, t.target
+            "Error moving temp DB file {} on the final destination {target}: {e}",
+            t.temp
         )
     })?;
     info!("DB saved on disk");
