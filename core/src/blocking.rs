@@ -75,12 +75,16 @@ pub struct Blocked {
     by_key: HashMap<(usize, Bytes), VecDeque<ClientId>>,
     clients: HashMap<ClientId, BlockedClient>,
     ready: VecDeque<(usize, Bytes)>,
+    /// Clients blocked by module commands, answered from other threads (#9).
+    pub module_blocks: crate::modules::blocked::ModuleBlocks,
 }
 
 impl Blocked {
     /// Number of blocked clients (INFO `blocked_clients`).
     pub fn len(&self) -> usize {
-        self.clients.len()
+        // A module block answered from another thread leaves its record until the client's
+        // next block or disconnection.
+        self.clients.len() - self.module_blocks.completed_count().min(self.clients.len())
     }
 
     /// Whether nobody is blocked.
@@ -98,7 +102,7 @@ impl Blocked {
 
     /// Whether `client` is blocked.
     pub fn is_blocked(&self, client: ClientId) -> bool {
-        self.clients.contains_key(&client)
+        self.clients.contains_key(&client) && !self.module_blocks.is_completed(client)
     }
 
     /// The blocked client's record.
@@ -108,6 +112,11 @@ impl Blocked {
 
     /// Records `client` as waiting, behind everyone already waiting on the same keys.
     pub fn block(&mut self, client: ClientId, blocked: BlockedClient) {
+        let module = blocked.keys.is_empty() && blocked.wants == ValueType::Module;
+        if self.module_blocks.on_block(client, module) == crate::modules::blocked::OnBlock::Answered
+        {
+            return;
+        }
         for key in &blocked.keys {
             let queue = self.by_key.entry((blocked.db, key.clone())).or_default();
             if !queue.contains(&client) {
@@ -119,6 +128,11 @@ impl Blocked {
 
     /// Removes `client` from every queue; its record, if it was blocked.
     pub fn unblock(&mut self, client: ClientId) -> Option<BlockedClient> {
+        // A module block already answered from another thread: its reply is on the way.
+        if self.module_blocks.on_unblock(client) {
+            self.clients.remove(&client);
+            return None;
+        }
         let blocked = self.clients.remove(&client)?;
         for key in &blocked.keys {
             let slot = (blocked.db, key.clone());

@@ -334,7 +334,11 @@ impl<'a> CommandContext<'a> {
 
     /// [`notify`](Self::notify) for a key of database `db_index` (MOVE, COPY ... DB, SWAPDB).
     pub fn notify_in(&mut self, db_index: usize, class: u32, name: &'static str, key: &[u8]) {
-        if crate::events::wanted(self.server.config.notify_keyspace_events, class) {
+        if self
+            .server
+            .events
+            .wanted(self.server.config.notify_keyspace_events, class)
+        {
             self.server.events.push(crate::events::KeyEvent {
                 class,
                 name,

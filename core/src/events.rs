@@ -30,9 +30,18 @@ pub struct KeyEvent {
 #[derive(Debug, Default)]
 pub struct Events {
     pending: Vec<KeyEvent>,
+    /// The classes module subscriptions listen to (kept by [`crate::modules::events`]): they
+    /// hear every event of their classes, whatever `notify-keyspace-events` says.
+    pub module_mask: u32,
 }
 
 impl Events {
+    /// Whether an event of `event_class` must be recorded: pub/sub listeners want it under
+    /// `flags` (see [`wanted`]) or a module subscribed to its class.
+    pub fn wanted(&self, flags: u32, event_class: u32) -> bool {
+        self.module_mask & event_class != 0 || wanted(flags, event_class)
+    }
+
     /// Records an event.
     pub fn push(&mut self, event: KeyEvent) {
         self.pending.push(event);
@@ -58,15 +67,30 @@ pub fn wanted(flags: u32, event_class: u32) -> bool {
 /// Hands the events the last command raised to their listeners: keyspace notifications
 /// publish `__keyspace@<db>__:<key>` with the event's name (`K`) and `__keyevent@<db>__:<name>`
 /// with the key (`E`), in that order, as Redis's `notifyKeyspaceEvent` does.
+///
+/// Module subscribers ([`crate::modules::events`]) hear the events first; events their
+/// callbacks raise are delivered in further rounds.
 pub fn deliver(server: &mut crate::Server) {
-    let events = server.events.take();
+    for _ in 0..crate::modules::events::MAX_ROUNDS {
+        if server.events.is_empty() {
+            return;
+        }
+        let events = server.events.take();
+        crate::modules::events::deliver_keyspace(server, &events);
+        publish_all(server, events);
+    }
+}
+
+/// The pub/sub half of [`deliver`].
+fn publish_all(server: &mut crate::Server, events: Vec<KeyEvent>) {
     if !server.pubsub.has_listeners() {
         return;
     }
     let flags = server.config.notify_keyspace_events;
     let now = server.now_ms();
     let mut channel = Vec::new();
-    for event in events {
+    // Events recorded only for modules are not published.
+    for event in events.into_iter().filter(|e| wanted(flags, e.class)) {
         if flags & class::KEYSPACE != 0 {
             channel.clear();
             channel.extend_from_slice(format!("__keyspace@{}__:", event.db).as_bytes());

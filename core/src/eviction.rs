@@ -262,7 +262,10 @@ fn evict(server: &mut Server, db: usize, key: &[u8]) -> u64 {
     let lazy = server.config.lazyfree_lazy_eviction;
     server.propagation.push_deletion(db, key, lazy);
     server.propagation.flush(true);
-    if crate::events::wanted(server.config.notify_keyspace_events, class::EVICTED) {
+    if server
+        .events
+        .wanted(server.config.notify_keyspace_events, class::EVICTED)
+    {
         server.events.push(KeyEvent {
             class: class::EVICTED,
             name: "evicted",

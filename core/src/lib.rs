@@ -13,6 +13,8 @@
 //! - [`propagation`]: the stream of write commands for the AOF and replicas; [`replication`]:
 //!   serving it to replicas.
 //! - [`events`]: keyspace events, raised by commands, expiry and eviction.
+//! - [`modules`]: extension points for run-time modules: data types, event subscriptions,
+//!   blocking from other threads, configuration parameters.
 //! - [`pubsub`]: channel, pattern and shard-channel subscriptions; message delivery.
 //! - [`tracking`]: client-side caching: who may cache which key, and invalidations.
 //! - [`errors`]: every error text a client can read.
@@ -33,6 +35,7 @@ pub mod glob;
 pub mod latency;
 pub mod memory;
 pub mod metrics;
+pub mod modules;
 pub mod monitor;
 pub mod pause;
 pub mod propagation;

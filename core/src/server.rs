@@ -97,6 +97,15 @@ pub struct ShutdownRequest {
     pub force: bool,
 }
 
+/// The network side's entry points, installed by the server binary (absent in tests that run
+/// commands without sockets).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerHooks {
+    /// Listens on this TCP port instead (0: no TCP), binding it before returning; on failure
+    /// (the reason, as Redis words it) nothing changed.
+    pub rebind_tcp: fn(&mut Server, u16) -> Result<(), String>,
+}
+
 /// State that optional crates keep in the [`Server`], one value per Rust type: the scripting
 /// crate keeps its Lua engine here, so command handlers reach it through `ctx.server`.
 #[derive(Default)]
@@ -351,6 +360,11 @@ pub struct Server {
     pub process: ProcessInfo,
     /// Whether the active-expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic work (expiry, eviction, a signal's shutdown...) waits.
+    pub cron_paused: bool,
+    /// A signal asked for a shutdown: the next cron tick carries it out, unless SHUTDOWN ABORT
+    /// calls it off first.
+    pub shutdown_asap: bool,
     /// List elements this big get a node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD).
     pub list_packed_threshold: usize,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -381,6 +395,8 @@ pub struct Server {
     pub aof: Option<Box<dyn std::any::Any + Send>>,
     /// The AOF's entry points, when the persistence crate is compiled in.
     pub aof_hooks: Option<AofHooks>,
+    /// What the server crate does when CONFIG SET changes where it listens.
+    pub listener_hooks: Option<ListenerHooks>,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
     /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
@@ -396,6 +412,8 @@ pub struct Server {
     pub pause: crate::pause::Pauses,
     /// Sampled rates for INFO (`instantaneous_ops_per_sec`, ...).
     pub metrics: crate::metrics::Metrics,
+    /// Module data types, event subscriptions and configuration parameters (#9).
+    pub modules: crate::modules::Modules,
     clock: Clock,
     frozen_ms: Option<u64>,
     batch: Option<BatchClock>,
@@ -436,6 +454,8 @@ impl Server {
             tracking: crate::tracking::Tracking::default(),
             process: ProcessInfo::default(),
             active_expire_enabled: true,
+            cron_paused: false,
+            shutdown_asap: false,
             list_packed_threshold: crate::types::DEFAULT_PACKED_THRESHOLD,
             dirty: 0,
             last_save_unix: 0,
@@ -451,6 +471,7 @@ impl Server {
             persistence_state: PersistenceState::default(),
             aof: None,
             aof_hooks: None,
+            listener_hooks: None,
             aof_status: AofStatus {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()
@@ -461,6 +482,7 @@ impl Server {
             monitors: Vec::new(),
             pause: crate::pause::Pauses::default(),
             metrics: crate::metrics::Metrics::default(),
+            modules: crate::modules::Modules::default(),
             clock: Clock::System,
             frozen_ms: None,
             batch: None,
@@ -549,11 +571,21 @@ impl Server {
         let id = self.clients.next_id();
         self.clients.insert(make(id));
         self.stats.total_connections_received += 1;
+        // Modules hear of connections only (not of internal clients such as the AOF loader's).
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(self, &crate::modules::ServerEvent::ClientConnected(id));
+        }
         id
     }
 
     /// Forgets a client whose connection is gone, including any keys it was blocked on.
     pub fn disconnect_client(&mut self, id: ClientId) {
+        if self.clients.get(id).is_some_and(|c| c.handle.is_some()) {
+            crate::modules::events::fire(
+                self,
+                &crate::modules::ServerEvent::ClientDisconnected(id),
+            );
+        }
         self.blocked.unblock(id);
         self.watched.unwatch_all(id);
         self.pubsub.unsubscribe_all(id);
@@ -588,7 +620,7 @@ impl Server {
     /// event and WATCH invalidation.
     pub(crate) fn key_expired(&mut self, db: usize, key: &[u8]) {
         crate::transactions::touch(self, db, key);
-        if crate::events::wanted(
+        if self.events.wanted(
             self.config.notify_keyspace_events,
             crate::events::class::EXPIRED,
         ) {

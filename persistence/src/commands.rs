@@ -149,7 +149,8 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     if ttl < 0 {
         return Err(CommandError::msg(INVALID_TTL));
     }
-    let options = LoadOptions::from_config(ctx.config(), ctx.server.list_packed_threshold);
+    let options = LoadOptions::from_config(ctx.config(), ctx.server.list_packed_threshold)
+        .with_module_types(&ctx.server.modules.types);
     let skip_checksum = ctx.server.persistence_state.skip_checksum_validation;
     let value = match restore_payload(&argv[3], &options, skip_checksum) {
         Ok(value) => value,

@@ -101,9 +101,26 @@ pub fn load_at_startup(server: &mut Server) -> Result<LoadOutcome, String> {
 /// The file cannot be read or is damaged. What was wrong is logged the way Redis logs it; the
 /// returned text is the last line Redis logs before exiting, for the caller to log.
 pub fn load_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
+    use oxidis_core::modules::events::{LoadSource, ServerEvent, fire};
+    fire(server, &ServerEvent::LoadingStart(LoadSource::Rdb));
+    let result = load_rdb_file(server, merge);
+    let ok = result.is_ok();
+    fire(
+        server,
+        &ServerEvent::LoadingEnd {
+            source: LoadSource::Rdb,
+            ok,
+        },
+    );
+    result
+}
+
+/// [`load_from_disk`] between its loading events.
+fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
     let data = std::fs::read(&server.config.dbfilename)
         .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
-    let options = LoadOptions::from_config(&server.config, server.list_packed_threshold);
+    let options = LoadOptions::from_config(&server.config, server.list_packed_threshold)
+        .with_module_types(&server.modules.types);
     let now_ms = server.now_ms();
     let clock = server.lru_clock();
     let loaded = match decode_dataset(&data, &server.config, &options, now_ms, clock) {

@@ -130,9 +130,13 @@ fn zipmap_len(blob: &[u8], pos: &mut usize) -> Option<usize> {
     let first = *take(blob, pos, 1)?.first()?;
     match first {
         0..=253 => Some(usize::from(first)),
+        // The 5-byte form is only for lengths that do not fit the 1-byte one: Redis's
+        // integrity check refuses it for a small length (a fuzzer found it confuses the
+        // zipmap's size bookkeeping).
         254 => {
             let raw = take(blob, pos, 4)?;
-            usize::try_from(u32::from_le_bytes(raw.try_into().ok()?)).ok()
+            let len = usize::try_from(u32::from_le_bytes(raw.try_into().ok()?)).ok()?;
+            (len >= 254).then_some(len)
         }
         _ => None,
     }

@@ -133,20 +133,30 @@ pub fn encode_integer(n: i64, out: &mut BytesMut) {
     out.put_slice(CRLF);
 }
 
-/// Writes a status line: `+<text>\r\n`. The text must not contain CR or LF.
+/// Writes a status line: `+<text>\r\n` (CR and LF in the text become spaces).
 pub fn encode_simple(text: &[u8], out: &mut BytesMut) {
-    out.reserve(text.len() + 3);
-    out.put_u8(b'+');
-    out.put_slice(text);
-    out.put_slice(CRLF);
+    encode_line(b'+', text, out);
 }
 
 /// Writes an error line: `-<text>\r\n`, where the text starts with its code (`ERR ...`).
-/// The text must not contain CR or LF.
 pub fn encode_error(text: &[u8], out: &mut BytesMut) {
+    encode_line(b'-', text, out);
+}
+
+/// Writes a one-line reply. A line cannot hold CR or LF — an error quoting a client's argument
+/// (`NOGROUP ... '<name>'`) could otherwise end the line early and desynchronize the client —
+/// so, as Redis's `addReplyErrorLength` does, each becomes a space.
+fn encode_line(kind: u8, text: &[u8], out: &mut BytesMut) {
     out.reserve(text.len() + 3);
-    out.put_u8(b'-');
-    out.put_slice(text);
+    out.put_u8(kind);
+    if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(
+            text.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+    } else {
+        out.put_slice(text);
+    }
     out.put_slice(CRLF);
 }
 
@@ -382,6 +392,14 @@ mod tests {
         let mut out = Vec::new();
         format_double(d, &mut out);
         String::from_utf8(out).expect("ascii")
+    }
+
+    #[test]
+    fn line_replies_never_carry_a_line_break() {
+        let error = Frame::Error(Bytes::from_static(b"NOGROUP group 'a\r\nb'"));
+        assert_eq!(enc(&error, Resp2), b"-NOGROUP group 'a  b'\r\n");
+        let status = Frame::Simple(Bytes::from_static(b"a\nb"));
+        assert_eq!(enc(&status, Resp3), b"+a b\r\n");
     }
 
     #[test]

@@ -26,6 +26,13 @@ pub async fn run(shared: Arc<Shared>) {
         let Some(mut server) = shared.server.try_lock_for(Duration::from_millis(5)) else {
             continue;
         };
+        if server.cron_paused {
+            continue;
+        }
+        if std::mem::take(&mut server.shutdown_asap) {
+            server.shutdown_request.get_or_insert_default();
+            shared.shutdown.notify_one();
+        }
         server.active_expire_cycle();
         oxidis_core::metrics::track(&mut server);
         // Finish what the last command's eviction run left over the limit.
@@ -41,6 +48,7 @@ pub async fn run(shared: Arc<Shared>) {
         }
         close_idle_clients(&mut server);
         crate::extensions::cron(&mut server);
+        oxidis_core::modules::events::cron_tick(&mut server);
     }
 }
 

@@ -2,11 +2,14 @@
 //! connection gets its own task; `maxclients` is enforced here, as Redis does, with an error
 //! line and a close.
 
+use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use oxidis_core::Server;
 use oxidis_core::client::Peer;
+use oxidis_core::server::ListenerHooks;
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -38,7 +41,20 @@ pub enum ListenError {
 /// # Errors
 /// [`ListenError::Tcp`] when a required address cannot be bound.
 pub fn bind_tcp(bind: &[String], port: u16, backlog: u32) -> Result<Vec<TcpListener>, ListenError> {
+    bind_std(bind, port, backlog)
+        .and_then(|listeners| listeners.into_iter().map(TcpListener::from_std).collect())
+        .map_err(|_| ListenError::Tcp { port })
+}
+
+/// [`bind_tcp`]'s work, as std sockets (which need no runtime, so CONFIG SET can bind from a
+/// command and fail synchronously); the error is the last address's.
+fn bind_std(
+    bind: &[String],
+    port: u16,
+    backlog: u32,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
     let mut listeners = Vec::new();
+    let mut failure = None;
     for spec in bind {
         let (optional, host) = match spec.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -53,10 +69,12 @@ pub fn bind_tcp(bind: &[String], port: u16, backlog: u32) -> Result<Vec<TcpListe
                     warn!(
                         "Could not create server TCP listening socket {host}:{port}: invalid address"
                     );
+                    let err = std::io::Error::new(ErrorKind::InvalidInput, "Invalid argument");
                     if optional {
+                        failure = Some(err);
                         continue;
                     }
-                    return Err(ListenError::Tcp { port });
+                    return Err(err);
                 }
             },
         };
@@ -64,21 +82,32 @@ pub fn bind_tcp(bind: &[String], port: u16, backlog: u32) -> Result<Vec<TcpListe
             Ok(listener) => listeners.push(listener),
             Err(err) => {
                 warn!(
-                    "Warning: Could not create server TCP listening socket {host}:{port}: bind: {err}"
+                    "Warning: Could not create server TCP listening socket {host}:{port}: bind: {}",
+                    strerror(&err)
                 );
                 if !optional {
-                    return Err(ListenError::Tcp { port });
+                    return Err(err);
                 }
+                failure = Some(err);
             }
         }
     }
     if listeners.is_empty() {
-        return Err(ListenError::Tcp { port });
+        return Err(failure.unwrap_or_else(|| ErrorKind::AddrNotAvailable.into()));
     }
     Ok(listeners)
 }
 
-fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+/// An I/O error as C's `strerror` words it (Rust adds " (os error N)").
+fn strerror(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
@@ -87,7 +116,69 @@ fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(i32::try_from(backlog).unwrap_or(511))?;
-    TcpListener::from_std(socket.into())
+    Ok(socket.into())
+}
+
+/// Where CONFIG SET hands the listeners of a new `port` to [`serve_tcp`]; kept in the
+/// server's extensions.
+struct Rebind(tokio::sync::mpsc::UnboundedSender<Vec<std::net::TcpListener>>);
+
+/// Installs the hook CONFIG SET calls when `port` changes.
+pub fn install_rebind(server: &mut Server) -> RebindReceiver {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    server.extensions.insert(Rebind(sender));
+    server.listener_hooks = Some(ListenerHooks { rebind_tcp });
+    RebindReceiver(receiver)
+}
+
+/// The accept loops' side of [`install_rebind`].
+pub struct RebindReceiver(tokio::sync::mpsc::UnboundedReceiver<Vec<std::net::TcpListener>>);
+
+/// CONFIG SET port: binds the new port on every `bind` address before anything changes (so a
+/// port in use fails the command, which then rolls back), then swaps the accept loops.
+fn rebind_tcp(server: &mut Server, port: u16) -> Result<(), String> {
+    let listeners = if port == 0 {
+        Vec::new()
+    } else {
+        bind_std(&server.config.bind, port, server.config.tcp_backlog)
+            .map_err(|err| format!("Unable to listen on this port: {}", strerror(&err)))?
+    };
+    let Some(Rebind(sender)) = server.extensions.get::<Rebind>() else {
+        return Err("Unable to listen on this port: the server is not accepting yet".into());
+    };
+    sender
+        .send(listeners)
+        .map_err(|_| "Unable to listen on this port: the server is shutting down".to_string())?;
+    server.process.tcp_port = port;
+    Ok(())
+}
+
+/// Runs the accept loops on `listeners`, replacing them whenever CONFIG SET changes the port.
+pub async fn serve_tcp(
+    shared: Arc<Shared>,
+    listeners: Vec<TcpListener>,
+    workers: Arc<Workers>,
+    mut rebind: RebindReceiver,
+) {
+    let spawn_all = |listeners: Vec<TcpListener>| -> Vec<tokio::task::JoinHandle<()>> {
+        listeners
+            .into_iter()
+            .map(|l| tokio::spawn(accept_tcp(shared.clone(), l, workers.clone())))
+            .collect()
+    };
+    let mut loops = spawn_all(listeners);
+    while let Some(new) = rebind.0.recv().await {
+        // Dropping the old listeners (with their tasks) closes the old port, as Redis does.
+        for task in loops.drain(..) {
+            task.abort();
+        }
+        let converted: std::io::Result<Vec<TcpListener>> =
+            new.into_iter().map(TcpListener::from_std).collect();
+        match converted {
+            Ok(listeners) => loops = spawn_all(listeners),
+            Err(err) => warn!("Can't serve the new port: {}", strerror(&err)),
+        }
+    }
 }
 
 /// Accepts TCP connections forever.

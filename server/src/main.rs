@@ -8,6 +8,8 @@ mod cron;
 mod extensions;
 mod listener;
 mod logging;
+#[cfg(test)]
+mod module_blocking_tests;
 mod shared;
 mod workers;
 
@@ -135,6 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
     };
+    let rebind = listener::install_rebind(&mut server);
     let pidfile = server.config.pidfile.clone();
     let port = server.config.port;
     let shared = Shared::new(server);
@@ -149,13 +152,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         anyhow::bail!(err);
     }
     let workers = workers::Workers::start(io_threads(&shared))?;
-    for listener in tcp {
-        tokio::spawn(listener::accept_tcp(
-            shared.clone(),
-            listener,
-            workers.clone(),
-        ));
-    }
+    tokio::spawn(listener::serve_tcp(
+        shared.clone(),
+        tcp,
+        workers.clone(),
+        rebind,
+    ));
     #[cfg(unix)]
     if let Some((listener, path)) = unix {
         info!("The server is now ready to accept connections at {path}");
@@ -193,10 +195,15 @@ async fn wait_for_shutdown(shared: &Arc<Shared>) {
             shared.shutdown.notified().await;
             return;
         };
-        tokio::select! {
-            _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
-            _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
-            () = shared.shutdown.notified() => {}
+        // A signal only schedules the shutdown: the cron carries it out (so SHUTDOWN ABORT
+        // can still call it off), as Redis's `shutdown_asap`.
+        loop {
+            tokio::select! {
+                _ = term.recv() => warn!("Received SIGTERM scheduling shutdown..."),
+                _ = int.recv() => warn!("Received SIGINT scheduling shutdown..."),
+                () = shared.shutdown.notified() => return,
+            }
+            shared.lock_async().await.shutdown_asap = true;
         }
     }
     #[cfg(not(unix))]
@@ -216,6 +223,7 @@ fn shutdown(shared: &Shared, pidfile: &str) -> bool {
         server.shutdown_request = None;
         return false;
     }
+    oxidis_core::modules::events::fire(&mut server, &oxidis_core::modules::ServerEvent::Shutdown);
     if !pidfile.is_empty() {
         info!("Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);

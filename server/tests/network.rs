@@ -142,3 +142,41 @@ fn active_expiry_reclaims_a_hundred_thousand_keys_without_access() -> redis::Red
     assert!(expired.contains("expired_keys:100000"), "{expired}");
     Ok(())
 }
+
+#[test]
+fn config_set_port_moves_the_listener_or_fails_and_rolls_back() -> redis::RedisResult<()> {
+    let server = ServerProcess::start();
+    let mut con = server.connect()?;
+    // A port someone else listens on: the whole command is refused and nothing changes.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let taken_port = taken.local_addr().expect("bound").port().to_string();
+    let err = redis::cmd("CONFIG")
+        .arg(&["SET", "maxmemory", "10000001", "port", &taken_port])
+        .query::<()>(&mut con)
+        .expect_err("the port is in use");
+    assert!(
+        err.to_string()
+            .contains("CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"),
+        "{err}"
+    );
+    let maxmemory: Vec<String> = redis::cmd("CONFIG")
+        .arg(&["GET", "maxmemory"])
+        .query(&mut con)?;
+    assert_eq!(maxmemory, ["maxmemory", "0"]);
+    drop(taken);
+
+    // A free port: the server answers there, and no longer on the old one.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let new_port = free.local_addr().expect("bound").port();
+    drop(free);
+    let _: () = redis::cmd("CONFIG")
+        .arg(&["SET", "port", &new_port.to_string()])
+        .query(&mut con)?;
+    let mut moved =
+        redis::Client::open(format!("redis://127.0.0.1:{new_port}/"))?.get_connection()?;
+    assert_eq!(redis::cmd("PING").query::<String>(&mut moved)?, "PONG");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err());
+    // The connection that asked is still served.
+    assert_eq!(redis::cmd("PING").query::<String>(&mut con)?, "PONG");
+    Ok(())
+}

@@ -25,8 +25,13 @@ struct State {
     force_all: bool,
 }
 
+/// A parameter registered at run time (a module's `<module>.<name>`, #9), for CONFIG REWRITE:
+/// its name, its value as the file spells it (quoted where needed), and whether it differs
+/// from its default.
+pub type ExtraParam = (String, String, bool);
+
 impl State {
-    fn read(text: &str) -> State {
+    fn read(text: &str, extra: &[ExtraParam]) -> State {
         let mut state = State {
             lines: Vec::new(),
             option_lines: HashMap::new(),
@@ -62,6 +67,7 @@ impl State {
                     {
                         Some(n)
                     }
+                    None if extra.iter().any(|(name, _, _)| *name == n) => Some(n),
                     None => None,
                 },
                 None => None,
@@ -256,10 +262,19 @@ impl Config {
     /// The new content of a config file whose current content is `old`; `force_all` writes
     /// every parameter, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL).
     pub fn rewrite_content(&self, old: &str, force_all: bool) -> String {
-        let mut state = State::read(old);
+        self.rewrite_content_with(old, force_all, &[])
+    }
+
+    /// [`rewrite_content`](Self::rewrite_content) with parameters registered at run time
+    /// (modules' parameters), written after the built-in ones.
+    pub fn rewrite_content_with(&self, old: &str, force_all: bool, extra: &[ExtraParam]) -> String {
+        let mut state = State::read(old, extra);
         state.force_all = force_all;
         for (index, param) in PARAMS.iter().enumerate() {
             rewrite_param(&mut state, param, &self.load(index));
+        }
+        for (name, value, changed) in extra {
+            state.rewrite_line(name, format!("{name} {value}"), *changed);
         }
         state.remove_orphans();
         state.content()
@@ -270,12 +285,25 @@ impl Config {
     /// # Errors
     /// The I/O error, for "ERR Rewriting config file: <strerror>".
     pub fn rewrite_file(&self, path: &Path, force_all: bool) -> std::io::Result<()> {
+        self.rewrite_file_with(path, force_all, &[])
+    }
+
+    /// [`rewrite_file`](Self::rewrite_file) with parameters registered at run time.
+    ///
+    /// # Errors
+    /// As [`rewrite_file`](Self::rewrite_file).
+    pub fn rewrite_file_with(
+        &self,
+        path: &Path,
+        force_all: bool,
+        extra: &[ExtraParam],
+    ) -> std::io::Result<()> {
         let old = match std::fs::read(path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e),
         };
-        let content = self.rewrite_content(&old, force_all);
+        let content = self.rewrite_content_with(&old, force_all, extra);
         let mut tmp_name = path.as_os_str().to_owned();
         tmp_name.push(format!(".tmp-{}", std::process::id()));
         let tmp = std::path::PathBuf::from(tmp_name);

@@ -71,7 +71,15 @@ pub static FAMILY: Family = Family {
 /// CONFIG GET pattern [pattern ...]: a map of matching names to values (a flat array in RESP2).
 fn config_get(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let patterns: Vec<&[u8]> = args.rest().iter().map(|p| p.as_ref()).collect();
-    let found = ctx.server.config.get_many(&patterns);
+    let mut found = ctx.server.config.get_many(&patterns);
+    // Module parameters (`<module>.<name>`) after the built-in ones.
+    for pattern in &patterns {
+        for (name, value) in ctx.server.modules.configs.get_matching(pattern) {
+            if !found.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                found.push((name, value));
+            }
+        }
+    }
     Ok(Frame::Map(
         found
             .into_iter()
@@ -91,15 +99,16 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     if !rest.len().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
-    let pairs: Vec<(&[u8], &[u8])> = rest
+    let all_pairs: Vec<(&[u8], &[u8])> = rest
         .chunks(2)
         .map(|p| (p[0].as_ref(), p[1].as_ref()))
         .collect();
     // Values of sensitive parameters never reach the slow log or MONITOR, even on failure.
-    for (i, (name, _)) in pairs.iter().enumerate() {
+    for (i, (name, _)) in all_pairs.iter().enumerate() {
         if SENSITIVE_PARAMS
             .iter()
             .any(|p| name.eq_ignore_ascii_case(p))
+            || ctx.server.modules.configs.is_sensitive(name)
         {
             ctx.redact_argument(2 + i * 2 + 1);
         }
@@ -107,10 +116,39 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     let is_local = ctx.client().peer.is_local();
     let protected_allowed = ctx.server.config.enable_protected_configs.allows(is_local);
     let appendonly_was = ctx.server.config.appendonly;
+    // Module parameters (#9) are set after the built-in ones, which are restored if a module
+    // parameter is refused: all or nothing.
+    let (module_pairs, pairs): (Vec<_>, Vec<_>) = all_pairs
+        .into_iter()
+        .partition(|(name, _)| ctx.server.modules.configs.contains(name));
+    let before = ctx.server.config.clone();
     ctx.server
         .config
         .config_set(&pairs, protected_allowed)
         .map_err(CommandError::custom)?;
+    if !module_pairs.is_empty() {
+        let loading = ctx.server.loading;
+        if let Err(reply) =
+            ctx.server
+                .modules
+                .configs
+                .config_set(&module_pairs, protected_allowed, loading)
+        {
+            ctx.server.config = before.clone();
+            return Err(CommandError::custom(reply));
+        }
+    }
+    // A new port is bound before the command answers; when it cannot be, every parameter of
+    // the command goes back to its old value, as Redis's apply-and-roll-back does.
+    if ctx.server.config.port != before.port
+        && let Some(hooks) = ctx.server.listener_hooks
+        && let Err(reason) = (hooks.rebind_tcp)(ctx.server, ctx.server.config.port)
+    {
+        ctx.server.config = before;
+        return Err(CommandError::custom(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'port') - {reason}"
+        )));
+    }
     // Turning the AOF on writes a base from the dataset first, as Redis's startAppendOnly.
     if ctx.server.config.appendonly != appendonly_was
         && let Some(hooks) = ctx.server.aof_hooks
@@ -143,7 +181,8 @@ fn config_rewrite(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> Command
     let Some(path) = config.config_file.as_deref() else {
         return Err(CommandError::msg(NO_CONFIG_FILE));
     };
-    match config.rewrite_file(path, false) {
+    let module_params = ctx.server.modules.configs.rewrite_lines();
+    match config.rewrite_file_with(path, false, &module_params) {
         Ok(()) => {
             tracing::warn!("CONFIG REWRITE executed with success.");
             Ok(Frame::ok())

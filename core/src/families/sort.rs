@@ -251,7 +251,12 @@ fn load_elements(
             (Kind::SortedSet, members)
         }
         Some(
-            Value::Int(_) | Value::Str(_) | Value::Mutable(_) | Value::Hash(_) | Value::Stream(_),
+            Value::Int(_)
+            | Value::Str(_)
+            | Value::Mutable(_)
+            | Value::Hash(_)
+            | Value::Stream(_)
+            | Value::Module(_),
         ) => {
             return Err(CommandError::WrongType);
         }
@@ -406,7 +411,8 @@ fn lookup_by_pattern(
             | Value::List(_)
             | Value::Set(_)
             | Value::SortedSet(_)
-            | Value::Stream(_),
+            | Value::Stream(_)
+            | Value::Module(_),
         )
         | (
             None,
@@ -414,7 +420,8 @@ fn lookup_by_pattern(
             | Value::List(_)
             | Value::Set(_)
             | Value::SortedSet(_)
-            | Value::Stream(_),
+            | Value::Stream(_)
+            | Value::Module(_),
         ) => None,
     }
 }

@@ -28,6 +28,8 @@ pub enum Value {
     SortedSet(Box<SortedSet>),
     /// A stream.
     Stream(Box<Stream>),
+    /// A value of a type registered by a module (#9; see [`crate::modules::types`]).
+    Module(Box<crate::modules::ModuleValue>),
 }
 
 /// The type names `TYPE` and `SCAN ... TYPE` use.
@@ -45,6 +47,8 @@ pub enum ValueType {
     SortedSet,
     /// `stream`.
     Stream,
+    /// A module type (TYPE answers the type's own name, see [`Value::type_name`]).
+    Module,
 }
 
 impl ValueType {
@@ -57,6 +61,7 @@ impl ValueType {
             ValueType::Set => "set",
             ValueType::SortedSet => "zset",
             ValueType::Stream => "stream",
+            ValueType::Module => "module",
         }
     }
 
@@ -101,6 +106,7 @@ impl Value {
             Value::Set(_) => ValueType::Set,
             Value::SortedSet(_) => ValueType::SortedSet,
             Value::Stream(_) => ValueType::Stream,
+            Value::Module(_) => ValueType::Module,
         }
     }
 
@@ -115,6 +121,16 @@ impl Value {
             Value::Set(set) => set.encoding_name(),
             Value::SortedSet(zset) => zset.encoding_name(),
             Value::Stream(_) => "stream",
+            // Redis creates module objects with the raw encoding.
+            Value::Module(_) => "raw",
+        }
+    }
+
+    /// The name TYPE and SCAN ... TYPE use: the module type's own name for module values.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Value::Module(m) => m.module_type().name(),
+            _ => self.value_type().name(),
         }
     }
 
@@ -213,7 +229,8 @@ impl Value {
             | Value::Hash(_)
             | Value::Set(_)
             | Value::SortedSet(_)
-            | Value::Stream(_) => None,
+            | Value::Stream(_)
+            | Value::Module(_) => None,
         }
     }
 
@@ -232,7 +249,8 @@ impl Value {
             | Value::Hash(_)
             | Value::Set(_)
             | Value::SortedSet(_)
-            | Value::Stream(_) => None,
+            | Value::Stream(_)
+            | Value::Module(_) => None,
         }
     }
 
@@ -247,6 +265,7 @@ impl Value {
             Value::Set(set) => set.heap_size(),
             Value::SortedSet(zset) => std::mem::size_of::<SortedSet>() + zset.heap_size(),
             Value::Stream(stream) => std::mem::size_of::<Stream>() + stream.heap_size(),
+            Value::Module(m) => m.mem_usage(),
         }
     }
 }

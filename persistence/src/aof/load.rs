@@ -257,7 +257,8 @@ pub(crate) fn next_command_for_tests(
 
 /// Loads an RDB image (a base file or a preamble) into `server`; returns the bytes it took.
 fn load_rdb(server: &mut Server, data: &[u8]) -> Result<usize, ()> {
-    let options = LoadOptions::from_config(&server.config, server.list_packed_threshold);
+    let options = LoadOptions::from_config(&server.config, server.list_packed_threshold)
+        .with_module_types(&server.modules.types);
     let now_ms = server.now_ms();
     let clock = server.lru_clock();
     let loaded = match decode_dataset(data, &server.config, &options, now_ms, clock) {

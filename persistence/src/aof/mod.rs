@@ -24,6 +24,8 @@ pub mod load;
 pub mod manifest;
 mod rewrite;
 #[cfg(test)]
+pub(crate) use rewrite::base_contents_for_test;
+#[cfg(test)]
 mod tests;
 
 use std::fs::File;
@@ -243,7 +245,7 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
     }
     let started = Instant::now();
     server.loading = true;
-    let loaded = load_files(server, &dir, &prefix, &manifest);
+    let loaded = load_files_with_events(server, &dir, &prefix, &manifest);
     server.loading = false;
     let loaded = loaded?;
     if loaded {
@@ -581,10 +583,31 @@ pub fn load_for_debug(server: &mut Server) -> Result<(), String> {
     let propagating = server.propagation.is_enabled();
     server.propagation.set_enabled(false);
     server.loading = true;
-    let loaded = load_files(server, &dir, &prefix, &manifest);
+    let loaded = load_files_with_events(server, &dir, &prefix, &manifest);
     server.loading = false;
     server.propagation.set_enabled(propagating);
     loaded.map(|_| ())
+}
+
+/// [`load_files`] between the modules' loading events (#9).
+fn load_files_with_events(
+    server: &mut Server,
+    dir: &str,
+    prefix: &str,
+    manifest: &Manifest,
+) -> Result<bool, String> {
+    use oxidis_core::modules::events::{LoadSource, ServerEvent, fire};
+    fire(server, &ServerEvent::LoadingStart(LoadSource::Aof));
+    let loaded = load_files(server, dir, prefix, manifest);
+    let ok = loaded.is_ok();
+    fire(
+        server,
+        &ServerEvent::LoadingEnd {
+            source: LoadSource::Aof,
+            ok,
+        },
+    );
+    loaded
 }
 
 /// After CONFIG SET: with `aof-disable-auto-gc no`, history files go at once.

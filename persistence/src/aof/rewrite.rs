@@ -12,6 +12,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use oxidis_core::Server;
 use oxidis_core::propagation::encode_command;
+use oxidis_core::types::Value;
 use tracing::{info, warn};
 
 use super::manifest::Manifest;
@@ -51,6 +52,14 @@ fn base_contents(server: &Server, rdb: bool) -> Vec<u8> {
             let key = entry.key.as_slice();
             match entry.value.to_string_vec() {
                 Some(text) => encode_command(&mut out, &[b"SET".as_slice(), key, &text]),
+                // A module value is rebuilt by the commands its type emits (Redis's
+                // `rewriteModuleObject`); none when the type has no `aof_rewrite`.
+                None if let Value::Module(module) = &entry.value => {
+                    for argv in module.rewrite(key) {
+                        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+                        encode_command(&mut out, &args);
+                    }
+                }
                 None => {
                     let payload = dump_payload(&entry.value, options);
                     encode_command(&mut out, &[b"RESTORE".as_slice(), key, b"0", &payload]);
@@ -65,6 +74,12 @@ fn base_contents(server: &Server, rdb: bool) -> Vec<u8> {
         }
     }
     out.to_vec()
+}
+
+/// [`base_contents`] for the module tests of the RDB codec.
+#[cfg(test)]
+pub(crate) fn base_contents_for_test(server: &Server, rdb: bool) -> Vec<u8> {
+    base_contents(server, rdb)
 }
 
 /// Writes a new base file from the dataset (temp file, fsync, rename into the directory) and

@@ -13,6 +13,9 @@ pub mod read;
 pub mod stream;
 pub mod write;
 
+#[cfg(test)]
+mod module_tests;
+
 /// The version Redis 7.0 writes (and the newest one it reads).
 pub const RDB_VERSION: u16 = 10;
 

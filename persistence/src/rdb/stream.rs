@@ -165,8 +165,9 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
             return Err(corrupt("Empty listpack inside stream"));
         }
         let mut it = items.iter();
-        let _count = int(it.next())?;
-        let _deleted = int(it.next())?;
+        let count = int(it.next())?;
+        let deleted = int(it.next())?;
+        let (mut valid_seen, mut deleted_seen) = (0i64, 0i64);
         let nfields = usize::try_from(int(it.next())?).map_err(|_| corrupt("Bad stream node"))?;
         let mut master_fields = Vec::with_capacity(nfields);
         for _ in 0..nfields {
@@ -175,6 +176,11 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
         int(it.next())?; // the master entry's terminating 0
         while let Some(flags) = it.next() {
             let flags = int(Some(flags))?;
+            // Every entry ends with its element count (flags, ms, seq, the fields and values
+            // and, when it has its own fields, their number), which XREVRANGE uses to walk
+            // back: a wrong one sends it astray, so it is checked here as Redis's deep
+            // sanitization does.
+            let mut elements = 3; // flags, ms and seq
             let ms = master_id.ms.wrapping_add(int(it.next())?.cast_unsigned());
             let seq = master_id.seq.wrapping_add(int(it.next())?.cast_unsigned());
             let id = StreamId::new(ms, seq);
@@ -190,11 +196,17 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
                     let field = bytes(it.next())?;
                     pairs.push((field, bytes(it.next())?));
                 }
+                elements += 1 + n; // the field count and the fields
             }
-            int(it.next())?; // lp-count
+            elements += pairs.len(); // the values
+            if u64::try_from(int(it.next())?).ok() != u64::try_from(elements).ok() {
+                return Err(corrupt("Stream listpack integrity check failed."));
+            }
             if flags & FLAG_DELETED != 0 {
+                deleted_seen += 1;
                 continue;
             }
+            valid_seen += 1;
             if !stream.is_empty() && id <= stream.last_id() {
                 return Err(corrupt("Stream entries out of order"));
             }
@@ -203,6 +215,9 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
                 .map(|(f, v)| (f.as_slice(), v.as_slice()))
                 .collect();
             stream.append(id, &fields, limits);
+        }
+        if (valid_seen, deleted_seen) != (count, deleted) {
+            return Err(corrupt("Stream listpack integrity check failed."));
         }
     }
     let length = r.length()?;
@@ -244,17 +259,23 @@ pub fn read(r: &mut Reader<'_>, version_2: bool) -> Result<Value, LoadError> {
             let seen =
                 u64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| LoadError::ShortRead)?);
             if !group.create_consumer(&consumer, seen) {
-                return Err(corrupt("Duplicated consumer name in stream consumer group"));
+                return Err(corrupt("Duplicate stream consumer detected."));
             }
             for _ in 0..r.length()? {
                 let id = id_from_raw(r.bytes(16)?)?;
-                let Some(&(time, count)) = nacks.get(&id) else {
-                    return Err(corrupt("Consumer entry not found in group global PEL"));
+                // Taking an entry out of the table: a second consumer naming it (or the same
+                // one twice) would share one pending entry, which XACK could not undo cleanly.
+                let Some((time, count)) = nacks.remove(&id) else {
+                    return Err(corrupt(if group.pel().contains_key(&id) {
+                        "Stream consumer PEL entry already has a consumer assigned"
+                    } else {
+                        "Consumer entry not found in group global PEL"
+                    }));
                 };
                 group.assign(id, &consumer, time, count);
             }
         }
-        if group.pel().len() != nacks.len() {
+        if !nacks.is_empty() {
             return Err(corrupt("Stream group PEL entries without a consumer"));
         }
         stream.groups_mut().insert(name, group);

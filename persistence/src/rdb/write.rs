@@ -4,6 +4,8 @@
 use oxidis_core::Server;
 use oxidis_core::config::{Config, MaxmemoryPolicy};
 use oxidis_core::db::Entry;
+use oxidis_core::modules::ModuleRdbWriter;
+use oxidis_core::modules::types::opcode as module_opcode;
 use oxidis_core::types::{List, Value, parse_canonical_i64};
 
 use super::{CONTAINER_PACKED, CONTAINER_PLAIN, RDB_VERSION, kind, opcode};
@@ -154,6 +156,7 @@ impl Writer {
             Value::SortedSet(z) if z.encoding_name() == "listpack" => kind::ZSET_LISTPACK,
             Value::SortedSet(_) => kind::ZSET_2,
             Value::Stream(_) => kind::STREAM_LISTPACKS_2,
+            Value::Module(_) => kind::MODULE_2,
         }
     }
 
@@ -207,6 +210,14 @@ impl Writer {
                 }
             }
             Value::Stream(stream) => super::stream::write(self, stream),
+            // The type's 64-bit id, the module's fields, then the EOF opcode (`MODULE_2`).
+            Value::Module(module) => {
+                self.length(module.module_type().id());
+                let mut fields = ModuleRdbWriter::new();
+                module.save(&mut fields);
+                self.buf.extend_from_slice(fields.as_bytes());
+                self.length(module_opcode::EOF);
+            }
         }
     }
 

@@ -18,6 +18,7 @@ use crate::errors::generic::{FREQ_WITHOUT_LFU, IDLETIME_WITH_LFU};
 use crate::errors::{CommandError, DB_INDEX_OUT_OF_RANGE, SAME_OBJECT};
 use crate::families::help_reply;
 use crate::glob::{Case, glob_match};
+use crate::modules::types::{COPY_FAILED, COPY_NOT_SUPPORTED, CopyError, CopyTarget};
 use crate::types::{CompactBytes, Value};
 use expire::{TimeBase, TimeUnit, report_expiry, set_expiry};
 use scan::{Scanning, parse_scan_cursor, parse_scan_options};
@@ -367,11 +368,16 @@ fn exists(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn r#type(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let key = args.next_bytes()?;
-    let name = match ctx.lookup_read_no_touch(key) {
-        Some(pos) => ctx.db().entry(pos).value.value_type().name(),
-        None => "none",
-    };
-    Ok(Frame::simple_static(name))
+    Ok(match ctx.lookup_read_no_touch(key) {
+        // A module type answers its own name.
+        Some(pos) => match &ctx.db().entry(pos).value {
+            Value::Module(m) => {
+                Frame::Simple(Bytes::copy_from_slice(m.module_type().name().as_bytes()))
+            }
+            value => Frame::simple_static(value.value_type().name()),
+        },
+        None => Frame::simple_static("none"),
+    })
 }
 
 fn rename(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -428,7 +434,23 @@ fn copy(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     };
     let entry = ctx.db().entry(pos);
     let expire_at = entry.expire_at();
-    let value = duplicate_value(&entry.value);
+    let value = match &entry.value {
+        // A module value is copied by its type's callback, which may refuse.
+        Value::Module(m) => {
+            let target = CopyTarget {
+                from_key: source_key,
+                to_key: target_key,
+                from_db: source_db,
+                to_db: target_db,
+            };
+            match m.try_copy(target) {
+                Ok(copy) => Value::Module(Box::new(copy)),
+                Err(CopyError::NotSupported) => return Err(CommandError::msg(COPY_NOT_SUPPORTED)),
+                Err(CopyError::Failed) => return Err(CommandError::msg(COPY_FAILED)),
+            }
+        }
+        value => duplicate_value(value),
+    };
     if ctx.lookup_write_in(target_db, target_key).is_some() {
         if !replace {
             return Ok(Frame::Integer(0));
@@ -482,15 +504,17 @@ fn scan(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         if let Some(wanted) = options.type_name {
             // Redis reads the type through a lookup that reclaims an expired key and calls it
             // "none"; such a key then passes the expiry filter, since it is already gone.
-            let name = if expired {
+            let matches = if expired {
                 ctx.reclaim_expired(pos);
                 ctx.server.stats.keyspace_misses += 1;
-                "none"
+                b"none".eq_ignore_ascii_case(wanted)
             } else {
                 ctx.server.stats.keyspace_hits += 1;
-                ctx.db().entry(pos).value.value_type().name()
+                // A module type's own name, as TYPE answers it.
+                let value = &ctx.db().entry(pos).value;
+                value.type_name().as_bytes().eq_ignore_ascii_case(wanted)
             };
-            if name.as_bytes().eq_ignore_ascii_case(wanted) {
+            if matches {
                 found.push(Frame::bulk(key.as_slice()));
             }
             continue;
@@ -739,7 +763,8 @@ fn reference_count(value: &Value) -> i64 {
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_) => 1,
+        | Value::Stream(_)
+        | Value::Module(_) => 1,
     }
 }
 

@@ -22,6 +22,7 @@ use crate::errors::server::{
 };
 use crate::errors::{CommandError, DEBUG_DISABLED, NO_SUCH_KEY, NOT_POSITIVE, subcommand_syntax};
 use crate::families::help_reply;
+use crate::modules::types::DigestOp;
 use crate::types::{CompactBytes, Value};
 
 /// Redis's refcount for shared objects (the small integers 0..10000).
@@ -46,6 +47,10 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
         (b"aof-flush-sleep", [micros]) => {
             let micros = crate::command::parse_i64(micros)?;
             ctx.server.aof_status.flush_sleep_us = u64::try_from(micros).unwrap_or(0);
+            Ok(Frame::ok())
+        }
+        (b"pause-cron", [flag]) => {
+            ctx.server.cron_paused = atoi(flag) != 0;
             Ok(Frame::ok())
         }
         (b"set-active-expire", [flag]) => {
@@ -81,7 +86,7 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
                 .map(|key| {
                     let mut digest = [0u8; 20];
                     if let Some(pos) = db.find(key) {
-                        mix_value_digest(&mut digest, db.entry(pos));
+                        mix_value_digest(&mut digest, db.entry(pos), index);
                     }
                     Frame::Simple(Bytes::from(hex(&digest)))
                 })
@@ -246,7 +251,8 @@ fn object(ctx: &mut CommandContext<'_>, key: &[u8]) -> CommandResult {
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_) => 1,
+        | Value::Stream(_)
+        | Value::Module(_) => 1,
     };
     let idle = now_clock.wrapping_sub(entry.access_clock);
     Ok(Frame::Simple(Bytes::from(format!(
@@ -308,7 +314,8 @@ fn serialized_length(value: &Value) -> usize {
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_) => value.heap_size(),
+        | Value::Stream(_)
+        | Value::Module(_) => value.heap_size(),
     }
 }
 
@@ -400,16 +407,16 @@ fn parse_non_negative(arg: &[u8]) -> Result<u64, CommandError> {
 /// The digest of every database, as Redis's `computeDatasetDigest` builds it.
 fn dataset_digest(ctx: &CommandContext<'_>) -> [u8; 20] {
     let mut total = [0u8; 20];
-    for (index, db) in ctx.server.dbs.iter().enumerate() {
+    for (db_index, db) in ctx.server.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
-        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let index = u32::try_from(db_index).unwrap_or(u32::MAX);
         mix_digest(&mut total, &index.to_be_bytes());
         for entry in db.iter() {
             let mut digest = [0u8; 20];
             mix_digest(&mut digest, &entry.key);
-            mix_value_digest(&mut digest, entry);
+            mix_value_digest(&mut digest, entry, db_index);
             xor_digest(&mut total, &digest);
         }
     }
@@ -417,7 +424,7 @@ fn dataset_digest(ctx: &CommandContext<'_>) -> [u8; 20] {
 }
 
 /// Mixes a value's type, contents and whether it expires into `digest`.
-fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
+fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry, db: usize) {
     // Redis's object type numbers, so the type is part of the digest.
     let type_code: u32 = match &entry.value {
         Value::Int(_) | Value::Str(_) | Value::Mutable(_) => 0,
@@ -425,6 +432,7 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
         Value::Set(_) => 2,
         Value::SortedSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Module(_) => 5,
         Value::Stream(_) => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
@@ -461,6 +469,23 @@ fn mix_value_digest(digest: &mut [u8; 20], entry: &Entry) {
                 mix_digest(digest, value);
             }
         }),
+        // The module's own digest: each closed sequence XORed into the value's part, which is
+        // XORed in as a whole (Redis's `RedisModuleDigest`).
+        Value::Module(m) => {
+            let steps = m.digest(&entry.key, db);
+            let mut sequence = [0u8; 20];
+            let mut value = [0u8; 20];
+            for step in steps.ops() {
+                match step {
+                    DigestOp::Add(element) => mix_digest(&mut sequence, element),
+                    DigestOp::EndSequence => {
+                        xor_digest(&mut value, &sequence);
+                        sequence = [0u8; 20];
+                    }
+                }
+            }
+            xor_digest(digest, &value);
+        }
     }
     if entry.expire_at().is_some() {
         xor_digest(digest, b"!!expire!!");

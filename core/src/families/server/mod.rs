@@ -19,6 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use oxidis_protocol::Frame;
 
+use crate::modules::events::{self as module_events, Phase, ServerEvent};
+
 use crate::command::{
     AclCategory, Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group,
 };
@@ -160,7 +162,13 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
     let index = ctx.db_index();
     crate::transactions::touch_all_in_db(ctx.server, index, None);
+    let flush = |phase| ServerEvent::Flush {
+        phase,
+        db: Some(index),
+    };
+    module_events::fire(ctx.server, &flush(Phase::Start));
     flush_databases(ctx, index..index + 1, mode);
+    module_events::fire(ctx.server, &flush(Phase::End));
     // Propagated even when the database was already empty (Redis's forceCommandPropagation).
     ctx.also_propagate(args.argv().to_vec());
     ctx.prevent_propagation();
@@ -177,7 +185,10 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
     }
+    let flush = |phase| ServerEvent::Flush { phase, db: None };
+    module_events::fire(ctx.server, &flush(Phase::Start));
     flush_databases(ctx, all, mode);
+    module_events::fire(ctx.server, &flush(Phase::End));
     // With save points configured, Redis saves the (now empty) dataset, which resets the dirty
     // counter; the flush itself then counts as one change.
     if let Some(hooks) = ctx.server.persistence
@@ -235,12 +246,15 @@ fn shutdown(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
         return Err(CommandError::Syntax);
     }
     if abort {
-        // Without replicas to wait for, a shutdown never lingers: only one requested earlier in
-        // the same batch can still be called off.
-        return match ctx.server.shutdown_request.take() {
-            Some(_) => Ok(Frame::ok()),
-            None => Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS)),
-        };
+        // Without replicas to wait for, a shutdown never lingers: only one a signal asked for
+        // (carried out by the next cron tick) or one requested earlier in the same batch can
+        // still be called off.
+        let requested = ctx.server.shutdown_request.take().is_some();
+        if !(requested || std::mem::take(&mut ctx.server.shutdown_asap)) {
+            return Err(CommandError::msg(NO_SHUTDOWN_IN_PROGRESS));
+        }
+        tracing::info!("Shutdown manually aborted.");
+        return Ok(Frame::ok());
     }
     // The final save happens here, so a failure can still be answered: without FORCE the
     // server refuses to exit. Once saved, the server crate has nothing left to save.

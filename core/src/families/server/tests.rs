@@ -469,6 +469,22 @@ fn shutdown_records_the_request() {
 }
 
 #[test]
+fn shutdown_abort_calls_off_a_signal_s_shutdown_the_cron_has_not_run() {
+    let mut r = debug_runner();
+    assert_eq!(r.run(["DEBUG", "PAUSE-CRON", "1"]), Frame::ok());
+    assert!(r.server.cron_paused);
+    r.server.shutdown_asap = true;
+    assert_eq!(r.run(["SHUTDOWN", "ABORT"]), Frame::ok());
+    assert!(!r.server.shutdown_asap);
+    assert_eq!(
+        r.run(["SHUTDOWN", "ABORT"]),
+        err("ERR No shutdown in progress.")
+    );
+    assert_eq!(r.run(["DEBUG", "PAUSE-CRON", "0"]), Frame::ok());
+    assert!(!r.server.cron_paused);
+}
+
+#[test]
 fn debug_is_refused_unless_enabled() {
     let mut r = CommandRunner::with_builtin_commands();
     assert_eq!(r.run(["DEBUG", "SLEEP", "0"]), err(DEBUG_DISABLED));

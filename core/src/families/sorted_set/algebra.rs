@@ -171,7 +171,8 @@ fn read_input(ctx: &mut CommandContext<'_>, key: &[u8]) -> Result<Input, Command
             | Value::Mutable(_)
             | Value::List(_)
             | Value::Hash(_)
-            | Value::Stream(_),
+            | Value::Stream(_)
+            | Value::Module(_),
         ) => {
             return Err(CommandError::WrongType);
         }

@@ -666,7 +666,8 @@ fn with_string<R>(value: &Value, f: impl FnOnce(&[u8]) -> R) -> Result<R, Comman
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_) => Err(CommandError::WrongType),
+        | Value::Stream(_)
+        | Value::Module(_) => Err(CommandError::WrongType),
     }
 }
 

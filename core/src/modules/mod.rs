@@ -1,0 +1,96 @@
+//! The core's extension points for run-time modules (#9): what the module loader and its ABI
+//! bridge (the `modules/` crates) build on. Everything here is plain Rust; nothing knows of
+//! dynamic loading.
+//!
+//! - [`types`]: module data types — the [`ModuleType`] callbacks (RDB save/load with encoding
+//!   versions, AOF rewrite, memory usage, copy, digest, free through `Drop`), the registry
+//!   [`ModuleTypes`] with a live-value count per type, and [`ModuleValue`], stored in the
+//!   keyspace as [`Value::Module`](crate::types::Value::Module). TYPE answers the type's name,
+//!   OBJECT ENCODING `raw`; COPY, MEMORY USAGE, DEBUG DIGEST(-VALUE), SCAN TYPE, RENAME, MOVE
+//!   and SWAPDB work on them; the persistence crate writes them as RDB type 7 (`MODULE_2`).
+//! - [`events`]: subscriptions to keyspace notifications (by class mask, whatever
+//!   `notify-keyspace-events` says) and server events (flush, loading, client connect and
+//!   disconnect, shutdown, cron tick); read its re-entrancy rule.
+//! - [`blocked`]: blocking the calling client and answering it from another thread.
+//! - [`config`]: parameters registered at run time as `<module>.<name>`, seen by CONFIG
+//!   GET/SET/REWRITE.
+//!
+//! All of it lives in [`Server::modules`](crate::Server::modules) ([`Modules`]), except the
+//! blocked-client bookkeeping, which sits with the other blocked clients in
+//! [`crate::blocking::Blocked`].
+//!
+//! # The path of a module data type, in short
+//! ```ignore
+//! // At load: register the type (9-character name, encoding version 0..=1023).
+//! let ty = server.modules.types.register("bloom", "oxbloom-1", 1, Box::new(BloomType))?;
+//! // In a command handler: create or change a value of it.
+//! match ctx.value_mut(key) {
+//!     Some(value) => value.as_module_mut(&ty)?.downcast_mut::<Bloom>().unwrap().add(item),
+//!     None => ctx.set(key, Value::module(&ty, Box::new(Bloom::new())), Ttl::Keep),
+//! }
+//! ctx.notify(class::MODULE, events::intern_event_name("bf.add"), key);
+//! // A blocking command answered from a worker thread:
+//! let (handle, reply) = modules::block_client(ctx, Some(timeout), Frame::Null)?;
+//! std::thread::spawn(move || { let _ = handle.complete(Frame::ok()); });
+//! return Ok(reply);
+//! ```
+//!
+//! # Unloading a module
+//! [`Modules::unload_check`] says whether a module's types still hold values; the loader then
+//! calls [`forget_owner`] (types, subscriptions, configs). Commands are removed from
+//! the command table by the loader.
+
+pub mod blocked;
+pub mod config;
+pub mod events;
+pub mod types;
+
+pub use blocked::{BlockedHandle, block_client};
+pub use config::{ConfigKind, ConfigSpec, ConfigValue, ModuleConfigs};
+pub use events::{ServerEvent, ServerEventKind, Subscriptions};
+pub use types::{
+    CopyError, CopyTarget, ModuleDigest, ModuleIoError, ModuleRdbReader, ModuleRdbWriter,
+    ModuleType, ModuleTypeRef, ModuleTypes, ModuleValue, RdbSource,
+};
+
+use crate::server::Server;
+
+/// The modules' state in the server.
+#[derive(Debug, Default)]
+pub struct Modules {
+    /// Registered data types.
+    pub types: ModuleTypes,
+    /// Event subscriptions.
+    pub subscriptions: Subscriptions,
+    /// Module configuration parameters.
+    pub configs: ModuleConfigs,
+}
+
+impl Modules {
+    /// Whether module `owner` can be unloaded: none of its types has values.
+    ///
+    /// # Errors
+    /// [`types::TypeRegistryError::InUse`] when values of its types exist.
+    pub fn unload_check(&self, owner: &str) -> Result<(), types::TypeRegistryError> {
+        if self.types.owner_has_values(owner) {
+            Err(types::TypeRegistryError::InUse)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Forgets everything module `owner` registered here (types, subscriptions, configs), or
+/// nothing if its types still hold values.
+///
+/// # Errors
+/// [`types::TypeRegistryError::InUse`].
+pub fn forget_owner(server: &mut Server, owner: &str) -> Result<(), types::TypeRegistryError> {
+    server.modules.types.unregister_owner(owner)?;
+    events::unsubscribe_owner(server, owner);
+    server.modules.configs.unregister_owner(owner);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
