@@ -26,7 +26,9 @@ mod tests;
 use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
 
-pub use file::{LoadOutcome, load_at_startup, load_from_disk, save_to_disk};
+pub use file::{
+    LoadOutcome, load_at_startup, load_from_disk, remove_temp_file, save_to_disk, temp_file_name,
+};
 
 /// The hooks the core calls for DEBUG RELOAD and FLUSHALL's save.
 pub const HOOKS: PersistenceHooks = PersistenceHooks {

@@ -124,7 +124,7 @@ pub fn start_bgsave(server: &mut Server) -> Result<(), String> {
 pub(crate) fn temp_name(kind: &Kind) -> String {
     let pid = std::process::id();
     match kind {
-        Kind::Rdb => format!("temp-{pid}.rdb"),
+        Kind::Rdb => crate::temp_file_name(),
         Kind::Aof { .. } => format!("temp-rewriteaof-bg-{pid}.aof"),
     }
 }
@@ -255,7 +255,7 @@ pub fn job_running(server: &Server) -> bool {
 }
 
 /// `rdb-key-save-delay`, microseconds.
-fn key_save_delay(server: &Server) -> i64 {
+pub(crate) fn key_save_delay(server: &Server) -> i64 {
     server
         .config
         .get("rdb-key-save-delay")
