@@ -36,6 +36,12 @@ pub trait ConnectionHandle: Send + Sync {
         0
     }
 
+    /// Memory the connection's output buffers hold (allocated, not just used), while any
+    /// output is pending; what `omem=` and `maxmemory-clients` count.
+    fn output_memory(&self) -> u64 {
+        self.pending_bytes()
+    }
+
     /// Like [`push`](Self::push), but for a message caused by the command the client is
     /// running: it is written after that command's reply (client-side caching invalidations).
     fn push_after_reply(&self, message: oxidis_protocol::Frame) {
@@ -133,8 +139,12 @@ pub struct Client {
     pub last_command: &'static str,
     /// Bytes waiting in the query buffer (updated by the server before each batch).
     pub query_buffer_len: usize,
+    /// Free room the query buffer holds beyond `query_buffer_len` (`qbuf-free=`).
+    pub query_buffer_free: usize,
     /// Bytes waiting in the output buffer (updated by the server after each batch).
     pub output_buffer_len: usize,
+    /// The memory this client was last counted with in [`Clients::memory`] (`maxmemory-clients`).
+    pub memory_usage: usize,
     /// Arguments of the command being run, counted for `argv-mem`.
     pub argv_mem: usize,
     /// Total commands run by this client.
@@ -177,7 +187,9 @@ impl Client {
             last_interaction_ms: now_ms,
             last_command: "NULL",
             query_buffer_len: 0,
+            query_buffer_free: 0,
             output_buffer_len: 0,
+            memory_usage: 0,
             argv_mem: 0,
             commands_processed: 0,
             handle: None,
@@ -206,6 +218,13 @@ impl std::fmt::Debug for Client {
 pub struct Clients {
     by_id: BTreeMap<ClientId, Client>,
     next_id: ClientId,
+    /// The sum of every client's `memory_usage`, kept while `maxmemory-clients` is set.
+    memory: usize,
+    /// Whether `memory` and the clients' `memory_usage` are being kept up to date.
+    counting: bool,
+    /// Clients whose output grew from outside their own commands (pushed messages) since
+    /// the last count, while counting.
+    output_grew: Vec<ClientId>,
 }
 
 impl Clients {
@@ -222,7 +241,22 @@ impl Clients {
 
     /// Removes a client, returning it.
     pub fn remove(&mut self, id: ClientId) -> Option<Client> {
-        self.by_id.remove(&id)
+        let client = self.by_id.remove(&id)?;
+        self.memory = self.memory.saturating_sub(client.memory_usage);
+        Some(client)
+    }
+
+    /// Notes that messages were pushed to client `id`: the next count includes it, so
+    /// `maxmemory-clients` sees a client that receives and does not read.
+    pub fn note_output(&mut self, id: ClientId) {
+        if self.counting && self.output_grew.last() != Some(&id) {
+            self.output_grew.push(id);
+        }
+    }
+
+    /// The memory all clients were last counted with (while `maxmemory-clients` is set).
+    pub fn memory(&self) -> usize {
+        self.memory
     }
 
     /// A client by id.
@@ -253,5 +287,271 @@ impl Clients {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+}
+
+/// Size of the reply buffer every connection starts with (`rbs=`, and the `obl=` part of
+/// the output buffer).
+pub const REPLY_BUFFER_BYTES: usize = 16 * 1024;
+
+/// What one socket read reserves in the query buffer (for `qbuf-free=`).
+pub const READ_CHUNK_BYTES: usize = 16 * 1024;
+
+/// A rough fixed cost of a client's own bookkeeping, for `tot-mem=`.
+pub const CLIENT_OVERHEAD_BYTES: usize = 1024;
+
+/// A rough cost of one entry in a per-client list (a watched key, a subscription, a
+/// tracking prefix) beside its name, like the list nodes and dict entries Redis counts.
+const ENTRY_OVERHEAD_BYTES: usize = 48;
+
+impl Client {
+    /// Bytes waiting to be written to the client: read live from its connection.
+    pub fn pending_output(&self) -> usize {
+        self.handle.as_ref().map_or(self.output_buffer_len, |h| {
+            usize::try_from(h.pending_bytes()).unwrap_or(usize::MAX)
+        })
+    }
+
+    /// `obl=`, `oll=` and `omem=` of CLIENT LIST: Redis writes a reply into its 16 KiB
+    /// buffer first and then into a list of 16 KiB blocks, which `omem` counts (as allocated).
+    pub fn output_buffer_fields(&self) -> (usize, usize, usize) {
+        let pending = self.pending_output();
+        let obl = pending.min(REPLY_BUFFER_BYTES);
+        let omem = if pending > REPLY_BUFFER_BYTES {
+            let allocated = self.handle.as_ref().map_or(pending, |h| {
+                usize::try_from(h.output_memory()).unwrap_or(usize::MAX)
+            });
+            allocated.max(pending) - obl
+        } else {
+            0
+        };
+        (obl, omem.div_ceil(REPLY_BUFFER_BYTES), omem)
+    }
+}
+
+/// `tot-mem=` of CLIENT LIST: what the client's buffers, queued transaction, watched keys,
+/// subscriptions and tracking prefixes hold; `argv_mem` is the running command's arguments.
+/// This is also what `maxmemory-clients` compares with.
+pub fn memory_usage(server: &crate::Server, client: &Client, argv_mem: usize) -> usize {
+    let (_, _, omem) = client.output_buffer_fields();
+    let multi_mem: usize = client.transaction.as_ref().map_or(0, |t| {
+        t.queue
+            .iter()
+            .map(|argv| argv.iter().map(|a| a.len()).sum::<usize>() + 8 * argv.len())
+            .sum()
+    });
+    let watched: usize = server
+        .watched
+        .keys_of(client.id)
+        .iter()
+        .map(|k| k.key.len() + ENTRY_OVERHEAD_BYTES)
+        .sum();
+    let prefixes: usize = server.tracking.client(client.id).map_or(0, |t| {
+        t.prefixes
+            .iter()
+            .map(|p| p.len() + ENTRY_OVERHEAD_BYTES)
+            .sum()
+    });
+    CLIENT_OVERHEAD_BYTES
+        + REPLY_BUFFER_BYTES
+        + client.query_buffer_len
+        + client.query_buffer_free
+        + argv_mem
+        + omem
+        + multi_mem
+        + watched
+        + prefixes
+        + server
+            .pubsub
+            .subscription_bytes(client.id, ENTRY_OVERHEAD_BYTES)
+}
+
+/// The `maxmemory-clients` limit in bytes (a percentage is of `maxmemory`); 0 for none.
+pub fn client_memory_limit(config: &crate::config::Config) -> usize {
+    let setting = config.maxmemory_clients;
+    let bytes = if setting < 0 {
+        i128::from(config.maxmemory) * -setting / 100
+    } else {
+        setting
+    };
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}
+
+/// Recounts client `id`'s memory (every client's when counting starts, or when `id` is
+/// `None`), then applies `maxmemory-clients` as Redis's client eviction does: while all
+/// clients together hold more than the limit, the largest client that may be evicted (not
+/// CLIENT NO-EVICT, not a replica) is closed at once. Returns how many were evicted.
+pub fn update_memory_and_evict(server: &mut crate::Server, id: Option<ClientId>) -> usize {
+    let limit = client_memory_limit(&server.config);
+    if limit == 0 {
+        server.clients.counting = false;
+        server.clients.output_grew.clear();
+        return 0;
+    }
+    let mut ids: Vec<ClientId> = match id {
+        Some(id) if server.clients.counting => vec![id],
+        _ => server.clients.by_id.keys().copied().collect(),
+    };
+    ids.append(&mut server.clients.output_grew);
+    ids.sort_unstable();
+    ids.dedup();
+    if !server.clients.counting {
+        server.clients.counting = true;
+        server.clients.memory = 0;
+        for client in server.clients.by_id.values_mut() {
+            client.memory_usage = 0;
+        }
+    }
+    for id in ids {
+        let Some(client) = server.clients.get(id) else {
+            continue;
+        };
+        let usage = memory_usage(server, client, 0);
+        let clients = &mut server.clients;
+        if let Some(client) = clients.by_id.get_mut(&id) {
+            clients.memory = clients.memory - client.memory_usage + usage;
+            client.memory_usage = usage;
+        }
+    }
+    if server.clients.memory <= limit {
+        return 0;
+    }
+    let mut candidates: Vec<(usize, ClientId)> = server
+        .clients
+        .iter()
+        .filter(|c| !c.no_evict && !c.replica && c.handle.is_some())
+        .map(|c| (c.memory_usage, c.id))
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let mut evicted = 0;
+    for (_, victim) in candidates {
+        if server.clients.memory <= limit {
+            break;
+        }
+        if let Some(client) = server.clients.get(victim) {
+            tracing::info!(
+                "Evicting client: id={} addr={} laddr={} name={} tot-mem={}",
+                client.id,
+                client.peer.addr(),
+                client.peer.laddr(),
+                String::from_utf8_lossy(client.name.as_deref().unwrap_or_default()),
+                client.memory_usage,
+            );
+            if let Some(handle) = &client.handle {
+                handle.close();
+            }
+        }
+        server.disconnect_client(victim);
+        server.stats.evicted_clients += 1;
+        evicted += 1;
+    }
+    evicted
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use oxidis_protocol::Frame;
+
+    use super::*;
+    use crate::testing::CommandRunner;
+
+    /// A connection whose pending output the test sets.
+    #[derive(Default)]
+    struct Fake {
+        closed: AtomicBool,
+        pending: AtomicU64,
+    }
+
+    impl ConnectionHandle for Fake {
+        fn close(&self) {
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        fn deliver(&self, _reply: Frame) {}
+        fn push(&self, _message: Frame) {}
+        fn pending_bytes(&self) -> u64 {
+            self.pending.load(Ordering::SeqCst)
+        }
+    }
+
+    fn connect(r: &mut CommandRunner, query: usize, output: u64) -> (ClientId, Arc<Fake>) {
+        let fake = Arc::new(Fake::default());
+        fake.pending.store(output, Ordering::SeqCst);
+        let handle: Arc<dyn ConnectionHandle> = fake.clone();
+        let id = r.server.connect_client(|id| {
+            let mut c = Client::new(id, Peer::Unix("/s".into()), true, 0);
+            c.handle = Some(handle);
+            c.query_buffer_len = query;
+            c
+        });
+        (id, fake)
+    }
+
+    #[test]
+    fn output_buffer_fields_split_at_the_reply_buffer() {
+        let mut r = CommandRunner::with_builtin_commands();
+        let (id, fake) = connect(&mut r, 0, 100);
+        let client = r.server.clients.get(id).unwrap();
+        assert_eq!(client.output_buffer_fields(), (100, 0, 0));
+        fake.pending
+            .store(REPLY_BUFFER_BYTES as u64 + 40_000, Ordering::SeqCst);
+        assert_eq!(
+            client.output_buffer_fields(),
+            (REPLY_BUFFER_BYTES, 3, 40_000)
+        );
+    }
+
+    #[test]
+    fn no_limit_evicts_nobody() {
+        let mut r = CommandRunner::with_builtin_commands();
+        connect(&mut r, 10_000_000, 0);
+        assert_eq!(update_memory_and_evict(&mut r.server, None), 0);
+        assert_eq!(r.server.clients.memory(), 0);
+    }
+
+    #[test]
+    fn largest_clients_go_first_until_under_the_limit() {
+        let mut r = CommandRunner::with_builtin_commands();
+        let base = CLIENT_OVERHEAD_BYTES + REPLY_BUFFER_BYTES;
+        let (small, small_conn) = connect(&mut r, 100_000, 0);
+        let (big, big_conn) = connect(&mut r, 0, 3_000_000);
+        let (kept, _) = connect(&mut r, 5_000_000, 0);
+        r.server.clients.get_mut(kept).unwrap().no_evict = true;
+        assert_eq!(
+            r.run(["CONFIG", "SET", "maxmemory-clients", "5200000"]),
+            Frame::ok()
+        );
+        // The runner's own client counts too, but NO-EVICT clients are never chosen.
+        let evicted = update_memory_and_evict(&mut r.server, None);
+        assert_eq!(evicted, 1);
+        assert!(big_conn.closed.load(Ordering::SeqCst));
+        assert!(!small_conn.closed.load(Ordering::SeqCst));
+        assert!(r.server.clients.get(big).is_none());
+        assert!(r.server.clients.get(small).is_some());
+        assert_eq!(r.server.stats.evicted_clients, 1);
+        assert!(r.server.clients.memory() <= 5_200_000);
+        assert!(r.server.clients.memory() >= 5_100_000 + 2 * base);
+    }
+
+    #[test]
+    fn percentages_are_of_maxmemory() {
+        let mut r = CommandRunner::with_builtin_commands();
+        assert_eq!(
+            r.run([
+                "CONFIG",
+                "SET",
+                "maxmemory",
+                "1000000",
+                "maxmemory-clients",
+                "7%"
+            ]),
+            Frame::ok()
+        );
+        assert_eq!(client_memory_limit(&r.server.config), 70_000);
+        assert_eq!(
+            r.server.config.get("maxmemory-clients"),
+            Some(b"7%".to_vec())
+        );
     }
 }

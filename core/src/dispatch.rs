@@ -85,6 +85,11 @@ pub(crate) fn run_command(server: &mut Server, client_id: ClientId, argv: &[Byte
     run_checked(server, client_id, argv, Origin::Nested)
 }
 
+/// Runs one command queued by MULTI, for EXEC.
+pub(crate) fn run_queued(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
+    run_checked(server, client_id, argv, Origin::Exec)
+}
+
 /// Runs again the command of a client blocked on keys. Its call was counted when it blocked,
 /// so, as in Redis, serving it adds its time but not another call, and MONITOR saw it already.
 pub(crate) fn rerun_blocked(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outcome {
@@ -96,8 +101,11 @@ pub(crate) fn rerun_blocked(server: &mut Server, client_id: ClientId, argv: &[By
 enum Origin {
     /// Straight from a client: CLIENT PAUSE may postpone it.
     Client,
-    /// From EXEC, a script or a test.
+    /// From a script or a test.
     Nested,
+    /// Queued in a transaction, run by EXEC: like Redis's `call()` from `execCommand`, it
+    /// skips the memory gate, which EXEC itself passed.
+    Exec,
     /// A blocked client being served.
     BlockedRerun,
 }
@@ -136,6 +144,7 @@ fn run_checked(
         .load(std::sync::atomic::Ordering::Relaxed);
     if server.config.maxmemory > 0
         && !in_script
+        && origin != Origin::Exec
         && crate::eviction::perform_evictions(server) == crate::eviction::Eviction::Failed
         && refused_when_out_of_memory(server, client_id, command, in_transaction)
     {

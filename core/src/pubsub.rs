@@ -169,6 +169,18 @@ impl PubSub {
         })
     }
 
+    /// What `client`'s subscriptions cost: their names plus `per_entry` bytes each.
+    pub fn subscription_bytes(&self, client: ClientId, per_entry: usize) -> usize {
+        self.clients.get(&client).map_or(0, |s| {
+            s.channels
+                .iter()
+                .chain(s.patterns.iter())
+                .chain(s.shard.iter())
+                .map(|name| name.len() + per_entry)
+                .sum()
+        })
+    }
+
     /// Forgets every subscription of `client` (RESET, a closed connection), without replies.
     pub fn unsubscribe_all(&mut self, client: ClientId) {
         let Some(subs) = self.clients.remove(&client) else {
@@ -329,6 +341,8 @@ pub fn publish(
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
 pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
+    // `maxmemory-clients` counts it again after the command.
+    clients.note_output(id);
     let Some(client) = clients.get_mut(id) else {
         return;
     };

@@ -28,6 +28,8 @@ pub struct Stats {
     pub expired_keys: u64,
     /// Keys evicted for `maxmemory`.
     pub evicted_keys: u64,
+    /// Clients closed for `maxmemory-clients`.
+    pub evicted_clients: u64,
     /// Microseconds spent over `maxmemory` in past stretches.
     pub total_eviction_exceeded_time_us: u64,
     /// Smoothed share of expired keys in active-expire samples (0..1).

@@ -102,6 +102,19 @@ impl RequestParser {
         Self::default()
     }
 
+    /// While a big bulk argument (at least 32 KiB) is being received: where its data starts
+    /// in the buffer and its announced length. Redis keeps such an argument alone in its
+    /// query buffer, which is what CLIENT LIST's `qbuf=` then shows.
+    pub fn pending_big_bulk(&self) -> Option<(usize, u64)> {
+        match self.state {
+            State::Bulks {
+                bulk_len: Some(len),
+                ..
+            } if len >= MBULK_BIG_ARG => Some((self.pos, len)),
+            _ => None,
+        }
+    }
+
     /// Parses at most one command from the front of `buf`, splitting the consumed bytes off.
     ///
     /// `argv` is cleared first. On `Ok(true)` it holds the arguments, zero-copy slices of the

@@ -2,25 +2,33 @@
 //!
 //! The loop reads whatever the socket has, parses every complete command in the buffer
 //! (pipelining), runs the batch under one acquisition of the keyspace lock, encodes the replies
-//! after releasing it, and writes them with one `write_all`. A protocol error answers
+//! after releasing it, and writes what the socket takes at once. A protocol error answers
 //! `-ERR Protocol error: ...` and closes this connection only.
+//!
+//! As in Redis, a client that does not read its replies does not stop being served: what the
+//! socket does not take stays in the output buffer (written as the socket drains, while the
+//! connection keeps reading and running commands), where it is counted (`omem=`, `tot-mem=`)
+//! and bounded by `client-output-buffer-limit` and `maxmemory-clients`.
 //!
 //! A command that blocks (BLPOP on an empty list) stops the batch: the connection writes what
 //! it has, then waits — without polling — for the reply the core delivers when a key is
 //! written, for the timeout, or for the peer to go away; then it goes on with the rest.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use oxidis_core::client::{Client, ClientId, Peer, ReplyMode};
+use oxidis_core::config::value::OutputBufferLimit;
 use oxidis_core::{Outcome, Server};
 use oxidis_protocol::{Frame, RequestLimits, RequestParser, RespVersion, encode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
 
-use crate::shared::{ConnectionSignals, Mail, Shared, encoded_len};
+use crate::shared::{ConnectionSignals, Mail, Shared};
 
 /// Most commands run in one batch; a longer pipeline is executed in several, so one client
 /// cannot hold the keyspace lock for long.
@@ -28,6 +36,29 @@ const MAX_BATCH: usize = 1024;
 
 /// The read buffer's starting capacity; it grows for big requests.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// An incomplete request at least this long is reported to the core as it grows (CLIENT
+/// LIST's `qbuf=`, `maxmemory-clients`), not only when it completes.
+const BIG_QUERY: usize = 32 * 1024;
+
+/// An output buffer that grew past this is given back once it is written out (what it
+/// holds counts in `used_memory`, and so for `maxmemory`).
+const OUTPUT_KEEP: usize = 32 * 1024;
+
+/// The `client-output-buffer-limit` classes, as indexes of the config's limits.
+const CLASS_NORMAL: usize = 0;
+const CLASS_REPLICA: usize = 1;
+const CLASS_PUBSUB: usize = 2;
+
+/// What the connection must know of the configuration, refreshed after each batch.
+#[derive(Clone, Copy)]
+struct Limits {
+    request: RequestLimits,
+    query_buffer: usize,
+    output: [OutputBufferLimit; 3],
+    /// `maxmemory-clients` is set: buffer growth is reported to the core at once.
+    client_eviction: bool,
+}
 
 /// Registers a client for `peer`, serves it until it leaves, then unregisters it.
 pub async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer)
@@ -70,18 +101,21 @@ struct Connection {
     shared: Arc<Shared>,
     id: ClientId,
     parser: RequestParser,
-    limits: RequestLimits,
-    query_buffer_limit: usize,
+    limits: Limits,
+    /// The client's `client-output-buffer-limit` class as of its last batch.
+    output_class: usize,
+    /// When the output buffer first went past the class's soft limit.
+    soft_limit_since: Option<Instant>,
     input: BytesMut,
     output: BytesMut,
+    /// Bytes written from the front of `output` whose room it still holds.
+    output_consumed: usize,
     batch: Vec<Vec<Bytes>>,
     replies: Vec<Out>,
     /// Replies to blocked commands, delivered by whichever command served them.
     mailbox: UnboundedReceiver<Mail>,
-    /// The sending side's counters: pushed bytes are marked written after each flush.
+    /// The sending side: pushed messages, and the output length the core reads.
     signals: Arc<ConnectionSignals>,
-    /// Bytes of pushed messages encoded into `output` and not yet flushed.
-    push_bytes: u64,
     /// The client's protocol as of its last command.
     resp: RespVersion,
     /// Traffic not yet added to the server's counters (added under the next batch's lock).
@@ -108,6 +142,8 @@ enum After {
     Done,
     /// The connection must close once the replies so far are written.
     Close,
+    /// The client is gone (evicted, or over its output limit): close, writing nothing more.
+    Dropped,
     /// The command at this index blocked; the ones after it have not run.
     Blocked {
         index: usize,
@@ -116,15 +152,19 @@ enum After {
 }
 
 impl Connection {
-    /// The request limits a new connection starts with.
-    fn limits(server: &Server) -> (RequestLimits, usize) {
-        (
-            RequestLimits {
+    /// The limits a new connection starts with.
+    fn limits(server: &Server) -> Limits {
+        let mut limits = Limits {
+            request: RequestLimits {
                 proto_max_bulk_len: server.config.proto_max_bulk_len,
                 authenticated: !server.requires_auth(),
             },
-            usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX),
-        )
+            query_buffer: 0,
+            output: server.config.client_output_buffer_limit,
+            client_eviction: false,
+        };
+        refresh_limits(server, None, &mut limits);
+        limits
     }
 
     fn new(
@@ -132,21 +172,22 @@ impl Connection {
         id: ClientId,
         mailbox: UnboundedReceiver<Mail>,
         signals: Arc<ConnectionSignals>,
-        (limits, query_buffer_limit): (RequestLimits, usize),
+        limits: Limits,
     ) -> Connection {
         Connection {
             shared,
             id,
             parser: RequestParser::new(),
             limits,
-            query_buffer_limit,
+            output_class: CLASS_NORMAL,
+            soft_limit_since: None,
             input: BytesMut::with_capacity(READ_CHUNK),
             output: BytesMut::with_capacity(READ_CHUNK),
+            output_consumed: 0,
             batch: Vec::new(),
             replies: Vec::new(),
             mailbox,
             signals,
-            push_bytes: 0,
             resp: RespVersion::Resp2,
             unreported_in: 0,
             unreported_out: 0,
@@ -173,6 +214,12 @@ impl Connection {
                 () = signals.push_ready.notified() => {
                     self.take_pushed();
                     self.flush(writer).await?;
+                    if self.limits.client_eviction
+                        && !self.output.is_empty()
+                        && !self.report_output_buffer().await
+                    {
+                        return Ok(());
+                    }
                     continue;
                 }
                 read = reader.read_buf(&mut self.input) => {
@@ -188,7 +235,6 @@ impl Connection {
                     let mut next = mail;
                     while let Some(mail) = next {
                         if let Mail::PushAfter(message) = mail {
-                            self.push_bytes += encoded_len(&message);
                             encode(&message, self.resp, &mut self.output);
                         }
                         next = self.mailbox.try_recv().ok();
@@ -196,10 +242,22 @@ impl Connection {
                     self.flush(writer).await?;
                     continue;
                 }
+                // The socket takes more of a reply the client was slow to read.
+                written = writer.write(&self.output), if !self.output.is_empty() => {
+                    self.written(written?)?;
+                    continue;
+                }
             }
             // Parse and run batch after batch until the buffer holds no complete command.
             loop {
                 let (count, protocol_error) = self.parse_batch();
+                if count == 0
+                    && protocol_error.is_none()
+                    && self.input.len() >= BIG_QUERY
+                    && !self.report_query_buffer().await
+                {
+                    return Ok(());
+                }
                 let mut start = 0;
                 let mut close = false;
                 while start < count {
@@ -209,9 +267,10 @@ impl Connection {
                             close = true;
                             break;
                         }
+                        After::Dropped => return Ok(()),
                         After::Blocked { index, deadline } => {
                             self.flush(writer).await?;
-                            if !self.wait_unblocked(reader, deadline).await? {
+                            if !self.wait_unblocked(reader, writer, deadline).await? {
                                 return Ok(());
                             }
                             start = index + 1;
@@ -224,15 +283,21 @@ impl Connection {
                     debug!(client = self.id, error = %err, "closing connection after protocol error");
                     close = true;
                 }
-                if !close && self.input.len() > self.query_buffer_limit {
+                if !close && self.input.len() > self.limits.query_buffer {
                     tracing::warn!(
                         client = self.id,
                         "closing client that reached max query buffer length"
                     );
                     close = true;
                 }
-                self.flush(writer).await?;
                 if close {
+                    return self.flush_all(writer).await;
+                }
+                self.flush(writer).await?;
+                if self.limits.client_eviction
+                    && !self.output.is_empty()
+                    && !self.report_output_buffer().await
+                {
                     return Ok(());
                 }
                 if count < MAX_BATCH {
@@ -250,10 +315,11 @@ impl Connection {
             if self.batch.len() == count {
                 self.batch.push(Vec::new());
             }
-            match self
-                .parser
-                .parse(&mut self.input, &self.limits, &mut self.batch[count])
-            {
+            match self.parser.parse(
+                &mut self.input,
+                &self.limits.request,
+                &mut self.batch[count],
+            ) {
                 Ok(true) if self.batch[count].is_empty() => {}
                 Ok(true) => count += 1,
                 Ok(false) => break,
@@ -273,16 +339,16 @@ impl Connection {
             id: self.id,
             resp: self.resp,
             query_len_at_parse: self.query_len_at_parse,
-            input_len: self.input.len(),
+            query_rest: self.query_buffer_fields(),
+            output_len: self.output.len(),
             unreported_in: std::mem::take(&mut self.unreported_in),
             unreported_out: std::mem::take(&mut self.unreported_out),
             unreported_reads: std::mem::take(&mut self.unreported_reads),
             unreported_writes: std::mem::take(&mut self.unreported_writes),
             signals: Arc::clone(&self.signals),
             limits: self.limits,
-            query_buffer_limit: self.query_buffer_limit,
+            output_class: self.output_class,
             replies: std::mem::take(&mut self.replies),
-            push_bytes: 0,
         };
         let done = if self.batch[start..count]
             .iter()
@@ -310,9 +376,12 @@ impl Connection {
         };
         self.resp = done.resp;
         self.limits = done.limits;
-        self.query_buffer_limit = done.query_buffer_limit;
-        self.push_bytes += done.push_bytes;
+        self.output_class = done.output_class;
         self.replies = done.replies;
+        if matches!(done.after, After::Dropped) {
+            self.replies.clear();
+            return After::Dropped;
+        }
         // The batch's writes reach the replicas and the AOF (fsynced there with
         // `appendfsync always`) before its replies are sent (see `flush`).
         if let Some(wait) = done.durable_wait {
@@ -321,8 +390,18 @@ impl Connection {
         for out in self.replies.drain(..) {
             match out {
                 Out::Reply(reply, resp) => encode(&reply, resp, &mut self.output),
-                Out::Pushed(bytes) => self.output.extend_from_slice(&bytes),
+                Out::Pushed(bytes) => {
+                    if append(&mut self.output, bytes) {
+                        self.output_consumed = 0;
+                    }
+                }
             }
+        }
+        // Like Redis, the limit applies to what is queued before any of it is written: a
+        // reply bigger than the hard limit closes the client without being sent.
+        if self.over_output_limit() {
+            self.close_for_output_limit();
+            return After::Dropped;
         }
         match done.after {
             After::Blocked { index, deadline } => After::Blocked {
@@ -335,9 +414,10 @@ impl Connection {
 
     /// Waits until the blocked command has its reply (encoded into the output), its timeout
     /// passes, or the peer goes away (false). Input that arrives meanwhile is kept for later.
-    async fn wait_unblocked<R: AsyncRead + Unpin>(
+    async fn wait_unblocked<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         &mut self,
         reader: &mut R,
+        writer: &mut W,
         deadline: Option<Instant>,
     ) -> std::io::Result<bool> {
         let timeout = async {
@@ -361,12 +441,14 @@ impl Connection {
                         encode(&reply, self.resp, &mut self.output);
                         return Ok(true);
                     }
-                    Some(Mail::PushAfter(message)) => {
-                        self.push_bytes += encoded_len(&message);
+                        Some(Mail::PushAfter(message)) => {
                         encode(&message, self.resp, &mut self.output);
                     }
                     None => return Ok(false),
                 },
+                written = writer.write(&self.output), if !self.output.is_empty() => {
+                    self.written(written?)?;
+                }
                 () = &mut timeout => {
                     let expired = self.shared.server.lock().blocked.unblock(self.id);
                     match expired {
@@ -400,8 +482,10 @@ impl Connection {
     /// Appends the pushed messages waiting (already encoded) to the output.
     fn take_pushed(&mut self) {
         if let Some(pushed) = self.signals.take_pushed() {
-            self.push_bytes += pushed.len() as u64;
-            self.output.extend_from_slice(&pushed);
+            if append(&mut self.output, pushed) {
+                self.output_consumed = 0;
+            }
+            self.report_output_len();
         }
     }
 
@@ -411,20 +495,147 @@ impl Connection {
         }
     }
 
+    /// `qbuf=` and `qbuf-free=` of CLIENT LIST for what the input buffer holds now. Redis
+    /// keeps a big argument being received alone in its query buffer, sized for it exactly.
+    fn query_buffer_fields(&self) -> (usize, usize) {
+        let free = self.input.capacity() - self.input.len();
+        if let Some((start, _)) = self.parser.pending_big_bulk() {
+            return (self.input.len().saturating_sub(start), free);
+        }
+        (self.input.len(), free)
+    }
+
+    /// Tells the core how big an incomplete request has grown, and lets `maxmemory-clients`
+    /// act on it. False when the client was evicted.
+    async fn report_query_buffer(&mut self) -> bool {
+        let (qbuf, free) = self.query_buffer_fields();
+        let mut server = self.shared.lock_async().await;
+        let Some(client) = server.clients.get_mut(self.id) else {
+            return false;
+        };
+        client.query_buffer_len = qbuf;
+        client.query_buffer_free = free;
+        if self.limits.client_eviction {
+            oxidis_core::client::update_memory_and_evict(&mut server, Some(self.id));
+        }
+        server.clients.get(self.id).is_some()
+    }
+
+    /// Lets `maxmemory-clients` see output the socket did not take. False when the client
+    /// was evicted.
+    async fn report_output_buffer(&mut self) -> bool {
+        let mut server = self.shared.lock_async().await;
+        oxidis_core::client::update_memory_and_evict(&mut server, Some(self.id));
+        server.clients.get(self.id).is_some()
+    }
+
+    /// Whether the unwritten output breaks the client's `client-output-buffer-limit`: past
+    /// the hard limit, or past the soft one for longer than its seconds. Like Redis's, the
+    /// limit counts what does not fit the 16 KiB reply buffer.
+    fn over_output_limit(&mut self) -> bool {
+        let limit = self.limits.output[self.output_class];
+        if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
+            return false;
+        }
+        let pending = self
+            .output
+            .len()
+            .saturating_sub(oxidis_core::client::REPLY_BUFFER_BYTES) as u64;
+        if limit.hard_bytes != 0 && pending >= limit.hard_bytes {
+            return true;
+        }
+        if limit.soft_bytes != 0 && pending >= limit.soft_bytes {
+            let since = *self.soft_limit_since.get_or_insert_with(Instant::now);
+            return since.elapsed().as_secs() >= limit.soft_seconds;
+        }
+        self.soft_limit_since = None;
+        false
+    }
+
+    /// Closes the client for its output buffer, as Redis logs it; what is queued is dropped.
+    fn close_for_output_limit(&mut self) {
+        self.output.clear();
+        self.report_output_len();
+        let mut server = self.shared.server.lock();
+        if let Some(client) = server.clients.get_mut(self.id) {
+            client.output_limit_reached = true;
+            tracing::warn!(
+                "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                client.id,
+                client.peer.addr(),
+                client.peer.laddr(),
+                String::from_utf8_lossy(client.name.as_deref().unwrap_or_default()),
+            );
+        }
+        server.disconnect_client(self.id);
+    }
+
+    /// Lets the core read the output buffer's size (`omem=`, output limits).
+    fn report_output_len(&self) {
+        self.signals.set_output(
+            self.output.len(),
+            self.output.capacity() + self.output_consumed,
+        );
+    }
+
+    /// Accounts for `n` bytes the socket took from the front of the output.
+    fn written(&mut self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.output.advance(n);
+        self.output_consumed += n;
+        self.unreported_out += n as u64;
+        self.unreported_writes += 1;
+        if self.output.is_empty() {
+            if self.output.capacity() + self.output_consumed > OUTPUT_KEEP {
+                self.output = BytesMut::with_capacity(READ_CHUNK);
+                self.output_consumed = 0;
+            }
+        } else if self.output_consumed > OUTPUT_KEEP && self.output_consumed > self.output.len() {
+            // A slow reader: move what is left to a buffer of its size, so the written part's
+            // room is given back (each byte is copied at most once per such move).
+            self.output = BytesMut::from(&self.output[..]);
+            self.output_consumed = 0;
+        }
+        self.report_output_len();
+        Ok(())
+    }
+
+    /// Writes as much of the output as the socket takes now, without waiting: the rest is
+    /// written by the connection loop as the socket drains.
     async fn flush<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
         // An acknowledged write is on disk first (`appendfsync always`).
         if let Some(wait) = self.durable_wait.take() {
             wait.wait_async().await;
         }
-        if self.output.is_empty() {
-            return Ok(());
+        while !self.output.is_empty() {
+            let output = &self.output;
+            let attempt =
+                std::future::poll_fn(|cx| match Pin::new(&mut *writer).poll_write(cx, output) {
+                    Poll::Pending => Poll::Ready(None),
+                    Poll::Ready(result) => Poll::Ready(Some(result)),
+                })
+                .await;
+            match attempt {
+                Some(written) => self.written(written?)?,
+                None => break,
+            }
+        }
+        self.report_output_len();
+        Ok(())
+    }
+
+    /// Writes all of the output, waiting for the socket: before the connection closes.
+    async fn flush_all<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        if let Some(wait) = self.durable_wait.take() {
+            wait.wait_async().await;
         }
         writer.write_all(&self.output).await?;
         self.unreported_out += self.output.len() as u64;
-        self.unreported_writes += 1;
         self.output.clear();
-        self.signals.written(std::mem::take(&mut self.push_bytes));
-        Ok(())
+        self.report_output_len();
+        writer.flush().await
     }
 }
 
@@ -434,27 +645,28 @@ struct Batch {
     id: ClientId,
     resp: RespVersion,
     query_len_at_parse: usize,
-    input_len: usize,
+    /// `qbuf=` and `qbuf-free=` once the batch's commands are consumed.
+    query_rest: (usize, usize),
+    /// The connection's unwritten output when the batch started.
+    output_len: usize,
     unreported_in: u64,
     unreported_out: u64,
     unreported_reads: u64,
     unreported_writes: u64,
     /// The connection's push channel: messages a command pushed to this very client.
     signals: Arc<ConnectionSignals>,
-    limits: RequestLimits,
-    query_buffer_limit: usize,
+    limits: Limits,
+    output_class: usize,
     replies: Vec<Out>,
-    push_bytes: u64,
 }
 
 /// What a batch left: how the connection goes on, and the replies to encode.
 struct BatchDone {
     after: After,
     resp: RespVersion,
-    limits: RequestLimits,
-    query_buffer_limit: usize,
+    limits: Limits,
+    output_class: usize,
     replies: Vec<Out>,
-    push_bytes: u64,
     /// With `appendfsync always`: the AOF fsync the replies must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
 }
@@ -491,6 +703,7 @@ impl Batch {
         let now = server.now_ms();
         if let Some(client) = server.clients.get_mut(self.id) {
             client.query_buffer_len = self.query_len_at_parse;
+            client.output_buffer_len = self.output_len;
             client.last_interaction_ms = now;
         }
         for (index, argv) in commands.iter().enumerate() {
@@ -515,13 +728,11 @@ impl Batch {
                     // channel it listens to) go before its reply, as in Redis; they are
                     // sent whatever CLIENT REPLY says.
                     if let Some(pushed) = self.signals.take_pushed() {
-                        self.push_bytes += pushed.len() as u64;
                         self.replies.push(Out::Pushed(pushed));
                     }
                     while let Ok(mail) = mailbox.try_recv() {
                         match mail {
                             Mail::PushAfter(message) => {
-                                self.push_bytes += encoded_len(&message);
                                 after_reply.push(message);
                             }
                             Mail::Reply(_) => {}
@@ -548,16 +759,26 @@ impl Batch {
         }
         // Between batches only the unparsed rest stays in the query buffer.
         if let Some(client) = server.clients.get_mut(self.id) {
-            client.query_buffer_len = self.input_len;
+            (client.query_buffer_len, client.query_buffer_free) = self.query_rest;
+            self.output_class = if client.replica {
+                CLASS_REPLICA
+            } else if client.subscribed {
+                CLASS_PUBSUB
+            } else {
+                CLASS_NORMAL
+            };
         }
         server.end_batch();
         let durable_wait = crate::extensions::after_batch(&mut server);
-        refresh_limits(
-            &server,
-            self.id,
-            &mut self.limits,
-            &mut self.query_buffer_limit,
-        );
+        refresh_limits(&server, Some(self.id), &mut self.limits);
+        // With `maxmemory-clients`, every batch counts its client and may evict clients
+        // (this one too); that also applies a CONFIG SET that lowered the limit at once.
+        if self.limits.client_eviction {
+            oxidis_core::client::update_memory_and_evict(&mut server, Some(self.id));
+        }
+        if server.clients.get(self.id).is_none() {
+            after = After::Dropped;
+        }
         drop(server);
         self.done(after, durable_wait)
     }
@@ -567,9 +788,8 @@ impl Batch {
             after,
             resp: self.resp,
             limits: self.limits,
-            query_buffer_limit: self.query_buffer_limit,
+            output_class: self.output_class,
             replies: self.replies,
-            push_bytes: self.push_bytes,
             durable_wait,
         }
     }
@@ -670,18 +890,15 @@ fn running_stats(busy: &oxidis_core::server::ScriptBusy) -> Frame {
 }
 
 /// Picks up the limits that CONFIG SET or AUTH may have changed.
-fn refresh_limits(
-    server: &Server,
-    id: ClientId,
-    limits: &mut RequestLimits,
-    query_buffer_limit: &mut usize,
-) {
-    if let Some(client) = server.clients.get(id) {
-        limits.authenticated = client.authenticated;
+fn refresh_limits(server: &Server, id: Option<ClientId>, limits: &mut Limits) {
+    if let Some(client) = id.and_then(|id| server.clients.get(id)) {
+        limits.request.authenticated = client.authenticated;
     }
-    limits.proto_max_bulk_len = server.config.proto_max_bulk_len;
-    *query_buffer_limit =
+    limits.request.proto_max_bulk_len = server.config.proto_max_bulk_len;
+    limits.query_buffer =
         usize::try_from(server.config.client_query_buffer_limit).unwrap_or(usize::MAX);
+    limits.output = server.config.client_output_buffer_limit;
+    limits.client_eviction = server.config.maxmemory_clients != 0;
 }
 
 /// Applies CLIENT REPLY after a command ran: only clients in `On` mode get replies. SKIP sets
@@ -698,5 +915,17 @@ fn should_send(client: &mut Client) -> bool {
             client.reply_mode = ReplyMode::On;
             false
         }
+    }
+}
+
+/// Appends pushed messages to the output; into an empty output too small for them the buffer
+/// itself moves in (true then).
+fn append(output: &mut BytesMut, bytes: BytesMut) -> bool {
+    if output.is_empty() && bytes.len() > output.capacity() {
+        *output = bytes;
+        true
+    } else {
+        output.extend_from_slice(&bytes);
+        false
     }
 }

@@ -65,6 +65,9 @@ impl Shared {
     }
 }
 
+/// What a burst of pushed messages starts with.
+const PUSH_CHUNK: usize = 512;
+
 /// What the core sends a connection task besides closing it.
 pub enum Mail {
     /// The reply of the command the client is blocked on.
@@ -78,8 +81,12 @@ pub enum Mail {
 pub struct ConnectionSignals {
     close: Notify,
     replies: tokio::sync::mpsc::UnboundedSender<Mail>,
-    /// Bytes of pushed messages not yet written: what `client-output-buffer-limit` measures.
-    pending: AtomicU64,
+    /// Bytes in the connection's output buffer not yet written to the socket.
+    output_len: AtomicU64,
+    /// What that buffer has allocated.
+    output_capacity: AtomicU64,
+    /// Bytes in `pushed`: with `output_len`, what `client-output-buffer-limit` measures.
+    pushed_len: AtomicU64,
     /// Out-of-band messages (pub/sub, invalidations), encoded as they arrive for the client's
     /// protocol, until the connection takes them: like Redis's output buffer, a message costs
     /// a copy into it, and a burst of them one wake-up and one write.
@@ -100,7 +107,9 @@ impl ConnectionSignals {
         let signals = ConnectionSignals {
             close: Notify::new(),
             replies,
-            pending: AtomicU64::new(0),
+            output_len: AtomicU64::new(0),
+            output_capacity: AtomicU64::new(0),
+            pushed_len: AtomicU64::new(0),
             pushed: parking_lot::Mutex::new(BytesMut::new()),
             push_ready: Notify::new(),
             resp3: AtomicBool::new(false),
@@ -111,7 +120,13 @@ impl ConnectionSignals {
     /// Takes the pushed messages waiting, if any.
     pub fn take_pushed(&self) -> Option<BytesMut> {
         let mut pushed = self.pushed.lock();
-        (!pushed.is_empty()).then(|| pushed.split())
+        if pushed.is_empty() {
+            return None;
+        }
+        self.pushed_len.store(0, Ordering::Relaxed);
+        // The buffer itself goes (not a split of it, which would keep its allocation alive
+        // here): memory a burst took is given back once the connection has written it.
+        Some(std::mem::take(&mut *pushed))
     }
 
     /// Records the client's protocol, which pushes are encoded for.
@@ -120,13 +135,12 @@ impl ConnectionSignals {
             .store(resp == RespVersion::Resp3, Ordering::Relaxed);
     }
 
-    /// Marks `bytes` of pushed messages as written.
-    pub fn written(&self, bytes: u64) {
-        let _ = self
-            .pending
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
-                Some(p.saturating_sub(bytes))
-            });
+    /// Records how many bytes the connection's output buffer holds unwritten, and what it
+    /// has allocated.
+    pub fn set_output(&self, bytes: usize, capacity: usize) {
+        self.output_len.store(bytes as u64, Ordering::Relaxed);
+        self.output_capacity
+            .store(capacity as u64, Ordering::Relaxed);
     }
 
     /// Completes once `close` has been called (immediately if it already was).
@@ -159,35 +173,31 @@ impl ConnectionHandle for ConnectionSignals {
         };
         let mut pushed = self.pushed.lock();
         let was_empty = pushed.is_empty();
-        let before = pushed.len();
+        if pushed.capacity() == 0 {
+            pushed.reserve(PUSH_CHUNK);
+        }
         encode(message, resp, &mut pushed);
-        let added = (pushed.len() - before) as u64;
+        self.pushed_len
+            .store(pushed.len() as u64, Ordering::Relaxed);
         drop(pushed);
-        self.pending.fetch_add(added, Ordering::Relaxed);
         if was_empty {
             self.push_ready.notify_one();
         }
     }
 
     fn push_after_reply(&self, message: Frame) {
-        self.pending
-            .fetch_add(encoded_len(&message), Ordering::Relaxed);
         let _ = self.replies.send(Mail::PushAfter(message));
     }
 
     fn pending_bytes(&self) -> u64 {
-        self.pending.load(Ordering::Relaxed)
+        self.output_len.load(Ordering::Relaxed) + self.pushed_len.load(Ordering::Relaxed)
     }
-}
 
-/// About how many bytes `frame` takes encoded: its strings plus a small header each. Exact
-/// enough for output-buffer limits, and cheap enough to run for every message.
-pub fn encoded_len(frame: &Frame) -> u64 {
-    match frame {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) => b.len() as u64 + 16,
-        Frame::Push(items) | Frame::Array(items) | Frame::Sequence(items) | Frame::Set(items) => {
-            items.iter().map(encoded_len).sum::<u64>() + 8
+    fn output_memory(&self) -> u64 {
+        let pushed = self.pushed_len.load(Ordering::Relaxed);
+        if self.output_len.load(Ordering::Relaxed) == 0 && pushed == 0 {
+            return 0;
         }
-        _ => 16,
+        self.output_capacity.load(Ordering::Relaxed) + pushed
     }
 }

@@ -160,6 +160,8 @@ pub struct Config {
     pub save: Vec<(u64, u64)>,
     /// `maxmemory`, bytes; 0 for no limit.
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` when negative; 0 for none.
+    pub maxmemory_clients: i128,
     /// `maxmemory-policy`.
     pub maxmemory_policy: MaxmemoryPolicy,
     /// `maxmemory-samples`.
@@ -268,6 +270,7 @@ impl Default for Config {
             enable_module_command: ProtectedAccess::No,
             save: Vec::new(),
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
@@ -407,6 +410,7 @@ impl Config {
             "lfu-log-factor" => num(u64::from(self.lfu_log_factor)),
             "lfu-decay-time" => num(u64::from(self.lfu_decay_time)),
             "busy-reply-threshold" => num(self.busy_reply_threshold),
+            "maxmemory-clients" => Value::Num(self.maxmemory_clients),
             _ => self
                 .other
                 .get(index)
@@ -505,6 +509,7 @@ impl Config {
             ("lfu-decay-time", Value::Num(n)) => self.lfu_decay_time = to(n, 1),
             ("busy-reply-threshold", Value::Num(n)) => self.busy_reply_threshold = to(n, 5000),
             ("latency-tracking", Value::Bool(b)) => self.latency_tracking = b,
+            ("maxmemory-clients", Value::Num(n)) => self.maxmemory_clients = n,
             (_, value) => {
                 if let Some(slot) = self.other.get_mut(index) {
                     *slot = value;

@@ -9,7 +9,7 @@ use crate::command::{
     Arg, Args, Arity, CommandResult, CommandSpec, Family, Flag::*, Group, KeyFlag, KeySpec,
 };
 use crate::context::CommandContext;
-use crate::dispatch::{Outcome, run_command};
+use crate::dispatch::{Outcome, run_queued};
 use crate::errors::CommandError;
 use crate::errors::transactions::{
     DISCARD_WITHOUT_MULTI, EXEC_ABORT, EXEC_WITHOUT_MULTI, NESTED_MULTI, WATCH_IN_MULTI,
@@ -90,7 +90,7 @@ fn exec(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     let replies = transaction
         .queue
         .iter()
-        .map(|argv| match run_command(ctx.server, id, argv) {
+        .map(|argv| match run_queued(ctx.server, id, argv) {
             Outcome::Reply(reply) => reply,
             // Nothing blocks inside a transaction: the timeout reply comes at once.
             Outcome::Blocked(request) => request.timeout_reply,

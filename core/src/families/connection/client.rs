@@ -612,14 +612,7 @@ pub(super) fn parse_kill_filter(args: &mut Args<'_>) -> Result<KillFilter, Comma
     Ok(filter)
 }
 
-/// Size of the reply buffer every connection starts with (`rbs=`).
-pub(super) const REPLY_BUFFER_BYTES: usize = 16 * 1024;
-
-/// What one socket read reserves in the query buffer (for `qbuf-free=`).
-pub(super) const READ_CHUNK_BYTES: usize = 16 * 1024;
-
-/// A rough fixed cost of a client's own bookkeeping, for `tot-mem=`.
-pub(super) const CLIENT_OVERHEAD_BYTES: usize = 1024;
+use crate::client::REPLY_BUFFER_BYTES;
 
 /// Appends one CLIENT LIST line (with its newline) for `client`, with Redis 7.0's fields in
 /// Redis's order. Where the core keeps no such fact (fd, buffer sizes) the value is a plausible
@@ -677,26 +670,15 @@ pub(super) fn push_info_line(out: &mut String, client: &Client, ctx: &CommandCon
     }
     let events = match client.peer {
         Peer::Internal => "",
-        _ if client.output_buffer_len > 0 => "rw",
+        _ if client.pending_output() > 0 => "rw",
         _ => "r",
     };
     let qbuf = client.query_buffer_len;
     // Only a client running a command holds arguments: the caller.
     let argv_mem = if is_caller { client.argv_mem } else { 0 };
-    let qbuf_free = if qbuf == 0 {
-        0
-    } else {
-        READ_CHUNK_BYTES.saturating_sub(qbuf)
-    };
-    let obl = client.output_buffer_len.min(REPLY_BUFFER_BYTES);
-    let omem = client.output_buffer_len - obl;
-    let oll = omem.div_ceil(REPLY_BUFFER_BYTES);
-    let tot_mem = CLIENT_OVERHEAD_BYTES
-        .saturating_add(REPLY_BUFFER_BYTES)
-        .saturating_add(qbuf)
-        .saturating_add(qbuf_free)
-        .saturating_add(argv_mem)
-        .saturating_add(omem);
+    let qbuf_free = client.query_buffer_free;
+    let (obl, oll, omem) = client.output_buffer_fields();
+    let tot_mem = crate::client::memory_usage(ctx.server, client, argv_mem);
     let resp = match client.resp {
         RespVersion::Resp2 => 2,
         RespVersion::Resp3 => 3,

@@ -315,6 +315,7 @@ fn client_info_line_has_redis_fields_in_order() {
         c.resp = RespVersion::Resp3;
         c.last_command = "get";
         c.query_buffer_len = 26;
+        c.query_buffer_free = 16358;
         // Only the caller's own line shows argument memory (others hold no arguments).
         c.argv_mem = 10;
     }

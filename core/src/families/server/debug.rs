@@ -57,6 +57,21 @@ pub(super) fn debug(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comman
             ctx.server.active_expire_enabled = atoi(flag) != 0;
             Ok(Frame::ok())
         }
+        // Our reply buffer does not shrink or grow with traffic, so there is nothing to
+        // resize: the settings are accepted (and checked) for the suite's sake.
+        (b"replybuffer", [setting, value]) => {
+            if setting.eq_ignore_ascii_case(b"peak-reset-time") {
+                if !value.eq_ignore_ascii_case(b"never") && !value.eq_ignore_ascii_case(b"reset") {
+                    crate::command::parse_i64(value)?;
+                }
+            } else if !setting.eq_ignore_ascii_case(b"resizing") {
+                return Err(CommandError::custom(subcommand_syntax(
+                    "DEBUG",
+                    "replybuffer",
+                )));
+            }
+            Ok(Frame::ok())
+        }
         (b"set-disable-deny-scripts", [flag]) => {
             ctx.server
                 .script_busy
@@ -225,6 +240,14 @@ fn help() -> Frame {
             "PROTOCOL <type>",
             "    Answers with a sample reply of <type>: string, integer, double, bignum,",
             "    null, array, set, map, attrib, push, verbatim, true or false.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
+            "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+            "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+            "    In case NEVER is provided the last observed peak will never be reset",
+            "    In case RESET is provided the peak reset time will be restored to the default value",
+            "REPLYBUFFER RESIZING <0|1>",
+            "    Enable or disable the reply buffer resize cron job",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Turns the background expiry of keys off (0) or on (1).",
             "SET-SKIP-CHECKSUM-VALIDATION <0|1>",

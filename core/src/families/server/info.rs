@@ -222,7 +222,7 @@ fn clients_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         .unwrap_or(0);
     let max_out = clients
         .iter()
-        .map(|c| c.output_buffer_len)
+        .map(|c| c.pending_output())
         .max()
         .unwrap_or(0);
     report.section("Clients");
@@ -483,7 +483,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         s.expire_cycle_cpu_us / 1000,
     );
     report.field("evicted_keys", s.evicted_keys);
-    report.field("evicted_clients", 0);
+    report.field("evicted_clients", s.evicted_clients);
     let current = ctx.server.eviction.current_exceeded_time().as_millis();
     report.field(
         "total_eviction_exceeded_time",

@@ -299,7 +299,7 @@ impl MemoryReport {
         let clients_normal: u64 = server
             .clients
             .iter()
-            .map(|c| (c.query_buffer_len + c.output_buffer_len + c.argv_mem) as u64)
+            .map(|c| (c.query_buffer_len + c.pending_output() + c.argv_mem) as u64)
             .sum();
         let startup = server.memory_startup.min(used);
         let overhead =

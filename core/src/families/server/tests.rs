@@ -530,6 +530,35 @@ fn debug_set_active_expire_and_sleep() {
 }
 
 #[test]
+fn debug_pause_cron_and_replybuffer() {
+    let mut r = debug_runner();
+    assert_eq!(r.run(["DEBUG", "PAUSE-CRON", "1"]), Frame::ok());
+    assert!(r.server.cron_paused);
+    assert_eq!(r.run(["DEBUG", "PAUSE-CRON", "0"]), Frame::ok());
+    assert!(!r.server.cron_paused);
+    assert_eq!(
+        r.run(["DEBUG", "REPLYBUFFER", "RESIZING", "0"]),
+        Frame::ok()
+    );
+    for value in ["never", "reset", "100"] {
+        assert_eq!(
+            r.run(["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", value]),
+            Frame::ok()
+        );
+    }
+    assert_eq!(
+        r.run(["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "x"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        r.run(["DEBUG", "REPLYBUFFER", "SIZE", "1"]),
+        err(
+            "ERR unknown subcommand or wrong number of arguments for 'replybuffer'. Try DEBUG HELP."
+        )
+    );
+}
+
+#[test]
 fn debug_object_prints_redis_line() {
     let mut r = debug_runner();
     put(&mut r, "foo", "20000");

@@ -458,7 +458,9 @@ fn setrange(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
             return Ok(Frame::Integer(0));
         }
         check_string_length(offset, patch.len(), max_len)?;
-        let mut buffer = vec![0; offset];
+        // Sized exactly, as Redis sizes the new string: no doubling slack for maxmemory.
+        let mut buffer = Vec::with_capacity(offset + patch.len());
+        buffer.resize(offset, 0);
         buffer.extend_from_slice(patch);
         let len = buffer.len();
         ctx.set(key, Value::Mutable(Box::new(buffer)), Ttl::Clear);
