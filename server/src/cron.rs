@@ -65,10 +65,12 @@ fn snapshot_pump(shared: &Shared) {
         let mut server = shared.server.lock();
         let more = crate::extensions::snapshot_step(&mut server);
         parking_lot::MutexGuard::unlock_fair(server);
-        if more {
-            std::thread::yield_now();
-        } else {
+        // Handed straight to a waiting connection: commands are queueing, so let them have
+        // the keyspace for as long as the slice took (at most half the time goes to the save).
+        if !more || shared.server.is_locked() {
             std::thread::sleep(Duration::from_millis(1));
+        } else {
+            std::thread::yield_now();
         }
     }
 }
