@@ -211,7 +211,11 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
     let total: usize = server.dbs.iter().map(|db| db.len()).sum();
     let state = &mut server.persistence_state;
     match kind {
-        Kind::Rdb => state.bgsave_started_ms = Some(now_ms),
+        Kind::Rdb => {
+            state.bgsave_started_ms = Some(now_ms);
+            // Redis counts a BGSAVE in `rdb_saves` when it starts.
+            state.saves += 1;
+        }
         Kind::Aof { .. } => {
             state.aof_rewrite_started_ms = Some(now_ms);
             state.aof_rewrite_scheduled = false;
@@ -380,7 +384,6 @@ fn finish(server: &mut Server, job: Job, outcome: Result<(), String>) {
             info!("Background saving terminated with success");
             server.dirty = server.dirty.saturating_sub(job.dirty_at_start);
             server.last_save_unix = job.started_ms / 1000;
-            state.saves += 1;
             state.last_save_failed = false;
         }
         Err(message) => {

@@ -423,12 +423,8 @@ pub fn file_header(
     aux(&mut w, "redis-ver", oxidis_core::REDIS_VERSION.as_bytes());
     aux(&mut w, "redis-bits", b"64");
     aux(&mut w, "ctime", now_unix_secs.to_string().as_bytes());
-    let used: usize = server
-        .dbs
-        .iter()
-        .flat_map(|db| db.iter())
-        .map(|e| e.key.len() + e.value.heap_size() + 64)
-        .sum();
+    // Redis's zmalloc counter; a walk over every key here would stall a BGSAVE's start.
+    let used = oxidis_core::memory::used_memory();
     aux(&mut w, "used-mem", used.to_string().as_bytes());
     aux(
         &mut w,

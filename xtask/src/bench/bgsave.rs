@@ -27,6 +27,8 @@ struct Outcome {
     baseline: u64,
     peak: u64,
     save_secs: f64,
+    /// SET round trips under the same load before the save.
+    idle_latencies_ms: Vec<f64>,
     latencies_ms: Vec<f64>,
     writes_per_sec: f64,
 }
@@ -51,7 +53,7 @@ pub fn run(bins: &[&Path; 2], logs: &Path, quick: bool) -> Result<bool> {
         println!("{name}: pid {} port {}", server.pid(), server.port);
         let outcome = measure(&server, keyspace)?;
         println!(
-            "{name:<7} {} keys, PSS {:.1} MiB before, peak {:.1} MiB during BGSAVE (+{:.1}%), save {:.1} s, {:.0} writes/s, SET p50/p99/max {:.2}/{:.2}/{:.2} ms",
+            "{name:<7} {} keys, PSS {:.1} MiB before, peak {:.1} MiB during BGSAVE (+{:.1}%), save {:.1} s, {:.0} writes/s, SET p50/p99/max {:.2}/{:.2}/{:.2} ms (before the save {:.2}/{:.2}/{:.2})",
             outcome.keys,
             mib(outcome.baseline),
             mib(outcome.peak),
@@ -61,6 +63,13 @@ pub fn run(bins: &[&Path; 2], logs: &Path, quick: bool) -> Result<bool> {
             median(&outcome.latencies_ms),
             percentile(&outcome.latencies_ms, 0.99),
             outcome.latencies_ms.iter().copied().fold(0.0, f64::max),
+            median(&outcome.idle_latencies_ms),
+            percentile(&outcome.idle_latencies_ms, 0.99),
+            outcome
+                .idle_latencies_ms
+                .iter()
+                .copied()
+                .fold(0.0, f64::max),
         );
         outcomes.push(outcome);
     }
@@ -109,6 +118,16 @@ fn measure(server: &Server, keyspace: u64) -> Result<Outcome> {
         .spawn()
         .context("starting the write load")?;
     std::thread::sleep(Duration::from_millis(500));
+    let idle_latencies_ms = {
+        let stop = Arc::new(AtomicBool::new(false));
+        let probe = {
+            let stop = stop.clone();
+            std::thread::spawn(move || probe_latency(port, &stop))
+        };
+        std::thread::sleep(Duration::from_secs(3));
+        stop.store(true, Ordering::Relaxed);
+        probe.join().unwrap_or_default()
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let probe = {
         let stop = stop.clone();
@@ -150,6 +169,7 @@ fn measure(server: &Server, keyspace: u64) -> Result<Outcome> {
         baseline,
         peak,
         save_secs,
+        idle_latencies_ms,
         latencies_ms,
         writes_per_sec: commands as f64 / save_secs.max(1e-9),
     })
