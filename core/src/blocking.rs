@@ -95,8 +95,8 @@ impl Blocked {
     /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
     pub fn with_timeout(&self) -> usize {
         self.clients
-            .values()
-            .filter(|b| b.deadline.is_some())
+            .iter()
+            .filter(|(id, b)| b.deadline.is_some() && !self.module_blocks.is_completed(**id))
             .count()
     }
 

@@ -30,11 +30,21 @@ pub trait ConnectionHandle: Send + Sync {
         self.push(message.clone());
     }
 
+    /// [`push_ref`](Self::push_ref) for a message many clients get (PUBLISH): the message
+    /// is encoded once per protocol, not once per client.
+    fn push_shared(&self, message: &SharedPush<'_>) {
+        self.push_ref(message.frame());
+    }
+
     /// Bytes of pushed messages not yet written to the socket (for
     /// `client-output-buffer-limit`); 0 when the connection does not count them.
     fn pending_bytes(&self) -> u64 {
         0
     }
+
+    /// Asks the connection to give back its (empty) query buffer's room: the client has been
+    /// idle for a while.
+    fn trim_query_buffer(&self) {}
 
     /// Memory the connection's output buffers hold (allocated, not just used), while any
     /// output is pending; what `omem=` and `maxmemory-clients` count.
@@ -46,6 +56,38 @@ pub trait ConnectionHandle: Send + Sync {
     /// running: it is written after that command's reply (client-side caching invalidations).
     fn push_after_reply(&self, message: oxidis_protocol::Frame) {
         self.push(message);
+    }
+}
+
+/// A message pushed to many clients, encoded at most once for each protocol, when a client
+/// of that protocol first needs it.
+pub struct SharedPush<'a> {
+    frame: &'a oxidis_protocol::Frame,
+    encoded: [std::cell::OnceCell<bytes::BytesMut>; 2],
+}
+
+impl<'a> SharedPush<'a> {
+    /// Wraps `frame`; nothing is encoded yet.
+    pub fn new(frame: &'a oxidis_protocol::Frame) -> SharedPush<'a> {
+        SharedPush {
+            frame,
+            encoded: Default::default(),
+        }
+    }
+
+    /// The message.
+    pub fn frame(&self) -> &oxidis_protocol::Frame {
+        self.frame
+    }
+
+    /// The message encoded for `resp`.
+    pub fn encoded(&self, resp: RespVersion) -> &[u8] {
+        let slot = usize::from(resp == RespVersion::Resp3);
+        self.encoded[slot].get_or_init(|| {
+            let mut out = bytes::BytesMut::new();
+            oxidis_protocol::encode(self.frame, resp, &mut out);
+            out
+        })
     }
 }
 
@@ -364,6 +406,47 @@ pub fn memory_usage(server: &crate::Server, client: &Client, argv_mem: usize) ->
         + server
             .pubsub
             .subscription_bytes(client.id, ENTRY_OVERHEAD_BYTES)
+}
+
+/// Like Redis's client cron: a client idle for more than 2 seconds whose query buffer holds
+/// no data but some room (more than 4 KiB) gives the room back; the next read takes a new one.
+pub fn trim_idle_query_buffers(server: &mut crate::Server) {
+    let now = server.now_ms();
+    for client in server.clients.iter_mut() {
+        if client.query_buffer_len == 0
+            && client.query_buffer_free > 4096
+            && now.saturating_sub(client.last_interaction_ms) > 2000
+            && let Some(handle) = &client.handle
+        {
+            handle.trim_query_buffer();
+            client.query_buffer_free = 0;
+        }
+    }
+}
+
+/// The hard `client-output-buffer-limit` of the class of client `id`, when it has one and
+/// is not running a script: a command whose reply may be huge (HRANDFIELD with a large
+/// negative count) stops building it past this, as Redis stops once the client is closing
+/// for its output buffer (which such a reply then is).
+pub fn reply_limit(server: &crate::Server, id: ClientId) -> Option<usize> {
+    if server
+        .script_busy
+        .running
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return None;
+    }
+    let client = server.clients.get(id)?;
+    client.handle.as_ref()?;
+    let class = if client.replica {
+        1
+    } else if client.subscribed {
+        2
+    } else {
+        0
+    };
+    let hard = server.config.client_output_buffer_limit[class].hard_bytes;
+    (hard != 0).then(|| usize::try_from(hard).unwrap_or(usize::MAX))
 }
 
 /// The `maxmemory-clients` limit in bytes (a percentage is of `maxmemory`); 0 for none.

@@ -325,6 +325,20 @@ impl<'a> CommandContext<'a> {
         }
     }
 
+    /// [`delete`](Self::delete), freeing a big value on the background thread (UNLINK; see
+    /// [`crate::lazyfree`]).
+    pub fn delete_lazily(&mut self, key: &[u8]) -> bool {
+        match self.lookup(key) {
+            Some(pos) => {
+                let entry = self.db().remove_at(pos);
+                crate::lazyfree::free(&entry.key, entry.value, &self.server.lazyfree);
+                self.server.dirty += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Raises keyspace event `name` of `class` (a [`crate::events::class`] bit) for `key` in the
     /// selected database, as Redis's `notifyKeyspaceEvent` does; call it where Redis does, after
     /// the change. Costs nothing while nobody listens for the class.

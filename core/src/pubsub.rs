@@ -17,7 +17,7 @@ type HashMap<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
 use oxidis_protocol::Frame;
 
-use crate::client::{Client, ClientId, Clients};
+use crate::client::{Client, ClientId, Clients, SharedPush};
 use crate::config::Config;
 
 /// Plain channels (SUBSCRIBE) or shard channels (SSUBSCRIBE).
@@ -314,8 +314,9 @@ pub fn publish(
             Frame::Bulk(channel.clone()),
             Frame::Bulk(message.clone()),
         ]);
+        let message = SharedPush::new(&frame);
         for &id in ids {
-            push_to(clients, config, now_ms, id, &frame);
+            push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
         }
     }
@@ -329,8 +330,9 @@ pub fn publish(
             Frame::Bulk(channel.clone()),
             Frame::Bulk(message.clone()),
         ]);
+        let message = SharedPush::new(&frame);
         for &id in ids {
-            push_to(clients, config, now_ms, id, &frame);
+            push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
         }
     }
@@ -341,6 +343,17 @@ pub fn publish(
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
 pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
+    push_shared_to(clients, config, now_ms, id, &SharedPush::new(message));
+}
+
+/// [`push_to`] for a message several clients get, encoded once per protocol.
+pub fn push_shared_to(
+    clients: &mut Clients,
+    config: &Config,
+    now_ms: u64,
+    id: ClientId,
+    message: &SharedPush<'_>,
+) {
     // `maxmemory-clients` counts it again after the command.
     clients.note_output(id);
     let Some(client) = clients.get_mut(id) else {
@@ -352,27 +365,57 @@ pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId
     let Some(handle) = client.handle.as_ref() else {
         return;
     };
-    handle.push_ref(message);
+    handle.push_shared(message);
     let pending = handle.pending_bytes();
-    if over_output_limit(client, config, pending, now_ms)
-        && let Some(handle) = client.handle.clone()
-    {
-        client.output_limit_reached = true;
-        tracing::warn!(
-            "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            client.id,
-            client.peer.addr(),
-            client.peer.laddr(),
-            String::from_utf8_lossy(client.name.as_deref().unwrap_or_default()),
-        );
-        handle.close();
+    if over_output_limit(client, config, pending, now_ms) {
+        close_for_output_limit(client);
     }
+}
+
+/// Applies `client-output-buffer-limit` to every client with pending output, as Redis's
+/// client cron does: a soft limit is broken by time even when no more output comes.
+pub fn enforce_output_limits(server: &mut crate::Server) {
+    let now_ms = server.now_ms();
+    let config = &server.config;
+    for client in server.clients.iter_mut() {
+        if client.output_limit_reached {
+            continue;
+        }
+        let pending = client.handle.as_ref().map_or(0, |h| h.pending_bytes());
+        if (pending > 0 || client.output_soft_limit_since.is_some())
+            && over_output_limit(client, config, pending, now_ms)
+        {
+            close_for_output_limit(client);
+        }
+    }
+}
+
+/// Schedules `client` to close for its output buffer, as Redis logs it.
+fn close_for_output_limit(client: &mut Client) {
+    let Some(handle) = client.handle.clone() else {
+        return;
+    };
+    client.output_limit_reached = true;
+    tracing::warn!(
+        "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        client.id,
+        client.peer.addr(),
+        client.peer.laddr(),
+        String::from_utf8_lossy(client.name.as_deref().unwrap_or_default()),
+    );
+    handle.close();
 }
 
 /// Whether `pending` output bytes break the limits of the client's class (`pubsub` for a
 /// subscribed client, `normal` otherwise); tracks when the soft limit was first passed.
 fn over_output_limit(client: &mut Client, config: &Config, pending: u64, now_ms: u64) -> bool {
-    let class = if client.subscribed { 2 } else { 0 };
+    let class = if client.replica {
+        1
+    } else if client.subscribed {
+        2
+    } else {
+        0
+    };
     let limit = config.client_output_buffer_limit[class];
     if limit.hard_bytes != 0 && pending >= limit.hard_bytes {
         return true;

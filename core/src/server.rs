@@ -170,6 +170,8 @@ pub struct ScriptBusy {
     pub details: std::sync::Mutex<RunningScript>,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run `noscript` commands (tests only).
     pub deny_script_disabled: std::sync::atomic::AtomicBool,
+    /// The running script is replayed from the AOF: other clients get `LOADING`, not `BUSY`.
+    pub loading: std::sync::atomic::AtomicBool,
 }
 
 /// The running script as FUNCTION STATS describes it.
@@ -395,8 +397,12 @@ pub struct Server {
     pub aof: Option<Box<dyn std::any::Any + Send>>,
     /// The AOF's entry points, when the persistence crate is compiled in.
     pub aof_hooks: Option<AofHooks>,
+    /// The INFO `modules` section's lines, when the modules crate is compiled in.
+    pub module_info: Option<fn(&Server) -> Vec<String>>,
     /// What the server crate does when CONFIG SET changes where it listens.
     pub listener_hooks: Option<ListenerHooks>,
+    /// `oom-score-adj`: whether the process's OOM score was changed, and from what.
+    pub oom_score: crate::oom_score::OomScore,
     /// What INFO reports about the AOF.
     pub aof_status: AofStatus,
     /// Set while the AOF is being loaded: keys do not expire then (an expiry time in the past
@@ -471,7 +477,9 @@ impl Server {
             persistence_state: PersistenceState::default(),
             aof: None,
             aof_hooks: None,
+            module_info: None,
             listener_hooks: None,
+            oom_score: crate::oom_score::OomScore::default(),
             aof_status: AofStatus {
                 last_rewrite_time_sec: -1,
                 ..AofStatus::default()

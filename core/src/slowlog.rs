@@ -138,7 +138,9 @@ pub fn trimmed_argv(argv: &[Bytes], redacted: &[usize]) -> Vec<Bytes> {
             );
             out.push(Bytes::from(cut));
         } else {
-            out.push(arg.clone());
+            // A copy, not a slice: an argument shares the whole buffer its request was read
+            // into, which a log entry would otherwise keep alive (megabytes for a big command).
+            out.push(Bytes::copy_from_slice(arg));
         }
     }
     out

@@ -187,7 +187,35 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
             }
         }
     }
+    // Without MERGE a library that exists already fails the load, as in Redis (DEBUG RELOAD
+    // NOFLUSH keeps the libraries).
+    if !merge {
+        let current = &server.persistence_state.function_code;
+        if let Some(name) = loaded
+            .functions
+            .iter()
+            .filter_map(|code| library_name(code))
+            .find(|name| current.iter().any(|c| library_name(c) == Some(*name)))
+        {
+            let name = String::from_utf8_lossy(name);
+            return Err(format!("Library '{name}' already exists"));
+        }
+    }
     let mut dbs = loaded.dbs;
+    // Modules subscribed to `loaded` hear of every key the file brought (Redis's
+    // NOTIFY_LOADED), before the loading-end event.
+    if server.events.module_mask & oxidis_core::events::class::LOADED != 0 {
+        for (index, db) in dbs.iter().enumerate() {
+            for entry in db.iter() {
+                server.events.push(oxidis_core::events::KeyEvent {
+                    class: oxidis_core::events::class::LOADED,
+                    name: "loaded",
+                    db: index,
+                    key: bytes::Bytes::copy_from_slice(entry.key.as_slice()),
+                });
+            }
+        }
+    }
     for (index, db) in dbs.iter_mut().enumerate() {
         let current = &mut server.dbs[index];
         if current.is_empty() {
@@ -201,6 +229,9 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
             let expire = entry.expire_at();
             current.insert_new(entry.key, entry.value, expire, entry.access_clock);
         }
+    }
+    if !server.events.is_empty() {
+        oxidis_core::events::deliver(server);
     }
     let state = &mut server.persistence_state;
     state.last_load_keys_loaded = loaded.keys_loaded;
@@ -223,4 +254,12 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
 /// [`load_from_disk`] for DEBUG RELOAD, logging the final line itself.
 pub(crate) fn reload_from_disk(server: &mut Server, merge: bool) -> Result<(), String> {
     load_from_disk(server, merge).inspect_err(|message| warn!("{message}"))
+}
+
+/// The library name a function library's code declares (`#!lua name=<name>` on its first line).
+fn library_name(code: &[u8]) -> Option<&[u8]> {
+    let first_line = code.split(|&b| b == b'\n').next()?;
+    first_line
+        .split(|&b| b == b' ')
+        .find_map(|word| word.strip_prefix(b"name="))
 }

@@ -139,6 +139,15 @@ impl RequestParser {
         result
     }
 
+    /// Between commands, gives back the argument table a command with many arguments grew
+    /// (it is kept for reuse otherwise, so small commands allocate nothing).
+    pub fn shrink(&mut self) {
+        const KEEP: usize = 1024;
+        if matches!(self.state, State::Idle) && self.args.capacity() > KEEP {
+            self.args = Vec::new();
+        }
+    }
+
     fn reset(&mut self) {
         self.state = State::Idle;
         self.pos = 0;

@@ -36,9 +36,9 @@ pub fn call_command(
     args: &Table,
 ) -> mlua::Result<MultiValue> {
     if run_state.kill.load(Ordering::SeqCst) {
-        return Err(mlua::Error::runtime(crate::vm::killed_message(
+        return Err(crate::vm::killed_error(
             run_state.is_function.load(Ordering::SeqCst),
-        )));
+        ));
     }
     let resp = match resp {
         Value::Integer(3) | Value::Number(3.0) => RespVersion::Resp3,
@@ -51,7 +51,7 @@ pub fn call_command(
         match value {
             Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
-            Value::Number(n) => argv.push(Bytes::from(lua_number_text(n))),
+            Value::Number(n) => argv.push(Bytes::from(call_number_text(n))),
             _ => {
                 return failure(
                     lua,
@@ -177,17 +177,35 @@ pub fn lua_number_text(n: f64) -> String {
 
 /// C's `%.14g`.
 fn format_g14(n: f64) -> String {
-    let exp = n.abs().log10().floor() as i32;
-    if !(-4..14).contains(&exp) {
-        let s = format!("{:.13e}", n);
-        // Rust prints `1.2340000000000e5`; C prints `1.234e+05`.
-        let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
+    format_g(n, 14)
+}
+
+/// A number argument of `redis.call` as Redis writes it: C's `%.17g`, which keeps every digit
+/// (`3.7` is sent as `3.7000000000000002`).
+pub fn call_number_text(n: f64) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
+    }
+    if n.is_infinite() {
+        return if n < 0.0 { "-inf" } else { "inf" }.to_string();
+    }
+    format_g(n, 17)
+}
+
+/// C's `%.<precision>g` for a finite number: the exponent is the one of the number rounded to
+/// `precision` significant digits; below -4 or from `precision` on it is printed as
+/// `d.ddde+XX`, otherwise in fixed notation; trailing zeros dropped.
+fn format_g(n: f64, precision: usize) -> String {
+    let scientific = format!("{:.*e}", precision - 1, n);
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let limit = i64::try_from(precision).unwrap_or(17);
+    if exponent < -4 || exponent >= limit {
         let mantissa = trim_zeros(mantissa);
-        let e: i32 = e.parse().unwrap_or(0);
-        let sign = if e < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", e.abs())
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
     } else {
-        let decimals = usize::try_from(13 - exp).unwrap_or(0);
+        let decimals = usize::try_from(limit - 1 - exponent).unwrap_or(0);
         trim_zeros(&format!("{n:.decimals$}")).to_string()
     }
 }

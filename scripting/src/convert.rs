@@ -172,9 +172,12 @@ fn to_frame(value: &Value, resp: RespVersion, depth: usize) -> Frame {
     }
 }
 
-/// C's `(long long)` cast of a double, saturating instead of undefined.
+/// C's `(long long)` cast of a double as x86-64 performs it: truncation, and the "integer
+/// indefinite" value `i64::MIN` for NaN and anything out of range (Redis returns `1e20` as
+/// -9223372036854775808).
 fn truncate(n: f64) -> i64 {
-    if n.is_nan() {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || !(-LIMIT..LIMIT).contains(&n) {
         return i64::MIN;
     }
     n as i64

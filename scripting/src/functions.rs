@@ -250,18 +250,13 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
 /// An error raised as Redis's error table, through mlua: the message travels as text and the
 /// error handler wraps it.
 fn lua_error(_lua: &Lua, text: &str) -> mlua::Error {
-    mlua::Error::runtime(text.to_string())
+    mlua::Error::external(crate::vm::ScriptError(format!("ERR {text}"), false))
 }
 
 fn error_text(err: &Value) -> String {
     match err {
         Value::Table(t) => match t.raw_get::<Value>("err") {
-            Ok(Value::String(s)) => {
-                let text = String::from_utf8_lossy(&s.as_bytes()).into_owned();
-                text.strip_prefix("ERR ")
-                    .map(str::to_string)
-                    .unwrap_or(text)
-            }
+            Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
             _ => "unknown error".into(),
         },
         Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),

@@ -58,23 +58,19 @@ ctx.resp = 2
 -- error position, as Redis's C function does.
 redis.call = ctx.call
 redis.pcall = ctx.pcall
-redis.sha1hex = function(...)
-    if select('#', ...) ~= 1 then
-        error(error_table('ERR wrong number of arguments'))
-    end
-    return ctx.sha1hex(...)
-end
+redis.sha1hex = ctx.sha1hex
+-- Redis returns (does not raise) this error for a bad argument.
 redis.error_reply = function(...)
     local s = ...
-    if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then
-        error(error_table('ERR wrong number or type of arguments'))
+    if select('#', ...) ~= 1 or type(s) ~= 'string' then
+        return error_table('ERR wrong number or type of arguments')
     end
     return error_table(ctx.error_text(s))
 end
 redis.status_reply = function(...)
     local s = ...
-    if select('#', ...) ~= 1 or (type(s) ~= 'string' and type(s) ~= 'number') then
-        error(error_table('ERR wrong number or type of arguments'))
+    if select('#', ...) ~= 1 or type(s) ~= 'string' then
+        return error_table('ERR wrong number or type of arguments')
     end
     return { ok = s }
 end
@@ -82,51 +78,14 @@ redis.LOG_DEBUG = 0
 redis.LOG_VERBOSE = 1
 redis.LOG_NOTICE = 2
 redis.LOG_WARNING = 3
-redis.log = function(...)
-    local n = select('#', ...)
-    if n < 2 then
-        error(error_table('ERR redis.log() requires two arguments or more.'))
-    end
-    local level = ...
-    if type(level) ~= 'number' then
-        error(error_table('ERR First argument must be a number (log level).'))
-    end
-    if level < 0 or level > 3 then
-        error(error_table('ERR Invalid debug level.'))
-    end
-    local parts = {}
-    for i = 2, n do
-        local v = select(i, ...)
-        if type(v) == 'string' or type(v) == 'number' then
-            parts[#parts + 1] = tostring(v)
-        end
-    end
-    ctx.log(level, table.concat(parts, ' '))
-end
-redis.setresp = function(...)
-    if select('#', ...) ~= 1 then
-        error(error_table('ERR redis.setresp() requires one argument.'))
-    end
-    local v = ...
-    if v ~= 2 and v ~= 3 then
-        error(error_table('ERR RESP version must be 2 or 3.'))
-    end
-    ctx.resp = v
-end
+redis.log = ctx.log
+redis.setresp = ctx.setresp
 redis.REPL_NONE = 0
 redis.REPL_AOF = 1
 redis.REPL_SLAVE = 2
 redis.REPL_REPLICA = 2
 redis.REPL_ALL = 3
-redis.set_repl = function(...)
-    if select('#', ...) ~= 1 then
-        error(error_table('ERR redis.set_repl() requires one argument.'))
-    end
-    local v = ...
-    if type(v) ~= 'number' or v < 0 or v > 3 then
-        error(error_table('ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'))
-    end
-end
+redis.set_repl = ctx.set_repl
 redis.replicate_commands = function()
     return true
 end
@@ -167,7 +126,10 @@ end
 G.loadstring = safe_loadstring
 -- Lua 5.1's unpack counts its results with a signed overflow that optimised C code turns into
 -- a crash; a range too wide to count is refused first, as Redis's patched Lua does.
-G.unpack = function(t, i, j)
+-- The original gets exactly the arguments given: Lua counts them against the 8000 stack
+-- slots a C function may use, so `unpack(t)` reaches 7999 results as in Redis.
+G.unpack = function(...)
+    local t, i, j = ...
     local first = i or 1
     local last = j
     if last == nil and type(t) == 'table' then
@@ -176,7 +138,7 @@ G.unpack = function(t, i, j)
     if type(first) == 'number' and type(last) == 'number' and last - first >= 2147483647 then
         error('too many results to unpack', 2)
     end
-    return unpack(t, i, j)
+    return unpack(...)
 end
 G.load = nil
 G.dofile = nil

@@ -25,6 +25,12 @@ const PRELUDE: &str = include_str!("prelude.lua");
 /// How many VM instructions run between two checks of the clock and the kill flag.
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 
+/// Our own safety, not Redis's: the most memory one Lua VM may hold. Redis 7.0 puts no limit
+/// on its Lua heap (only `maxmemory` refusing deny-oom scripts before they start); a script
+/// that allocates without bound here fails with Lua's `not enough memory` error reply
+/// instead of taking the process down.
+pub const VM_MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+
 /// A Lua VM set up as Redis sets up its own.
 pub struct Vm {
     lua: Lua,
@@ -66,11 +72,65 @@ impl Vm {
     pub fn new() -> mlua::Result<Vm> {
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
         let lua = Lua::new_with(libs, LuaOptions::default())?;
+        lua.set_memory_limit(VM_MEMORY_LIMIT)?;
         crate::libs::install(&lua)?;
+        let math: Table = lua.globals().get("math")?;
+        crate::libs::random::install(&lua, &math, in_script)?;
         let ctx = lua.create_table()?;
+        // `redis.sha1hex`, `redis.setresp`, `redis.set_repl` and `redis.log` are Rust (C in
+        // Redis) so that an error they raise from `return redis.x(...)` — a tail call — still
+        // finds the script's frame for its position.
         ctx.set(
             "sha1hex",
-            lua.create_function(|_, s: mlua::LuaString| Ok(crate::sha1_hex(&s.as_bytes())))?,
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR wrong number of arguments"));
+                }
+                let text = match args.front() {
+                    Some(Value::String(s)) => s.as_bytes().to_vec(),
+                    Some(Value::Integer(i)) => i.to_string().into_bytes(),
+                    Some(Value::Number(n)) => crate::call::lua_number_text(*n).into_bytes(),
+                    _ => Vec::new(),
+                };
+                Ok(crate::sha1_hex(&text))
+            })?,
+        )?;
+        ctx.set(
+            "setresp",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.setresp() requires one argument."));
+                }
+                let version = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => 0.0,
+                };
+                if version != 2.0 && version != 3.0 {
+                    return Err(raise("ERR RESP version must be 2 or 3."));
+                }
+                let ctx: Table = lua.named_registry_value(CTX_KEY)?;
+                ctx.raw_set("resp", if version == 3.0 { 3 } else { 2 })
+            })?,
+        )?;
+        ctx.set(
+            "set_repl",
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.set_repl() requires one argument."));
+                }
+                let flags = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => -1.0,
+                };
+                if !(0.0..=3.0).contains(&flags) {
+                    return Err(raise(
+                        "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    ));
+                }
+                Ok(())
+            })?,
         )?;
         ctx.set(
             "error_text",
@@ -81,8 +141,31 @@ impl Vm {
         )?;
         ctx.set(
             "log",
-            lua.create_function(|_, (level, text): (i64, mlua::LuaString)| {
-                let text = String::from_utf8_lossy(&s_bytes(&text)).into_owned();
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() < 2 {
+                    return Err(raise("ERR redis.log() requires two arguments or more."));
+                }
+                let level = match args.front() {
+                    Some(Value::Integer(v)) => *v as f64,
+                    Some(Value::Number(v)) => *v,
+                    _ => return Err(raise("ERR First argument must be a number (log level).")),
+                };
+                if !(0.0..=3.0).contains(&level) {
+                    return Err(raise("ERR Invalid debug level."));
+                }
+                #[allow(clippy::cast_possible_truncation)] // 0..=3
+                let level = level as i64;
+                let parts: Vec<String> = args
+                    .iter()
+                    .skip(1)
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(String::from_utf8_lossy(&s_bytes(s)).into_owned()),
+                        Value::Integer(i) => Some(i.to_string()),
+                        Value::Number(n) => Some(crate::call::lua_number_text(*n)),
+                        _ => None,
+                    })
+                    .collect();
+                let text = parts.join(" ");
                 match level {
                     0 => tracing::debug!(target: "lua", "{text}"),
                     1 | 2 => tracing::info!(target: "lua", "{text}"),
@@ -215,21 +298,28 @@ impl Vm {
         let threshold = server.config.busy_reply_threshold;
         let busy = Arc::clone(&server.script_busy);
         busy.start(!invocation.eval, threshold);
+        busy.loading.store(server.loading, Ordering::SeqCst);
         self.lua.set_app_data(Arc::clone(&busy));
-        self.install_hook(&busy, !invocation.eval);
+        self.install_hook(&busy, !invocation.eval, invocation.name);
         let started = server.now_ms();
         server.freeze_clock(Some(started));
         let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
         server.freeze_clock(None);
         self.lua.remove_hook();
         busy.finish();
+        busy.loading.store(false, Ordering::SeqCst);
         let _ = self.ctx.raw_set("resp", 2);
         // A SELECT inside the script does not change the caller's database (Redis 7.0).
         if let Some(client) = server.clients.get_mut(client_id) {
             client.db = caller_db;
             client.resp = caller_resp;
         }
-        self.lua.gc_step().ok();
+        // A script that left a large heap behind (or hit VM_MEMORY_LIMIT) gives it back now.
+        if self.lua.used_memory() > VM_MEMORY_LIMIT / 8 {
+            self.lua.gc_collect().ok();
+        } else {
+            self.lua.gc_step().ok();
+        }
         match result {
             Ok((frame, counted)) => {
                 if counted && let Frame::Error(text) = &frame {
@@ -308,12 +398,26 @@ impl Vm {
 
     /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
     /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
-    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool) {
+    /// The first time it finds the script past `busy-reply-threshold`, logs Redis's warning.
+    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool, name: &str) {
         let state = Arc::clone(busy);
+        let name = name.to_string();
+        let warned = std::sync::atomic::AtomicBool::new(false);
         let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
         let _ = self.lua.set_hook(triggers, move |_lua, _debug| {
             if state.kill.load(Ordering::SeqCst) {
-                return Err(mlua::Error::runtime(killed_message(is_function)));
+                return Err(killed_error(is_function));
+            }
+            if state.is_busy() && !warned.swap(true, Ordering::Relaxed) {
+                let kill = if is_function {
+                    "FUNCTION KILL"
+                } else {
+                    "SCRIPT KILL"
+                };
+                tracing::warn!(
+                    "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {kill} command. Script name is: {name}.",
+                    state.elapsed_ms()
+                );
             }
             Ok(VmState::Continue)
         });
@@ -367,6 +471,13 @@ fn redis_call(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
     Err(mlua::Error::external(ScriptError(text, counted)))
 }
 
+/// Whether a script is running in `lua` (not a library being loaded): `redis.call` is bound.
+fn in_script(lua: &Lua) -> bool {
+    lua.named_registry_value::<Table>(CTX_KEY)
+        .and_then(|ctx| ctx.raw_get::<Value>("rawcall"))
+        .is_ok_and(|f| matches!(f, Value::Function(_)))
+}
+
 /// Where the hidden primitives table is kept in the registry.
 const CTX_KEY: &str = "oxidis.ctx";
 
@@ -389,6 +500,19 @@ pub fn killed_message(is_function: bool) -> &'static str {
     } else {
         "Script killed by user with SCRIPT KILL..."
     }
+}
+
+/// The error that stops a killed script: Redis raises it without a position prefix.
+pub fn killed_error(is_function: bool) -> mlua::Error {
+    mlua::Error::external(ScriptError(
+        format!("ERR {}", killed_message(is_function)),
+        false,
+    ))
+}
+
+/// An error a `redis.*` helper raises: `text` (with its code) is the script's error.
+fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError(text.to_string(), false))
 }
 
 /// The bytes of a Lua string.
@@ -459,6 +583,11 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         other => {
             let (coded, text) = match &other {
                 Value::String(s) => (None, s.as_bytes().to_vec()),
+                Value::Error(e) if is_runtime_error(e) => {
+                    let mut text = caller_position(lua).into_bytes();
+                    text.extend_from_slice(error_message(e).as_bytes());
+                    (None, text)
+                }
                 Value::Error(e) => (script_error_counted(e), error_message(e).into_bytes()),
                 v => (None, v.to_string().unwrap_or_default().into_bytes()),
             };
@@ -489,6 +618,36 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Whether `e` is what a library function raised with a message (Lua's `luaL_error`), which
+/// Lua prefixes with the position of the calling code.
+fn is_runtime_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_runtime_error(cause),
+        mlua::Error::RuntimeError(_) => true,
+        _ => false,
+    }
+}
+
+/// Lua's `luaL_where` for an error a C function raised: `source:line: ` of the Lua code that
+/// called it, empty when that is not Lua code.
+fn caller_position(lua: &Lua) -> String {
+    for level in 1..64 {
+        let Some(found) = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let src = source.short_src.as_deref().unwrap_or("").to_string();
+            (source.what, src, debug.current_line())
+        }) else {
+            break;
+        };
+        match found {
+            ("C", ..) => {}
+            (_, src, Some(line)) if line > 0 => return format!("{src}:{line}: "),
+            _ => break,
+        }
+    }
+    String::new()
 }
 
 /// For an error `redis.call` raised (its text carries its own code): whether it is counted

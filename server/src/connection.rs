@@ -45,6 +45,9 @@ const BIG_QUERY: usize = 32 * 1024;
 /// holds counts in `used_memory`, and so for `maxmemory`).
 const OUTPUT_KEEP: usize = 32 * 1024;
 
+/// An empty input buffer that grew past this (a big argument) is given back after the batch.
+const INPUT_KEEP: usize = 64 * 1024;
+
 /// The `client-output-buffer-limit` classes, as indexes of the config's limits.
 const CLASS_NORMAL: usize = 0;
 const CLASS_REPLICA: usize = 1;
@@ -68,8 +71,17 @@ where
     let (signals, replies) = ConnectionSignals::new();
     let signals = Arc::new(signals);
     let peer_name = peer.addr();
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut early = BytesMut::new();
     let (id, limits) = {
-        let mut server = shared.lock_async().await;
+        let mut server = loop {
+            if let Some(server) = shared.lock_unless_busy().await {
+                break server;
+            }
+            if !answer_while_busy(&shared, &mut reader, &mut writer, &mut early).await {
+                return;
+            }
+        };
         let now = server.now_ms();
         let authenticated = !server.requires_auth();
         let handle = signals.clone();
@@ -82,7 +94,7 @@ where
     };
     debug!("Accepted {peer_name}");
     let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
-    let (mut reader, mut writer) = tokio::io::split(stream);
+    connection.input.extend_from_slice(&early);
     tokio::select! {
         result = connection.run(&mut reader, &mut writer) => {
             if let Err(err) = result {
@@ -126,6 +138,9 @@ struct Connection {
     /// The query buffer's length before the batch was parsed: like Redis, CLIENT LIST's
     /// `qbuf` counts the running command's own bytes.
     query_len_at_parse: usize,
+    /// The query buffer's room when the batch was parsed (parsing splits commands off the
+    /// front, but their room stays allocated until the buffer is trimmed).
+    query_room: usize,
     /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
 }
@@ -194,6 +209,7 @@ impl Connection {
             unreported_reads: 0,
             unreported_writes: 0,
             query_len_at_parse: 0,
+            query_room: READ_CHUNK,
             durable_wait: None,
         }
     }
@@ -204,7 +220,9 @@ impl Connection {
         W: AsyncWrite + Unpin,
     {
         loop {
-            if self.input.capacity() - self.input.len() < 1024 {
+            // A buffer given back while idle (capacity 0) is not replaced until data comes:
+            // the first read then takes a small one.
+            if self.input.capacity() != 0 && self.input.capacity() - self.input.len() < 1024 {
                 self.input.reserve(READ_CHUNK);
             }
             // Between commands the core may hand us messages of our own (pub/sub pushes,
@@ -212,6 +230,10 @@ impl Connection {
             let signals = self.signals.clone();
             tokio::select! {
                 () = signals.push_ready.notified() => {
+                    if self.signals.take_trim_request() && self.input.is_empty() {
+                        self.input = BytesMut::new();
+                        self.query_room = 0;
+                    }
                     self.take_pushed();
                     self.flush(writer).await?;
                     if self.limits.client_eviction
@@ -251,6 +273,15 @@ impl Connection {
             // Parse and run batch after batch until the buffer holds no complete command.
             loop {
                 let (count, protocol_error) = self.parse_batch();
+                // Like Redis's query buffer trimming: room a big request needed is given back
+                // once requests no longer need it (the buffer is over twice this peak).
+                if self.input.is_empty()
+                    && self.input.capacity() > BIG_QUERY
+                    && self.input.capacity() / 2 > self.query_len_at_parse
+                {
+                    self.input = BytesMut::with_capacity(READ_CHUNK);
+                    self.query_room = READ_CHUNK;
+                }
                 if count == 0
                     && protocol_error.is_none()
                     && self.input.len() >= BIG_QUERY
@@ -310,6 +341,7 @@ impl Connection {
     /// Parses up to [`MAX_BATCH`] commands from the input buffer into `self.batch`.
     fn parse_batch(&mut self) -> (usize, Option<oxidis_protocol::ProtocolError>) {
         self.query_len_at_parse = self.input.len();
+        self.query_room = self.input.capacity();
         let mut count = 0;
         while count < MAX_BATCH {
             if self.batch.len() == count {
@@ -489,16 +521,37 @@ impl Connection {
         }
     }
 
+    /// After a batch: the argument vectors are emptied for reuse, but what one huge command
+    /// grew (a 100,000-member SADD) is given back, as Redis frees a client's argv and trims an
+    /// idle query buffer — it counts in `used_memory`, and so for `maxmemory`.
     fn clear_batch(&mut self, count: usize) {
+        const ARGV_KEEP: usize = 1024;
         for argv in &mut self.batch[..count] {
-            argv.clear();
+            if argv.capacity() > ARGV_KEEP {
+                *argv = Vec::new();
+            } else {
+                argv.clear();
+            }
+        }
+        self.parser.shrink();
+        // `capacity()` is only this buffer's view: after the commands were split off, the
+        // allocation they were read into can be far bigger, so the batch's size decides.
+        let grew = self.input.capacity().max(self.query_len_at_parse) > INPUT_KEEP;
+        if self.input.is_empty() && grew {
+            self.input = BytesMut::with_capacity(READ_CHUNK);
         }
     }
 
     /// `qbuf=` and `qbuf-free=` of CLIENT LIST for what the input buffer holds now. Redis
     /// keeps a big argument being received alone in its query buffer, sized for it exactly.
     fn query_buffer_fields(&self) -> (usize, usize) {
-        let free = self.input.capacity() - self.input.len();
+        // What was parsed off the front still counts as room (the next read reclaims it).
+        let free = self
+            .input
+            .capacity()
+            .max(self.query_room)
+            .max(READ_CHUNK)
+            .saturating_sub(self.input.len());
         if let Some((start, _)) = self.parser.pending_big_bulk() {
             return (self.input.len().saturating_sub(start), free);
         }
@@ -530,17 +583,14 @@ impl Connection {
     }
 
     /// Whether the unwritten output breaks the client's `client-output-buffer-limit`: past
-    /// the hard limit, or past the soft one for longer than its seconds. Like Redis's, the
-    /// limit counts what does not fit the 16 KiB reply buffer.
+    /// the hard limit, or past the soft one for longer than its seconds.
     fn over_output_limit(&mut self) -> bool {
         let limit = self.limits.output[self.output_class];
         if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
             return false;
         }
-        let pending = self
-            .output
-            .len()
-            .saturating_sub(oxidis_core::client::REPLY_BUFFER_BYTES) as u64;
+        // Redis counts its reply list; an array reply (a deferred length) goes there whole.
+        let pending = self.output.len() as u64;
         if limit.hard_bytes != 0 && pending >= limit.hard_bytes {
             return true;
         }
@@ -795,11 +845,60 @@ impl Batch {
     }
 }
 
-/// Whether a command runs a script (and so may hold the lock for long).
+/// Serves a connection made while a script is busy, before it is registered: reads for a
+/// moment and answers each complete command as [`busy_reply`] does (`BUSY`, SCRIPT KILL,
+/// FUNCTION KILL, SHUTDOWN NOSAVE). Returns `false` when the peer left.
+async fn answer_while_busy<R, W>(
+    shared: &Shared,
+    reader: &mut R,
+    writer: &mut W,
+    input: &mut BytesMut,
+) -> bool
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let wait = std::time::Duration::from_millis(10);
+    if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(wait, reader.read_buf(input)).await {
+        return false;
+    }
+    let mut parser = RequestParser::new();
+    let limits = RequestLimits {
+        proto_max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+    let mut out = BytesMut::new();
+    let mut argv = Vec::new();
+    loop {
+        let before = input.clone();
+        match parser.parse(input, &limits, &mut argv) {
+            Ok(true) if argv.is_empty() => {}
+            Ok(true) => {
+                let reply = busy_reply(&shared.script_busy, &argv);
+                oxidis_protocol::encode(&reply, RespVersion::Resp2, &mut out);
+            }
+            // An incomplete command waits for the script's end, unparsed.
+            Ok(false) => {
+                *input = before;
+                break;
+            }
+            Err(err) => {
+                oxidis_protocol::encode(&err.to_frame(), RespVersion::Resp2, &mut out);
+                let _ = writer.write_all(&out).await;
+                return false;
+            }
+        }
+    }
+    out.is_empty() || writer.write_all(&out).await.is_ok()
+}
+
+/// Whether a command runs a script (and so may hold the lock for long). DEBUG counts: its
+/// LOADAOF and RELOAD replay scripts, during which other clients must be answered (`LOADING`).
 fn runs_script(argv: &[Bytes]) -> bool {
     argv.first().is_some_and(|name| {
         [
             &b"eval"[..],
+            b"debug",
             b"evalsha",
             b"eval_ro",
             b"evalsha_ro",
@@ -816,6 +915,10 @@ fn runs_script(argv: &[Bytes]) -> bool {
 fn busy_reply(busy: &oxidis_core::server::ScriptBusy, argv: &[Bytes]) -> Frame {
     use std::sync::atomic::Ordering::SeqCst;
     let is_function = busy.is_function.load(SeqCst);
+    // A slow script replayed from the AOF: the server is still loading.
+    if busy.loading.load(SeqCst) {
+        return Frame::error_static("LOADING Redis is loading the dataset in memory");
+    }
     let word = |i: usize, w: &str| {
         argv.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))

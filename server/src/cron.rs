@@ -47,6 +47,8 @@ pub async fn run(shared: Arc<Shared>) {
             wait.wait();
         }
         close_idle_clients(&mut server);
+        oxidis_core::client::trim_idle_query_buffers(&mut server);
+        oxidis_core::pubsub::enforce_output_limits(&mut server);
         // `maxmemory-clients`: recount every client (output drains, idle buffers).
         oxidis_core::client::update_memory_and_evict(&mut server, None);
         crate::extensions::cron(&mut server);

@@ -3,7 +3,7 @@
 //! command is simply absent and answers `ERR unknown command`, as in Redis.
 //!
 //! Each optional crate adds one feature in `Cargo.toml` and its lines here: persistence (#6)
-//! and scripting (#8) are in; modules (#9) follow the same pattern.
+//! (#6), scripting (#8) and module plugins (#9).
 
 use oxidis_core::{CommandTable, RegistrationError, Server};
 
@@ -14,6 +14,8 @@ use oxidis_core::{CommandTable, RegistrationError, Server};
 pub fn register_extensions(table: &mut CommandTable) -> Result<(), RegistrationError> {
     #[cfg(feature = "scripting")]
     oxidis_scripting::register(table)?;
+    #[cfg(feature = "modules")]
+    oxidis_modules::register(table)?;
     #[cfg(feature = "persistence")]
     {
         oxidis_persistence::register(table)?;
@@ -31,15 +33,22 @@ pub fn install_hooks(server: &mut Server) {
         server.persistence = Some(oxidis_persistence::HOOKS);
         server.aof_hooks = Some(oxidis_persistence::aof::AOF_HOOKS);
     }
+    #[cfg(feature = "modules")]
+    {
+        server.module_info = Some(oxidis_modules::info_lines);
+    }
     let _ = server;
 }
 
-/// Loads the dataset from disk before the server accepts connections, when persistence is
-/// compiled in.
+/// Loads the `loadmodule` modules, then the dataset from disk (when persistence is compiled
+/// in), before the server accepts connections: Redis loads modules first, since the dataset
+/// may hold their types.
 ///
 /// # Errors
-/// The RDB file exists but cannot be loaded (already logged): the server must not start.
+/// A module or the RDB file cannot be loaded (already logged): the server must not start.
 pub fn load_dataset(server: &mut Server) -> Result<(), String> {
+    #[cfg(feature = "modules")]
+    oxidis_modules::load_at_startup(server)?;
     #[cfg(feature = "persistence")]
     if server.config.appendonly {
         // With the AOF on, Redis loads the AOF only; a damaged AOF ends the process with the

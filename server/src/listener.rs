@@ -21,6 +21,21 @@ use crate::workers::Workers;
 
 const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
 
+/// The refusal of protected mode, word for word as Redis sends it (clients match on it).
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected \
+mode is enabled and no password is set for the default user. In this mode connections are only \
+accepted from the loopback interface. If you want to connect from external computers to Redis you \
+may adopt one of the following solutions: 1) Just disable protected mode sending the command \
+'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same \
+host the server is running, however MAKE SURE Redis is not publicly accessible from internet if \
+you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable \
+the protected mode by editing the Redis configuration file, and setting the protected mode option \
+to 'no', and then restarting the server. 3) If you started the server manually just for testing, \
+restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the \
+default user. NOTE: You only need to do one of the above things in order for the server to start \
+accepting connections from the outside.\r\n";
+
 /// Why the server could not listen.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
@@ -92,10 +107,12 @@ fn bind_std(
             }
         }
     }
-    if listeners.is_empty() {
-        return Err(failure.unwrap_or_else(|| ErrorKind::AddrNotAvailable.into()));
+    // An empty `bind` is allowed: the server then takes no TCP clients (the unix socket, if
+    // any, still works), as in Redis.
+    match failure {
+        Some(err) if listeners.is_empty() => Err(err),
+        _ => Ok(listeners),
     }
-    Ok(listeners)
 }
 
 /// An I/O error as C's `strerror` words it (Rust adds " (os error N)").
@@ -134,8 +151,9 @@ pub fn install_rebind(server: &mut Server) -> RebindReceiver {
 /// The accept loops' side of [`install_rebind`].
 pub struct RebindReceiver(tokio::sync::mpsc::UnboundedReceiver<Vec<std::net::TcpListener>>);
 
-/// CONFIG SET port: binds the new port on every `bind` address before anything changes (so a
-/// port in use fails the command, which then rolls back), then swaps the accept loops.
+/// CONFIG SET port or bind: binds the new port on every `bind` address before anything
+/// changes (so a port in use fails the command, which then rolls back), then swaps the accept
+/// loops.
 fn rebind_tcp(server: &mut Server, port: u16) -> Result<(), String> {
     let listeners = if port == 0 {
         Vec::new()
@@ -198,10 +216,9 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
         if let Err(err) = configure(&stream, &shared).await {
             debug!(error = %err, "could not configure the client socket");
         }
-        if admit(&shared).await {
-            workers.serve_tcp(shared.clone(), stream, Peer::Tcp { peer, local });
-        } else {
-            refuse(stream);
+        match admit(&shared, Some(peer.ip())).await {
+            Ok(()) => workers.serve_tcp(shared.clone(), stream, Peer::Tcp { peer, local }),
+            Err(reason) => refuse(stream, reason),
         }
     }
 }
@@ -209,7 +226,11 @@ pub async fn accept_tcp(shared: Arc<Shared>, listener: TcpListener, workers: Arc
 /// TCP_NODELAY and `tcp-keepalive`.
 async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let keepalive = shared.lock_async().await.config.tcp_keepalive;
+    // While a script is busy the new connection is not kept waiting: Redis's default then.
+    let keepalive = shared
+        .lock_unless_busy()
+        .await
+        .map_or(300, |server| server.config.tcp_keepalive);
     if keepalive > 0 {
         let params = TcpKeepalive::new()
             .with_time(Duration::from_secs(keepalive))
@@ -219,21 +240,38 @@ async fn configure(stream: &TcpStream, shared: &Shared) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether another client fits under `maxclients`; counts the refusal when not.
-async fn admit(shared: &Shared) -> bool {
-    let mut server = shared.lock_async().await;
-    let full = server.clients.len() >= server.config.maxclients;
-    if full {
-        server.stats.rejected_connections += 1;
+/// Whether a new client from `remote` (`None`: the unix socket) is served: it must fit under
+/// `maxclients` and, in protected mode without a password, come from the loopback interface.
+/// A refusal is counted and comes with the line to send before closing.
+/// While a script holds the keyspace the client is let in unchecked (it is answered BUSY).
+async fn admit(shared: &Shared, remote: Option<IpAddr>) -> Result<(), &'static [u8]> {
+    let Some(mut server) = shared.lock_unless_busy().await else {
+        return Ok(());
+    };
+    let refusal = if server.clients.len() >= server.config.maxclients {
+        Some(MAX_CLIENTS_REACHED)
+    } else if server.config.protected_mode
+        && server.config.requirepass.is_none()
+        && remote.is_some_and(|ip| !ip.to_canonical().is_loopback())
+    {
+        Some(PROTECTED_MODE_DENIED)
+    } else {
+        None
+    };
+    match refusal {
+        Some(line) => {
+            server.stats.rejected_connections += 1;
+            Err(line)
+        }
+        None => Ok(()),
     }
-    !full
 }
 
-/// Tells a client over `maxclients` why it is refused, then closes the connection.
-fn refuse<S: tokio::io::AsyncWrite + Unpin + Send + 'static>(mut stream: S) {
+/// Tells a refused client why (see [`admit`]), then closes the connection.
+fn refuse<S: tokio::io::AsyncWrite + Unpin + Send + 'static>(mut stream: S, line: &'static [u8]) {
     tokio::spawn(async move {
         // Best effort: the client may already be gone.
-        let _ = stream.write_all(MAX_CLIENTS_REACHED).await;
+        let _ = stream.write_all(line).await;
     });
 }
 
@@ -249,14 +287,15 @@ pub async fn accept_unix(shared: Arc<Shared>, listener: tokio::net::UnixListener
                 continue;
             }
         };
-        if admit(&shared).await {
-            tokio::spawn(connection::serve(
-                shared.clone(),
-                stream,
-                Peer::Unix(path.clone()),
-            ));
-        } else {
-            refuse(stream);
+        match admit(&shared, None).await {
+            Ok(()) => {
+                tokio::spawn(connection::serve(
+                    shared.clone(),
+                    stream,
+                    Peer::Unix(path.clone()),
+                ));
+            }
+            Err(reason) => refuse(stream, reason),
         }
     }
 }

@@ -96,9 +96,15 @@ fn run(config: Config) -> anyhow::Result<()> {
     info!("Configuration loaded");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_stack_size(crate::SCRIPT_THREAD_STACK)
         .build()?;
     runtime.block_on(serve(config))
 }
+
+/// Stack of the threads scripts run on (tokio's blocking pool): the Lua libraries and the
+/// reply conversion recurse once per nesting level (up to cjson's 1000 and Lua's own limits),
+/// which a debug build's frames would not fit in the default 2 MiB. Only touched pages cost.
+pub const SCRIPT_THREAD_STACK: usize = 64 * 1024 * 1024;
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let mut table = CommandTable::with_builtins();
@@ -123,6 +129,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     write_pidfile(&config.pidfile);
     let mut server = Server::with_table(config, table);
     extensions::install_hooks(&mut server);
+    // A failure is logged; Redis starts anyway.
+    let _ = server
+        .oom_score
+        .apply(&server.config, oxidis_core::oom_score::ProcessClass::Master);
     server.process = oxidis_core::server::ProcessInfo {
         run_id: oxidis_core::server::random_hex_id(&mut rand::rng()),
         pid: std::process::id(),

@@ -17,7 +17,7 @@ use oxidis_core::Server;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use oxidis_core::client::ConnectionHandle;
+use oxidis_core::client::{ConnectionHandle, SharedPush};
 use oxidis_protocol::Frame;
 
 /// State shared by all tasks of the server.
@@ -68,6 +68,23 @@ impl Shared {
 /// What a burst of pushed messages starts with.
 const PUSH_CHUNK: usize = 512;
 
+impl Shared {
+    /// The lock for a new connection, or `None` at once while a script is busy (past
+    /// `busy-reply-threshold`): a connection made then is answered without the keyspace, as
+    /// Redis serves its new clients from inside a busy script.
+    pub async fn lock_unless_busy(&self) -> Option<parking_lot::MutexGuard<'_, Server>> {
+        loop {
+            if let Some(server) = self.server.try_lock() {
+                return Some(server);
+            }
+            if self.script_busy.is_busy() {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+}
+
 /// What the core sends a connection task besides closing it.
 pub enum Mail {
     /// The reply of the command the client is blocked on.
@@ -95,6 +112,8 @@ pub struct ConnectionSignals {
     pub push_ready: Notify,
     /// Whether the client speaks RESP3, for encoding pushes (kept by the connection).
     resp3: AtomicBool,
+    /// The client has idled: its query buffer's room should be given back.
+    trim_input: AtomicBool,
 }
 
 impl ConnectionSignals {
@@ -113,6 +132,7 @@ impl ConnectionSignals {
             pushed: parking_lot::Mutex::new(BytesMut::new()),
             push_ready: Notify::new(),
             resp3: AtomicBool::new(false),
+            trim_input: AtomicBool::new(false),
         };
         (signals, receiver)
     }
@@ -127,6 +147,36 @@ impl ConnectionSignals {
         // The buffer itself goes (not a split of it, which would keep its allocation alive
         // here): memory a burst took is given back once the connection has written it.
         Some(std::mem::take(&mut *pushed))
+    }
+
+    /// Whether the query buffer should be given back (once: the request is cleared).
+    pub fn take_trim_request(&self) -> bool {
+        self.trim_input.swap(false, Ordering::Relaxed)
+    }
+
+    /// The protocol pushes are encoded for.
+    fn resp(&self) -> RespVersion {
+        if self.resp3.load(Ordering::Relaxed) {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        }
+    }
+
+    /// Appends one pushed message with `write`, waking the connection if it had none.
+    fn append_pushed(&self, write: impl FnOnce(&mut BytesMut)) {
+        let mut pushed = self.pushed.lock();
+        let was_empty = pushed.is_empty();
+        if pushed.capacity() == 0 {
+            pushed.reserve(PUSH_CHUNK);
+        }
+        write(&mut pushed);
+        self.pushed_len
+            .store(pushed.len() as u64, Ordering::Relaxed);
+        drop(pushed);
+        if was_empty {
+            self.push_ready.notify_one();
+        }
     }
 
     /// Records the client's protocol, which pushes are encoded for.
@@ -165,24 +215,19 @@ impl ConnectionHandle for ConnectionSignals {
         self.push_ref(&message);
     }
 
+    fn trim_query_buffer(&self) {
+        self.trim_input.store(true, Ordering::Relaxed);
+        self.push_ready.notify_one();
+    }
+
     fn push_ref(&self, message: &Frame) {
-        let resp = if self.resp3.load(Ordering::Relaxed) {
-            RespVersion::Resp3
-        } else {
-            RespVersion::Resp2
-        };
-        let mut pushed = self.pushed.lock();
-        let was_empty = pushed.is_empty();
-        if pushed.capacity() == 0 {
-            pushed.reserve(PUSH_CHUNK);
-        }
-        encode(message, resp, &mut pushed);
-        self.pushed_len
-            .store(pushed.len() as u64, Ordering::Relaxed);
-        drop(pushed);
-        if was_empty {
-            self.push_ready.notify_one();
-        }
+        let resp = self.resp();
+        self.append_pushed(|pushed| encode(message, resp, pushed));
+    }
+
+    fn push_shared(&self, message: &SharedPush<'_>) {
+        let encoded = message.encoded(self.resp());
+        self.append_pushed(|pushed| pushed.extend_from_slice(encoded));
     }
 
     fn push_after_reply(&self, message: Frame) {

@@ -38,6 +38,7 @@ impl Workers {
                 .spawn(move || {
                     let runtime = match tokio::runtime::Builder::new_current_thread()
                         .enable_all()
+                        .thread_stack_size(crate::SCRIPT_THREAD_STACK)
                         .build()
                     {
                         Ok(runtime) => runtime,

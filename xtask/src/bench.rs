@@ -103,6 +103,22 @@ const XRANGE_KEY: &str = "bench:xrange";
 const XRANGE_ENTRIES: usize = 100;
 const XRANGE: &[&str] = &["xrange", XRANGE_KEY, "-", "+", "COUNT", "10"];
 
+/// The script of the EVALSHA rows (a GET and a SET), loaded by [`populate_scripts`]; its SHA-1.
+const LUA_SCRIPT: &str =
+    "local v = redis.call('get', KEYS[1]) redis.call('set', KEYS[1], ARGV[1]) return v";
+const EVALSHA: &[&str] = &[
+    "evalsha",
+    "605c2c7611601aa42e20c9296d7bea324bbb5766",
+    "1",
+    "bench:lua",
+    "value",
+];
+/// The library of the FCALL rows: the same GET and SET as a function.
+const LUA_LIBRARY: &str = "#!lua name=benchlib
+redis.register_function('bench_getset', function(keys, args)
+    local v = redis.call('get', keys[1]) redis.call('set', keys[1], args[1]) return v end)";
+const FCALL: &[&str] = &["fcall", "bench_getset", "1", "bench:lua", "value"];
+
 /// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
     test("SET", &["-t", "set"], 1),
@@ -120,6 +136,8 @@ const WORKLOADS: &[Workload] = &[
     test("PFCOUNT 2 keys", PFCOUNT_UNION, 1),
     test("XADD", XADD, 1),
     test("XRANGE COUNT 10", XRANGE, 1),
+    test("EVALSHA (GET+SET)", EVALSHA, 1),
+    test("FCALL (GET+SET)", FCALL, 1),
     test("SET -P 16", &["-t", "set"], 16),
     test("GET -P 16", &["-t", "get"], 16),
     test("LPUSH -P 16", &["-t", "lpush"], 16),
@@ -273,6 +291,7 @@ pub fn run(args: &Args) -> Result<bool> {
         warm_up(server.port)?;
         populate_zset(server.port)?;
         populate_stream(server.port)?;
+        populate_scripts(server.port)?;
     }
     // samples[workload][server] = one sample per round
     let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
@@ -330,6 +349,10 @@ pub fn run(args: &Args) -> Result<bool> {
         );
     }
     println!("(latencies in ms; cpu = server user+system CPU per request)");
+
+    if args.selects(MODULE_ROWS_LABEL) {
+        module_overhead(oxidis_bin.as_path(), rounds, requests, &logs, ticks)?;
+    }
 
     let mut memory_ratios = Vec::new();
     let mut memory_rows = Vec::new();
@@ -407,6 +430,83 @@ pub fn run(args: &Args) -> Result<bool> {
         "bench: throughput ratio {throughput:.2} (min over rows {min_throughput:.2}), cpu ratio {cpu:.2}, memory ratio {memory:.2} (max over rows {max_memory:.2})"
     );
     Ok(true)
+}
+
+/// `--only` word of the module overhead rows.
+const MODULE_ROWS_LABEL: &str = "module";
+/// The key the module overhead rows read.
+const MODULE_KEY: &str = "bench:module";
+const MODULE_ROWS: &[Workload] = &[
+    test("GET", &["get", MODULE_KEY], 1),
+    test("RL.GET (module)", &["rl.get", MODULE_KEY], 1),
+    test("GET -P 16", &["get", MODULE_KEY], 16),
+    test("RL.GET -P 16", &["rl.get", MODULE_KEY], 16),
+];
+
+/// The cost of the module ABI: the example `ratelimit` module's RL.GET (a GET through the module
+/// API) against the built-in GET, in one oxidis-server that loaded the module at startup.
+fn module_overhead(
+    oxidis_bin: &Path,
+    rounds: usize,
+    requests: usize,
+    logs: &Path,
+    ticks: f64,
+) -> Result<()> {
+    banner("module overhead: RL.GET (example module) vs built-in GET, same server and key");
+    util::run(util::cargo().args(["build", "--release", "-p", "oxidis-module-ratelimit"]))?;
+    let module = util::target_dir().join("release").join("libratelimit.so");
+    let module = module.to_string_lossy();
+    let options = ServerOptions {
+        label: "bench-module",
+        log: logs.join("module-oxidis.log"),
+        extra_args: &["--loadmodule", &module],
+    };
+    let server = Server::start(oxidis_bin, &options)
+        .with_context(|| format!("starting {} with {module}", oxidis_bin.display()))?;
+    warm_up(server.port)?;
+    util::output(benchmark_command(server.port).args(["-n", "1", "set", MODULE_KEY, "xxx"]))?;
+    let mut samples = vec![Vec::new(); MODULE_ROWS.len()];
+    for round in 0..rounds {
+        println!("round {}/{rounds}", round + 1);
+        // Alternate GET first and RL.GET first.
+        for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
+            let offset = index * 2;
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let sample = measure(&server, &pair[which], requests, ticks)?;
+                samples[offset + which].push(sample);
+            }
+        }
+    }
+    drop(server);
+    println!();
+    println!(
+        "{:<18} {:>12} {:>12} {:>6}  {:>10} {:>10} {:>6}",
+        "median", "GET ops/s", "module ops/s", "ratio", "GET cpu", "module cpu", "ratio"
+    );
+    let mut ratios = Vec::new();
+    for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
+        let get = summarize(&samples[index * 2]);
+        let module = summarize(&samples[index * 2 + 1]);
+        let r = ratio(module.rps, get.rps);
+        ratios.push(r);
+        println!(
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            pair[1].label,
+            get.rps,
+            module.rps,
+            r,
+            get.cpu_us_per_request,
+            module.cpu_us_per_request,
+            ratio(module.cpu_us_per_request, get.cpu_us_per_request)
+        );
+    }
+    println!(
+        "bench: module RL.GET / built-in GET throughput ratio {:.2} (min over rows {:.2})",
+        geometric_mean(&ratios),
+        ratios.iter().copied().fold(f64::INFINITY, f64::min)
+    );
+    Ok(())
 }
 
 fn start_pair(bins: &[&Path; 2], logs: &Path, phase: &str) -> Result<[Server; 2]> {
@@ -538,6 +638,35 @@ fn populate_zset(port: u16) -> Result<()> {
     let reply = ReplyReader::default().line(&mut stream)?;
     if reply != format!(":{ZRANGE_MEMBERS}") {
         bail!("ZADD {ZRANGE_KEY} returned {reply:?}");
+    }
+    Ok(())
+}
+
+/// Loads the script of the EVALSHA rows and the library of the FCALL rows.
+fn populate_scripts(port: u16) -> Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut writer = CommandWriter::default();
+    for (words, body) in [
+        (["SCRIPT", "LOAD"], LUA_SCRIPT),
+        (["FUNCTION", "LOAD"], LUA_LIBRARY),
+    ] {
+        writer.command(3)?;
+        writer.arg(words[0])?;
+        writer.arg(words[1])?;
+        writer.arg(body)?;
+    }
+    stream.write_all(&writer.out)?;
+    let mut reader = ReplyReader::default();
+    for expected in [EVALSHA[1], "benchlib"] {
+        let header = reader.line(&mut stream)?;
+        if header.starts_with('-') {
+            bail!("loading the bench scripts: {header}");
+        }
+        let reply = reader.line(&mut stream)?;
+        if reply != expected {
+            bail!("loading the bench scripts: {header} {reply:?}, expected {expected}");
+        }
     }
     Ok(())
 }

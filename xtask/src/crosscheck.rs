@@ -9,6 +9,9 @@
 //! - Geo: 200 sets built by random GEOADDs, then GEOSEARCHes (FROMLONLAT/FROMMEMBER,
 //!   BYRADIUS/BYBOX, ASC, COUNT, WITHDIST/WITHCOORD/WITHHASH) with identical answers. Skipped,
 //!   with a notice, while oxidis-server does not know GEOADD.
+//! - Lua: a few hundred deterministic scripts (EVAL, EVALSHA, FCALL; RESP2 and RESP3 clients;
+//!   conversions, errors, pcall, cjson, cmsgpack, struct, bit, ...) with identical replies
+//!   (see `crosscheck/scripts.rs`).
 //!
 //! The random stream comes from `--seed`, so a failure can be replayed.
 
@@ -19,6 +22,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::util::{self, Server, ServerOptions, banner};
+
+mod scripts;
 
 /// Options of `cargo xtask crosscheck`.
 #[derive(Debug, Clone, clap::Args)]
@@ -77,10 +82,12 @@ pub fn run(args: &Args) -> Result<bool> {
     let hll = check_hll(&mut pair, &mut rng, args.hlls)?;
     banner(&format!("crosscheck: {} geo sets", args.geo_sets));
     let geo = check_geo(&mut pair, &mut rng, args.geo_sets)?;
+    banner("crosscheck: Lua scripts");
+    let lua = scripts::check_scripts(&mut pair, oxidis.port, redis.port)?;
 
     let verdict = if pair.mismatches == 0 { "ok" } else { "FAILED" };
     println!(
-        "crosscheck: {verdict}, {} answers compared, {} mismatches; {hll}; {geo}",
+        "crosscheck: {verdict}, {} answers compared, {} mismatches; {hll}; {geo}; {lua}",
         pair.compared, pair.mismatches
     );
     Ok(pair.mismatches == 0)
@@ -382,7 +389,7 @@ impl Pair {
     }
 }
 
-/// A reply, as RESP2 delivers it.
+/// A reply, as RESP2 delivers it (and the RESP3 types, after `HELLO 3`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reply {
     Simple(String),
@@ -390,6 +397,16 @@ enum Reply {
     Int(i64),
     Bulk(Option<Vec<u8>>),
     Array(Option<Vec<Reply>>),
+    /// RESP3 `_`.
+    Null,
+    /// RESP3 `,` (its text, compared as sent), `(` and `#`.
+    Double(String),
+    BigNumber(String),
+    Bool(bool),
+    /// RESP3 `=`: the format and the text.
+    Verbatim(Vec<u8>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
 }
 
 impl Reply {
@@ -478,6 +495,34 @@ impl Client {
                 }
                 Err(_) => Reply::Array(None),
             },
+            b'_' => Reply::Null,
+            b',' => Reply::Double(text),
+            b'(' => Reply::BigNumber(text),
+            b'#' => Reply::Bool(text == "t"),
+            b'=' => {
+                let len = usize::try_from(number()?).context("verbatim length")?;
+                let mut data = vec![0; len + 2];
+                std::io::Read::read_exact(&mut self.reader, &mut data)?;
+                data.truncate(len);
+                Reply::Verbatim(data)
+            }
+            b'%' => {
+                let len = usize::try_from(number()?).context("map length")?;
+                let mut pairs = Vec::with_capacity(len);
+                for _ in 0..len {
+                    let key = self.read_reply()?;
+                    pairs.push((key, self.read_reply()?));
+                }
+                Reply::Map(pairs)
+            }
+            b'~' => {
+                let len = usize::try_from(number()?).context("set length")?;
+                let mut items = Vec::with_capacity(len);
+                for _ in 0..len {
+                    items.push(self.read_reply()?);
+                }
+                Reply::Set(items)
+            }
             other => bail!("unexpected reply type {:?}", char::from(*other)),
         })
     }

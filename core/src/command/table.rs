@@ -7,7 +7,9 @@ use std::collections::HashMap;
 /// Command names hash with foldhash: dispatch looks one up per command.
 type NameMap = HashMap<Box<[u8]>, &'static Command, foldhash::fast::RandomState>;
 
-use super::spec::{AclCategory, BeginSearch, CommandSpec, Family, FindKeys, Flag, KeyFlag};
+use super::spec::{
+    AclCategory, BeginSearch, CommandSpec, Family, FindKeys, Flag, Handler, KeyFlag,
+};
 
 /// A registered command: its spec plus what is derived from it once, at registration.
 #[derive(Clone)]
@@ -80,6 +82,9 @@ pub enum RegistrationError {
 pub struct CommandTable {
     by_name: NameMap,
     count: usize,
+    /// Commands removed by [`CommandTable::unregister`], by name: registering the same command
+    /// again (a module reloaded) reuses the entry instead of leaking a new one.
+    retired: NameMap,
 }
 
 impl std::fmt::Debug for CommandTable {
@@ -129,6 +134,14 @@ impl CommandTable {
         if self.by_name.contains_key(spec.name.as_bytes()) {
             return Err(RegistrationError::Duplicate(spec.name.to_string()));
         }
+        if let Some(old) = self.retired.get(spec.name.as_bytes()).copied()
+            && same_command(&old.spec, &spec)
+        {
+            self.retired.remove(spec.name.as_bytes());
+            self.by_name
+                .insert(spec.name.as_bytes().to_vec().into_boxed_slice(), old);
+            return Ok(());
+        }
         let mut subcommands = Vec::with_capacity(spec.subcommands.len());
         for sub in spec.subcommands {
             validate_name(sub.name)?;
@@ -164,6 +177,16 @@ impl CommandTable {
             subcommands: Vec::new(),
             parent,
         }
+    }
+
+    /// Removes a top-level command registered at run time (MODULE UNLOAD). The entry stays
+    /// allocated (dispatch and client state may still name it) and is reused if the same
+    /// command is registered again, so load/unload cycles do not grow memory.
+    pub fn unregister(&mut self, name: &str) -> Option<&'static Command> {
+        let command = self.by_name.remove(name.as_bytes())?;
+        self.retired
+            .insert(name.as_bytes().to_vec().into_boxed_slice(), command);
+        Some(command)
     }
 
     /// Finds a top-level command by name, ASCII case-insensitively, without allocating.
@@ -211,6 +234,36 @@ fn validate_name(name: &str) -> Result<(), RegistrationError> {
     } else {
         Err(RegistrationError::InvalidName(name.to_string()))
     }
+}
+
+/// Whether a retired command can stand for `new`: the same facts and the same handler.
+fn same_command(old: &CommandSpec, new: &CommandSpec) -> bool {
+    let same_handler = match (old.handler, new.handler) {
+        (Handler::Builtin(a), Handler::Builtin(b)) => std::ptr::fn_addr_eq(a, b),
+        (Handler::Dynamic(a), Handler::Dynamic(b)) => std::ptr::addr_eq(a, b),
+        _ => false,
+    };
+    same_handler
+        && old.name == new.name
+        && old.arity == new.arity
+        && old.flags == new.flags
+        && old.acl_extra == new.acl_extra
+        && old.acl_replaces_group == new.acl_replaces_group
+        && old.key_specs == new.key_specs
+        && old.group == new.group
+        && old.docs.summary == new.docs.summary
+        && old.docs.since == new.docs.since
+        && old.docs.complexity == new.docs.complexity
+        && old.docs.arguments.is_empty()
+        && new.docs.arguments.is_empty()
+        && old.subcommands.is_empty()
+        && new.subcommands.is_empty()
+        && old.tips == new.tips
+        && old.getkeys.is_none()
+        && new.getkeys.is_none()
+        && old.flags_fn.is_none()
+        && new.flags_fn.is_none()
+        && old.runs_in_multi == new.runs_in_multi
 }
 
 /// The ACL categories implied by a spec, as Redis derives them from the flags.
@@ -293,5 +346,52 @@ fn legacy_key_range(spec: &CommandSpec) -> ((i64, i64, i64), bool) {
         ((0, 0, 0), movable)
     } else {
         ((i64::from(first), i64::from(last), 1), movable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::spec::Arity;
+    use crate::command::{Args, CommandResult};
+    use crate::context::CommandContext;
+    use oxidis_protocol::Frame;
+
+    fn ok(_: &mut CommandContext<'_>, _: &mut Args<'_>) -> CommandResult {
+        Ok(Frame::ok())
+    }
+
+    fn other(_: &mut CommandContext<'_>, _: &mut Args<'_>) -> CommandResult {
+        Ok(Frame::Null)
+    }
+
+    #[test]
+    fn unregister_removes_and_reregistering_reuses_the_entry() {
+        let mut table = CommandTable::new();
+        let spec = CommandSpec::new("x.cmd", Arity::Exact(2), ok);
+        table.register(spec).expect("registers");
+        let first = table.get(b"X.CMD").expect("found");
+        let ids = table.id_count();
+        assert!(table.unregister("x.cmd").is_some());
+        assert!(table.get(b"x.cmd").is_none());
+        assert!(table.unregister("x.cmd").is_none());
+        table.register(spec).expect("registers again");
+        let again = table.get(b"x.cmd").expect("found again");
+        assert!(std::ptr::eq(first, again));
+        assert_eq!(table.id_count(), ids);
+    }
+
+    #[test]
+    fn a_changed_command_gets_a_new_entry() {
+        let mut table = CommandTable::new();
+        table
+            .register(CommandSpec::new("x.cmd", Arity::Exact(2), ok))
+            .expect("registers");
+        table.unregister("x.cmd");
+        table
+            .register(CommandSpec::new("x.cmd", Arity::Exact(2), other))
+            .expect("registers");
+        assert_eq!(table.id_count(), 2);
+        assert_eq!(table.len(), 1);
     }
 }

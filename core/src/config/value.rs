@@ -62,6 +62,8 @@ pub mod keyspace_events {
     pub const STREAM: u32 = 1 << 10;
     /// `m`: key misses (not part of `A`).
     pub const KEY_MISS: u32 = 1 << 11;
+    /// Keys loaded from an RDB file: for module subscribers only (no letter, never published).
+    pub const LOADED: u32 = 1 << 12;
     /// `d`: module events.
     pub const MODULE: u32 = 1 << 13;
     /// `n`: new keys (not part of `A`).

@@ -181,7 +181,9 @@ impl Db {
                 self.before_write(pos);
                 let entry = &mut self.entries[pos];
                 let expired = entry.is_expired(now_ms);
-                entry.value = value;
+                let old = std::mem::replace(&mut entry.value, value);
+                // An overwrite unlinks the old value, as Redis's dbOverwrite tells modules.
+                crate::modules::types::unlinked(key, &old);
                 entry.access_clock = clock;
                 let ttl = if expired && ttl == Ttl::Keep {
                     Ttl::Clear
@@ -255,6 +257,7 @@ impl Db {
             found.remove();
         }
         let entry = self.entries.swap_remove(pos);
+        crate::modules::types::unlinked(entry.key.as_slice(), &entry.value);
         if entry.expire_at_ms != 0 {
             self.volatile_keys -= 1;
         }

@@ -140,14 +140,34 @@ fn config_set(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResul
     }
     // A new port is bound before the command answers; when it cannot be, every parameter of
     // the command goes back to its old value, as Redis's apply-and-roll-back does.
-    if ctx.server.config.port != before.port
+    // Either OOM score setting re-applies the score; a failure undoes the whole command.
+    let oom_changed = ["oom-score-adj", "oom-score-adj-values"]
+        .into_iter()
+        .find(|name| ctx.server.config.get(name) != before.get(name));
+    if let Some(name) = oom_changed {
+        let server = &mut *ctx.server;
+        let class = crate::oom_score::ProcessClass::Master;
+        if server.oom_score.apply(&server.config, class).is_err() {
+            server.config = before;
+            return Err(CommandError::custom(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to set \
+                 current oom_score_adj. Check server logs."
+            )));
+        }
+    }
+    let port_changed = ctx.server.config.port != before.port;
+    if (port_changed || ctx.server.config.bind != before.bind)
         && let Some(hooks) = ctx.server.listener_hooks
         && let Err(reason) = (hooks.rebind_tcp)(ctx.server, ctx.server.config.port)
     {
         ctx.server.config = before;
-        return Err(CommandError::custom(format!(
-            "ERR CONFIG SET failed (possibly related to argument 'port') - {reason}"
-        )));
+        return Err(CommandError::custom(if port_changed {
+            format!("ERR CONFIG SET failed (possibly related to argument 'port') - {reason}")
+        } else {
+            "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to \
+             specified addresses."
+                .to_string()
+        }));
     }
     // Turning the AOF on writes a base from the dataset first, as Redis's startAppendOnly.
     if ctx.server.config.appendonly != appendonly_was
@@ -171,6 +191,10 @@ const SENSITIVE_PARAMS: &[&[u8]] = &[b"masteruser", b"masterauth", b"requirepass
 /// CONFIG RESETSTAT: zeroes the INFO counters.
 fn config_resetstat(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
     ctx.server.stats.reset();
+    ctx.server
+        .lazyfree
+        .freed
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     ctx.server.latency.reset_histograms();
     Ok(Frame::ok())
 }

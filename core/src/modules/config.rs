@@ -358,6 +358,44 @@ impl ModuleConfigs {
     }
 }
 
+/// Applies the values queued for `module`'s parameters by the config file (`mymod.limit 5`
+/// lines, kept in [`Config::module_configs`](crate::config::Config::module_configs) until the
+/// module loads) and by `MODULE LOADEX ... CONFIG name value` (`extra`), as Redis's
+/// `RM_LoadConfigs`: each value goes through the parameter's `on_set` and `on_apply`. Applied
+/// file values leave the queue.
+///
+/// # Errors
+/// The first value refused, or a queued name the module did not register (Redis refuses to
+/// load the module then).
+pub fn load_queued(
+    server: &mut crate::Server,
+    module: &str,
+    extra: &[(String, Vec<u8>)],
+) -> Result<(), String> {
+    let prefix = format!("{}.", module.to_ascii_lowercase());
+    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut server.config.module_configs)
+        .into_iter()
+        .partition(|(name, _)| name.to_ascii_lowercase().starts_with(&prefix));
+    server.config.module_configs = others;
+    let queued = mine
+        .into_iter()
+        .map(|(name, value)| (name, value.into_bytes()))
+        .chain(extra.iter().cloned());
+    for (name, value) in queued {
+        if server.modules.configs.find(&name).is_none() {
+            return Err(format!(
+                "Module Configuration detected without loadmodule directive or no ApplyConfig call: {name}"
+            ));
+        }
+        server
+            .modules
+            .configs
+            .set_from_text(&name, &value)
+            .map_err(|reason| format!("Issue during loading of configuration {name} : {reason}"))?;
+    }
+    Ok(())
+}
+
 fn set_failed(name: &str, reason: &str) -> String {
     format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
 }

@@ -14,13 +14,16 @@
 //! second). Expiry and eviction are keyspace events (`class::EXPIRED`, `class::EVICTED`).
 //!
 //! # Re-entrancy rule
-//! Callbacks run on the keyspace thread with `&mut Server`, under the keyspace lock. While a
-//! round of callbacks runs, the subscription lists are set aside: a callback may subscribe or
-//! unsubscribe (taking effect after the round), and an event raised from inside a callback
-//! reaches only subscribers added during the round — a callback is never re-entered.
-//! Keyspace events a callback causes (by writing keys) are delivered in a following round,
-//! up to [`MAX_ROUNDS`] rounds per delivery. A callback must not block and must not run
-//! commands through the network path; it may read and write `Server` state directly.
+//! Callbacks run on the keyspace thread with `&mut Server`, under the keyspace lock; they must
+//! not block. While a round of callbacks runs, its subscription list is set aside, so a
+//! callback is never re-entered:
+//! - a callback may subscribe or unsubscribe; that takes effect when the round ends;
+//! - keyspace events a callback causes — by writing keys itself, or by running commands
+//!   (`dispatch`) whose events pub/sub receives at once — reach the module subscribers (the
+//!   running one included) in a following round, up to [`MAX_ROUNDS`] rounds per delivery;
+//!   past that they are dropped for modules;
+//! - a server event fired from inside a server-event callback reaches only subscribers added
+//!   during the round.
 
 use crate::client::ClientId;
 use crate::events::KeyEvent;
@@ -149,6 +152,13 @@ pub struct Subscriptions {
     /// Ids unsubscribed while their list was set aside for a round.
     removed: Vec<SubscriptionId>,
     cron_cycle: u64,
+    /// A keyspace round is running (its subscribers are set aside).
+    in_round: bool,
+    /// The classes of the subscribers set aside for the round (still recorded meanwhile).
+    running_mask: u32,
+    /// Events delivered by a nested [`crate::events::deliver`] during a round (a callback
+    /// ran a command): the modules get them in a following round.
+    deferred: Vec<KeyEvent>,
 }
 
 impl std::fmt::Debug for Subscriptions {
@@ -172,7 +182,9 @@ impl Subscriptions {
     }
 
     fn mask(&self) -> u32 {
-        self.keyspace.iter().fold(0, |m, s| m | s.mask)
+        self.keyspace
+            .iter()
+            .fold(self.running_mask, |m, s| m | s.mask)
     }
 
     fn next_id(&mut self) -> SubscriptionId {
@@ -246,12 +258,37 @@ fn refresh_mask(server: &mut Server) {
     server.events.module_mask = server.modules.subscriptions.mask();
 }
 
-/// Hands `events` to the keyspace subscribers whose mask has each event's class.
+/// Hands `events` to the keyspace subscribers whose mask has each event's class, then, in
+/// further rounds (at most [`MAX_ROUNDS`] in all), the events that commands run by the
+/// callbacks raised.
 pub fn deliver_keyspace(server: &mut Server, events: &[KeyEvent]) {
-    if events.is_empty() || server.modules.subscriptions.keyspace.is_empty() {
+    let subs = &mut server.modules.subscriptions;
+    if subs.in_round {
+        // A callback ran a command: its events wait for the next round.
+        subs.deferred.extend_from_slice(events);
         return;
     }
-    let mut running = std::mem::take(&mut server.modules.subscriptions.keyspace);
+    if events.is_empty() || subs.keyspace.is_empty() {
+        return;
+    }
+    run_round(server, events);
+    for _ in 1..MAX_ROUNDS {
+        let deferred = std::mem::take(&mut server.modules.subscriptions.deferred);
+        if deferred.is_empty() {
+            break;
+        }
+        run_round(server, &deferred);
+    }
+    server.modules.subscriptions.deferred.clear();
+}
+
+/// One round: every subscriber set aside, called for the events of its classes, put back
+/// (with those added meanwhile, without those removed).
+fn run_round(server: &mut Server, events: &[KeyEvent]) {
+    let subs = &mut server.modules.subscriptions;
+    let mut running = std::mem::take(&mut subs.keyspace);
+    subs.running_mask = running.iter().fold(0, |m, s| m | s.mask);
+    subs.in_round = true;
     for event in events {
         for sub in &mut running {
             if sub.mask & event.class != 0
@@ -262,6 +299,8 @@ pub fn deliver_keyspace(server: &mut Server, events: &[KeyEvent]) {
         }
     }
     let subs = &mut server.modules.subscriptions;
+    subs.in_round = false;
+    subs.running_mask = 0;
     let removed = std::mem::take(&mut subs.removed);
     running.retain(|s| !removed.contains(&s.id));
     running.append(&mut subs.keyspace);

@@ -3,17 +3,20 @@
 //! dynamic loading.
 //!
 //! - [`types`]: module data types — the [`ModuleType`] callbacks (RDB save/load with encoding
-//!   versions, AOF rewrite, memory usage, copy, digest, free through `Drop`), the registry
+//!   versions, auxiliary module-wide RDB data, AOF rewrite, memory usage, copy, digest,
+//!   unlink, free through `Drop`), the registry
 //!   [`ModuleTypes`] with a live-value count per type, and [`ModuleValue`], stored in the
 //!   keyspace as [`Value::Module`](crate::types::Value::Module). TYPE answers the type's name,
 //!   OBJECT ENCODING `raw`; COPY, MEMORY USAGE, DEBUG DIGEST(-VALUE), SCAN TYPE, RENAME, MOVE
 //!   and SWAPDB work on them; the persistence crate writes them as RDB type 7 (`MODULE_2`).
 //! - [`events`]: subscriptions to keyspace notifications (by class mask, whatever
 //!   `notify-keyspace-events` says) and server events (flush, loading, client connect and
-//!   disconnect, shutdown, cron tick); read its re-entrancy rule.
+//!   disconnect, shutdown, cron tick); keys loaded from an RDB file raise `loaded`
+//!   ([`crate::events::class::LOADED`], for modules only); read its re-entrancy rule.
 //! - [`blocked`]: blocking the calling client and answering it from another thread.
 //! - [`config`]: parameters registered at run time as `<module>.<name>`, seen by CONFIG
-//!   GET/SET/REWRITE.
+//!   GET/SET/REWRITE; values from the config file or MODULE LOADEX are applied by
+//!   [`config::load_queued`].
 //!
 //! All of it lives in [`Server::modules`](crate::Server::modules) ([`Modules`]), except the
 //! blocked-client bookkeeping, which sits with the other blocked clients in

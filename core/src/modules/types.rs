@@ -27,6 +27,9 @@
 //! with [`opcode::EOF`] (written by the persistence crate, not the module). DUMP/RESTORE use
 //! the same payload. The reader reads through [`RdbSource`], which the persistence crate
 //! implements over its own RDB reader (strings there may be LZF-compressed or int-encoded).
+//!
+//! A type may also keep module-wide state in RDB files ([`ModuleType::aux_save`] /
+//! [`ModuleType::aux_load`], opcode `MODULE_AUX`), before or after the keys ([`aux`]).
 
 use std::any::Any;
 use std::sync::Arc;
@@ -58,6 +61,16 @@ pub mod opcode {
     pub const DOUBLE: u64 = 4;
     /// A string (an RDB string).
     pub const STRING: u64 = 5;
+}
+
+/// Where a type's auxiliary (not per-key) data goes in an RDB file: bits of
+/// [`ModuleType::aux_save_triggers`] and the `when` of [`ModuleType::aux_save`] /
+/// [`ModuleType::aux_load`] (Redis's `REDISMODULE_AUX_BEFORE_RDB` / `AFTER_RDB`).
+pub mod aux {
+    /// Before the keys (after the AUX fields).
+    pub const BEFORE_RDB: u32 = 1 << 0;
+    /// After the keys (before EOF).
+    pub const AFTER_RDB: u32 = 1 << 1;
 }
 
 /// COPY's reply when the type has no copy callback.
@@ -174,6 +187,36 @@ pub trait ModuleType: Send + Sync + 'static {
         let _ = (value, digest);
     }
 
+    /// When the type writes auxiliary data into RDB files: [`aux`] bits (0, the default: never).
+    fn aux_save_triggers(&self) -> u32 {
+        0
+    }
+
+    /// Writes the type's auxiliary data (module-wide state, not a key's) for position `when`
+    /// ([`aux::BEFORE_RDB`] or [`aux::AFTER_RDB`]); called only for positions in
+    /// [`aux_save_triggers`](Self::aux_save_triggers).
+    fn aux_save(&self, when: u32, out: &mut ModuleRdbWriter) {
+        let _ = (when, out);
+    }
+
+    /// Reads what [`aux_save`](Self::aux_save) wrote at `when`, at encoding version `encver`.
+    /// The default refuses: a file with auxiliary data for a type that cannot read it does not
+    /// load, as in Redis.
+    ///
+    /// # Errors
+    /// Any reason the module cannot load it (the load then fails).
+    fn aux_load(
+        &self,
+        input: &mut ModuleRdbReader<'_>,
+        encver: u32,
+        when: u32,
+    ) -> Result<(), ModuleIoError> {
+        let _ = (input, encver, when);
+        Err(ModuleIoError(
+            "the module type does not load auxiliary data".into(),
+        ))
+    }
+
     /// The effort of freeing `value` (Redis's `free_effort`: e.g. its number of allocations).
     /// Not consulted yet: FLUSHALL/FLUSHDB ASYNC already drop whole databases on a background
     /// thread (so a value's `Drop` may run off the keyspace thread). 1 by default.
@@ -182,9 +225,10 @@ pub trait ModuleType: Send + Sync + 'static {
         1
     }
 
-    /// Meant for when `key` holding `value` leaves the keyspace, before the value is dropped
-    /// (Redis's `unlink`). NOT CALLED YET: keys leave the keyspace through many paths of
-    /// `core/src/db`; a module must do its cleanup in its data's `Drop`. Nothing by default.
+    /// Called when `key` holding `value` leaves its database (DEL, UNLINK, expiry, eviction,
+    /// an overwrite, and the source key of RENAME and MOVE — as Redis's `dbGenericDelete` and
+    /// `dbOverwrite` call it), before the value is dropped or moved. Not for FLUSHDB/FLUSHALL,
+    /// as in Redis. Nothing by default.
     fn unlink(&self, key: &[u8], value: &dyn Any) {
         let _ = (key, value);
     }
@@ -357,6 +401,15 @@ impl crate::types::Value {
             crate::types::Value::Module(m) if Arc::ptr_eq(&m.ty, ty) => Ok(m),
             _ => Err(crate::errors::CommandError::WrongType),
         }
+    }
+}
+
+/// Tells a module value's type that `key` no longer holds it (see [`ModuleType::unlink`]); the
+/// database calls it for every value it lets go of.
+#[inline]
+pub(crate) fn unlinked(key: &[u8], value: &crate::types::Value) {
+    if let crate::types::Value::Module(m) = value {
+        m.ty.methods.unlink(key, m.data());
     }
 }
 

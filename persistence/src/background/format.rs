@@ -68,10 +68,14 @@ impl FileFormat {
         }
     }
 
-    /// The bytes after the last database (the writer adds an RDB's checksum).
-    pub(super) fn trailer(self) -> Vec<u8> {
+    /// The bytes after the last database, as of now (the writer adds an RDB's checksum).
+    pub(super) fn trailer(self, server: &Server) -> Vec<u8> {
         match self {
-            FileFormat::Rdb { .. } => vec![opcode::EOF],
+            FileFormat::Rdb { .. } => {
+                let mut bytes = crate::rdb::write::file_trailer(server);
+                bytes.push(opcode::EOF);
+                bytes
+            }
             FileFormat::Commands => Vec::new(),
         }
     }

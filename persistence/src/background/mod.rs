@@ -73,6 +73,8 @@ pub(crate) enum Kind {
 struct Job {
     kind: Kind,
     format: FileFormat,
+    /// What follows the last database, made when the save began.
+    trailer: Vec<u8>,
     started: Instant,
     started_ms: u64,
     /// `dirty` when the save began: what the save covers.
@@ -157,6 +159,7 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
         Kind::Aof { rdb: false } => FileFormat::Commands,
     };
     let header = format.header(server);
+    let trailer = format.trailer(server);
     let saver = format.saver(server);
     let queued = Arc::new(AtomicUsize::new(0));
     let written = Arc::new(AtomicUsize::new(0));
@@ -229,6 +232,7 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
     background.job = Some(Job {
         kind,
         format,
+        trailer,
         started: Instant::now(),
         started_ms: now_ms,
         dirty_at_start: server.dirty,
@@ -348,7 +352,8 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
             return Ok(true);
         }
     }
-    send(job, job.format.trailer(), 0);
+    let trailer = std::mem::take(&mut job.trailer);
+    send(job, trailer, 0);
     if let Some(tx) = job.tx.take() {
         let _ = tx.send(Chunk::Finish);
     }

@@ -217,3 +217,179 @@ fn dump_and_restore_commands_carry_module_values() {
         oxidis_protocol::Frame::Error("ERR Bad data format".into())
     );
 }
+
+/// A type whose module-wide state (a counter) travels as auxiliary data after the keys.
+struct CounterType(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl ModuleType for CounterType {
+    fn rdb_save(&self, _value: &dyn Any, _out: &mut ModuleRdbWriter) {}
+
+    fn rdb_load(
+        &self,
+        _input: &mut ModuleRdbReader<'_>,
+        _encver: u32,
+    ) -> Result<Box<dyn Any + Send>, ModuleIoError> {
+        Ok(Box::new(()))
+    }
+
+    fn aux_save_triggers(&self) -> u32 {
+        oxidis_core::modules::types::aux::AFTER_RDB
+    }
+
+    fn aux_save(&self, when: u32, out: &mut ModuleRdbWriter) {
+        out.save_unsigned(u64::from(when));
+        out.save_unsigned(self.0.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    fn aux_load(
+        &self,
+        input: &mut ModuleRdbReader<'_>,
+        _encver: u32,
+        when: u32,
+    ) -> Result<(), ModuleIoError> {
+        assert_eq!(input.load_unsigned()?, u64::from(when));
+        self.0
+            .store(input.load_unsigned()?, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn module_aux_data_round_trips_and_needs_its_type() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let mut r = CommandRunner::with_builtin_commands();
+    let counter = std::sync::Arc::new(AtomicU64::new(42));
+    r.server
+        .modules
+        .types
+        .register(
+            "ctr",
+            "counter-1",
+            0,
+            Box::new(CounterType(std::sync::Arc::clone(&counter))),
+        )
+        .expect("registers");
+    r.run(["SET", "k", "v"]);
+    let bytes = encode_dataset(&r.server, &[], 1);
+    counter.store(0, Ordering::SeqCst);
+    let now = r.server.now_ms();
+    let load = LoadOptions::from_config(&r.server.config, 1 << 30)
+        .with_module_types(&r.server.modules.types);
+    let loaded = decode_dataset(&bytes, &r.server.config, &load, now, 0).expect("loads");
+    assert_eq!(loaded.keys_loaded, 1);
+    assert_eq!(counter.load(Ordering::SeqCst), 42);
+    let bare = LoadOptions::from_config(&r.server.config, 1 << 30);
+    let Err(error) = decode_dataset(&bytes, &r.server.config, &bare, now, 0) else {
+        panic!("AUX data of an unknown type is refused");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("AUX module data I can't load: no matching module 'counter-1'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn loading_a_file_tells_modules_loading_and_loaded_keys() {
+    use oxidis_core::modules::events::{
+        LoadSource, ServerEvent, ServerEventKind, subscribe_keyspace, subscribe_server_event,
+    };
+    use std::sync::{Arc, Mutex};
+    let (mut r, ty) = runner();
+    let clock = r.server.lru_clock();
+    r.server.dbs[2].insert_new(
+        CompactBytes::new(b"n"),
+        numbers(&ty, &[1], "file"),
+        None,
+        clock,
+    );
+    let path = std::env::temp_dir().join(format!(
+        "oxidis-module-load-{}-{:?}.rdb",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, encode_dataset(&r.server, &[], 1)).expect("writes");
+    r.run(["FLUSHALL"]);
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keys = Arc::clone(&log);
+    subscribe_keyspace(
+        &mut r.server,
+        "nums",
+        oxidis_core::events::class::LOADED,
+        Box::new(move |_server, event| {
+            let line = format!(
+                "{}:{}:{}",
+                event.db,
+                event.name,
+                String::from_utf8_lossy(&event.key)
+            );
+            keys.lock().expect("lock").push(line);
+        }),
+    );
+    let phases = Arc::clone(&log);
+    subscribe_server_event(
+        &mut r.server,
+        "nums",
+        ServerEventKind::Loading,
+        Box::new(move |_server, event| {
+            let line = match event {
+                ServerEvent::LoadingStart(LoadSource::Rdb) => "start".to_string(),
+                ServerEvent::LoadingEnd { ok, .. } => format!("end ok={ok}"),
+                other => format!("{other:?}"),
+            };
+            phases.lock().expect("lock").push(line);
+        }),
+    );
+    r.server.config.dbfilename = path.display().to_string();
+    crate::load_from_disk(&mut r.server, false).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        vec!["start", "2:loaded:n", "end ok=true"]
+    );
+    let db = &r.server.dbs[2];
+    let pos = db.find(b"n").expect("loaded");
+    assert_eq!(
+        as_numbers(&db.entry(pos).value),
+        Some(&Numbers(vec![1], "file".into()))
+    );
+}
+
+#[test]
+fn debug_reload_keeps_module_values() {
+    let mut r = CommandRunner::with_config(oxidis_core::config::Config {
+        enable_debug_command: oxidis_core::config::ProtectedAccess::Yes,
+        ..oxidis_core::config::Config::default()
+    });
+    let ty = r
+        .server
+        .modules
+        .types
+        .register("nums", "testmod-1", 3, Box::new(NumbersType))
+        .expect("registers");
+    r.server.persistence = Some(crate::HOOKS);
+    // Relative to the working directory, where the save writes its temp file too.
+    let file = format!("oxidis-module-reload-{}.rdb", std::process::id());
+    r.server.config.dbfilename = file.clone();
+    let clock = r.server.lru_clock();
+    let expire_at = r.server.now_ms() + 100_000;
+    r.server.dbs[0].insert_new(
+        CompactBytes::new(b"n"),
+        numbers(&ty, &[5, 6, 7], "reloaded"),
+        Some(expire_at),
+        clock,
+    );
+    let before = r.run(["DEBUG", "DIGEST"]);
+    assert_eq!(r.run(["DEBUG", "RELOAD"]), oxidis_protocol::Frame::ok());
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(r.run(["DEBUG", "DIGEST"]), before);
+    let db = &r.server.dbs[0];
+    let pos = db.find(b"n").expect("reloaded");
+    assert_eq!(
+        as_numbers(&db.entry(pos).value),
+        Some(&Numbers(vec![5, 6, 7], "reloaded".into()))
+    );
+    assert!(db.entry(pos).expire_at().is_some());
+    assert_eq!(ty.live_values(), 1);
+}

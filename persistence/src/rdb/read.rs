@@ -324,6 +324,44 @@ impl<'a> Reader<'a> {
         Ok(Value::Module(Box::new(value)))
     }
 
+    /// A type's auxiliary data (`MODULE_AUX`): its id, `when` as an unsigned field, the
+    /// module's fields read by its `aux_load`, EOF.
+    fn module_aux(&mut self, options: &LoadOptions) -> Result<(), LoadError> {
+        let id = self.length()?;
+        let when_opcode = self.length()?;
+        let when = self.length()?;
+        if when_opcode != module_types::opcode::UINT {
+            return Err(corrupt("bad when_opcode"));
+        }
+        let name = module_types::name_from_id(id);
+        let Some(ty) = options.module_types.by_id(id).cloned() else {
+            return Err(corrupt(&format!(
+                "The RDB file contains AUX module data I can't load: no matching module '{name}'"
+            )));
+        };
+        let when = u32::try_from(when).map_err(|_| corrupt("bad when"))?;
+        let loaded = {
+            let mut fields = ModuleRdbReader::new(self, b"", 0);
+            ty.methods()
+                .aux_load(&mut fields, module_types::encver_from_id(id), when)
+        };
+        if let Err(reason) = loaded {
+            tracing::warn!(module_type = %name, %reason, "module AUX data not loaded");
+            return Err(corrupt(&format!(
+                "The RDB file contains module AUX data for the module type '{name}', that the \
+                 responsible module is not able to load. Check for modules log above for \
+                 additional clues."
+            )));
+        }
+        if self.length()? != module_types::opcode::EOF {
+            return Err(corrupt(&format!(
+                "The RDB file contains module AUX data for the module '{name}' that is not \
+                 terminated by the proper module value EOF marker"
+            )));
+        }
+        Ok(())
+    }
+
     /// The entries of a listpack (or ziplist) blob, as bytes; `what` names the damage.
     fn packed_entries(&mut self, is_listpack: bool, what: &str) -> Result<Vec<Vec<u8>>, LoadError> {
         let blob = self.string()?;
@@ -642,9 +680,8 @@ pub fn decode_dataset(
                 continue;
             }
             opcode::MODULE_AUX => {
-                return Err(corrupt(
-                    "The RDB file contains AUX module data I can't load: no matching module",
-                ));
+                r.module_aux(options)?;
+                continue;
             }
             opcode::FUNCTION => return Err(corrupt("Pre-release function format not supported.")),
             opcode::FUNCTION2 => {

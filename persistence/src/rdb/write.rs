@@ -5,7 +5,7 @@ use oxidis_core::Server;
 use oxidis_core::config::{Config, MaxmemoryPolicy};
 use oxidis_core::db::Entry;
 use oxidis_core::modules::ModuleRdbWriter;
-use oxidis_core::modules::types::opcode as module_opcode;
+use oxidis_core::modules::types::{aux as module_aux, opcode as module_opcode};
 use oxidis_core::types::{List, Value, parse_canonical_i64};
 
 use super::{CONTAINER_PACKED, CONTAINER_PLAIN, RDB_VERSION, kind, opcode};
@@ -360,6 +360,33 @@ fn saves_idle_time(config: &Config) -> bool {
     )
 }
 
+/// The module types' auxiliary data for position `when` (Redis's `rdbSaveModulesAux`): per
+/// type that asks for it, `MODULE_AUX`, the type's id, `when` as an unsigned field, the
+/// module's fields, EOF.
+fn module_aux(w: &mut Writer, server: &Server, when: u32) {
+    for ty in server.modules.types.iter() {
+        if ty.methods().aux_save_triggers() & when == 0 {
+            continue;
+        }
+        w.byte(opcode::MODULE_AUX);
+        w.length(ty.id());
+        w.length(module_opcode::UINT);
+        w.length(u64::from(when));
+        let mut fields = ModuleRdbWriter::new();
+        ty.methods().aux_save(when, &mut fields);
+        w.buf.extend_from_slice(fields.as_bytes());
+        w.length(module_opcode::EOF);
+    }
+}
+
+/// What follows the last database in an RDB file before EOF: the module types' `AFTER_RDB`
+/// auxiliary data.
+pub fn file_trailer(server: &Server) -> Vec<u8> {
+    let mut w = Writer::new(SaveOptions::from_server(server));
+    module_aux(&mut w, server, module_aux::AFTER_RDB);
+    w.buf
+}
+
 /// How each key's extras are written: its idle time under an LRU policy, its LFU counter under
 /// an LFU one, both as of the moment the save began.
 #[derive(Debug, Clone)]
@@ -431,6 +458,7 @@ pub fn file_header(
         "aof-base",
         if aof_base { b"1".as_slice() } else { b"0" },
     );
+    module_aux(&mut w, server, module_aux::BEFORE_RDB);
     for code in functions {
         w.byte(opcode::FUNCTION2);
         w.string(code);
@@ -460,6 +488,7 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
             format.write(&mut w, entry);
         }
     }
+    module_aux(&mut w, server, module_aux::AFTER_RDB);
     w.byte(opcode::EOF);
     let crc = if server.config.rdbchecksum {
         crc64::checksum(&w.buf)

@@ -284,7 +284,12 @@ fn encode_number(n: f64, settings: &Settings, out: &mut Vec<u8>) -> mlua::Result
         out.extend_from_slice(text);
         return Ok(());
     }
-    out.extend_from_slice(crate::call::lua_number_text(n).as_bytes());
+    // lua-cjson prints with `%.14g`, which keeps the sign of -0.
+    if n == 0.0 && n.is_sign_negative() {
+        out.extend_from_slice(b"-0");
+    } else {
+        out.extend_from_slice(crate::call::lua_number_text(n).as_bytes());
+    }
     Ok(())
 }
 
@@ -362,9 +367,21 @@ impl Parser<'_> {
     }
 
     fn error(&self, expected: &str) -> mlua::Error {
-        let found = match self.text.get(self.pos) {
-            None => "T_END".to_string(),
-            Some(_) => "invalid token".to_string(),
+        // lua-cjson names the token its lexer read there.
+        let rest = &self.text[self.pos.min(self.text.len())..];
+        let found = match rest.first() {
+            None => "T_END",
+            Some(b'{') => "T_OBJ_BEGIN",
+            Some(b'}') => "T_OBJ_END",
+            Some(b'[') => "T_ARR_BEGIN",
+            Some(b']') => "T_ARR_END",
+            Some(b',') => "T_COMMA",
+            Some(b':') => "T_COLON",
+            Some(b'"') => "T_STRING",
+            Some(b'-' | b'0'..=b'9') => "T_NUMBER",
+            Some(_) if rest.starts_with(b"true") || rest.starts_with(b"false") => "T_BOOLEAN",
+            Some(_) if rest.starts_with(b"null") => "T_NULL",
+            Some(_) => "invalid token",
         };
         runtime(format!(
             "Expected {expected} but found {found} at character {}",
@@ -377,7 +394,7 @@ impl Parser<'_> {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
             Some(b'"') => {
-                let s = self.string()?;
+                let s = self.string("value")?;
                 Ok(Value::String(self.lua.create_string(s)?))
             }
             Some(b't') if self.text[self.pos..].starts_with(b"true") => {
@@ -421,7 +438,7 @@ impl Parser<'_> {
             if self.text.get(self.pos) != Some(&b'"') {
                 return Err(self.error("object key string"));
             }
-            let key = self.string()?;
+            let key = self.string("object key string")?;
             self.skip_ws();
             if self.text.get(self.pos) != Some(&b':') {
                 return Err(self.error("colon"));
@@ -469,14 +486,17 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> mlua::Result<Vec<u8>> {
+    fn string(&mut self, expected: &str) -> mlua::Result<Vec<u8>> {
         let start = self.pos;
         self.pos += 1;
         let mut out = Vec::new();
         loop {
             let Some(&b) = self.text.get(self.pos) else {
-                self.pos = start;
-                return Err(self.error("string end"));
+                let _ = start;
+                return Err(runtime(format!(
+                    "Expected {expected} but found unexpected end of string at character {}",
+                    self.text.len() + 1
+                )));
             };
             self.pos += 1;
             match b {

@@ -23,7 +23,9 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
         "pack",
         lua.create_function(|lua, args: MultiValue| {
             if args.is_empty() {
-                return Err(runtime("MessagePack pack needs input."));
+                return Err(runtime(
+                    "bad argument #0 to 'pack' (MessagePack pack needs input.)",
+                ));
             }
             let mut out = Vec::new();
             for value in &args {

@@ -1,11 +1,12 @@
 //! The libraries Redis bundles with its Lua, written in Rust as tables of functions: `bit`
-//! (LuaBitOp), `cjson`, `cmsgpack` and `struct`.
+//! (LuaBitOp), `cjson`, `cmsgpack` and `struct`; and Redis's `math.random`.
 
 use mlua::Lua;
 
 pub mod bit;
 pub mod cjson;
 pub mod cmsgpack;
+pub mod random;
 pub mod structs;
 
 /// Adds the bundled libraries to `lua`'s globals.

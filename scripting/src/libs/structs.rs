@@ -20,9 +20,28 @@ enum Item {
     Pad,
 }
 
-/// Parses `fmt` into (little-endian?, item) steps.
-fn parse(fmt: &[u8]) -> mlua::Result<Vec<(bool, Item)>> {
+/// The largest alignment `!` allows (and what a bare `!` sets): C's 8 on x86-64.
+const MAX_ALIGN: usize = 8;
+
+/// Bytes of padding before an item of `size` bytes at `pos` under alignment `align` (lua_struct's
+/// `gettoalign`; `c` items are never aligned).
+fn padding(pos: usize, align: usize, item: &Item) -> usize {
+    let size = match item {
+        Item::Int { size, .. } => *size,
+        Item::Float => 4,
+        Item::Double => 8,
+        Item::Pad => 1,
+        Item::Cstr | Item::Chars(_) => return 0,
+    };
+    let size = size.min(align);
+    (size - (pos & (size - 1))) & (size - 1)
+}
+
+/// Parses `fmt` into (little-endian?, alignment, item) steps; `name` is the Lua function's,
+/// for errors.
+fn parse(fmt: &[u8], name: &str) -> mlua::Result<Vec<(bool, usize, Item)>> {
     let mut little = cfg!(target_endian = "little");
+    let mut align = 1;
     let mut items = Vec::new();
     let mut i = 0;
     let number = |i: &mut usize| -> Option<usize> {
@@ -49,7 +68,11 @@ fn parse(fmt: &[u8]) -> mlua::Result<Vec<(bool, Item)>> {
                 continue;
             }
             b'!' => {
-                let _ = number(&mut i);
+                let a = number(&mut i).unwrap_or(MAX_ALIGN);
+                if !a.is_power_of_two() {
+                    return Err(runtime(format!("alignment {a} is not a power of 2")));
+                }
+                align = a;
                 continue;
             }
             b' ' => continue,
@@ -96,12 +119,12 @@ fn parse(fmt: &[u8]) -> mlua::Result<Vec<(bool, Item)>> {
             b'x' => Item::Pad,
             other => {
                 return Err(runtime(format!(
-                    "invalid format option '{}'",
+                    "bad argument #1 to '{name}' (invalid format option '{}')",
                     char::from(other)
                 )));
             }
         };
-        items.push((little, item));
+        items.push((little, align, item));
     }
     Ok(items)
 }
@@ -134,11 +157,12 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "pack",
         lua.create_function(|lua, (fmt, args): (mlua::LuaString, MultiValue)| {
-            let items = parse(&fmt.as_bytes())?;
+            let items = parse(&fmt.as_bytes(), "pack")?;
             let args: Vec<Value> = args.into_iter().collect();
             let mut next = 0;
             let mut out = Vec::new();
-            for (little, item) in items {
+            for (little, align, item) in items {
+                out.resize(out.len() + padding(out.len(), align, &item), 0);
                 match item {
                     Item::Int { size, .. } => {
                         let n = to_number(args.get(next), next + 2)?;
@@ -187,7 +211,7 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
                                 if s.len() < n {
                                     return Err(runtime(format!(
                                         "bad argument #{} to 'pack' (string too short)",
-                                        next + 1
+                                        next + 2
                                     )));
                                 }
                                 out.extend_from_slice(&s[..n]);
@@ -209,13 +233,14 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
         "unpack",
         lua.create_function(
             |lua, (fmt, data, pos): (mlua::LuaString, mlua::LuaString, Option<i64>)| {
-                let items = parse(&fmt.as_bytes())?;
+                let items = parse(&fmt.as_bytes(), "unpack")?;
                 let data = data.as_bytes().to_vec();
                 let mut pos = usize::try_from(pos.unwrap_or(1).max(1) - 1).unwrap_or(0);
                 let mut values = Vec::new();
                 let mut last_int: Option<f64> = None;
                 let short = || runtime("bad argument #2 to 'unpack' (data string too short)");
-                for (little, item) in items {
+                for (little, align, item) in items {
+                    pos += padding(pos, align, &item);
                     match item {
                         Item::Int { size, signed } => {
                             let bytes = data.get(pos..pos + size).ok_or_else(short)?;
@@ -300,9 +325,10 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "size",
         lua.create_function(|_, fmt: mlua::LuaString| {
-            let items = parse(&fmt.as_bytes())?;
+            let items = parse(&fmt.as_bytes(), "size")?;
             let mut size = 0;
-            for (_, item) in items {
+            for (_, align, item) in items {
+                size += padding(size, align, &item);
                 size += match item {
                     Item::Int { size, .. } => size,
                     Item::Float => 4,

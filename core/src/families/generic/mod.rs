@@ -346,13 +346,13 @@ pub static FAMILY: Family = Family {
 };
 
 fn del(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    delete_keys(ctx, args.rest())
+    let lazy = ctx.config().get("lazyfree-lazy-user-del").as_deref() == Some(b"yes");
+    delete_keys(ctx, args.rest(), lazy)
 }
 
-// Values are freed in place either way: nothing here is large enough yet to need a background
-// thread, so UNLINK is DEL with its own flags.
+/// UNLINK: DEL that frees big values on the background thread.
 fn unlink(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    delete_keys(ctx, args.rest())
+    delete_keys(ctx, args.rest(), true)
 }
 
 fn exists(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -681,10 +681,15 @@ enum Overwrite {
 }
 
 /// The one place DEL and UNLINK remove keys; expired keys count as absent.
-fn delete_keys(ctx: &mut CommandContext<'_>, keys: &[Bytes]) -> CommandResult {
+fn delete_keys(ctx: &mut CommandContext<'_>, keys: &[Bytes], lazy: bool) -> CommandResult {
     let mut deleted = 0;
     for key in keys {
-        if ctx.delete(key) {
+        let removed = if lazy {
+            ctx.delete_lazily(key)
+        } else {
+            ctx.delete(key)
+        };
+        if removed {
             ctx.notify(class::GENERIC, "del", key);
             deleted += 1;
         }

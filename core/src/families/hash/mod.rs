@@ -495,6 +495,7 @@ fn random_fields(
         return Ok(Frame::Array(Vec::new()));
     };
     let db = ctx.db_index();
+    let budget = crate::client::reply_limit(ctx.server, ctx.client_id());
     let server = &mut *ctx.server;
     let hash = as_hash(&server.dbs[db].entry(pos).value)?;
     let rng = &mut server.rng;
@@ -517,9 +518,17 @@ fn random_fields(
         // Nothing to add.
     } else if !distinct || wanted == 1 {
         let pairs = hash.indexed();
+        // Past the caller's output limit the client is closed unanswered: stop there.
+        let mut bytes = 0usize;
         for _ in 0..wanted {
             if let Some(pair) = pairs.get(rng.random_range(0..size)) {
+                // At most what it encodes to (`$N\r\n...\r\n`), so stopping here means the
+                // reply is over the limit for certain.
+                bytes += pair.0.len() + 5 + if with_values { pair.1.len() + 5 } else { 0 };
                 push(pair);
+            }
+            if budget.is_some_and(|limit| bytes > limit + crate::client::REPLY_BUFFER_BYTES) {
+                break;
             }
         }
     } else if wanted >= size {

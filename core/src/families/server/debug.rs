@@ -189,6 +189,8 @@ fn reload(ctx: &mut CommandContext<'_>, options: &[Bytes]) -> CommandResult {
             crate::transactions::touch_all_in_db(ctx.server, index, None);
             ctx.server.dbs[index].clear();
         }
+        // Redis's emptyData drops the function libraries too.
+        ctx.server.persistence_state.function_code.clear();
     }
     if (hooks.load)(ctx.server, merge).is_err() {
         return Err(CommandError::msg(RELOAD_LOAD_FAILED));
@@ -337,8 +339,15 @@ fn serialized_length(value: &Value) -> usize {
         | Value::Hash(_)
         | Value::Set(_)
         | Value::SortedSet(_)
-        | Value::Stream(_)
-        | Value::Module(_) => value.heap_size(),
+        | Value::Stream(_) => value.heap_size(),
+        // A module value's payload as RDB writes it: the type id, the fields, EOF.
+        Value::Module(m) => {
+            let mut out = Vec::new();
+            crate::modules::types::write_rdb_length(&mut out, m.module_type().id());
+            let mut fields = crate::modules::ModuleRdbWriter::new();
+            m.save(&mut fields);
+            out.len() + fields.as_bytes().len() + 1
+        }
     }
 }
 

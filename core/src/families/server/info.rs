@@ -141,6 +141,12 @@ pub(super) fn render(ctx: &mut CommandContext<'_>, args: &[Bytes]) -> String {
     }
     if selection.wants("module_list") || selection.wants("modules") {
         report.section("Modules");
+        if let Some(lines) = ctx.server.module_info {
+            for line in lines(ctx.server) {
+                report.text.push_str(&line);
+                report.text.push_str("\r\n");
+            }
+        }
     }
     if selection.wants("commandstats") {
         commandstats_section(ctx, &mut report);

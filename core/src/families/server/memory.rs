@@ -299,7 +299,8 @@ impl MemoryReport {
         let clients_normal: u64 = server
             .clients
             .iter()
-            .map(|c| (c.query_buffer_len + c.pending_output() + c.argv_mem) as u64)
+            .filter(|c| !c.replica)
+            .map(|c| crate::client::memory_usage(server, c, c.argv_mem) as u64)
             .sum();
         let startup = server.memory_startup.min(used);
         let overhead =
