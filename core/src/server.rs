@@ -282,6 +282,8 @@ pub struct PersistenceHooks {
     pub load: fn(&mut Server, merge: bool) -> Result<(), String>,
     /// The dataset as an RDB payload, in memory (what a replica receives on SYNC).
     pub snapshot: fn(&Server) -> Vec<u8>,
+    /// Stops a BGSAVE under way (FLUSHALL, as Redis kills its saving child).
+    pub kill_bgsave: fn(&mut Server),
 }
 
 /// Persistence state INFO reports and SAVE keeps.
@@ -300,6 +302,23 @@ pub struct PersistenceState {
     /// Function library code, read from an RDB file (FUNCTION2) and written on save. The
     /// scripting crate keeps it equal to its libraries, and loads what a load brought.
     pub function_code: Vec<Vec<u8>>,
+    /// When the BGSAVE under way started, Unix milliseconds (`rdb_bgsave_in_progress`).
+    pub bgsave_started_ms: Option<u64>,
+    /// Seconds the last BGSAVE took (`rdb_last_bgsave_time_sec`, -1 before the first).
+    pub last_bgsave_secs: Option<u64>,
+    /// When the background AOF rewrite under way started (`aof_rewrite_in_progress`).
+    pub aof_rewrite_started_ms: Option<u64>,
+    /// A rewrite waits for the BGSAVE under way to end (`aof_rewrite_scheduled`).
+    pub aof_rewrite_scheduled: bool,
+    /// Keys the save under way started with (`current_save_keys_total`).
+    pub save_keys_total: u64,
+    /// Keys it has written so far (`current_save_keys_processed`).
+    pub save_keys_processed: u64,
+    /// Bytes writes serialized before changing entries the save still needed: the forkless
+    /// analogue of copy-on-write memory (`current_cow_size`).
+    pub cow_bytes: u64,
+    /// `cow_bytes` of the last finished BGSAVE (`rdb_last_cow_size`).
+    pub last_cow_bytes: u64,
 }
 
 /// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.

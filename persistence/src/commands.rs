@@ -35,6 +35,10 @@ pub const BAD_PAYLOAD_FOOTER: &str = "ERR DUMP payload version or checksum are w
 pub const BAD_DATA_FORMAT: &str = "ERR Bad data format";
 /// SAVE failed (Redis's bare error; the log says why).
 pub const SAVE_FAILED: &str = "ERR";
+/// SAVE or BGSAVE while a BGSAVE runs.
+pub const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
+/// BGSAVE (without SCHEDULE) while an AOF rewrite runs.
+pub const ANOTHER_CHILD: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 
 /// DUMP and RESTORE (Redis's `generic` group).
 pub static FAMILY_GENERIC: Family = Family {
@@ -78,16 +82,22 @@ pub static FAMILY_GENERIC: Family = Family {
     ],
 };
 
-/// SAVE (Redis's `server` group).
+/// SAVE and BGSAVE (Redis's `server` group).
 pub static FAMILY_SERVER: Family = Family {
     group: Group::Server,
-    commands: &[CommandSpec::new("save", Arity::Exact(1), save)
-        .flags(&[NoAsyncLoading, Admin, NoScript, NoMulti])
-        .doc(
-            "Synchronously saves the database(s) to disk.",
-            "1.0.0",
-            "O(N) where N is the total number of keys in all databases",
-        )],
+    commands: &[
+        CommandSpec::new("save", Arity::Exact(1), save)
+            .flags(&[NoAsyncLoading, Admin, NoScript, NoMulti])
+            .doc(
+                "Synchronously saves the database(s) to disk.",
+                "1.0.0",
+                "O(N) where N is the total number of keys in all databases",
+            ),
+        CommandSpec::new("bgsave", Arity::AtLeast(1), bgsave)
+            .flags(&[NoAsyncLoading, Admin, NoScript])
+            .doc("Asynchronously save the dataset to disk", "1.0.0", "O(1)")
+            .args(&[Arg::token("schedule", "SCHEDULE").optional().since("3.2.2")]),
+    ],
 };
 
 fn dump(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -200,8 +210,41 @@ fn restore(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 }
 
 fn save(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
+    if crate::background::bgsave_in_progress(ctx.server) {
+        return Err(CommandError::msg(BGSAVE_IN_PROGRESS));
+    }
     match crate::save_to_disk(ctx.server) {
         Ok(()) => Ok(Frame::ok()),
+        Err(_) => Err(CommandError::msg(SAVE_FAILED)),
+    }
+}
+
+fn bgsave(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
+    let schedule = match args.remaining() {
+        0 => false,
+        1 if args.eat_keyword("SCHEDULE") => true,
+        _ => return Err(CommandError::Syntax),
+    };
+    if crate::background::bgsave_in_progress(ctx.server) {
+        return Err(CommandError::msg(BGSAVE_IN_PROGRESS));
+    }
+    if ctx
+        .server
+        .persistence_state
+        .aof_rewrite_started_ms
+        .is_some()
+    {
+        if !schedule {
+            return Err(CommandError::msg(ANOTHER_CHILD));
+        }
+        ctx.server
+            .extensions
+            .get_or_insert_with(crate::background::Background::default)
+            .bgsave_scheduled = true;
+        return Ok(Frame::Simple("Background saving scheduled".into()));
+    }
+    match crate::background::start_bgsave(ctx.server) {
+        Ok(()) => Ok(Frame::Simple("Background saving started".into())),
         Err(_) => Err(CommandError::msg(SAVE_FAILED)),
     }
 }

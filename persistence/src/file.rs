@@ -17,14 +17,13 @@ use crate::rdb::write::encode_dataset;
 /// # Errors
 /// The reason the file could not be written (also logged).
 pub fn save_to_disk(server: &mut Server) -> Result<(), String> {
+    // Redis kills its saving child before a foreground save (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
+    crate::background::kill_bgsave(server, "There is a child saving an .rdb. Killing it!");
     let now_ms = server.now_ms();
-    let bytes = encode_dataset(
-        server,
-        &server.persistence_state.function_code,
-        now_ms / 1000,
-    );
     let target = server.config.dbfilename.clone();
-    let temp = format!("temp-{}.rdb", std::process::id());
+    let temp = temp_file_name();
+    let keys: usize = server.dbs.iter().map(|db| db.len()).sum();
+    let delay_us = crate::background::key_save_delay(server);
     let written = std::fs::File::create(&temp)
         .map_err(|e| {
             let dir = std::env::current_dir()
@@ -35,6 +34,18 @@ pub fn save_to_disk(server: &mut Server) -> Result<(), String> {
             )
         })
         .and_then(|mut file| {
+            // `rdb-key-save-delay` (a test knob) slows the save down key by key, as Redis's.
+            if let Ok(per_key) = u64::try_from(delay_us)
+                && per_key > 0
+            {
+                let total = per_key.saturating_mul(u64::try_from(keys).unwrap_or(u64::MAX));
+                std::thread::sleep(std::time::Duration::from_micros(total));
+            }
+            let bytes = encode_dataset(
+                server,
+                &server.persistence_state.function_code,
+                now_ms / 1000,
+            );
             file.write_all(&bytes)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| format!("Write error saving DB on disk: {e}"))
@@ -60,6 +71,16 @@ pub fn save_to_disk(server: &mut Server) -> Result<(), String> {
             Err(message)
         }
     }
+}
+
+/// The temp file SAVE writes (and BGSAVE: Redis's child names it after its own pid).
+pub fn temp_file_name() -> String {
+    format!("temp-{}.rdb", std::process::id())
+}
+
+/// Removes [`temp_file_name`], when a save is cut short (a second SIGINT during the final save).
+pub fn remove_temp_file() {
+    let _ = std::fs::remove_file(temp_file_name());
 }
 
 /// What loading at startup found.

@@ -4,12 +4,14 @@
 //! - [`listpack`], [`ziplist`], [`lzf`], [`crc64`]: Redis's packed encodings, compression and
 //!   checksum, written fresh;
 //! - `file`: SAVE's temp-file-fsync-rename, and loading `dir/dbfilename`;
-//! - `commands`: DUMP, RESTORE and SAVE, registered through [`register`] like any family.
+//! - [`background`]: BGSAVE without fork (snapshot epochs, a writer thread) and `save` points;
+//! - `commands`: DUMP, RESTORE, SAVE and BGSAVE, registered through [`register`] like any family.
 //!
 //! The core reaches saving and loading (DEBUG RELOAD, FLUSHALL) through the function pointers
 //! of [`HOOKS`], which the server crate installs in `Server::persistence`.
 
 pub mod aof;
+pub mod background;
 mod commands;
 pub mod crc64;
 mod file;
@@ -24,13 +26,16 @@ mod tests;
 use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
 
-pub use file::{LoadOutcome, load_at_startup, load_from_disk, save_to_disk};
+pub use file::{
+    LoadOutcome, load_at_startup, load_from_disk, remove_temp_file, save_to_disk, temp_file_name,
+};
 
 /// The hooks the core calls for DEBUG RELOAD and FLUSHALL's save.
 pub const HOOKS: PersistenceHooks = PersistenceHooks {
     save: save_to_disk,
     load: file::reload_from_disk,
     snapshot,
+    kill_bgsave: background::kill_quietly,
 };
 
 /// The whole dataset as an RDB payload, for a replica's SYNC.

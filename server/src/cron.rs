@@ -8,6 +8,13 @@ use crate::shared::Shared;
 
 /// Runs forever; each tick takes the keyspace lock once.
 pub async fn run(shared: Arc<Shared>) {
+    let pump = shared.clone();
+    if let Ok(thread) = std::thread::Builder::new()
+        .name("oxidis-snapshot".to_string())
+        .spawn(move || snapshot_pump(&pump))
+    {
+        crate::extensions::register_snapshot_pump(thread.thread().clone());
+    }
     loop {
         let hz = shared
             .server
@@ -50,6 +57,27 @@ pub async fn run(shared: Arc<Shared>) {
         oxidis_core::client::update_memory_and_evict(&mut server, None);
         crate::extensions::cron(&mut server);
         oxidis_core::modules::events::cron_tick(&mut server);
+    }
+}
+
+/// Drives background saves (BGSAVE, the AOF rewrite) forward: ~1 ms slices under the
+/// keyspace lock, handed back fairly so commands interleave; asleep when no save runs.
+fn snapshot_pump(shared: &Shared) {
+    loop {
+        if !crate::extensions::snapshot_active() {
+            std::thread::park_timeout(Duration::from_millis(100));
+            continue;
+        }
+        let mut server = shared.server.lock();
+        let more = crate::extensions::snapshot_step(&mut server);
+        parking_lot::MutexGuard::unlock_fair(server);
+        // Handed straight to a waiting connection: commands are queueing, so let them have
+        // the keyspace for as long as the slice took (at most half the time goes to the save).
+        if !more || shared.server.is_locked() {
+            std::thread::sleep(Duration::from_millis(1));
+        } else {
+            std::thread::yield_now();
+        }
     }
 }
 

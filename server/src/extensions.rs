@@ -67,8 +67,38 @@ pub fn load_dataset(server: &mut Server) -> Result<(), String> {
 /// automatic AOF rewrite.
 pub fn cron(server: &mut Server) {
     #[cfg(feature = "persistence")]
-    oxidis_persistence::aof::cron(server);
+    {
+        oxidis_persistence::aof::cron(server);
+        oxidis_persistence::background::cron(server);
+    }
     let _ = server;
+}
+
+/// Whether a background save needs [`snapshot_step`] calls (no lock needed to ask).
+pub fn snapshot_active() -> bool {
+    #[cfg(feature = "persistence")]
+    return oxidis_persistence::background::active();
+    #[cfg(not(feature = "persistence"))]
+    false
+}
+
+/// One ~1 ms slice of the background save under way; whether more can be done at once.
+pub fn snapshot_step(server: &mut Server) -> bool {
+    #[cfg(feature = "persistence")]
+    return oxidis_persistence::background::step(server);
+    #[cfg(not(feature = "persistence"))]
+    {
+        let _ = server;
+        false
+    }
+}
+
+/// Registers the thread that calls [`snapshot_step`], so a new save can wake it.
+pub fn register_snapshot_pump(thread: std::thread::Thread) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::background::register_pump(thread);
+    #[cfg(not(feature = "persistence"))]
+    let _ = thread;
 }
 
 /// At shutdown: the AOF written out and fsynced.
@@ -86,15 +116,80 @@ pub fn flush_aof_on_shutdown(server: &mut Server) {
 pub fn save_on_shutdown(server: &mut Server) -> Result<(), String> {
     #[cfg(feature = "persistence")]
     {
+        // Whatever the final save, a BGSAVE under way stops and its temp file goes.
+        oxidis_persistence::background::kill_bgsave(
+            server,
+            "There is a child saving an .rdb. Killing it!",
+        );
+        oxidis_persistence::background::kill_rewrite(
+            server,
+            "There is a child rewriting the AOF. Killing it!",
+        );
         let request = server.shutdown_request.unwrap_or_default();
         if !request.nosave && (request.save || !server.config.save.is_empty()) {
             tracing::info!("Saving the final RDB snapshot before exiting.");
+            let _insist = insistent_signal_watch();
             oxidis_persistence::save_to_disk(server)?;
         }
     }
     let _ = server;
     Ok(())
 }
+
+/// While the final save runs, a second SIGINT ends the process at once and removes the temp
+/// file, as Redis's signal handler does ("You insist... exiting now."). Dropping the guard
+/// disarms it.
+#[cfg(all(unix, feature = "persistence"))]
+fn insistent_signal_watch() -> InsistGuard {
+    use std::sync::atomic::Ordering;
+    static SAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    SAVING.store(true, Ordering::Release);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("oxidis-insist".to_string())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready_tx.send(());
+                return;
+            };
+            runtime.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let interrupt = signal(SignalKind::interrupt());
+                let _ = ready_tx.send(());
+                let Ok(mut interrupt) = interrupt else {
+                    return;
+                };
+                interrupt.recv().await;
+                if SAVING.load(Ordering::Acquire) {
+                    tracing::warn!("You insist... exiting now.");
+                    oxidis_persistence::remove_temp_file();
+                    std::process::exit(1);
+                }
+            });
+        });
+    if spawned.is_ok() {
+        let _ = ready_rx.recv_timeout(std::time::Duration::from_millis(200));
+    }
+    InsistGuard(&SAVING)
+}
+
+/// Disarms [`insistent_signal_watch`] when dropped.
+#[cfg(all(unix, feature = "persistence"))]
+struct InsistGuard(&'static std::sync::atomic::AtomicBool);
+
+#[cfg(all(unix, feature = "persistence"))]
+impl Drop for InsistGuard {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// Nothing to watch without unix signals.
+#[cfg(all(not(unix), feature = "persistence"))]
+fn insistent_signal_watch() {}
 
 /// After a batch of commands, under the keyspace lock: sends what they propagated to the
 /// replicas.

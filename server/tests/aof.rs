@@ -93,10 +93,22 @@ fn rewrite_and_runtime_enable_keep_the_dataset() {
             .expect("bgrewriteaof");
         assert!(status.contains("rewriting"), "{status}");
         let _: i64 = c.sadd("set", &["x", "y"]).expect("sadd");
-        let info: String = redis::cmd("INFO")
-            .arg("persistence")
-            .query(&mut c)
-            .expect("info");
+        // The rewrite runs in the background: wait for it (the SADD went to the new incr file).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let info = loop {
+            let info: String = redis::cmd("INFO")
+                .arg("persistence")
+                .query(&mut c)
+                .expect("info");
+            if info.contains("aof_rewrite_in_progress:0") {
+                break info;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the rewrite did not end"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         assert!(info.contains("aof_enabled:1"), "{info}");
         assert!(info.contains("aof_rewrites:2"), "{info}");
     }

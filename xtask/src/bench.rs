@@ -1,6 +1,9 @@
 //! `cargo xtask bench`: oxidis-server against redis-server with redis-benchmark (throughput,
 //! latency, server CPU per request) and memory loads (strings, hashes, sorted sets, sets, a
-//! long list) compared by RSS growth.
+//! long list) compared by RSS growth. `--only bgsave` runs the BGSAVE memory row instead
+//! ([`bgsave`]; left out of the full run, which it would lengthen by two 1 GB loads).
+
+mod bgsave;
 
 use std::fmt::Display;
 use std::io::{Read, Write};
@@ -271,6 +274,13 @@ pub fn run(args: &Args) -> Result<bool> {
     let rounds = args.rounds.unwrap_or(if args.quick { 2 } else { 5 }).max(1);
     let requests = if args.quick { 50_000 } else { 200_000 };
     let logs = util::target_dir().join("xtask").join("bench");
+    if args
+        .only
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case("bgsave"))
+    {
+        return bgsave::run(&bins, &logs, args.quick);
+    }
     let ticks = util::clock_ticks_per_second();
 
     banner(&format!(

@@ -19,8 +19,10 @@ use std::hash::BuildHasher;
 use crate::types::{CompactBytes, Value};
 
 mod segments;
+pub mod snapshot;
 
 pub use segments::Segments;
+pub use snapshot::{EntrySaver, SnapshotHook};
 
 /// One key and everything stored about it.
 #[derive(Debug, Clone)]
@@ -33,6 +35,8 @@ pub struct Entry {
     expire_at_ms: u64,
     /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME).
     pub access_clock: u32,
+    /// The snapshot epoch this entry was last saved in (or created in): see [`snapshot`].
+    saved_epoch: u32,
 }
 
 impl Entry {
@@ -66,6 +70,10 @@ pub struct Db {
     hasher: foldhash::fast::RandomState,
     volatile_keys: usize,
     expire_cursor: usize,
+    /// The current snapshot epoch; entries saved in it carry it.
+    epoch: u32,
+    /// The point-in-time snapshot under way in this database, if any.
+    snapshot: Option<Box<SnapshotHook>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -134,11 +142,13 @@ impl Db {
     /// The entry at `pos`, for changing its value in place.
     #[inline]
     pub fn entry_mut(&mut self, pos: usize) -> &mut Entry {
+        self.before_write(pos);
         &mut self.entries[pos]
     }
 
     /// Sets or clears the expiry of the entry at `pos`.
     pub fn set_expire_at(&mut self, pos: usize, at_ms: Option<u64>) {
+        self.before_write(pos);
         let entry = &mut self.entries[pos];
         let was_volatile = entry.expire_at_ms != 0;
         // 0 is reserved for "no expiry"; an expiry at the epoch is just as expired at 1 ms.
@@ -168,6 +178,7 @@ impl Db {
         let hash = self.hash(key);
         match self.find_hashed(hash, key) {
             Some(pos) => {
+                self.before_write(pos);
                 let entry = &mut self.entries[pos];
                 let expired = entry.is_expired(now_ms);
                 let old = std::mem::replace(&mut entry.value, value);
@@ -222,6 +233,8 @@ impl Db {
             value,
             expire_at_ms: 0,
             access_clock: clock,
+            // A key born during a snapshot is not part of it.
+            saved_epoch: self.epoch,
         });
         let (entries, hasher) = (&self.entries, &self.hasher);
         // Positions fit in u32: a database of 4 billion keys is far past any machine we run on.
@@ -237,6 +250,7 @@ impl Db {
 
     /// Removes the entry at `pos` and returns it; the last entry moves into its place.
     pub fn remove_at(&mut self, pos: usize) -> Entry {
+        self.before_write(pos);
         let hash = self.hash(&self.entries[pos].key);
         let slot = u32::try_from(pos).expect("positions fit in u32");
         if let Ok(found) = self.index.find_entry(hash, |&i| i == slot) {
@@ -280,14 +294,18 @@ impl Db {
 
     /// Drops every key.
     pub fn clear(&mut self) {
+        self.abandon_snapshot();
         *self = Db {
             hasher: self.hasher,
+            epoch: self.epoch,
+            snapshot: self.snapshot.take(),
             ..Db::default()
         };
     }
 
     /// Takes every entry out, leaving the database empty (for freeing off the serving path).
     pub fn take_entries(&mut self) -> Segments<Entry> {
+        self.abandon_snapshot();
         let entries = std::mem::take(&mut self.entries);
         self.clear();
         entries

@@ -22,9 +22,23 @@ pub static FAMILY: Family = Family {
     ],
 };
 
-/// Runs the rewrite at once (under the lock) and answers as Redis does when it starts one.
+/// BGREWRITEAOF while a rewrite runs.
+pub const REWRITE_IN_PROGRESS: &str =
+    "ERR Background append only file rewriting already in progress";
+
+/// Starts the rewrite in the background, or schedules it after the BGSAVE under way.
 fn bgrewriteaof(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    match super::rewrite(ctx.server) {
+    let state = &mut ctx.server.persistence_state;
+    if state.aof_rewrite_started_ms.is_some() {
+        return Err(CommandError::msg(REWRITE_IN_PROGRESS));
+    }
+    if state.bgsave_started_ms.is_some() {
+        state.aof_rewrite_scheduled = true;
+        return Ok(Frame::Simple(
+            "Background append only file rewriting scheduled".into(),
+        ));
+    }
+    match super::start_rewrite(ctx.server) {
         Ok(()) => Ok(Frame::Simple(
             "Background append only file rewriting started".into(),
         )),

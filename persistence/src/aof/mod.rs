@@ -10,10 +10,11 @@
 //! acknowledged. With `everysec` the cron ([`cron`]) hands the file to a background thread to
 //! fsync once a second; with `no` the OS decides.
 //!
-//! Rewrites ([`rewrite`]: BGREWRITEAOF, the automatic trigger, CONFIG SET appendonly yes) run
-//! synchronously under the lock for now: the new base is the dataset at that instant, a new
-//! incr file starts, the manifest is replaced atomically (temp file, fsync, rename) and the
-//! files it superseded ("history") are deleted.
+//! Rewrites (BGREWRITEAOF, the automatic trigger: [`start_rewrite`]) run in the background:
+//! a new incr file starts at once, and a forkless snapshot job ([`crate::background`]) writes
+//! the base as the dataset was at that instant; then the manifest is replaced atomically (temp
+//! file, fsync, rename) and the files the base superseded ("history") are deleted. CONFIG SET
+//! appendonly yes still writes its first base synchronously ([`rewrite`]).
 //!
 //! The writer lives in `Server::aof` (a `Box<dyn Any>` the core only holds).
 
@@ -42,7 +43,8 @@ use durability::Durability;
 pub use durability::SyncWait;
 use load::{FileOutcome, load_file};
 use manifest::{FileInfo, FileType, Manifest};
-pub use rewrite::rewrite;
+pub(crate) use rewrite::background_rewrite_done;
+pub use rewrite::{rewrite, start_rewrite};
 
 /// The hooks the core calls (CONFIG SET appendonly).
 pub const AOF_HOOKS: AofHooks = AofHooks {
@@ -503,9 +505,9 @@ pub fn cron(server: &mut Server) {
     if percentage > 0 && current > min_size {
         let base = server.aof_status.base_size.max(1);
         let growth = (current * 100 / base).saturating_sub(100);
-        if growth >= percentage {
+        if growth >= percentage && !crate::background::job_running(server) {
             info!("Starting automatic rewriting of AOF on {growth}% growth");
-            let _ = rewrite(server);
+            let _ = start_rewrite(server);
         }
     }
 }
@@ -528,6 +530,8 @@ pub fn flush_on_shutdown(server: &mut Server) {
 /// Turning on failed (the AOF stays off).
 pub fn set_enabled(server: &mut Server, on: bool) -> Result<(), String> {
     if !on {
+        // Redis kills the rewriting child when the AOF is turned off.
+        crate::background::kill_rewrite(server, "Killing running AOF rewrite child");
         flush_on_shutdown(server);
         server.aof = None;
         server.aof_status.enabled = false;
@@ -538,6 +542,8 @@ pub fn set_enabled(server: &mut Server, on: bool) -> Result<(), String> {
     if server.aof.is_some() {
         return Ok(());
     }
+    // Turning it on writes a base of its own, here: a rewrite under way would be stale.
+    crate::background::kill_rewrite(server, "Killing running AOF rewrite child");
     let dir = server.config.appenddirname.clone();
     let prefix = server.config.appendfilename.clone();
     create_dir(&dir)?;

@@ -226,3 +226,116 @@ fn finish(server: &mut Server, started: Instant, result: Result<(), String>) -> 
     }
     result
 }
+
+/// BGREWRITEAOF without blocking (the automatic trigger too): with the AOF on, what is pending
+/// goes to the current incr file and a new incr file opens for the writes from now on (listed
+/// in the manifest at once, as Redis's multi-part AOF does); then a background job
+/// ([`crate::background`]) writes the base from a point-in-time snapshot of this instant.
+/// [`background_rewrite_done`] installs it.
+///
+/// # Errors
+/// The incr file or the job could not be started (logged; counted as a failed rewrite).
+pub fn start_rewrite(server: &mut Server) -> Result<(), String> {
+    let rdb = config_flag(server, "aof-use-rdb-preamble");
+    if server.aof.is_some() {
+        after_batch(server);
+        let Some(aof) = aof_mut(server) else {
+            return Ok(());
+        };
+        let _ = aof.file.sync_data();
+        let (dir, prefix) = (aof.dir.clone(), aof.prefix.clone());
+        let mut manifest = aof.manifest.clone();
+        let name = manifest.new_incr(&prefix);
+        let opened = open_append(&dir, &name, true)
+            .and_then(|file| persist_manifest(&dir, &prefix, &manifest).map(|()| file));
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) => {
+                record_failure(server);
+                return Err(e);
+            }
+        };
+        info!("Creating AOF incr file {name} on background rewrite");
+        let Some(aof) = aof_mut(server) else {
+            return Ok(());
+        };
+        aof.durability.switch_file(&file);
+        aof.file = file;
+        aof.manifest = manifest;
+        aof.older_size += aof.incr_size;
+        aof.incr_size = 0;
+        aof.fsynced_size = 0;
+        aof.last_timestamp = 0;
+        server.propagation.force_select();
+    }
+    crate::background::start_job(server, crate::background::Kind::Aof { rdb }).inspect_err(|_| {
+        record_failure(server);
+    })
+}
+
+/// The background rewrite's writer finished `temp`: it becomes the new base, the incr files
+/// it covers become history (all but the one opened when the rewrite began, or all of them
+/// with the AOF off), the manifest is replaced and the history deleted.
+pub(crate) fn background_rewrite_done(
+    server: &mut Server,
+    temp: &str,
+    rdb: bool,
+    started: Instant,
+    outcome: Result<(), String>,
+) {
+    let result = outcome.and_then(|()| install_base(server, temp, rdb));
+    if let Err(message) = &result {
+        warn!("{message}");
+        let _ = std::fs::remove_file(temp);
+    }
+    let _ = finish(server, started, result);
+}
+
+fn install_base(server: &mut Server, temp: &str, rdb: bool) -> Result<(), String> {
+    let on = server.aof.is_some();
+    let (dir, prefix, manifest) = match aof_mut(server) {
+        Some(aof) => (aof.dir.clone(), aof.prefix.clone(), aof.manifest.clone()),
+        None => {
+            let dir = server.config.appenddirname.clone();
+            let prefix = server.config.appendfilename.clone();
+            super::create_dir(&dir)?;
+            let manifest = super::read_manifest(&dir, &prefix).unwrap_or_default();
+            (dir, prefix, manifest)
+        }
+    };
+    let mut next = manifest;
+    let name = next.new_base(&prefix, rdb);
+    std::fs::rename(temp, format!("{dir}/{name}")).map_err(|e| {
+        format!("Error trying to rename the temporary AOF base file {temp} into {name}: {e}")
+    })?;
+    sync_dir(&dir);
+    let current = if on { next.incrs.pop() } else { None };
+    next.incrs_to_history();
+    next.incrs.extend(current);
+    persist_manifest(&dir, &prefix, &next)?;
+    let base_size = file_size(&dir, &name);
+    server.aof_status.base_size = base_size;
+    match server.aof.take() {
+        Some(boxed) => match boxed.downcast::<super::Aof>() {
+            Ok(mut aof) => {
+                aof.manifest = next;
+                aof.older_size = base_size;
+                server.aof_status.current_size = base_size + aof.incr_size;
+                delete_history(server, &mut aof);
+                server.aof = Some(aof);
+            }
+            Err(other) => server.aof = Some(other),
+        },
+        None => {
+            server.aof_status.current_size = base_size;
+            if !config_flag(server, "aof-disable-auto-gc") && !next.history.is_empty() {
+                for info in next.history.drain(..) {
+                    info!("Removing the history file {} in the background", info.name);
+                    let _ = std::fs::remove_file(format!("{dir}/{}", info.name));
+                }
+                persist_manifest(&dir, &prefix, &next)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 use oxidis_core::Server;
 use oxidis_core::config::{Config, MaxmemoryPolicy};
+use oxidis_core::db::Entry;
 use oxidis_core::modules::ModuleRdbWriter;
 use oxidis_core::modules::types::{aux as module_aux, opcode as module_opcode};
 use oxidis_core::types::{List, Value, parse_canonical_i64};
@@ -52,6 +53,16 @@ impl Writer {
             buf: Vec::new(),
             options,
         }
+    }
+
+    /// A stream that continues `buf`.
+    pub fn with_buf(buf: Vec<u8>, options: SaveOptions) -> Writer {
+        Writer { buf, options }
+    }
+
+    /// The options the stream was made with.
+    pub fn options(&self) -> SaveOptions {
+        self.options
     }
 
     /// One byte.
@@ -368,8 +379,66 @@ fn module_aux(w: &mut Writer, server: &Server, when: u32) {
     }
 }
 
-/// A whole RDB file of `server`'s dataset and function libraries.
-pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64) -> Vec<u8> {
+/// What follows the last database in an RDB file before EOF: the module types' `AFTER_RDB`
+/// auxiliary data.
+pub fn file_trailer(server: &Server) -> Vec<u8> {
+    let mut w = Writer::new(SaveOptions::from_server(server));
+    module_aux(&mut w, server, module_aux::AFTER_RDB);
+    w.buf
+}
+
+/// How each key's extras are written: its idle time under an LRU policy, its LFU counter under
+/// an LFU one, both as of the moment the save began.
+#[derive(Debug, Clone)]
+pub struct EntryFormat {
+    save_idle: bool,
+    save_freq: bool,
+    clock: u32,
+    now_ms: u64,
+    config: Config,
+}
+
+impl EntryFormat {
+    /// The format `server`'s configuration and clocks call for now.
+    pub fn from_server(server: &Server) -> EntryFormat {
+        EntryFormat {
+            save_idle: saves_idle_time(&server.config),
+            save_freq: server.config.maxmemory_policy.is_lfu(),
+            clock: server.lru_clock(),
+            now_ms: server.now_ms(),
+            config: server.config.clone(),
+        }
+    }
+
+    /// One key: its expiry, idle time or counter, type, name and value.
+    pub fn write(&self, w: &mut Writer, entry: &Entry) {
+        if let Some(at) = entry.expire_at() {
+            w.byte(opcode::EXPIRETIME_MS);
+            w.buf.extend_from_slice(&at.to_le_bytes());
+        }
+        if self.save_idle {
+            w.byte(opcode::IDLE);
+            w.length(u64::from(self.clock.wrapping_sub(entry.access_clock)));
+        } else if self.save_freq {
+            w.byte(opcode::FREQ);
+            let counter =
+                oxidis_core::eviction::lfu_counter(&self.config, entry.access_clock, self.now_ms);
+            w.byte(counter);
+        }
+        w.byte(Writer::value_type(&entry.value));
+        w.string(entry.key.as_slice());
+        w.value(&entry.value);
+    }
+}
+
+/// The start of an RDB file: magic, version, AUX fields (`aof-base` says whether it is an AOF's
+/// preamble) and the function libraries.
+pub fn file_header(
+    server: &Server,
+    functions: &[Vec<u8>],
+    now_unix_secs: u64,
+    aof_base: bool,
+) -> Writer {
     let mut w = Writer::new(SaveOptions::from_server(server));
     w.buf
         .extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
@@ -381,49 +450,42 @@ pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64
     aux(&mut w, "redis-ver", oxidis_core::REDIS_VERSION.as_bytes());
     aux(&mut w, "redis-bits", b"64");
     aux(&mut w, "ctime", now_unix_secs.to_string().as_bytes());
-    let used: usize = server
-        .dbs
-        .iter()
-        .flat_map(|db| db.iter())
-        .map(|e| e.key.len() + e.value.heap_size() + 64)
-        .sum();
+    // Redis's zmalloc counter; a walk over every key here would stall a BGSAVE's start.
+    let used = oxidis_core::memory::used_memory();
     aux(&mut w, "used-mem", used.to_string().as_bytes());
-    aux(&mut w, "aof-base", b"0");
+    aux(
+        &mut w,
+        "aof-base",
+        if aof_base { b"1".as_slice() } else { b"0" },
+    );
     module_aux(&mut w, server, module_aux::BEFORE_RDB);
     for code in functions {
         w.byte(opcode::FUNCTION2);
         w.string(code);
     }
-    let save_idle = saves_idle_time(&server.config);
-    let save_freq = server.config.maxmemory_policy.is_lfu();
-    let now_ms = server.now_ms();
-    let clock = server.lru_clock();
+    w
+}
+
+/// The SELECTDB and RESIZEDB opcodes that open database `index`'s keys.
+pub fn db_header(w: &mut Writer, index: usize, keys: usize, volatile: usize) {
+    w.byte(opcode::SELECTDB);
+    w.len_usize(index);
+    w.byte(opcode::RESIZEDB);
+    w.len_usize(keys);
+    w.len_usize(volatile);
+}
+
+/// A whole RDB file of `server`'s dataset and function libraries.
+pub fn encode_dataset(server: &Server, functions: &[Vec<u8>], now_unix_secs: u64) -> Vec<u8> {
+    let mut w = file_header(server, functions, now_unix_secs, false);
+    let format = EntryFormat::from_server(server);
     for (index, db) in server.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
-        w.byte(opcode::SELECTDB);
-        w.len_usize(index);
-        w.byte(opcode::RESIZEDB);
-        w.len_usize(db.len());
-        w.len_usize(db.volatile_len());
+        db_header(&mut w, index, db.len(), db.volatile_len());
         for entry in db.iter() {
-            if let Some(at) = entry.expire_at() {
-                w.byte(opcode::EXPIRETIME_MS);
-                w.buf.extend_from_slice(&at.to_le_bytes());
-            }
-            if save_idle {
-                w.byte(opcode::IDLE);
-                w.length(u64::from(clock.wrapping_sub(entry.access_clock)));
-            } else if save_freq {
-                w.byte(opcode::FREQ);
-                let counter =
-                    oxidis_core::eviction::lfu_counter(&server.config, entry.access_clock, now_ms);
-                w.byte(counter);
-            }
-            w.byte(Writer::value_type(&entry.value));
-            w.string(entry.key.as_slice());
-            w.value(&entry.value);
+            format.write(&mut w, entry);
         }
     }
     module_aux(&mut w, server, module_aux::AFTER_RDB);

@@ -363,37 +363,63 @@ fn memory_section(
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
     // TODO(#6): BGSAVE and AOF fields are an idle Redis's until they exist.
     report.section("Persistence");
-    for (name, value) in [
-        ("loading", "0"),
-        ("async_loading", "0"),
-        ("current_cow_peak", "0"),
-        ("current_cow_size", "0"),
-        ("current_cow_size_age", "0"),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", "0"),
-        ("current_save_keys_total", "0"),
-    ] {
-        report.field(name, value);
-    }
+    report.field("loading", 0);
+    report.field("async_loading", 0);
+    let state = &ctx.server.persistence_state;
+    let saving = state.bgsave_started_ms.is_some() || state.aof_rewrite_started_ms.is_some();
+    let (cow, processed, total) = if saving {
+        (
+            state.cow_bytes,
+            state.save_keys_processed,
+            state.save_keys_total,
+        )
+    } else {
+        (0, 0, 0)
+    };
+    report.field("current_cow_peak", cow);
+    report.field("current_cow_size", cow);
+    report.field("current_cow_size_age", 0);
+    // Redis's progress of the saving child, here the writer's.
+    let percent = if total == 0 {
+        0.0
+    } else {
+        processed as f64 * 100.0 / total as f64
+    };
+    report.field("current_fork_perc", format!("{percent:.2}"));
+    report.field("current_save_keys_processed", processed);
+    report.field("current_save_keys_total", total);
     report.field("rdb_changes_since_last_save", ctx.server.dirty);
-    report.field("rdb_bgsave_in_progress", 0);
+    let now_ms = ctx.server.now_ms();
+    let state = &ctx.server.persistence_state;
+    let running_secs = |started: Option<u64>| {
+        started.map_or(-1, |at| {
+            i64::try_from(now_ms.saturating_sub(at) / 1000).unwrap_or(i64::MAX)
+        })
+    };
+    let bgsave_secs = running_secs(state.bgsave_started_ms);
+    let rewrite_secs = running_secs(state.aof_rewrite_started_ms);
+    let rewrite_scheduled = state.aof_rewrite_scheduled;
+    let last_bgsave_secs = state
+        .last_bgsave_secs
+        .map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
+    report.field("rdb_bgsave_in_progress", u8::from(bgsave_secs >= 0));
     report.field("rdb_last_save_time", ctx.server.last_save_unix);
     let state = &ctx.server.persistence_state;
     let status = if state.last_save_failed { "err" } else { "ok" };
     report.field("rdb_last_bgsave_status", status);
-    report.field("rdb_last_bgsave_time_sec", -1);
-    report.field("rdb_current_bgsave_time_sec", -1);
+    report.field("rdb_last_bgsave_time_sec", last_bgsave_secs);
+    report.field("rdb_current_bgsave_time_sec", bgsave_secs);
     report.field("rdb_saves", state.saves);
-    report.field("rdb_last_cow_size", 0);
+    report.field("rdb_last_cow_size", state.last_cow_bytes);
     report.field("rdb_last_load_keys_expired", state.last_load_keys_expired);
     report.field("rdb_last_load_keys_loaded", state.last_load_keys_loaded);
     let aof = &ctx.server.aof_status;
     let ok_or_err = |failed: bool| if failed { "err" } else { "ok" };
     report.field("aof_enabled", u8::from(aof.enabled));
-    report.field("aof_rewrite_in_progress", 0);
-    report.field("aof_rewrite_scheduled", 0);
+    report.field("aof_rewrite_in_progress", u8::from(rewrite_secs >= 0));
+    report.field("aof_rewrite_scheduled", u8::from(rewrite_scheduled));
     report.field("aof_last_rewrite_time_sec", aof.last_rewrite_time_sec);
-    report.field("aof_current_rewrite_time_sec", -1);
+    report.field("aof_current_rewrite_time_sec", rewrite_secs);
     report.field(
         "aof_last_bgrewrite_status",
         ok_or_err(aof.last_rewrite_failed),

@@ -177,6 +177,10 @@ fn flushdb(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
 
 fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     let mode = parse_flush_mode(args)?;
+    // Redis kills its saving child first: the save would outlive the data it was writing.
+    if let Some(hooks) = ctx.server.persistence {
+        (hooks.kill_bgsave)(ctx.server);
+    }
     let all = 0..ctx.server.dbs.len();
     for db in all.clone() {
         crate::transactions::touch_all_in_db(ctx.server, db, None);
@@ -186,13 +190,12 @@ fn flushall(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult 
     flush_databases(ctx, all, mode);
     module_events::fire(ctx.server, &flush(Phase::End));
     // With save points configured, Redis saves the (now empty) dataset, which resets the dirty
-    // counter; the flush itself then counts as one change.
+    // counter (7.0.15's flushAllDataAndResetRDB adds nothing after the save).
     if let Some(hooks) = ctx.server.persistence
         && !ctx.config().save.is_empty()
     {
         let _ = (hooks.save)(ctx.server);
     }
-    ctx.changed(1);
     ctx.also_propagate(args.argv().to_vec());
     ctx.prevent_propagation();
     Ok(Frame::ok())
