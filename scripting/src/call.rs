@@ -23,6 +23,9 @@ pub struct RunFlags {
     pub allow_oom: bool,
     /// The script declared flags (a shebang, or a function): stricter checks apply.
     pub declared: bool,
+    /// The caller is this replica's master or the AOF being loaded: its writes are never
+    /// refused by the replication gates (Redis's `mustObeyClient`).
+    pub obey: bool,
 }
 
 /// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
@@ -155,7 +158,7 @@ fn check_flags(
     {
         return Err("OOM command not allowed when used memory > 'maxmemory'.");
     }
-    if write {
+    if write && !flags.obey {
         // A read-only replica and `min-replicas-to-write` refuse a script's writes as they
         // refuse a client's.
         if oxidis_core::replication::is_replica(server)

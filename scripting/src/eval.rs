@@ -203,6 +203,7 @@ fn run_eval(
         read_only: read_only || (!flags.compat && flags.no_writes),
         allow_oom: !flags.compat && flags.allow_oom,
         declared: !flags.compat,
+        obey: oxidis_core::replication::must_obey(ctx.server, ctx.client_id()),
     };
     let invocation = Invocation {
         function: &script.function,

@@ -493,6 +493,7 @@ fn run_function(
             read_only: read_only || flags.no_writes,
             allow_oom: flags.allow_oom,
             declared: true,
+            obey: oxidis_core::replication::must_obey(ctx.server, ctx.client_id()),
         },
     };
     let client_id = ctx.client_id();

@@ -197,6 +197,12 @@ pub fn state_ref(server: &Server) -> Option<&Replication> {
     server.extensions.get::<Replication>()
 }
 
+/// Whether `client_id`'s writes must be applied whatever the replication gates say: it is this
+/// replica's master, or the server is loading (the AOF replays), as Redis's `mustObeyClient`.
+pub fn must_obey(server: &Server, client_id: ClientId) -> bool {
+    server.loading || state_ref(server).and_then(|s| s.master_client) == Some(client_id)
+}
+
 /// Whether this server replicates another (`role:slave`).
 pub fn is_replica(server: &Server) -> bool {
     server.config.replicaof.is_some()
