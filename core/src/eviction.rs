@@ -198,11 +198,31 @@ fn time_limit(tenacity: u32) -> Option<Duration> {
     }
 }
 
+/// Memory that does not count against `maxmemory`: what replicas have not read of the write
+/// stream yet (Redis's `mem_not_counted_for_evict`). Evicting keys cannot shrink it, and
+/// counting it would let a slow replica empty the dataset.
+pub fn not_counted_for_evict(server: &Server) -> u64 {
+    replica_output_memory(server)
+}
+
+/// The output buffers of replicas (`mem_clients_slaves`).
+pub fn replica_output_memory(server: &Server) -> u64 {
+    server
+        .clients
+        .iter()
+        .filter(|c| c.replica)
+        .filter_map(|c| c.handle.as_ref())
+        .map(|handle| handle.output_memory())
+        .sum()
+}
+
 /// Bytes over `maxmemory` right now; 0 when within it or unlimited.
 fn excess(server: &Server) -> u64 {
     match server.config.maxmemory {
         0 => 0,
-        limit => crate::memory::used_memory().saturating_sub(limit),
+        limit => crate::memory::used_memory()
+            .saturating_sub(not_counted_for_evict(server))
+            .saturating_sub(limit),
     }
 }
 

@@ -251,7 +251,7 @@ pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
         [option, kind] if option.eq_ignore_ascii_case(b"TYPE") => {
             let kind = parse_client_kind(kind)?;
             for client in ctx.server.clients.iter() {
-                if client_kind(client) == kind {
+                if client_kind(ctx.server, client) == kind {
                     push_info_line(&mut text, client, ctx);
                 }
             }
@@ -300,7 +300,7 @@ pub(super) fn client_kill(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
         .server
         .clients
         .iter()
-        .filter(|c| filter.matches(c) && !(filter.skip_me && c.id == me))
+        .filter(|c| filter.matches(ctx.server, c) && !(filter.skip_me && c.id == me))
         .map(|c| c.id)
         .collect();
     for &id in &victims {
@@ -535,9 +535,14 @@ pub(super) fn parse_client_kind(name: &[u8]) -> Result<ClientKind, CommandError>
     Ok(kind)
 }
 
-pub(super) fn client_kind(client: &Client) -> ClientKind {
-    // TODO(replication): replicas and the master link. A MONITOR client counts as normal.
-    if client.subscribed {
+pub(super) fn client_kind(server: &crate::Server, client: &Client) -> ClientKind {
+    // A MONITOR client counts as normal.
+    let master = crate::replication::state_ref(server).and_then(|s| s.master_client);
+    if client.replica {
+        ClientKind::Replica
+    } else if master == Some(client.id) {
+        ClientKind::Master
+    } else if client.subscribed {
         ClientKind::PubSub
     } else {
         ClientKind::Normal
@@ -555,7 +560,7 @@ pub(super) struct KillFilter {
 }
 
 impl KillFilter {
-    pub(super) fn matches(&self, client: &Client) -> bool {
+    pub(super) fn matches(&self, server: &crate::Server, client: &Client) -> bool {
         self.addr
             .as_ref()
             .is_none_or(|a| client.peer.addr().as_bytes() == a.as_ref())
@@ -563,7 +568,7 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| client.peer.laddr().as_bytes() == a.as_ref())
-            && self.kind.is_none_or(|k| client_kind(client) == k)
+            && self.kind.is_none_or(|k| client_kind(server, client) == k)
             && self.id.is_none_or(|id| client.id == id)
     }
 }

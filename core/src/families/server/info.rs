@@ -253,6 +253,10 @@ struct MemoryFigures {
     lazyfreed: u64,
     maxmemory: u64,
     maxmemory_policy: &'static str,
+    /// Replicas' output buffers (`mem_clients_slaves`).
+    replica_buffers: u64,
+    /// What `maxmemory` leaves out (`mem_not_counted_for_evict`).
+    not_counted_for_evict: u64,
 }
 
 impl MemoryFigures {
@@ -264,6 +268,8 @@ impl MemoryFigures {
             total_system: total_system_memory(),
             maxmemory: ctx.server.config.maxmemory,
             maxmemory_policy: ctx.server.config.maxmemory_policy.name(),
+            replica_buffers: crate::eviction::replica_output_memory(ctx.server),
+            not_counted_for_evict: crate::eviction::not_counted_for_evict(ctx.server),
         }
     }
 }
@@ -347,10 +353,10 @@ fn memory_section(
         format!("{:.2}", m.fragmentation()),
     );
     report.field("mem_fragmentation_bytes", fragmentation_bytes);
-    report.field("mem_not_counted_for_evict", 0);
+    report.field("mem_not_counted_for_evict", figures.not_counted_for_evict);
     report.field("mem_replication_backlog", 0);
     report.field("mem_total_replication_buffers", 0);
-    report.field("mem_clients_slaves", 0);
+    report.field("mem_clients_slaves", figures.replica_buffers);
     report.field("mem_clients_normal", m.clients_normal);
     report.field("mem_cluster_links", 0);
     report.field("mem_aof_buffer", 0);
