@@ -161,12 +161,7 @@ fn check_flags(
     if write && !flags.obey {
         // A read-only replica and `min-replicas-to-write` refuse a script's writes as they
         // refuse a client's.
-        if oxidis_core::replication::is_replica(server)
-            && server
-                .config
-                .get("replica-read-only")
-                .is_some_and(|v| v == b"yes")
-        {
+        if oxidis_core::replication::is_replica(server) && server.config.replica_read_only {
             return Err(oxidis_core::errors::replication::READONLY);
         }
         if !oxidis_core::replication::is_replica(server)

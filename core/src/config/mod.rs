@@ -173,6 +173,15 @@ pub struct Config {
     pub lazyfree_lazy_eviction: bool,
     /// `lazyfree-lazy-expire`: expired keys likewise.
     pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-user-del`: DEL frees like UNLINK.
+    pub lazyfree_lazy_user_del: bool,
+    /// `replica-read-only`.
+    pub replica_read_only: bool,
+    /// `min-replicas-to-write` (0: off). Typed, like the fields above, because every write
+    /// reads it.
+    pub min_replicas_to_write: u64,
+    /// `min-replicas-max-lag` in seconds.
+    pub min_replicas_max_lag: u64,
     /// `appendonly`.
     pub appendonly: bool,
     /// `appendfilename`.
@@ -276,6 +285,10 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lazyfree_lazy_eviction: false,
             lazyfree_lazy_expire: false,
+            lazyfree_lazy_user_del: false,
+            replica_read_only: true,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             appendonly: false,
             appendfilename: String::new(),
             appenddirname: String::new(),
@@ -382,6 +395,10 @@ impl Config {
             "appendonly" => Value::Bool(self.appendonly),
             "lazyfree-lazy-eviction" => Value::Bool(self.lazyfree_lazy_eviction),
             "lazyfree-lazy-expire" => Value::Bool(self.lazyfree_lazy_expire),
+            "lazyfree-lazy-user-del" => Value::Bool(self.lazyfree_lazy_user_del),
+            "replica-read-only" => Value::Bool(self.replica_read_only),
+            "min-replicas-to-write" => num(self.min_replicas_to_write),
+            "min-replicas-max-lag" => num(self.min_replicas_max_lag),
             "appendfilename" => Value::Str(Some(self.appendfilename.clone().into_bytes())),
             "appenddirname" => Value::Str(Some(self.appenddirname.clone().into_bytes())),
             "daemonize" => Value::Bool(self.daemonize),
@@ -473,6 +490,10 @@ impl Config {
             ("appendonly", Value::Bool(b)) => self.appendonly = b,
             ("lazyfree-lazy-eviction", Value::Bool(b)) => self.lazyfree_lazy_eviction = b,
             ("lazyfree-lazy-expire", Value::Bool(b)) => self.lazyfree_lazy_expire = b,
+            ("lazyfree-lazy-user-del", Value::Bool(b)) => self.lazyfree_lazy_user_del = b,
+            ("replica-read-only", Value::Bool(b)) => self.replica_read_only = b,
+            ("min-replicas-to-write", Value::Num(n)) => self.min_replicas_to_write = to(n, 0),
+            ("min-replicas-max-lag", Value::Num(n)) => self.min_replicas_max_lag = to(n, 10),
             ("appendfilename", Value::Str(s)) => self.appendfilename = text_of(s),
             ("appenddirname", Value::Str(s)) => self.appenddirname = text_of(s),
             ("daemonize", Value::Bool(b)) => self.daemonize = b,

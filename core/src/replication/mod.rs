@@ -210,7 +210,7 @@ pub fn is_replica(server: &Server) -> bool {
 
 /// Whether this server is a replica that accepts writes (`replica-read-only no`).
 pub fn is_writable_replica(server: &Server) -> bool {
-    is_replica(server) && !config_yes(server, "replica-read-only")
+    is_replica(server) && !server.config.replica_read_only
 }
 
 /// Takes what the propagation stream gained since the last call, sends it to every replica and
@@ -427,7 +427,7 @@ pub fn check_gates(
     if state.and_then(|s| s.master_client) == Some(client_id) {
         return Ok(());
     }
-    if write && config_yes(server, "replica-read-only") {
+    if write && server.config.replica_read_only {
         return Err(CommandError::msg(READONLY));
     }
     let connected = state.is_some_and(|s| s.link == LinkState::Connected);
@@ -451,18 +451,18 @@ fn resolve(server: &Server, argv: &[Bytes]) -> Option<&'static Command> {
 /// Whether `min-replicas-to-write` is met: that many replicas acknowledged within
 /// `min-replicas-max-lag` seconds (always true when either is 0).
 pub fn enough_good_replicas(server: &Server) -> bool {
-    let wanted = config_number(server, "min-replicas-to-write").unwrap_or(0);
-    let max_lag = config_number(server, "min-replicas-max-lag").unwrap_or(10);
-    if wanted <= 0 || max_lag <= 0 {
+    let wanted = server.config.min_replicas_to_write;
+    let max_lag = server.config.min_replicas_max_lag;
+    if wanted == 0 || max_lag == 0 {
         return true;
     }
-    i64::try_from(good_replicas(server, max_lag)).unwrap_or(i64::MAX) >= wanted
+    u64::try_from(good_replicas(server, max_lag)).unwrap_or(u64::MAX) >= wanted
 }
 
 /// Online replicas that acknowledged within `max_lag` seconds.
-fn good_replicas(server: &Server, max_lag: i64) -> usize {
+fn good_replicas(server: &Server, max_lag: u64) -> usize {
     let now = server.now_ms();
-    let max_lag_ms = u64::try_from(max_lag).unwrap_or(0).saturating_mul(1000);
+    let max_lag_ms = max_lag.saturating_mul(1000);
     state_ref(server).map_or(0, |s| {
         s.replicas
             .iter()

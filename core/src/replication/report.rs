@@ -66,8 +66,8 @@ pub fn info_fields(server: &Server) -> Vec<(String, String)> {
     }
     let replicas = online_replicas(server);
     field("connected_slaves", replica_count(server).to_string());
-    let min_write = config_number(server, "min-replicas-to-write").unwrap_or(0);
-    let max_lag = config_number(server, "min-replicas-max-lag").unwrap_or(0);
+    let min_write = server.config.min_replicas_to_write;
+    let max_lag = server.config.min_replicas_max_lag;
     if min_write > 0 && max_lag > 0 {
         field(
             "min_slaves_good_slaves",

@@ -346,7 +346,7 @@ pub static FAMILY: Family = Family {
 };
 
 fn del(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
-    let lazy = ctx.config().get("lazyfree-lazy-user-del").as_deref() == Some(b"yes");
+    let lazy = ctx.config().lazyfree_lazy_user_del;
     delete_keys(ctx, args.rest(), lazy)
 }
 

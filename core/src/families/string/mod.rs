@@ -494,7 +494,7 @@ fn getdel(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
     };
     if ctx.delete(key) {
         ctx.notify(class::GENERIC, "del", key);
-        let del: &[u8] = if ctx.config().get("lazyfree-lazy-user-del").as_deref() == Some(b"yes") {
+        let del: &[u8] = if ctx.config().lazyfree_lazy_user_del {
             b"UNLINK"
         } else {
             b"DEL"
