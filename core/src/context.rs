@@ -323,28 +323,27 @@ impl<'a> CommandContext<'a> {
 
     /// Deletes `key`; whether it existed (and had not expired).
     pub fn delete(&mut self, key: &[u8]) -> bool {
-        match self.lookup(key) {
-            Some(pos) => {
-                self.db().remove_at(pos);
-                self.server.dirty += 1;
+        self.remove(key).is_some()
+    }
+
+    /// [`delete`](Self::delete), freeing a big value on the background thread (UNLINK; see
+    /// [`crate::lazyfree`]).
+    pub fn delete_lazily(&mut self, key: &[u8]) -> bool {
+        match self.remove(key) {
+            Some(entry) => {
+                crate::lazyfree::free(&entry.key, entry.value, &self.server.lazyfree);
                 true
             }
             None => false,
         }
     }
 
-    /// [`delete`](Self::delete), freeing a big value on the background thread (UNLINK; see
-    /// [`crate::lazyfree`]).
-    pub fn delete_lazily(&mut self, key: &[u8]) -> bool {
-        match self.lookup(key) {
-            Some(pos) => {
-                let entry = self.db().remove_at(pos);
-                crate::lazyfree::free(&entry.key, entry.value, &self.server.lazyfree);
-                self.server.dirty += 1;
-                true
-            }
-            None => false,
-        }
+    /// Removes `key` (counted as a change), handing back its entry.
+    fn remove(&mut self, key: &[u8]) -> Option<crate::db::Entry> {
+        let pos = self.lookup(key)?;
+        let entry = self.db().remove_at(pos);
+        self.server.dirty += 1;
+        Some(entry)
     }
 
     /// Raises keyspace event `name` of `class` (a [`crate::events::class`] bit) for `key` in the

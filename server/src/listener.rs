@@ -115,13 +115,9 @@ fn bind_std(
     }
 }
 
-/// An I/O error as C's `strerror` words it (Rust adds " (os error N)").
+/// An I/O error as C's `strerror` words it.
 fn strerror(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
+    oxidis_core::config::value::io_error_text(err)
 }
 
 fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
