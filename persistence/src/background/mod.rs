@@ -5,10 +5,11 @@
 //! starting a save opens a snapshot epoch in every non-empty database and sends the file header
 //! to a writer thread. A pump thread of the server crate then calls [`step`] under the keyspace
 //! lock, about a millisecond at a time: it walks the databases in index order (as they were
-//! numbered when the save began), handing each slice of serialized keys, together with what
-//! writes saved before changing entries (copy-before-write), to the writer. The writer checksums,
-//! writes and fsyncs the temp file and renames it into place, sleeping `rdb-key-save-delay`
-//! per key, all off the keyspace thread. When the writer is more than [`MAX_QUEUED`] bytes
+//! numbered when the save began), handing each slice of keys, together with what writes saved
+//! before changing entries (copy-before-write), to the writer. Under the lock a key is only
+//! cloned ([`deferring_saver`]); the writer serializes it (LZF included), checksums, writes and
+//! fsyncs the temp file and renames it into place, sleeping `rdb-key-save-delay` per key, all
+//! off the keyspace thread. When the writer is more than [`MAX_QUEUED`] bytes
 //! behind, the walk pauses, so memory stays bounded by the keys written to during the save.
 //!
 //! Emptying a database before the walk saved it (FLUSHALL, FLUSHDB, DEBUG RELOAD) aborts the
@@ -25,6 +26,8 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use oxidis_core::Server;
+use oxidis_core::db::{Entry, EntrySaver};
+use oxidis_core::types::Value;
 use tracing::{info, warn};
 
 use format::FileFormat;
@@ -79,8 +82,9 @@ struct Job {
     started_ms: u64,
     /// `dirty` when the save began: what the save covers.
     dirty_at_start: u64,
-    /// The databases to write, by the index they had at the start: (index, keys, volatile).
-    plan: Vec<(usize, usize, usize)>,
+    /// The databases to write, by the index they had at the start: (index, keys, volatile),
+    /// and the entries cloned for the writer to serialize.
+    plan: Vec<(usize, usize, usize, Deferred)>,
     /// The entry of `plan` being walked.
     next: usize,
     /// Its SELECTDB header was sent.
@@ -169,6 +173,7 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
     let rdb_target = matches!(kind, Kind::Rdb);
     let spawned = writer::spawn(writer::Target {
         file,
+        saver: saver.clone(),
         rx,
         queued: queued.clone(),
         written: written.clone(),
@@ -196,12 +201,15 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
         if db.is_empty() {
             continue;
         }
-        plan.push((index, db.len(), db.volatile_len()));
-        db.snapshot_begin(index, saver.clone());
+        let deferred = Deferred::default();
+        plan.push((index, db.len(), db.volatile_len(), deferred.clone()));
+        db.snapshot_begin(index, deferring_saver(saver.clone(), deferred));
     }
     queued.fetch_add(header.len(), Ordering::Relaxed);
     let _ = tx.send(Chunk::Data {
         bytes: header,
+        entries: Vec::new(),
+        estimate: 0,
         keys: 0,
     });
     let now_ms = server.now_ms();
@@ -313,10 +321,37 @@ pub fn step(server: &mut Server) -> bool {
     more
 }
 
+/// Entries of one database cloned under the lock for the writer to serialize.
+type Deferred = Arc<Mutex<Vec<Entry>>>;
+
+/// The snapshot's saver: a clone of the entry is kept for the writer thread, which serializes
+/// it, instead of serializing (and LZF-compressing) under the keyspace lock. Module values,
+/// whose copies may share state with the original, are serialized at once.
+fn deferring_saver(saver: EntrySaver, deferred: Deferred) -> EntrySaver {
+    Arc::new(move |entry: &Entry, out: &mut Vec<u8>| {
+        if matches!(entry.value, Value::Module(_)) {
+            saver(entry, out);
+            return;
+        }
+        match deferred.lock() {
+            Ok(mut entries) => entries.push(entry.clone()),
+            Err(_) => saver(entry, out),
+        }
+    })
+}
+
+/// What a cloned entry weighs in the writer's queue.
+fn estimate(entry: &Entry) -> usize {
+    ENTRY_OVERHEAD + entry.key.as_slice().len() + entry.value.heap_size()
+}
+
+/// The fixed part of [`estimate`]: the entry itself and its serialization's framing.
+const ENTRY_OVERHEAD: usize = 64;
+
 /// Walks for about [`SLICE`]; returns whether the walk has more to do.
 fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
     let deadline = Instant::now() + SLICE;
-    while let Some(&(origin, keys, volatile)) = job.plan.get(job.next) {
+    while let Some((origin, keys, volatile, deferred)) = job.plan.get(job.next).cloned() {
         let Some(db) = server
             .dbs
             .iter_mut()
@@ -332,15 +367,25 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
             job.format.db_header(&mut bytes, origin, keys, volatile);
             job.section_open = true;
         }
+        let mut entries = Vec::new();
+        let mut weight = 0;
         let mut count = 0;
         let mut done = false;
-        while !done && Instant::now() < deadline && bytes.len() < MAX_QUEUED / 4 {
+        while !done && Instant::now() < deadline && bytes.len() + weight < MAX_QUEUED / 4 {
             done = db.snapshot_step(BATCH);
             let (out, n) = db.snapshot_take_output();
             bytes.extend_from_slice(&out);
             count += n;
+            if let Ok(mut cloned) = deferred.lock() {
+                weight += cloned.iter().map(estimate).sum::<usize>();
+                if entries.is_empty() {
+                    entries = std::mem::take(&mut *cloned);
+                } else {
+                    entries.append(&mut cloned);
+                }
+            }
         }
-        send(job, bytes, count);
+        send(job, bytes, entries, weight, count);
         if !done {
             return Ok(true);
         }
@@ -353,7 +398,7 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
         }
     }
     let trailer = std::mem::take(&mut job.trailer);
-    send(job, trailer, 0);
+    send(job, trailer, Vec::new(), 0, 0);
     if let Some(tx) = job.tx.take() {
         let _ = tx.send(Chunk::Finish);
     }
@@ -361,13 +406,19 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
     Ok(false)
 }
 
-fn send(job: &Job, bytes: Vec<u8>, keys: usize) {
-    if bytes.is_empty() && keys == 0 {
+fn send(job: &Job, bytes: Vec<u8>, entries: Vec<Entry>, estimate: usize, keys: usize) {
+    if bytes.is_empty() && entries.is_empty() && keys == 0 {
         return;
     }
     if let Some(tx) = &job.tx {
-        job.queued.fetch_add(bytes.len(), Ordering::Relaxed);
-        let _ = tx.send(Chunk::Data { bytes, keys });
+        job.queued
+            .fetch_add(bytes.len() + estimate, Ordering::Relaxed);
+        let _ = tx.send(Chunk::Data {
+            bytes,
+            entries,
+            estimate,
+            keys,
+        });
     }
 }
 

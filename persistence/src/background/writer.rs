@@ -1,5 +1,6 @@
-//! The writer thread of a background save: checksums and writes what the walk hands it,
-//! sleeping `rdb-key-save-delay` per key, then fsyncs and renames the temp file into place.
+//! The writer thread of a background save: serializes the entries the walk cloned, checksums
+//! and writes what it hands over, sleeping `rdb-key-save-delay` per key, then fsyncs and
+//! renames the temp file into place.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -7,6 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use oxidis_core::db::{Entry, EntrySaver};
 use tracing::info;
 
 use super::KEY_SAVE_DELAY;
@@ -14,8 +16,14 @@ use crate::crc64;
 
 /// What the walk sends.
 pub(super) enum Chunk {
-    /// Serialized bytes holding `keys` keys.
-    Data { bytes: Vec<u8>, keys: usize },
+    /// Serialized bytes, then entries to serialize (weighing `estimate` in the queue): `keys`
+    /// keys in all.
+    Data {
+        bytes: Vec<u8>,
+        entries: Vec<Entry>,
+        estimate: usize,
+        keys: usize,
+    },
     /// Everything was sent (the EOF opcode last): add the checksum and commit the file.
     Finish,
 }
@@ -23,6 +31,8 @@ pub(super) enum Chunk {
 /// Where and how to write.
 pub(super) struct Target {
     pub(super) file: std::fs::File,
+    /// Serializes the cloned entries.
+    pub(super) saver: EntrySaver,
     pub(super) rx: Receiver<Chunk>,
     pub(super) queued: Arc<AtomicUsize>,
     pub(super) written: Arc<AtomicUsize>,
@@ -58,12 +68,22 @@ fn write(t: &Target) -> Result<(), String> {
             t.rx.recv()
                 .map_err(|_| "the save was aborted".to_string())?;
         match chunk {
-            Chunk::Data { bytes, keys } => {
+            Chunk::Data {
+                mut bytes,
+                entries,
+                estimate,
+                keys,
+            } => {
+                let queued = bytes.len() + estimate;
+                for entry in &entries {
+                    (t.saver)(entry, &mut bytes);
+                }
+                drop(entries);
                 if t.crc == Some(true) {
                     crc = crc64::update(crc, &bytes);
                 }
                 out.write_all(&bytes).map_err(failed)?;
-                t.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+                t.queued.fetch_sub(queued, Ordering::Relaxed);
                 if t.key_delay {
                     delay(keys, &t.cancel)?;
                 }
