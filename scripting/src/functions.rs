@@ -227,6 +227,7 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         })?;
         let result = vm.run_protected(&function);
         lua.remove_hook();
+        vm.install_hook();
         vm.set_load_mode(false)?;
         let result: MultiValue = result?;
         ctx.raw_set("register_function", previous)?;
@@ -500,7 +501,7 @@ fn run_function(
     crate::describe_running(ctx.server, &name, args.argv());
     oxidis_core::monitor::feed_script_call(ctx.server, client_id, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
-    crate::publish(ctx.server);
+    crate::publish_vm_memory(ctx.server, &vm, true);
     Ok(reply)
 }
 
