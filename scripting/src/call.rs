@@ -75,12 +75,15 @@ pub fn call_command(
         }
         return failure(lua, text, true);
     }
-    let previous_resp = server.clients.get(client_id).map(|c| c.resp);
-    if let Some(client) = server.clients.get_mut(client_id) {
-        client.resp = resp;
-    }
+    // The command sees the script's protocol (`redis.setresp`) as the client's.
+    let previous_resp = match server.clients.get_mut(client_id) {
+        Some(client) if client.resp != resp => Some(std::mem::replace(&mut client.resp, resp)),
+        _ => None,
+    };
     let reply = oxidis_core::dispatch(server, client_id, &argv);
-    if let (Some(client), Some(previous)) = (server.clients.get_mut(client_id), previous_resp) {
+    if let Some(previous) = previous_resp
+        && let Some(client) = server.clients.get_mut(client_id)
+    {
         client.resp = previous;
     }
     let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));

@@ -443,7 +443,16 @@ impl Vm {
         })
     }
 
+    /// A Lua array of `items` (KEYS, ARGV). Text (nearly always) goes straight onto the Lua
+    /// stack; other bytes take the longer way through a string handle.
     fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
+        if items.iter().all(|item| std::str::from_utf8(item).is_ok()) {
+            return self.lua.create_sequence_from(
+                items
+                    .iter()
+                    .map(|item| std::str::from_utf8(item).unwrap_or_default()),
+            );
+        }
         let table = self.lua.create_table_with_capacity(items.len(), 0)?;
         for (i, item) in items.iter().enumerate() {
             table.raw_set(i + 1, self.lua.create_string(item)?)?;
