@@ -96,6 +96,8 @@ where
     let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
     connection.input.extend_from_slice(&early);
     tokio::select! {
+        // In this order (no random pick): the connection's own work first.
+        biased;
         result = connection.run(&mut reader, &mut writer) => {
             if let Err(err) = result {
                 debug!(client = id, error = %err, "connection ended");
@@ -253,6 +255,17 @@ impl Connection {
             // invalidations): write them as they come.
             let signals = self.signals.clone();
             tokio::select! {
+                // In this order, without tokio's random pick: requests first, which cannot
+                // starve pushes, as every reply takes the pushes waiting with it.
+                biased;
+                read = reader.read_buf(&mut self.input) => {
+                    let read = read?;
+                    if read == 0 {
+                        return Ok(());
+                    }
+                    self.unreported_in += read as u64;
+                    self.unreported_reads += 1;
+                }
                 () = signals.push_ready.notified() => {
                     if self.signals.take_trim_request() && self.input.is_empty() {
                         self.input = BytesMut::new();
@@ -267,14 +280,6 @@ impl Connection {
                         return Ok(());
                     }
                     continue;
-                }
-                read = reader.read_buf(&mut self.input) => {
-                    let read = read?;
-                    if read == 0 {
-                        return Ok(());
-                    }
-                    self.unreported_in += read as u64;
-                    self.unreported_reads += 1;
                 }
                 mail = self.mailbox.recv() => {
                     // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
@@ -540,8 +545,8 @@ impl Connection {
 
     /// Appends the pushed messages waiting (already encoded) to the output.
     fn take_pushed(&mut self) {
-        if let Some(pushed) = self.signals.take_pushed() {
-            if append(&mut self.output, pushed) {
+        if let Some(moved) = self.signals.drain_pushed_into(&mut self.output) {
+            if moved {
                 self.output_consumed = 0;
             }
             self.report_output_len();
