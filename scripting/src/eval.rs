@@ -19,8 +19,8 @@ use crate::vm::{Invocation, Vm};
 pub struct Script {
     /// Its source.
     pub body: Bytes,
-    /// The compiled chunk.
-    pub function: Function,
+    /// The compiled chunk (shared: a run takes it without copying the Lua handle).
+    pub function: Arc<Function>,
     /// Its shebang flags.
     pub flags: ScriptFlags,
 }
@@ -270,7 +270,7 @@ fn load_script(server: &mut Server, body: &Bytes) -> Result<(Arc<Vm>, Script, St
         .map_err(|e| format!("ERR Error compiling script (new function): {e}"))?;
     let script = Script {
         body: body.clone(),
-        function,
+        function: Arc::new(function),
         flags,
     };
     state.scripts_memory += body.len() + 40;
