@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use bytes::Bytes;
 use mlua::{
-    AnyUserData, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+    AnyUserData, Either, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value,
+    VmState,
 };
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
@@ -444,20 +445,13 @@ impl Vm {
     }
 
     /// A Lua array of `items` (KEYS, ARGV). Text (nearly always) goes straight onto the Lua
-    /// stack; other bytes take the longer way through a string handle.
+    /// stack; other bytes through a string handle.
     fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        if items.iter().all(|item| std::str::from_utf8(item).is_ok()) {
-            return self.lua.create_sequence_from(
-                items
-                    .iter()
-                    .map(|item| std::str::from_utf8(item).unwrap_or_default()),
-            );
-        }
-        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            table.raw_set(i + 1, self.lua.create_string(item)?)?;
-        }
-        Ok(table)
+        self.lua
+            .create_sequence_from(items.iter().map(|item| match std::str::from_utf8(item) {
+                Ok(text) => Either::Left(text),
+                Err(_) => Either::Right(mlua::LuaString::wrap(item)),
+            }))
     }
 
     /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
