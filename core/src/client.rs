@@ -130,15 +130,7 @@ impl<'a> SharedPush<'a> {
     fn encode(&self, resp: RespVersion, out: &mut bytes::BytesMut) {
         match self.message {
             Message::Frame(frame) => oxidis_protocol::encode(frame, resp, out),
-            Message::Bulks(parts) => {
-                // Room reserved once: `$<len>\r\n…\r\n` adds at most 24 bytes to the data.
-                const HEADER: usize = 24;
-                out.reserve(HEADER + parts.iter().map(|p| p.len() + HEADER).sum::<usize>());
-                oxidis_protocol::encode_push_len(parts.len(), resp, out);
-                for part in parts {
-                    oxidis_protocol::encode_bulk(part, out);
-                }
-            }
+            Message::Bulks(parts) => oxidis_protocol::encode_push_of_bulks(parts, resp, out),
         }
     }
 }

@@ -272,6 +272,13 @@ impl Connection {
                         self.query_room = 0;
                     }
                     self.take_pushed();
+                    // Mail comes with the same signal. Not blocked, so only pushes can
+                    // arrive; a stale reply has nobody to go to.
+                    while let Ok(mail) = self.mailbox.try_recv() {
+                        if let Mail::PushAfter(message) = mail {
+                            encode(&message, self.resp, &mut self.output);
+                        }
+                    }
                     self.flush(writer).await?;
                     if self.limits.client_eviction
                         && !self.output.is_empty()
@@ -279,18 +286,6 @@ impl Connection {
                     {
                         return Ok(());
                     }
-                    continue;
-                }
-                mail = self.mailbox.recv() => {
-                    // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
-                    let mut next = mail;
-                    while let Some(mail) = next {
-                        if let Mail::PushAfter(message) = mail {
-                            encode(&message, self.resp, &mut self.output);
-                        }
-                        next = self.mailbox.try_recv().ok();
-                    }
-                    self.flush(writer).await?;
                     continue;
                 }
                 // The socket takes more of a reply the client was slow to read.

@@ -260,6 +260,8 @@ impl ConnectionHandle for ConnectionSignals {
 
     fn push_after_reply(&self, message: Frame) {
         let _ = self.replies.send(Mail::PushAfter(message));
+        // An idle connection waits on `push_ready` alone, and takes its mail then.
+        self.push_ready.notify_one();
     }
 
     fn pending_bytes(&self) -> u64 {
