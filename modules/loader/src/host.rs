@@ -76,6 +76,7 @@ impl Trampoline {
         };
         let blocked_clients: &'static AtomicUsize = blocked_clients;
         let argv = args.argv();
+        let dirty = ctx.server.dirty;
         let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
         let large: Vec<RSlice<'_, u8>>;
         let parts: &[RSlice<'_, u8>] = if argv.len() <= small.len() {
@@ -91,10 +92,12 @@ impl Trampoline {
             ctx,
             verbatim: false,
             blocked: None,
+            reply: None,
+            scratch: itoa::Buffer::new(),
             blocked_clients: Some(blocked_clients),
         };
         // The reply buffer is reused from call to call (a nested module call gets a new one).
-        let mut tokens = REPLY_BUFFER.take();
+        let mut tokens = REPLY_BUFFER.take().unwrap_or_default();
         // The module catches its own panics; this guards the server's half of the call.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             handler.run(
@@ -105,11 +108,16 @@ impl Trampoline {
         }));
         // A module command propagates its effects (the writes it runs through `call`), not
         // itself, unless it asked to be replicated verbatim (RedisModule_ReplicateVerbatim).
-        if !host.verbatim {
+        // Dispatch propagates only commands that changed the dataset.
+        if !host.verbatim && host.ctx.server.dirty != dirty {
             host.ctx.prevent_propagation();
         }
         let reply = if let Some(frame) = host.blocked.take() {
             // A command that blocked its client answers with what blocking gave it.
+            frame
+        } else if let (Some(frame), true, Ok(())) = (host.reply.take(), tokens.is_empty(), &outcome)
+        {
+            // The reply the server built for it (`reply_string`), unless it answered an error.
             frame
         } else if outcome.is_ok() {
             take_frame(&mut tokens.drain(..))
@@ -117,7 +125,7 @@ impl Trampoline {
             Frame::error("ERR module command panicked")
         };
         tokens.clear();
-        REPLY_BUFFER.set(tokens);
+        REPLY_BUFFER.set(Some(tokens));
         Ok(reply)
     }
 }
@@ -128,6 +136,11 @@ struct HostCtx<'c, 'a> {
     verbatim: bool,
     /// The reply a blocked command returns (the client gets the handle's reply instead).
     blocked: Option<Frame>,
+    /// The reply the server built for the command (`reply_string`), sent when the module's
+    /// own reply is empty.
+    reply: Option<Frame>,
+    /// Where `string_ref` formats an integer-encoded string.
+    scratch: itoa::Buffer,
     /// The module's count of clients it blocked.
     blocked_clients: Option<&'static AtomicUsize>,
 }
@@ -250,6 +263,36 @@ impl Host for HostCtx<'_, '_> {
         }
     }
 
+    fn string_ref<'s>(
+        &'s mut self,
+        key: RSlice<'_, u8>,
+    ) -> RResult<ROption<RSlice<'s, u8>>, RString> {
+        let bytes = match self.ctx.read(key.as_slice()) {
+            None => return ROk(RNone),
+            Some(Value::Int(n)) => self.scratch.format(*n).as_bytes(),
+            Some(Value::Str(s)) => s.as_slice(),
+            Some(Value::Mutable(v)) => v.as_slice(),
+            Some(_) => return RErr(oxidis_core::errors::WRONG_TYPE.into()),
+        };
+        ROk(RSome(RSlice::from_slice(bytes)))
+    }
+
+    fn reply_string(&mut self, key: RSlice<'_, u8>) -> RResult<bool, RString> {
+        // The same reply as GET builds.
+        let frame = match self.ctx.read(key.as_slice()) {
+            None => Frame::Null,
+            Some(value) => {
+                match value.with_string_bytes(|b| Frame::Bulk(Bytes::copy_from_slice(b))) {
+                    Some(frame) => frame,
+                    None => return RErr(oxidis_core::errors::WRONG_TYPE.into()),
+                }
+            }
+        };
+        let found = !matches!(frame, Frame::Null);
+        self.reply = Some(frame);
+        ROk(found)
+    }
+
     fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>> {
         let server = &*self.ctx.server;
         server
@@ -317,7 +360,7 @@ pub fn log(level: u32, message: &str) {
 
 thread_local! {
     /// The buffer module commands write their replies into, reused from call to call.
-    static REPLY_BUFFER: std::cell::Cell<RVec<Token>> = const { std::cell::Cell::new(RVec::new()) };
+    static REPLY_BUFFER: std::cell::Cell<Option<RVec<Token>>> = const { std::cell::Cell::new(None) };
 }
 
 /// A module's reply tree as a frame; RESP3 types are downgraded for RESP2 clients by the
