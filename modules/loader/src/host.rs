@@ -2,7 +2,6 @@
 //! events, log), the trampoline every registered module command dispatches through, and the
 //! conversions between core's [`Frame`] and the ABI's flat reply [`Token`]s.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -77,7 +76,7 @@ impl Trampoline {
         let blocked_clients: &'static AtomicUsize = blocked_clients;
         let argv = args.argv();
         let dirty = ctx.server.dirty;
-        let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
+        let mut small: [RSlice<'_, u8>; 4] = [RSlice::EMPTY; 4];
         let large: Vec<RSlice<'_, u8>>;
         let parts: &[RSlice<'_, u8>] = if argv.len() <= small.len() {
             for (slot, arg) in small.iter_mut().zip(argv) {
@@ -98,36 +97,40 @@ impl Trampoline {
         };
         // The reply buffer is reused from call to call (a nested module call gets a new one).
         let mut tokens = REPLY_BUFFER.take().unwrap_or_default();
-        // The module catches its own panics; this guards the server's half of the call.
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            handler.run(
-                Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
-                RSlice::from_slice(parts),
-                &mut tokens,
-            )
-        }));
+        // No unwinding crosses this call: the module catches its own panics (one escaping would
+        // abort at the `extern "C"` boundary), and the host's methods do not panic.
+        handler.run(
+            Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
+            RSlice::from_slice(parts),
+            &mut tokens,
+        );
         // A module command propagates its effects (the writes it runs through `call`), not
         // itself, unless it asked to be replicated verbatim (RedisModule_ReplicateVerbatim).
         // Dispatch propagates only commands that changed the dataset.
         if !host.verbatim && host.ctx.server.dirty != dirty {
             host.ctx.prevent_propagation();
         }
-        let reply = if let Some(frame) = host.blocked.take() {
-            // A command that blocked its client answers with what blocking gave it.
-            frame
-        } else if let (Some(frame), true, Ok(())) = (host.reply.take(), tokens.is_empty(), &outcome)
-        {
+        let reply = match (host.blocked.take(), host.reply.take()) {
             // The reply the server built for it (`reply_string`), unless it answered an error.
-            frame
-        } else if outcome.is_ok() {
-            take_frame(&mut tokens.drain(..))
-        } else {
-            Frame::error("ERR module command panicked")
+            (None, Some(frame)) if tokens.is_empty() => frame,
+            // A command that blocked its client answers with what blocking gave it.
+            (Some(frame), _) => {
+                tokens.clear();
+                frame
+            }
+            (None, _) => take_reply(&mut tokens),
         };
-        tokens.clear();
         REPLY_BUFFER.set(Some(tokens));
         Ok(reply)
     }
+}
+
+/// The module's reply tokens as a frame, leaving the buffer empty.
+#[inline(never)]
+fn take_reply(tokens: &mut RVec<Token>) -> Frame {
+    let frame = take_frame(&mut tokens.drain(..));
+    tokens.clear();
+    frame
 }
 
 /// What a module command sees of the server: the command context of its call.
