@@ -8,6 +8,10 @@ use crate::{Error, LogLevel, Reply, TypeRef, types};
 use abi_stable::sabi_types::RMut;
 use abi_stable::std_types::RBox;
 
+/// A stream entry: its ID and its fields (name, value pairs), as [`Context::stream_range`]
+/// returns them.
+pub type StreamEntry = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// What a running command can do: reply format, keys, calls, events.
 pub struct Context<'a> {
     pub(crate) host: Host_TO<'a, RMut<'a, ()>>,
@@ -188,6 +192,58 @@ impl<'a> Context<'a> {
     pub fn zset_range(&mut self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>, Error> {
         let (start, stop) = (start.to_string(), stop.to_string());
         self.bytes_list(&[b"ZRANGE".as_slice(), key, start.as_bytes(), stop.as_bytes()])
+    }
+
+    /// Appends an entry of `fields` (name, value pairs) to a stream (`XADD`; `id` may be `*`);
+    /// the entry's ID. Since API 1.1.
+    pub fn stream_add(
+        &mut self,
+        key: &[u8],
+        id: &[u8],
+        fields: &[(&[u8], &[u8])],
+    ) -> Result<Vec<u8>, Error> {
+        let mut argv: Vec<&[u8]> = vec![b"XADD", key, id];
+        for (name, value) in fields {
+            argv.push(name);
+            argv.push(value);
+        }
+        match self.call_ok(&argv)? {
+            Reply::Bulk(id) => Ok(id),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// A stream's entries from `start` to `end` (`XRANGE` IDs; `-` and `+` for the ends),
+    /// each its ID and fields. Since API 1.1.
+    pub fn stream_range(
+        &mut self,
+        key: &[u8],
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Vec<StreamEntry>, Error> {
+        let entries = match self.call_ok(&[b"XRANGE".as_slice(), key, start, end])? {
+            Reply::Array(entries) => entries,
+            other => return Err(unexpected(&other)),
+        };
+        entries
+            .into_iter()
+            .map(|entry| match entry {
+                Reply::Array(mut parts) if parts.len() == 2 => {
+                    let fields = match parts.pop() {
+                        Some(Reply::Array(flat)) => flat,
+                        other => return Err(unexpected(&other.unwrap_or(Reply::Null))),
+                    };
+                    let id = parts.pop().and_then(Reply::into_bytes).unwrap_or_default();
+                    let mut flat = fields.into_iter().filter_map(Reply::into_bytes);
+                    let mut pairs = Vec::new();
+                    while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+                        pairs.push((name, value));
+                    }
+                    Ok((id, pairs))
+                }
+                other => Err(unexpected(&other)),
+            })
+            .collect()
     }
 
     /// The value of data type `ty` at `key`, for reading or changing in place: None when the

@@ -34,7 +34,7 @@ pub use abi_stable;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RMut;
 use abi_stable::std_types::{RBox, ROk, RResult, RSlice, RStr, RString, RVec};
-pub use context::{BlockedClient, Context};
+pub use context::{BlockedClient, Context, StreamEntry};
 pub use reply::Reply;
 pub use types::{DataType, RdbIn, RdbOut, TypeRef, TypeSlot};
 

@@ -177,7 +177,7 @@ impl Host for HostCtx<'_, '_> {
             client.resp = previous;
         }
         let mut tokens = RVec::new();
-        frame_to_tokens(reply, &mut tokens);
+        frame_to_tokens(reply, RespVersion::Resp2, &mut tokens);
         tokens
     }
 
@@ -407,10 +407,13 @@ fn take_frame(iter: &mut impl Iterator<Item = Token>) -> Frame {
     }
 }
 
-/// A command's reply as the ABI's flat tokens (what `call` returns to the module).
-pub fn frame_to_tokens(frame: Frame, out: &mut RVec<Token>) {
+/// A command's reply as the ABI's flat tokens (what `call` returns to the module), in the form
+/// `version` gives it: RESP2 flattens maps, turns sets into arrays, doubles and verbatim text
+/// into bulk strings and booleans into integers, as a RESP2 client would read the reply.
+pub fn frame_to_tokens(frame: Frame, version: RespVersion, out: &mut RVec<Token>) {
     let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let text = |b: &[u8]| RString::from(String::from_utf8_lossy(b).into_owned());
+    let resp2 = version == RespVersion::Resp2;
     match frame {
         Frame::Simple(s) => out.push(Token::Simple(text(&s))),
         Frame::Error(s) | Frame::BlobError(s) => out.push(Token::Error(text(&s))),
@@ -422,28 +425,47 @@ pub fn frame_to_tokens(frame: Frame, out: &mut RVec<Token>) {
         Frame::NullArray => out.push(Token::NullArray),
         Frame::Array(items) | Frame::Push(items) => {
             out.push(Token::Array(len(items.len())));
-            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+            items
+                .into_iter()
+                .for_each(|f| frame_to_tokens(f, version, out));
         }
         Frame::Set(items) => {
-            out.push(Token::Set(len(items.len())));
-            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+            out.push(if resp2 {
+                Token::Array(len(items.len()))
+            } else {
+                Token::Set(len(items.len()))
+            });
+            items
+                .into_iter()
+                .for_each(|f| frame_to_tokens(f, version, out));
         }
         Frame::Map(pairs) | Frame::Attribute(pairs) => {
-            out.push(Token::Map(len(pairs.len())));
+            out.push(if resp2 {
+                Token::Array(len(pairs.len().saturating_mul(2)))
+            } else {
+                Token::Map(len(pairs.len()))
+            });
             for (k, v) in pairs {
-                frame_to_tokens(k, out);
-                frame_to_tokens(v, out);
+                frame_to_tokens(k, version, out);
+                frame_to_tokens(v, version, out);
             }
         }
+        Frame::Double(d) if resp2 => {
+            let mut text = Vec::new();
+            oxidis_protocol::format_double(d, &mut text);
+            out.push(Token::Bulk(RVec::from(text)));
+        }
         Frame::Double(d) => out.push(Token::Double(d)),
+        Frame::Boolean(b) if resp2 => out.push(Token::Int(i64::from(b))),
         Frame::Boolean(b) => out.push(Token::Bool(b)),
+        Frame::Verbatim { text: t, .. } if resp2 => out.push(Token::Bulk(RVec::from_slice(&t))),
         Frame::Verbatim { format, text: t } => out.push(Token::Verbatim(
             RString::from(String::from_utf8_lossy(&format).into_owned()),
             RVec::from_slice(&t),
         )),
         // The reply itself is the last frame of a sequence (attributes and pushes come first).
         Frame::Sequence(frames) => match frames.into_iter().last() {
-            Some(last) => frame_to_tokens(last, out),
+            Some(last) => frame_to_tokens(last, version, out),
             None => out.push(Token::Null),
         },
         Frame::BulkArray(items) => {

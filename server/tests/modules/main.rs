@@ -1,12 +1,14 @@
 //! Module plugins against the real binary: the example and test modules are built as cdylibs
 //! (once per test run, with the same cargo profile), loaded with MODULE LOAD, and driven with the
 //! `redis` crate and raw RESP. `api11.rs`: what API 1.1 added (borrowed reads, `unlink` and
-//! `free_effort`), its compatibility with 1.0 modules, and the listings (HELLO, COMMAND LIST).
+//! `free_effort`), its compatibility with 1.0 modules, and the listings (HELLO, COMMAND LIST);
+//! `areas.rs`: streams, `call` for RESP3 clients, a type's keyspace events, propagation.
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod api11;
+mod areas;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

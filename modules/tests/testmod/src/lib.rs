@@ -243,6 +243,31 @@ fn keys(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
     Ok(Reply::Array(out))
 }
 
+/// `TEST.STREAM key`: adds two entries to the stream at `key` through the typed helpers and
+/// reads them back: [id, id, [[id, [name, value]...]...], type].
+fn stream(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
+    let key = args.bytes(1)?;
+    let first = ctx.stream_add(key, b"1-1", &[(b"f", b"v"), (b"g", b"w")])?;
+    let second = ctx.stream_add(key, b"*", &[(b"h", b"x")])?;
+    let entries = ctx
+        .stream_range(key, b"-", b"+")?
+        .into_iter()
+        .map(|(id, fields)| {
+            let flat = fields
+                .into_iter()
+                .flat_map(|(name, value)| [Reply::Bulk(name), Reply::Bulk(value)])
+                .collect();
+            Reply::Array(vec![Reply::Bulk(id), Reply::Array(flat)])
+        })
+        .collect();
+    Ok(Reply::Array(vec![
+        Reply::Bulk(first),
+        Reply::Bulk(second),
+        Reply::Array(entries),
+        Reply::Simple(ctx.key_type(key)?),
+    ]))
+}
+
 fn call(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
     let argv: Vec<&[u8]> = args.iter().skip(1).collect();
     Ok(ctx.call(&argv))
@@ -294,6 +319,11 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
     ctx.create_command(Command::new("test.flushes", 1, flushes).flags("readonly fast"))?;
     ctx.create_command(Command::new("test.config", 1, config).flags("readonly fast"))?;
     ctx.create_command(Command::new("test.events", 1, events).flags("readonly fast"))?;
+    ctx.create_command(
+        Command::new("test.stream", 2, stream)
+            .flags("write deny-oom")
+            .keys(1, 1, 1),
+    )?;
     ctx.create_command(
         Command::new("test.push", -3, push)
             .flags("write deny-oom")
