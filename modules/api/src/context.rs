@@ -51,14 +51,12 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A string key's value; `Err(WRONGTYPE)` for another type.
+    /// A string key's value, copied once into a vector the module owns; `Err(WRONGTYPE)` for
+    /// another type. [`Context::with_string`] and [`Context::reply_string`] copy nothing.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        let mut out = RVec::new();
-        match self.host.string_get(RSlice::from_slice(key), &mut out) {
-            ROk(true) => Ok(Some(out.into_vec())),
-            ROk(false) => Ok(None),
-            RResult::RErr(text) => Err(Error(text.into_string())),
-        }
+        // API 1.0's `string_get` filled a vector through the ABI; the borrowed read needs one
+        // copy only.
+        self.get_ref(key).map(|value| value.map(<[u8]>::to_vec))
     }
 
     /// A string key's value borrowed from the keyspace, without copying it: valid until the

@@ -184,7 +184,8 @@ impl Host for HostCtx<'_, '_> {
     fn string_get(&mut self, key: RSlice<'_, u8>, out: &mut RVec<u8>) -> RResult<bool, RString> {
         match self.ctx.read(key.as_slice()) {
             None => ROk(false),
-            Some(value) => match value.with_string_bytes(|b| out.extend_from_slice(b)) {
+            // One copy (not a push per byte): what API 1.0 modules' `Context::get` costs.
+            Some(value) => match value.with_string_bytes(|b| out.extend_from_copy_slice(b)) {
                 Some(()) => ROk(true),
                 None => RErr(oxidis_core::errors::WRONG_TYPE.into()),
             },
