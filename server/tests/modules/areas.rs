@@ -149,3 +149,52 @@ fn module_commands_propagate_their_effects_or_themselves() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn module_parameters_of_every_kind() {
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.*"]),
+        ok(
+            &mut con,
+            &[
+                "CONFIG",
+                "GET",
+                "testmod.limit",
+                "testmod.verbose",
+                "testmod.label"
+            ]
+        )
+    );
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.verbose"]),
+        Value::Array(vec![bulk("testmod.verbose"), bulk("no")])
+    );
+    ok(&mut con, &["CONFIG", "SET", "testmod.verbose", "yes"]);
+    assert_eq!(ok(&mut con, &["TEST.CONFIG", "verbose"]), bulk("yes"));
+    let refused = super::err(&mut con, &["CONFIG", "SET", "testmod.verbose", "maybe"]);
+    assert!(refused.starts_with("ERR"), "{refused}");
+    assert_eq!(ok(&mut con, &["TEST.CONFIG", "label"]), bulk("none"));
+    ok(&mut con, &["CONFIG", "SET", "testmod.label", "hello world"]);
+    assert_eq!(
+        ok(&mut con, &["CONFIG", "GET", "testmod.label"]),
+        Value::Array(vec![bulk("testmod.label"), bulk("hello world")])
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG", "label"]), bulk("hello world"));
+    // Several at once, as CONFIG SET takes them.
+    ok(
+        &mut con,
+        &[
+            "CONFIG",
+            "SET",
+            "testmod.limit",
+            "7",
+            "testmod.verbose",
+            "no",
+        ],
+    );
+    assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("7"));
+    assert_eq!(ok(&mut con, &["TEST.CONFIG", "verbose"]), bulk("no"));
+}

@@ -168,8 +168,13 @@ fn block(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
     Ok(Reply::Null)
 }
 
-fn config(ctx: &mut Context<'_>, _args: &Args<'_>) -> Result<Reply, Error> {
-    Ok(ctx.config("testmod.limit").map_or(Reply::Null, Reply::Bulk))
+/// `TEST.CONFIG [name]`: the value of `testmod.<name>` (`limit` by default) as the module reads
+/// it.
+fn config(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
+    let name = String::from_utf8_lossy(args.get(1).unwrap_or(b"limit")).into_owned();
+    Ok(ctx
+        .config(&format!("testmod.{name}"))
+        .map_or(Reply::Null, Reply::Bulk))
 }
 
 fn refuse_13(_name: &str, value: &[u8]) -> Result<(), String> {
@@ -317,7 +322,7 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
     ctx.create_command(Command::new("test.panic", 1, panic).flags("readonly"))?;
     ctx.create_command(Command::new("test.block", 2, block).flags("readonly"))?;
     ctx.create_command(Command::new("test.flushes", 1, flushes).flags("readonly fast"))?;
-    ctx.create_command(Command::new("test.config", 1, config).flags("readonly fast"))?;
+    ctx.create_command(Command::new("test.config", -1, config).flags("readonly fast"))?;
     ctx.create_command(Command::new("test.events", 1, events).flags("readonly fast"))?;
     ctx.create_command(
         Command::new("test.stream", 2, stream)
@@ -353,6 +358,8 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
         },
         Some(refuse_13),
     )?;
+    ctx.register_config("verbose", ConfigDefault::Bool(false), None)?;
+    ctx.register_config("label", ConfigDefault::String(Some(b"none".to_vec())), None)?;
     // A second command of the same name is refused.
     if ctx
         .create_command(Command::new("test.panic", 1, panic))
