@@ -198,3 +198,27 @@ fn module_parameters_of_every_kind() {
     assert_eq!(ok(&mut con, &["TEST.CONFIG"]), bulk("7"));
     assert_eq!(ok(&mut con, &["TEST.CONFIG", "verbose"]), bulk("no"));
 }
+
+#[test]
+fn the_shutdown_event_reaches_module_hooks() {
+    let dir = temp_dir("shutdown");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let marker = dir.join("shutdown-seen");
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    let arg = format!("shutdown-file={}", marker.to_string_lossy());
+    ok(
+        &mut con,
+        &["MODULE", "LOAD", &module("oxidis_testmod"), &arg],
+    );
+    let _ = super::cmd(&mut con, &["SHUTDOWN", "NOSAVE"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("the hook wrote its file"),
+        "shutdown"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,7 +17,17 @@ static DISCONNECTED: AtomicU64 = AtomicU64::new(0);
 static CRON_TICKS: AtomicU64 = AtomicU64::new(0);
 static LOADINGS: AtomicU64 = AtomicU64::new(0);
 
+/// Where the shutdown event is recorded (the `shutdown-file=<path>` load argument).
+static SHUTDOWN_FILE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn on_server_event(kind: u32, detail: &str) {
+    if kind == server_event::SHUTDOWN {
+        let path = SHUTDOWN_FILE.lock().map(|p| p.clone()).unwrap_or_default();
+        if let Some(path) = path {
+            let _ = std::fs::write(path, detail);
+        }
+        return;
+    }
     let counter = match kind {
         server_event::FLUSH if detail.ends_with("start") => &FLUSHES,
         server_event::CLIENT_CHANGE if detail.starts_with("connected") => &CONNECTED,
@@ -341,7 +351,15 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
             .key_spec(2, 0, 1, key_flags::RO | key_flags::ACCESS),
     )?;
     ITEMS.set(ctx.create_data_type("testlist0", 0, ItemsType)?);
+    let shutdown_file = args
+        .iter()
+        .find_map(|a| a.strip_prefix("shutdown-file="))
+        .map(str::to_string);
+    if let Ok(mut slot) = SHUTDOWN_FILE.lock() {
+        *slot = shutdown_file;
+    }
     for kind in [
+        server_event::SHUTDOWN,
         server_event::FLUSH,
         server_event::CLIENT_CHANGE,
         server_event::CRON_TICK,
