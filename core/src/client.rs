@@ -3,7 +3,6 @@
 //! connection and gives it a [`ConnectionHandle`] so commands such as CLIENT KILL can close
 //! another connection without the core ever seeing a socket.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -33,7 +32,7 @@ pub trait ConnectionHandle: Send + Sync {
     /// [`push_ref`](Self::push_ref) for a message many clients get (PUBLISH): the message
     /// is encoded once per protocol, not once per client.
     fn push_shared(&self, message: &SharedPush<'_>) {
-        self.push_ref(message.frame());
+        self.push(message.to_frame());
     }
 
     /// Bytes of pushed messages not yet written to the socket (for
@@ -59,35 +58,80 @@ pub trait ConnectionHandle: Send + Sync {
     }
 }
 
-/// A message pushed to many clients, encoded at most once for each protocol, when a client
-/// of that protocol first needs it.
+/// A message pushed to many clients, encoded at most once for each protocol: the first
+/// client of a protocol gets it encoded straight into its buffer, later ones a copy of an
+/// encoding kept here (so a message with a single subscriber costs no allocation at all).
 pub struct SharedPush<'a> {
-    frame: &'a oxidis_protocol::Frame,
+    message: Message<'a>,
+    /// Per protocol (RESP2, RESP3): whether one client has had the message already.
+    written: [std::cell::Cell<bool>; 2],
     encoded: [std::cell::OnceCell<bytes::BytesMut>; 2],
+}
+
+/// What a [`SharedPush`] sends.
+enum Message<'a> {
+    /// Any frame (an invalidation's nested array).
+    Frame(&'a oxidis_protocol::Frame),
+    /// A push of bulk strings (a pub/sub message), borrowed from the command's arguments:
+    /// nothing is copied before it is encoded.
+    Bulks(&'a [&'a [u8]]),
 }
 
 impl<'a> SharedPush<'a> {
     /// Wraps `frame`; nothing is encoded yet.
     pub fn new(frame: &'a oxidis_protocol::Frame) -> SharedPush<'a> {
+        SharedPush::of(Message::Frame(frame))
+    }
+
+    /// A push message of bulk strings (`message`, channel, payload); nothing is encoded yet.
+    pub fn bulks(parts: &'a [&'a [u8]]) -> SharedPush<'a> {
+        SharedPush::of(Message::Bulks(parts))
+    }
+
+    fn of(message: Message<'a>) -> SharedPush<'a> {
         SharedPush {
-            frame,
+            message,
+            written: Default::default(),
             encoded: Default::default(),
         }
     }
 
-    /// The message.
-    pub fn frame(&self) -> &oxidis_protocol::Frame {
-        self.frame
+    /// The message as a frame (built for handles that take frames).
+    pub fn to_frame(&self) -> oxidis_protocol::Frame {
+        use oxidis_protocol::Frame;
+        match self.message {
+            Message::Frame(frame) => frame.clone(),
+            Message::Bulks(parts) => Frame::Push(
+                parts
+                    .iter()
+                    .map(|part| Frame::Bulk(bytes::Bytes::copy_from_slice(part)))
+                    .collect(),
+            ),
+        }
     }
 
-    /// The message encoded for `resp`.
-    pub fn encoded(&self, resp: RespVersion) -> &[u8] {
+    /// Appends the message, encoded for `resp`, to `out`.
+    pub fn write(&self, resp: RespVersion, out: &mut bytes::BytesMut) {
         let slot = usize::from(resp == RespVersion::Resp3);
-        self.encoded[slot].get_or_init(|| {
-            let mut out = bytes::BytesMut::new();
-            oxidis_protocol::encode(self.frame, resp, &mut out);
-            out
-        })
+        if let Some(encoded) = self.encoded[slot].get() {
+            out.extend_from_slice(encoded);
+        } else if !self.written[slot].replace(true) {
+            self.encode(resp, out);
+        } else {
+            let encoded = self.encoded[slot].get_or_init(|| {
+                let mut encoded = bytes::BytesMut::new();
+                self.encode(resp, &mut encoded);
+                encoded
+            });
+            out.extend_from_slice(encoded);
+        }
+    }
+
+    fn encode(&self, resp: RespVersion, out: &mut bytes::BytesMut) {
+        match self.message {
+            Message::Frame(frame) => oxidis_protocol::encode(frame, resp, out),
+            Message::Bulks(parts) => oxidis_protocol::encode_push_of_bulks(parts, resp, out),
+        }
     }
 }
 
@@ -255,10 +299,11 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Every connected client, by id (ordered, as CLIENT LIST prints them).
+/// Every connected client, by id: a hash table, because every command looks its client up
+/// (several times), while only CLIENT LIST wants them in order ([`Clients::in_order`]).
 #[derive(Debug, Default)]
 pub struct Clients {
-    by_id: BTreeMap<ClientId, Client>,
+    by_id: hashbrown::HashMap<ClientId, Client, foldhash::fast::FixedState>,
     next_id: ClientId,
     /// The sum of every client's `memory_usage`, kept while `maxmemory-clients` is set.
     memory: usize,
@@ -311,12 +356,19 @@ impl Clients {
         self.by_id.get_mut(&id)
     }
 
-    /// All clients, by increasing id.
+    /// All clients, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Client> {
         self.by_id.values()
     }
 
-    /// All clients, mutably.
+    /// All clients by increasing id, the order they connected in (CLIENT LIST's).
+    pub fn in_order(&self) -> Vec<&Client> {
+        let mut clients: Vec<&Client> = self.by_id.values().collect();
+        clients.sort_unstable_by_key(|client| client.id);
+        clients
+    }
+
+    /// All clients, mutably, in no particular order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
         self.by_id.values_mut()
     }

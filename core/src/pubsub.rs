@@ -300,37 +300,26 @@ pub fn publish(
     if direct.is_none() && patterns.is_empty() {
         return 0;
     }
-    // One copy of each, shared by every recipient.
-    let channel = Bytes::copy_from_slice(channel);
-    let message = Bytes::copy_from_slice(message);
+    // Encoded once per protocol, straight from the arguments, for every recipient.
     let mut receivers = 0;
     if let Some(ids) = direct {
         let kind_name: &'static [u8] = match kind {
             Kind::Channel => b"message",
             Kind::Shard => b"smessage",
         };
-        let frame = Frame::Push(vec![
-            Frame::Bulk(Bytes::from_static(kind_name)),
-            Frame::Bulk(channel.clone()),
-            Frame::Bulk(message.clone()),
-        ]);
-        let message = SharedPush::new(&frame);
+        let parts: [&[u8]; 3] = [kind_name, channel, message];
+        let message = SharedPush::bulks(&parts);
         for &id in ids {
             push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
         }
     }
     for (pattern, ids) in patterns {
-        if !crate::glob::glob_match(pattern, &channel, crate::glob::Case::Sensitive) {
+        if !crate::glob::glob_match(pattern, channel, crate::glob::Case::Sensitive) {
             continue;
         }
-        let frame = Frame::Push(vec![
-            Frame::Bulk(Bytes::from_static(b"pmessage")),
-            Frame::Bulk(pattern.clone()),
-            Frame::Bulk(channel.clone()),
-            Frame::Bulk(message.clone()),
-        ]);
-        let message = SharedPush::new(&frame);
+        let parts: [&[u8]; 4] = [b"pmessage", pattern, channel, message];
+        let message = SharedPush::bulks(&parts);
         for &id in ids {
             push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;

@@ -210,6 +210,30 @@ pub fn encode_push_len(len: usize, version: RespVersion, out: &mut BytesMut) {
     write_header(kind, len as u64, out);
 }
 
+/// Writes a push message of bulk strings (a pub/sub `message`): the room for all of it is
+/// reserved once, then each part is written with its header.
+pub fn encode_push_of_bulks(parts: &[&[u8]], version: RespVersion, out: &mut BytesMut) {
+    // `$<len>\r\n` plus the closing `\r\n`: at most 25 bytes besides the data.
+    const OVERHEAD: usize = 25;
+    out.reserve(OVERHEAD + parts.iter().map(|p| p.len() + OVERHEAD).sum::<usize>());
+    let kind = if version == RespVersion::Resp3 {
+        b'>'
+    } else {
+        b'*'
+    };
+    let mut digits = itoa::Buffer::new();
+    out.put_u8(kind);
+    out.put_slice(digits.format(parts.len()).as_bytes());
+    out.put_slice(CRLF);
+    for part in parts {
+        out.put_u8(b'$');
+        out.put_slice(digits.format(part.len()).as_bytes());
+        out.put_slice(CRLF);
+        out.put_slice(part);
+        out.put_slice(CRLF);
+    }
+}
+
 /// Writes a double as Redis 7.0's `addReplyDouble`: `,<d>\r\n` in RESP3, a bulk string in
 /// RESP2, formatted by [`format_double`].
 pub fn encode_double(d: f64, version: RespVersion, out: &mut BytesMut) {
@@ -392,6 +416,25 @@ mod tests {
         let mut out = Vec::new();
         format_double(d, &mut out);
         String::from_utf8(out).expect("ascii")
+    }
+
+    #[test]
+    fn a_push_of_bulks_encodes_like_the_push_frame() {
+        let parts: [&[u8]; 3] = [b"message", b"chan", b""];
+        let frame = Frame::Push(
+            parts
+                .iter()
+                .map(|p| Frame::Bulk(Bytes::copy_from_slice(p)))
+                .collect(),
+        );
+        for version in [Resp2, Resp3] {
+            let mut out = BytesMut::new();
+            encode_push_of_bulks(&parts, version, &mut out);
+            assert_eq!(out.to_vec(), enc(&frame, version));
+        }
+        let mut out = BytesMut::new();
+        encode_push_of_bulks(&parts, Resp3, &mut out);
+        assert_eq!(&out[..], b">3\r\n$7\r\nmessage\r\n$4\r\nchan\r\n$0\r\n\r\n");
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod request;
 pub use encode::{
     encode, encode_array_len, encode_bool, encode_bulk, encode_double, encode_error,
     encode_integer, encode_map_len, encode_null, encode_null_array, encode_push_len,
-    encode_set_len, encode_simple, encode_verbatim, format_double,
+    encode_push_of_bulks, encode_set_len, encode_simple, encode_verbatim, format_double,
 };
 pub use error::ProtocolError;
 pub use frame::{BulkArray, Frame, RespVersion};

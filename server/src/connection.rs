@@ -96,6 +96,8 @@ where
     let mut connection = Connection::new(shared.clone(), id, replies, signals.clone(), limits);
     connection.input.extend_from_slice(&early);
     tokio::select! {
+        // In this order (no random pick): the connection's own work first.
+        biased;
         result = connection.run(&mut reader, &mut writer) => {
             if let Err(err) = result {
                 debug!(client = id, error = %err, "connection ended");
@@ -253,21 +255,9 @@ impl Connection {
             // invalidations): write them as they come.
             let signals = self.signals.clone();
             tokio::select! {
-                () = signals.push_ready.notified() => {
-                    if self.signals.take_trim_request() && self.input.is_empty() {
-                        self.input = BytesMut::new();
-                        self.query_room = 0;
-                    }
-                    self.take_pushed();
-                    self.flush(writer).await?;
-                    if self.limits.client_eviction
-                        && !self.output.is_empty()
-                        && !self.report_output_buffer().await
-                    {
-                        return Ok(());
-                    }
-                    continue;
-                }
+                // In this order, without tokio's random pick: requests first, which cannot
+                // starve pushes, as every reply takes the pushes waiting with it.
+                biased;
                 read = reader.read_buf(&mut self.input) => {
                     let read = read?;
                     if read == 0 {
@@ -276,16 +266,26 @@ impl Connection {
                     self.unreported_in += read as u64;
                     self.unreported_reads += 1;
                 }
-                mail = self.mailbox.recv() => {
-                    // Not blocked, so only pushes can arrive; a stale reply has nobody to go to.
-                    let mut next = mail;
-                    while let Some(mail) = next {
+                () = signals.push_ready.notified() => {
+                    if self.signals.take_trim_request() && self.input.is_empty() {
+                        self.input = BytesMut::new();
+                        self.query_room = 0;
+                    }
+                    self.take_pushed();
+                    // Mail comes with the same signal. Not blocked, so only pushes can
+                    // arrive; a stale reply has nobody to go to.
+                    while let Ok(mail) = self.mailbox.try_recv() {
                         if let Mail::PushAfter(message) = mail {
                             encode(&message, self.resp, &mut self.output);
                         }
-                        next = self.mailbox.try_recv().ok();
                     }
                     self.flush(writer).await?;
+                    if self.limits.client_eviction
+                        && !self.output.is_empty()
+                        && !self.report_output_buffer().await
+                    {
+                        return Ok(());
+                    }
                     continue;
                 }
                 // The socket takes more of a reply the client was slow to read.
@@ -540,8 +540,8 @@ impl Connection {
 
     /// Appends the pushed messages waiting (already encoded) to the output.
     fn take_pushed(&mut self) {
-        if let Some(pushed) = self.signals.take_pushed() {
-            if append(&mut self.output, pushed) {
+        if let Some(moved) = self.signals.drain_pushed_into(&mut self.output) {
+            if moved {
                 self.output_consumed = 0;
             }
             self.report_output_len();

@@ -68,6 +68,10 @@ impl Shared {
 /// What a burst of pushed messages starts with.
 const PUSH_CHUNK: usize = 512;
 
+/// The most a drained push buffer keeps for the next messages; what a burst grew beyond it
+/// is given back.
+const PUSH_KEEP: usize = 4096;
+
 impl Shared {
     /// The lock for a new connection, or `None` at once while a script is busy (past
     /// `busy-reply-threshold`): a connection made then is answered without the keyspace, as
@@ -149,6 +153,30 @@ impl ConnectionSignals {
         Some(std::mem::take(&mut *pushed))
     }
 
+    /// Moves the pushed messages waiting into `output`: `None` if there were none, else
+    /// whether `output` was replaced by the push buffer itself. The push buffer keeps its
+    /// room for the next messages (a steady stream costs a copy, no allocation) unless a
+    /// burst grew it past [`PUSH_KEEP`]; such a burst moves whole into an empty `output`.
+    pub fn drain_pushed_into(&self, output: &mut BytesMut) -> Option<bool> {
+        let mut pushed = self.pushed.lock();
+        if pushed.is_empty() {
+            return None;
+        }
+        self.pushed_len.store(0, Ordering::Relaxed);
+        if pushed.capacity() <= PUSH_KEEP {
+            output.extend_from_slice(&pushed);
+            pushed.clear();
+            Some(false)
+        } else if output.is_empty() {
+            *output = std::mem::take(&mut *pushed);
+            Some(true)
+        } else {
+            output.extend_from_slice(&pushed);
+            *pushed = BytesMut::new();
+            Some(false)
+        }
+    }
+
     /// Whether the query buffer should be given back (once: the request is cleared).
     pub fn take_trim_request(&self) -> bool {
         self.trim_input.swap(false, Ordering::Relaxed)
@@ -226,12 +254,14 @@ impl ConnectionHandle for ConnectionSignals {
     }
 
     fn push_shared(&self, message: &SharedPush<'_>) {
-        let encoded = message.encoded(self.resp());
-        self.append_pushed(|pushed| pushed.extend_from_slice(encoded));
+        let resp = self.resp();
+        self.append_pushed(|pushed| message.write(resp, pushed));
     }
 
     fn push_after_reply(&self, message: Frame) {
         let _ = self.replies.send(Mail::PushAfter(message));
+        // An idle connection waits on `push_ready` alone, and takes its mail then.
+        self.push_ready.notify_one();
     }
 
     fn pending_bytes(&self) -> u64 {

@@ -307,8 +307,11 @@ fn publish_on(ctx: &mut CommandContext<'_>, args: &mut Args<'_>, kind: Kind) -> 
         channel,
         message,
     );
-    // Replicas get the message too (Redis forces its propagation to them).
-    ctx.also_propagate(args.argv().to_vec());
+    // Replicas get the message too (Redis forces its propagation to them); the arguments
+    // are copied only when someone consumes the stream.
+    if ctx.server.propagation.is_enabled() {
+        ctx.also_propagate(args.argv().to_vec());
+    }
     Ok(count_reply(receivers))
 }
 

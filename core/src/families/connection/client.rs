@@ -244,13 +244,13 @@ pub(super) fn client_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> 
     let rest = args.rest();
     match rest {
         [] => {
-            for client in ctx.server.clients.iter() {
+            for client in ctx.server.clients.in_order() {
                 push_info_line(&mut text, client, ctx);
             }
         }
         [option, kind] if option.eq_ignore_ascii_case(b"TYPE") => {
             let kind = parse_client_kind(kind)?;
-            for client in ctx.server.clients.iter() {
+            for client in ctx.server.clients.in_order() {
                 if client_kind(ctx.server, client) == kind {
                     push_info_line(&mut text, client, ctx);
                 }
