@@ -4,7 +4,9 @@
 //! Loading a module, in order: the library is opened; its `OXIDIS_MODULE_ABI_VERSION` symbol
 //! (plain data) is read and checked against [`oxidis_module_api::ABI_VERSION`] (same major, minor
 //! not newer) before any module code runs; `abi_stable` checks the layout of the root module and
-//! every type reachable from it; then the module's init function registers its commands through
+//! every type reachable from it (against the frozen API crate of the module's minor when it is
+//! older than the server's: see `init_root_module`); then the module's init function registers
+//! its commands through
 //! the same [`CommandTable::register`] as built-ins, each dispatching through a per-name
 //! [`host::Trampoline`]. MODULE UNLOAD unregisters them; the library stays mapped (abi_stable
 //! never unloads a library) and loading it again reuses the mapping and the command entries, so
