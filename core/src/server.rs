@@ -48,15 +48,31 @@ struct BatchClock {
     unix_ms_at_start: u64,
     started: Instant,
     mark: Instant,
+    /// `now_ms` at `mark`, computed when the mark moves (it is read several times per
+    /// command).
+    now_ms: u64,
 }
 
 impl BatchClock {
+    fn new(unix_ms: u64, now: Instant) -> BatchClock {
+        BatchClock {
+            unix_ms_at_start: unix_ms,
+            started: now,
+            mark: now,
+            now_ms: unix_ms,
+        }
+    }
+
     fn now_ms(&self) -> u64 {
-        let elapsed = self
-            .mark
-            .saturating_duration_since(self.started)
-            .as_millis();
-        self.unix_ms_at_start + u64::try_from(elapsed).unwrap_or(u64::MAX)
+        self.now_ms
+    }
+
+    fn set_mark(&mut self, at: Instant) {
+        self.mark = at;
+        let elapsed = at.saturating_duration_since(self.started).as_millis();
+        self.now_ms = self
+            .unix_ms_at_start
+            .saturating_add(u64::try_from(elapsed).unwrap_or(u64::MAX));
     }
 }
 
@@ -576,12 +592,7 @@ impl Server {
     /// time (which dispatch measures anyway for its statistics) moves it forward. Reading the
     /// clock costs more than many commands, so a batch reads it once per command, not three times.
     pub fn begin_batch(&mut self) {
-        let now = Instant::now();
-        self.batch = Some(BatchClock {
-            unix_ms_at_start: system_now_ms(),
-            started: now,
-            mark: now,
-        });
+        self.batch = Some(BatchClock::new(system_now_ms(), Instant::now()));
     }
 
     /// Ends the batch begun by [`Server::begin_batch`].
@@ -597,7 +608,7 @@ impl Server {
     /// Records when a command ended; the next command of the batch starts there.
     pub fn command_end(&mut self, at: Instant) {
         if let Some(batch) = &mut self.batch {
-            batch.mark = at;
+            batch.set_mark(at);
         }
     }
 

@@ -495,22 +495,8 @@ pub(super) fn xclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> Comma
         ));
         changes += 1;
     }
-    let reply = claimed
-        .iter()
-        .map(|&id| match (justid, stream.get(id)) {
-            (false, Some(entry)) => entry_frame(&entry),
-            _ => id_frame(id),
-        })
-        .collect();
-    if created {
-        ctx.notify(class::STREAM, "xgroup-createconsumer", key);
-        changes += 1;
-    }
-    ctx.changed(changes);
-    ctx.prevent_propagation();
-    for op in ops {
-        ctx.also_propagate(op);
-    }
+    let reply = claimed_frames(stream, &claimed, justid);
+    finish_claim(ctx, key, created, changes, ops);
     Ok(Frame::Array(reply))
 }
 
@@ -622,13 +608,36 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
     }
     // The cursor is the next pending id not looked at, or 0-0 when the PEL was exhausted.
     let next = next_pending(stream, cursor).map_or(StreamId::MIN, |(id, _)| id);
-    let entries = claimed
+    let entries = claimed_frames(stream, &claimed, justid);
+    finish_claim(ctx, key, created, changes, ops);
+    Ok(Frame::Array(vec![
+        id_frame(next),
+        Frame::Array(entries),
+        Frame::Array(deleted.into_iter().map(id_frame).collect()),
+    ]))
+}
+
+/// The reply entries of XCLAIM and XAUTOCLAIM: each claimed entry, or only its id with
+/// JUSTID (or when it was deleted from the stream meanwhile).
+fn claimed_frames(stream: &Stream, claimed: &[StreamId], justid: bool) -> Vec<Frame> {
+    claimed
         .iter()
         .map(|&id| match (justid, stream.get(id)) {
             (false, Some(entry)) => entry_frame(&entry),
             _ => id_frame(id),
         })
-        .collect();
+        .collect()
+}
+
+/// What XCLAIM and XAUTOCLAIM do last: the consumer's creation event, the dirty count, and
+/// their propagation as the explicit operations collected (never the command itself).
+fn finish_claim(
+    ctx: &mut CommandContext<'_>,
+    key: &[u8],
+    created: bool,
+    mut changes: u64,
+    ops: Vec<Vec<Bytes>>,
+) {
     if created {
         ctx.notify(class::STREAM, "xgroup-createconsumer", key);
         changes += 1;
@@ -638,9 +647,4 @@ pub(super) fn xautoclaim(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> C
     for op in ops {
         ctx.also_propagate(op);
     }
-    Ok(Frame::Array(vec![
-        id_frame(next),
-        Frame::Array(entries),
-        Frame::Array(deleted.into_iter().map(id_frame).collect()),
-    ]))
 }
