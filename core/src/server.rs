@@ -330,8 +330,8 @@ pub struct PersistenceState {
     pub save_keys_total: u64,
     /// Keys it has written so far (`current_save_keys_processed`).
     pub save_keys_processed: u64,
-    /// Bytes writes serialized before changing entries the save still needed: the forkless
-    /// analogue of copy-on-write memory (`current_cow_size`).
+    /// Bytes of the entries writes saved before changing them while the save still needed
+    /// them: the forkless analogue of copy-on-write memory (`current_cow_size`).
     pub cow_bytes: u64,
     /// `cow_bytes` of the last finished BGSAVE (`rdb_last_cow_size`).
     pub last_cow_bytes: u64,

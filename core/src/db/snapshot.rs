@@ -38,7 +38,7 @@ pub struct SnapshotHook {
     keys: usize,
     /// The database was emptied before every entry was saved.
     abandoned: bool,
-    /// Bytes saved by writes rather than by the walk (copy-before-write).
+    /// Bytes of the entries writes saved rather than the walk (copy-before-write).
     cow_bytes: usize,
 }
 
@@ -68,9 +68,10 @@ impl Db {
         if let Some(hook) = self.snapshot.as_deref_mut() {
             let entry = &mut self.entries[pos];
             if entry.saved_epoch != epoch {
-                let before = hook.out.len();
                 (hook.saver)(entry, &mut hook.out);
-                hook.cow_bytes += hook.out.len() - before;
+                // What the write made us keep: the entry's copy (the saver may clone it for
+                // another thread to serialize rather than serialize it here).
+                hook.cow_bytes += entry.key.as_slice().len() + entry.value.heap_size();
                 hook.keys += 1;
                 entry.saved_epoch = epoch;
             }
@@ -138,7 +139,7 @@ impl Db {
         self.snapshot.as_deref().map(|hook| hook.origin)
     }
 
-    /// Bytes that writes serialized before changing entries of this snapshot.
+    /// Bytes of the entries that writes saved before changing them in this snapshot.
     pub fn snapshot_cow_bytes(&self) -> usize {
         self.snapshot.as_deref().map_or(0, |hook| hook.cow_bytes)
     }

@@ -47,6 +47,9 @@ const RETRY_DELAY_SECS: u64 = 5;
 static KEY_SAVE_DELAY: AtomicI64 = AtomicI64::new(0);
 /// Whether a save is under way (the pump thread sleeps otherwise).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The walk waits for the writer (it is [`MAX_QUEUED`] bytes behind, or only the writer is
+/// left): the pump sleeps without taking the keyspace lock until the writer wakes it.
+static WAITING_FOR_WRITER: AtomicBool = AtomicBool::new(false);
 /// The pump thread, woken when a save starts.
 static PUMP: OnceLock<Thread> = OnceLock::new();
 
@@ -103,6 +106,16 @@ struct Job {
     cow_walked: usize,
 }
 
+/// The writer made room in its queue (or ended): the pump may walk again.
+pub(super) fn writer_progressed(queued: usize, ended: bool) {
+    if (ended || queued <= MAX_QUEUED / 2)
+        && WAITING_FOR_WRITER.swap(false, Ordering::SeqCst)
+        && let Some(pump) = PUMP.get()
+    {
+        pump.unpark();
+    }
+}
+
 /// Lets the pump thread know it exists; [`start_bgsave`] wakes it.
 pub fn register_pump(thread: Thread) {
     let _ = PUMP.set(thread);
@@ -110,7 +123,7 @@ pub fn register_pump(thread: Thread) {
 
 /// Whether a background save needs the pump (cheap, no lock).
 pub fn active() -> bool {
-    ACTIVE.load(Ordering::Acquire)
+    ACTIVE.load(Ordering::Acquire) && !WAITING_FOR_WRITER.load(Ordering::Acquire)
 }
 
 /// Whether a BGSAVE is under way.
@@ -257,6 +270,7 @@ pub(crate) fn start_job(server: &mut Server, kind: Kind) -> Result<(), String> {
         written,
         cow_walked: 0,
     });
+    WAITING_FOR_WRITER.store(false, Ordering::Release);
     ACTIVE.store(true, Ordering::Release);
     if let Some(pump) = PUMP.get() {
         pump.unpark();
@@ -302,6 +316,17 @@ pub fn step(server: &mut Server) -> bool {
         return false;
     }
     let more = if job.walk_done || job.queued.load(Ordering::Relaxed) > MAX_QUEUED {
+        // Nothing to do until the writer catches up or ends: stop taking the lock meanwhile
+        // (it wakes the pump; a wake-up missed in between costs one park timeout).
+        WAITING_FOR_WRITER.store(true, Ordering::SeqCst);
+        let resume = if job.walk_done {
+            job.outcome.lock().map_or(true, |outcome| outcome.is_some())
+        } else {
+            job.queued.load(Ordering::SeqCst) <= MAX_QUEUED / 2
+        };
+        if resume {
+            WAITING_FOR_WRITER.store(false, Ordering::SeqCst);
+        }
         false
     } else {
         match walk(server, &mut job) {

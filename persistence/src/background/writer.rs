@@ -56,6 +56,7 @@ pub(super) fn spawn(target: Target) -> std::io::Result<std::thread::JoinHandle<(
             if let Ok(mut outcome) = target.outcome.lock() {
                 *outcome = Some(result);
             }
+            super::writer_progressed(0, true);
         })
 }
 
@@ -83,7 +84,11 @@ fn write(t: &Target) -> Result<(), String> {
                     crc = crc64::update(crc, &bytes);
                 }
                 out.write_all(&bytes).map_err(failed)?;
-                t.queued.fetch_sub(queued, Ordering::Relaxed);
+                let left = t
+                    .queued
+                    .fetch_sub(queued, Ordering::SeqCst)
+                    .saturating_sub(queued);
+                super::writer_progressed(left, false);
                 if t.key_delay {
                     delay(keys, &t.cancel)?;
                 }
