@@ -859,6 +859,7 @@ impl Batch {
         }
         server.end_batch();
         let durable_wait = crate::extensions::after_batch(&mut server);
+        crate::extensions::snapshot_step_after_batch(&mut server);
         refresh_limits(&server, Some(self.id), &mut self.limits);
         // With `maxmemory-clients`, every batch counts its client and may evict clients
         // (this one too); that also applies a CONFIG SET that lowered the limit at once.

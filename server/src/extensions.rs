@@ -128,6 +128,14 @@ pub fn snapshot_step(server: &mut Server) -> bool {
     }
 }
 
+/// After a batch, under its lock: a little of the background save's walk (see
+/// `oxidis_persistence::background::step_after_batch`).
+pub fn snapshot_step_after_batch(server: &mut Server) {
+    #[cfg(feature = "persistence")]
+    oxidis_persistence::background::step_after_batch(server);
+    let _ = server;
+}
+
 /// Registers the thread that calls [`snapshot_step`], so a new save can wake it.
 pub fn register_snapshot_pump(thread: std::thread::Thread) {
     #[cfg(feature = "persistence")]

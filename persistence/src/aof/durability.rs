@@ -302,3 +302,36 @@ impl Durability {
 
 /// The largest buffer kept for reuse after a write (bigger ones, after a burst, are freed).
 const KEEP_BUFFER: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_reach_the_file_in_order_once_waited_for() {
+        let path = std::env::temp_dir().join(format!("oxidis-durability-{}", std::process::id()));
+        let file = File::create(&path).expect("temp file");
+        let durability = Durability::start(&file);
+        let first = durability.append(b"*1\r\n$4\r\nPING\r\n", false);
+        let second = durability.append(b"abc", false);
+        // Nothing is written until someone waits: one write covers both.
+        assert_eq!(std::fs::read(&path).expect("read").len(), 0);
+        second.wait();
+        first.wait();
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            b"*1\r\n$4\r\nPING\r\nabc"
+        );
+        // `always`: written and fsynced by the thread.
+        durability.append(b"def", true).wait();
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            b"*1\r\n$4\r\nPING\r\nabcdef"
+        );
+        assert!(!durability.write_failed());
+        durability.append(b"ghi", false);
+        durability.stop();
+        assert!(std::fs::read(&path).expect("read").ends_with(b"defghi"));
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -19,7 +19,7 @@
 mod format;
 mod writer;
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
@@ -123,7 +123,9 @@ pub fn register_pump(thread: Thread) {
 
 /// Whether a background save needs the pump (cheap, no lock).
 pub fn active() -> bool {
-    ACTIVE.load(Ordering::Acquire) && !WAITING_FOR_WRITER.load(Ordering::Acquire)
+    ACTIVE.load(Ordering::Acquire)
+        && !WAITING_FOR_WRITER.load(Ordering::Acquire)
+        && clock_ms().saturating_sub(BATCH_STEPPED_AT.load(Ordering::Relaxed)) > PUMP_BACKOFF_MS
 }
 
 /// Whether a BGSAVE is under way.
@@ -298,6 +300,36 @@ pub(crate) fn key_save_delay(server: &Server) -> i64 {
 /// the writer is left).
 pub fn step(server: &mut Server) -> bool {
     KEY_SAVE_DELAY.store(key_save_delay(server), Ordering::Relaxed);
+    step_within(server, SLICE, BATCH)
+}
+
+/// A small slice of the walk at the end of a batch of commands, under the lock the batch
+/// holds already: while clients keep the server busy, the walk advances with their batches
+/// instead of through lock hand-offs to the pump thread (each of which can cost the serving
+/// thread its CPU on a busy machine), and the pump stands back.
+pub fn step_after_batch(server: &mut Server) {
+    if !ACTIVE.load(Ordering::Acquire) || WAITING_FOR_WRITER.load(Ordering::Acquire) {
+        return;
+    }
+    BATCH_STEPPED_AT.store(clock_ms(), Ordering::Relaxed);
+    step_within(server, Duration::ZERO, AFTER_BATCH_ENTRIES);
+}
+
+/// Entries the walk visits after each batch of commands.
+const AFTER_BATCH_ENTRIES: usize = 16;
+/// The pump stands back while batches advanced the walk within this many milliseconds.
+const PUMP_BACKOFF_MS: u64 = 5;
+/// When a batch last advanced the walk ([`clock_ms`]).
+static BATCH_STEPPED_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Milliseconds since the first call, monotonic.
+fn clock_ms() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(BASE.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// [`step`] for at most `slice` (at least one round of `entries` positions).
+fn step_within(server: &mut Server, slice: Duration, entries: usize) -> bool {
     let Some(mut job) = server
         .extensions
         .get_mut::<Background>()
@@ -329,7 +361,7 @@ pub fn step(server: &mut Server) -> bool {
         }
         false
     } else {
-        match walk(server, &mut job) {
+        match walk(server, &mut job, slice, entries) {
             Ok(more) => more,
             Err(reason) => {
                 let rewrite = matches!(job.kind, Kind::Aof { .. });
@@ -374,8 +406,13 @@ fn estimate(entry: &Entry) -> usize {
 const ENTRY_OVERHEAD: usize = 64;
 
 /// Walks for about [`SLICE`]; returns whether the walk has more to do.
-fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
-    let deadline = Instant::now() + SLICE;
+fn walk(
+    server: &mut Server,
+    job: &mut Job,
+    slice: Duration,
+    entries_per_round: usize,
+) -> Result<bool, String> {
+    let deadline = Instant::now() + slice;
     while let Some((origin, keys, volatile, deferred)) = job.plan.get(job.next).cloned() {
         let Some(db) = server
             .dbs
@@ -396,8 +433,12 @@ fn walk(server: &mut Server, job: &mut Job) -> Result<bool, String> {
         let mut weight = 0;
         let mut count = 0;
         let mut done = false;
-        while !done && Instant::now() < deadline && bytes.len() + weight < MAX_QUEUED / 4 {
-            done = db.snapshot_step(BATCH);
+        let mut rounds = 0;
+        while !done
+            && (rounds == 0 || Instant::now() < deadline && bytes.len() + weight < MAX_QUEUED / 4)
+        {
+            rounds += 1;
+            done = db.snapshot_step(entries_per_round);
             let (out, n) = db.snapshot_take_output();
             bytes.extend_from_slice(&out);
             count += n;
