@@ -116,6 +116,14 @@ impl Modules {
             .map(|m| m.commands.as_slice())
     }
 
+    /// The name of the loaded module that registered `command` (lower case).
+    pub fn owner_of(&self, command: &str) -> Option<&str> {
+        self.loaded
+            .iter()
+            .find(|m| m.commands.iter().any(|c| c == command))
+            .map(|m| m.name.as_str())
+    }
+
     /// Whether module `owner` can be unloaded: none of its types has values.
     ///
     /// # Errors
