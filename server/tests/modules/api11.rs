@@ -214,6 +214,19 @@ fn hello_and_command_list_show_loaded_modules() {
         ["rl.allow", "rl.get", "rl.panic"]
     );
     assert!(list(&mut con, "nosuchmodule").is_empty());
+    // COMMAND DOCS names the module (RESP2: a flat map inside the entry).
+    let Value::Array(docs) = ok(&mut con, &["COMMAND", "DOCS", "rl.get"]) else {
+        panic!("COMMAND DOCS")
+    };
+    let Value::Array(fields) = &docs[1] else {
+        panic!("the docs of rl.get")
+    };
+    assert!(
+        fields
+            .chunks(2)
+            .any(|pair| pair[0] == bulk("module") && pair[1] == bulk("ratelimit")),
+        "{fields:?}"
+    );
     ok(&mut con, &["MODULE", "UNLOAD", "ratelimit"]);
     assert!(list(&mut con, "ratelimit").is_empty());
     let Value::Array(hello) = ok(&mut con, &["HELLO"]) else {
