@@ -299,6 +299,7 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
 mod tests {
     use super::*;
     use crate::dispatch::execute;
+    use crate::testing::{Inbox, argv_of, connect_inbox};
 
     #[test]
     fn timeouts_parse_like_redis() {
@@ -330,17 +331,6 @@ mod tests {
         }
     }
 
-    #[derive(Default)]
-    struct Inbox(std::sync::Mutex<Vec<Frame>>);
-
-    impl crate::client::ConnectionHandle for Inbox {
-        fn close(&self) {}
-        fn deliver(&self, reply: Frame) {
-            self.0.lock().expect("inbox").push(reply);
-        }
-        fn push(&self, _message: Frame) {}
-    }
-
     fn server_with_bget() -> Server {
         use crate::command::{Arity, CommandSpec, Flag, KeyFlag, KeySpec};
         static BGET_KEYS: [KeySpec; 1] = [KeySpec::single(1, &[KeyFlag::Rw, KeyFlag::Delete])];
@@ -356,21 +346,7 @@ mod tests {
     }
 
     fn connect(server: &mut Server) -> (ClientId, std::sync::Arc<Inbox>) {
-        let inbox = std::sync::Arc::new(Inbox::default());
-        let handle = inbox.clone();
-        let id = server.connect_client(|id| {
-            let mut client = crate::client::Client::new(id, crate::client::Peer::Internal, true, 0);
-            client.handle = Some(handle);
-            client
-        });
-        (id, inbox)
-    }
-
-    fn argv(items: &[&str]) -> Vec<Bytes> {
-        items
-            .iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+        connect_inbox(server, oxidis_protocol::RespVersion::Resp2)
     }
 
     #[test]
@@ -380,24 +356,24 @@ mod tests {
         let (second, second_inbox) = connect(&mut server);
         let (writer, _) = connect(&mut server);
         assert!(matches!(
-            execute(&mut server, first, &argv(&["BGET", "k", "0"])),
+            execute(&mut server, first, &argv_of(&["BGET", "k", "0"])),
             Outcome::Blocked(_)
         ));
         assert!(matches!(
-            execute(&mut server, second, &argv(&["BGET", "k", "0"])),
+            execute(&mut server, second, &argv_of(&["BGET", "k", "0"])),
             Outcome::Blocked(_)
         ));
         assert_eq!(server.blocked.len(), 2);
         // One value: the first client gets it, the second keeps waiting.
         assert_eq!(
-            execute(&mut server, writer, &argv(&["SET", "k", "one"])),
+            execute(&mut server, writer, &argv_of(&["SET", "k", "one"])),
             Outcome::Reply(Frame::ok())
         );
-        assert_eq!(*first_inbox.0.lock().unwrap(), vec![Frame::bulk("one")]);
-        assert!(second_inbox.0.lock().unwrap().is_empty());
+        assert_eq!(first_inbox.delivered(), vec![Frame::bulk("one")]);
+        assert!(second_inbox.delivered().is_empty());
         assert_eq!(server.blocked.len(), 1);
-        execute(&mut server, writer, &argv(&["SET", "k", "two"]));
-        assert_eq!(*second_inbox.0.lock().unwrap(), vec![Frame::bulk("two")]);
+        execute(&mut server, writer, &argv_of(&["SET", "k", "two"]));
+        assert_eq!(second_inbox.delivered(), vec![Frame::bulk("two")]);
         assert!(server.blocked.is_empty());
     }
 
@@ -406,13 +382,13 @@ mod tests {
         let mut server = server_with_bget();
         let (gone, gone_inbox) = connect(&mut server);
         let (writer, _) = connect(&mut server);
-        execute(&mut server, gone, &argv(&["BGET", "k", "0"]));
+        execute(&mut server, gone, &argv_of(&["BGET", "k", "0"]));
         server.disconnect_client(gone);
         assert!(server.blocked.is_empty());
-        execute(&mut server, writer, &argv(&["SET", "k", "kept"]));
-        assert!(gone_inbox.0.lock().unwrap().is_empty());
+        execute(&mut server, writer, &argv_of(&["SET", "k", "kept"]));
+        assert!(gone_inbox.delivered().is_empty());
         assert_eq!(
-            crate::dispatch(&mut server, writer, &argv(&["GET", "k"])),
+            crate::dispatch(&mut server, writer, &argv_of(&["GET", "k"])),
             Frame::bulk("kept")
         );
     }
@@ -422,7 +398,7 @@ mod tests {
         let mut server = server_with_bget();
         let (client, _) = connect(&mut server);
         assert_eq!(
-            crate::dispatch(&mut server, client, &argv(&["BGET", "k", "0"])),
+            crate::dispatch(&mut server, client, &argv_of(&["BGET", "k", "0"])),
             Frame::Null
         );
         assert!(server.blocked.is_empty());

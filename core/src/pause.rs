@@ -166,17 +166,10 @@ pub fn unpause(server: &mut Server) {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
 
     use crate::dispatch::{Outcome, execute};
-    use crate::testing::{CommandRunner, err};
+    use crate::testing::{CommandRunner, argv_of, err};
     use oxidis_protocol::Frame;
-
-    fn argv(args: &[&str]) -> Vec<Bytes> {
-        args.iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
-    }
 
     #[test]
     fn write_pause_postpones_writes_until_unpause() {
@@ -184,17 +177,17 @@ mod tests {
         assert_eq!(r.run(["CLIENT", "PAUSE", "10000", "WRITE"]), Frame::ok());
         let id = r.client;
         assert_eq!(
-            execute(&mut r.server, id, &argv(&["GET", "k"])),
+            execute(&mut r.server, id, &argv_of(&["GET", "k"])),
             Outcome::Reply(Frame::Null)
         );
         assert!(matches!(
-            execute(&mut r.server, id, &argv(&["SET", "k", "v"])),
+            execute(&mut r.server, id, &argv_of(&["SET", "k", "v"])),
             Outcome::Blocked(_)
         ));
         assert_eq!(r.server.blocked.len(), 1);
         // Errors found before running are answered at once.
         assert_eq!(
-            execute(&mut r.server, id, &argv(&["SET", "k"])),
+            execute(&mut r.server, id, &argv_of(&["SET", "k"])),
             Outcome::Reply(err("ERR wrong number of arguments for 'set' command"))
         );
         super::unpause(&mut r.server);

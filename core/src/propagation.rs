@@ -174,12 +174,7 @@ pub fn encode_command<A: AsRef<[u8]>>(out: &mut BytesMut, argv: &[A]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn argv(args: &[&str]) -> Vec<Bytes> {
-        args.iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
-    }
+    use crate::testing::argv_of;
 
     fn stream(p: &mut Propagation) -> String {
         String::from_utf8(p.take_stream().to_vec()).expect("utf-8")
@@ -189,13 +184,13 @@ mod tests {
     fn one_operation_is_not_wrapped_and_select_comes_first() {
         let mut p = Propagation::default();
         p.set_enabled(true);
-        p.push(0, argv(&["SET", "k", "v"]));
+        p.push(0, argv_of(&["SET", "k", "v"]));
         p.flush(true);
         assert_eq!(
             stream(&mut p),
             "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
         );
-        p.push(0, argv(&["DEL", "k"]));
+        p.push(0, argv_of(&["DEL", "k"]));
         p.flush(true);
         assert_eq!(stream(&mut p), "*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
     }
@@ -204,8 +199,8 @@ mod tests {
     fn several_operations_are_wrapped_in_multi_exec() {
         let mut p = Propagation::default();
         p.set_enabled(true);
-        p.push(1, argv(&["DEL", "old"]));
-        p.push(1, argv(&["INCR", "n"]));
+        p.push(1, argv_of(&["DEL", "old"]));
+        p.push(1, argv_of(&["INCR", "n"]));
         p.flush(true);
         let text = stream(&mut p);
         let commands: Vec<&str> = text
@@ -221,7 +216,7 @@ mod tests {
     #[test]
     fn nothing_is_collected_while_disabled() {
         let mut p = Propagation::default();
-        p.push(0, argv(&["SET", "k", "v"]));
+        p.push(0, argv_of(&["SET", "k", "v"]));
         p.flush(true);
         assert!(p.take_stream().is_empty());
         assert_eq!(p.offset(), 0);

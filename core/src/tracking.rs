@@ -444,42 +444,13 @@ fn deliver(server: &mut Server, id: ClientId, frame: Frame, after_reply: bool) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use super::*;
-    use crate::client::{Client, ConnectionHandle, Peer};
-    use crate::testing::{CommandRunner, bulk};
-
-    /// A connection that keeps what it is pushed.
-    #[derive(Default)]
-    struct Inbox(Mutex<Vec<Frame>>);
-
-    impl ConnectionHandle for Inbox {
-        fn close(&self) {}
-        fn deliver(&self, _reply: Frame) {}
-        fn push(&self, message: Frame) {
-            self.0.lock().unwrap().push(message);
-        }
-    }
+    use crate::testing::{CommandRunner, Inbox, bulk, connect_inbox};
 
     fn resp3_client(r: &mut CommandRunner) -> (ClientId, Arc<Inbox>) {
-        let inbox = Arc::new(Inbox::default());
-        let handle = inbox.clone();
-        let id = r.server.connect_client(|id| {
-            let mut c = Client::new(id, Peer::Internal, true, 0);
-            c.resp = RespVersion::Resp3;
-            c.handle = Some(handle);
-            c
-        });
-        (id, inbox)
-    }
-
-    fn run_as(r: &mut CommandRunner, id: ClientId, argv: &[&str]) -> Frame {
-        let argv: Vec<Bytes> = argv
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        crate::dispatch::dispatch(&mut r.server, id, &argv)
+        connect_inbox(&mut r.server, RespVersion::Resp3)
     }
 
     fn invalidate(keys: &[&str]) -> Frame {
@@ -493,12 +464,12 @@ mod tests {
     fn a_key_read_is_invalidated_once_when_written() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, inbox) = resp3_client(&mut r);
-        run_as(&mut r, id, &["CLIENT", "TRACKING", "ON"]);
-        run_as(&mut r, id, &["GET", "k"]);
+        r.run_as(id, &["CLIENT", "TRACKING", "ON"]);
+        r.run_as(id, &["GET", "k"]);
         assert_eq!(r.server.tracking.total_keys(), 1);
         r.run(["SET", "k", "1"]);
         r.run(["SET", "k", "2"]);
-        assert_eq!(inbox.0.lock().unwrap().as_slice(), &[invalidate(&["k"])]);
+        assert_eq!(inbox.pushed().as_slice(), &[invalidate(&["k"])]);
         assert_eq!(r.server.tracking.total_keys(), 0);
     }
 
@@ -506,26 +477,19 @@ mod tests {
     fn bcast_sends_the_written_keys_under_each_prefix() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, inbox) = resp3_client(&mut r);
-        run_as(
-            &mut r,
-            id,
-            &["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:"],
-        );
+        r.run_as(id, &["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:"]);
         r.run(["MSET", "a:1", "x", "b:1", "y", "a:2", "z"]);
-        assert_eq!(
-            inbox.0.lock().unwrap().as_slice(),
-            &[invalidate(&["a:1", "a:2"])]
-        );
+        assert_eq!(inbox.pushed().as_slice(), &[invalidate(&["a:1", "a:2"])]);
     }
 
     #[test]
     fn flushall_invalidates_everything() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, inbox) = resp3_client(&mut r);
-        run_as(&mut r, id, &["CLIENT", "TRACKING", "ON"]);
+        r.run_as(id, &["CLIENT", "TRACKING", "ON"]);
         r.run(["FLUSHALL"]);
         assert_eq!(
-            inbox.0.lock().unwrap().as_slice(),
+            inbox.pushed().as_slice(),
             &[Frame::Push(vec![bulk("invalidate"), Frame::Null])]
         );
     }

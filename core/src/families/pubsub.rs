@@ -390,43 +390,16 @@ fn reply(ctx: &mut CommandContext<'_>, mut confirmations: Vec<Frame>) -> Frame {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use oxidis_protocol::RespVersion;
 
     use super::*;
-    use crate::client::{Client, ClientId, ConnectionHandle, Peer};
-    use crate::testing::{CommandRunner, bulk, err};
-
-    /// A connection that keeps what it is pushed.
-    #[derive(Default)]
-    struct Inbox(Mutex<Vec<Frame>>);
-
-    impl ConnectionHandle for Inbox {
-        fn close(&self) {}
-        fn deliver(&self, _reply: Frame) {}
-        fn push(&self, message: Frame) {
-            self.0.lock().unwrap().push(message);
-        }
-    }
+    use crate::client::ClientId;
+    use crate::testing::{CommandRunner, Inbox, bulk, connect_inbox, err};
 
     fn listener(r: &mut CommandRunner) -> (ClientId, Arc<Inbox>) {
-        let inbox = Arc::new(Inbox::default());
-        let handle = inbox.clone();
-        let id = r.server.connect_client(|id| {
-            let mut c = Client::new(id, Peer::Internal, true, 0);
-            c.handle = Some(handle);
-            c
-        });
-        (id, inbox)
-    }
-
-    fn run_as(r: &mut CommandRunner, id: ClientId, argv: &[&str]) -> Frame {
-        let argv: Vec<Bytes> = argv
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        crate::dispatch::dispatch(&mut r.server, id, &argv)
+        connect_inbox(&mut r.server, RespVersion::Resp2)
     }
 
     fn push(items: &[Frame]) -> Frame {
@@ -438,7 +411,7 @@ mod tests {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, inbox) = listener(&mut r);
         assert_eq!(
-            run_as(&mut r, id, &["SUBSCRIBE", "a", "b", "a"]),
+            r.run_as(id, &["SUBSCRIBE", "a", "b", "a"]),
             Frame::Sequence(vec![
                 push(&[bulk("subscribe"), bulk("a"), Frame::Integer(1)]),
                 push(&[bulk("subscribe"), bulk("b"), Frame::Integer(2)]),
@@ -448,7 +421,7 @@ mod tests {
         assert_eq!(r.run(["PUBLISH", "a", "hi"]), Frame::Integer(1));
         assert_eq!(r.run(["PUBLISH", "zz", "hi"]), Frame::Integer(0));
         assert_eq!(
-            inbox.0.lock().unwrap().as_slice(),
+            inbox.pushed().as_slice(),
             &[push(&[bulk("message"), bulk("a"), bulk("hi")])]
         );
         assert_eq!(
@@ -466,20 +439,20 @@ mod tests {
     fn resp2_subscribed_mode_allows_only_a_few_commands() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, _inbox) = listener(&mut r);
-        run_as(&mut r, id, &["SUBSCRIBE", "a"]);
+        r.run_as(id, &["SUBSCRIBE", "a"]);
         assert_eq!(
-            run_as(&mut r, id, &["GET", "k"]),
+            r.run_as(id, &["GET", "k"]),
             err(
                 "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             )
         );
         assert_eq!(
-            run_as(&mut r, id, &["PING"]),
+            r.run_as(id, &["PING"]),
             Frame::Array(vec![bulk("pong"), bulk("")])
         );
         r.server.clients.get_mut(id).unwrap().resp = RespVersion::Resp3;
-        assert_eq!(run_as(&mut r, id, &["GET", "k"]), Frame::Null);
-        run_as(&mut r, id, &["UNSUBSCRIBE"]);
+        assert_eq!(r.run_as(id, &["GET", "k"]), Frame::Null);
+        r.run_as(id, &["UNSUBSCRIBE"]);
         assert!(!r.server.clients.get(id).unwrap().subscribed);
     }
 
@@ -487,10 +460,10 @@ mod tests {
     fn patterns_receive_pmessage_and_unsubscribe_all_replies_once() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, inbox) = listener(&mut r);
-        run_as(&mut r, id, &["PSUBSCRIBE", "foo.*"]);
+        r.run_as(id, &["PSUBSCRIBE", "foo.*"]);
         assert_eq!(r.run(["PUBLISH", "foo.1", "x"]), Frame::Integer(1));
         assert_eq!(
-            inbox.0.lock().unwrap().as_slice(),
+            inbox.pushed().as_slice(),
             &[push(&[
                 bulk("pmessage"),
                 bulk("foo.*"),
@@ -500,11 +473,11 @@ mod tests {
         );
         assert_eq!(r.run(["PUBSUB", "NUMPAT"]), Frame::Integer(1));
         assert_eq!(
-            run_as(&mut r, id, &["PUNSUBSCRIBE"]),
+            r.run_as(id, &["PUNSUBSCRIBE"]),
             push(&[bulk("punsubscribe"), bulk("foo.*"), Frame::Integer(0)])
         );
         assert_eq!(
-            run_as(&mut r, id, &["UNSUBSCRIBE"]),
+            r.run_as(id, &["UNSUBSCRIBE"]),
             push(&[bulk("unsubscribe"), Frame::Null, Frame::Integer(0)])
         );
     }
@@ -515,13 +488,11 @@ mod tests {
         let mut r = CommandRunner::with_builtin_commands();
         r.server.config.notify_keyspace_events = class::KEYEVENT | class::ALL | class::NEW;
         let (id, inbox) = listener(&mut r);
-        run_as(&mut r, id, &["PSUBSCRIBE", "*"]);
+        r.run_as(id, &["PSUBSCRIBE", "*"]);
         r.run(["RPUSH", "src", "a"]);
         r.run(["LMOVE", "src", "dst", "LEFT", "RIGHT"]);
         let events: Vec<Frame> = inbox
-            .0
-            .lock()
-            .unwrap()
+            .pushed()
             .iter()
             .map(|m| match m {
                 Frame::Push(items) => items[2].clone(),
@@ -546,7 +517,7 @@ mod tests {
     fn shard_channels_are_separate() {
         let mut r = CommandRunner::with_builtin_commands();
         let (id, _inbox) = listener(&mut r);
-        run_as(&mut r, id, &["SSUBSCRIBE", "c"]);
+        r.run_as(id, &["SSUBSCRIBE", "c"]);
         assert_eq!(r.run(["PUBLISH", "c", "x"]), Frame::Integer(0));
         assert_eq!(r.run(["SPUBLISH", "c", "x"]), Frame::Integer(1));
         assert_eq!(

@@ -1,6 +1,6 @@
 use oxidis_protocol::Frame;
 
-use crate::testing::{CommandRunner, bulk, err};
+use crate::testing::{CommandRunner, Inbox, argv_of, bulk, connect_inbox, err};
 
 fn entry(id: &str, fields: &[&str]) -> Frame {
     Frame::Array(vec![
@@ -193,33 +193,8 @@ fn writes_reach_replicas_in_deterministic_form() {
     );
 }
 
-#[derive(Default)]
-struct Inbox(std::sync::Mutex<Vec<Frame>>);
-
-impl crate::client::ConnectionHandle for Inbox {
-    fn close(&self) {}
-    fn deliver(&self, reply: Frame) {
-        self.0.lock().expect("inbox").push(reply);
-    }
-    fn push(&self, _message: Frame) {}
-}
-
 fn connect(server: &mut crate::Server) -> (crate::client::ClientId, std::sync::Arc<Inbox>) {
-    let inbox = std::sync::Arc::new(Inbox::default());
-    let handle = inbox.clone();
-    let id = server.connect_client(|id| {
-        let mut client = crate::client::Client::new(id, crate::client::Peer::Internal, true, 0);
-        client.handle = Some(handle);
-        client
-    });
-    (id, inbox)
-}
-
-fn argv(items: &[&str]) -> Vec<bytes::Bytes> {
-    items
-        .iter()
-        .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
+    connect_inbox(server, oxidis_protocol::RespVersion::Resp2)
 }
 
 #[test]
@@ -229,22 +204,26 @@ fn blocked_readers_wake_with_what_dollar_meant_when_they_blocked() {
     let (reader, inbox) = connect(&mut server);
     let (grouper, group_inbox) = connect(&mut server);
     let (writer, _) = connect(&mut server);
-    execute(&mut server, writer, &argv(&["XADD", "s", "5", "f", "old"]));
     execute(
         &mut server,
         writer,
-        &argv(&["XGROUP", "CREATE", "s", "g", "$"]),
+        &argv_of(&["XADD", "s", "5", "f", "old"]),
+    );
+    execute(
+        &mut server,
+        writer,
+        &argv_of(&["XGROUP", "CREATE", "s", "g", "$"]),
     );
     let blocked = execute(
         &mut server,
         reader,
-        &argv(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]),
+        &argv_of(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]),
     );
     assert!(matches!(blocked, Outcome::Blocked(_)));
     let blocked = execute(
         &mut server,
         grouper,
-        &argv(&[
+        &argv_of(&[
             "XREADGROUP",
             "GROUP",
             "g",
@@ -259,15 +238,19 @@ fn blocked_readers_wake_with_what_dollar_meant_when_they_blocked() {
     assert!(matches!(blocked, Outcome::Blocked(_)));
     // Deleted and recreated: `$` still means 5-0, so 6-0 is news for the reader; the group
     // reader learns its stream is gone.
-    execute(&mut server, writer, &argv(&["DEL", "s"]));
+    execute(&mut server, writer, &argv_of(&["DEL", "s"]));
     assert_eq!(
-        *group_inbox.0.lock().expect("inbox"),
+        group_inbox.delivered(),
         vec![Frame::error("UNBLOCKED the stream key no longer exists")]
     );
-    assert!(inbox.0.lock().expect("inbox").is_empty());
-    execute(&mut server, writer, &argv(&["XADD", "s", "6", "f", "new"]));
+    assert!(inbox.delivered().is_empty());
+    execute(
+        &mut server,
+        writer,
+        &argv_of(&["XADD", "s", "6", "f", "new"]),
+    );
     assert_eq!(
-        *inbox.0.lock().expect("inbox"),
+        inbox.delivered(),
         vec![Frame::Array(vec![Frame::Array(vec![
             bulk("s"),
             Frame::Array(vec![Frame::Array(vec![
