@@ -110,25 +110,29 @@ impl Trampoline {
         if !host.verbatim && host.ctx.server.dirty != dirty {
             host.ctx.prevent_propagation();
         }
-        let reply = match (host.blocked.take(), host.reply.take()) {
-            // The reply the server built for it (`reply_string`), unless it answered an error.
-            (None, Some(frame)) if tokens.is_empty() => frame,
-            // A command that blocked its client answers with what blocking gave it.
-            (Some(frame), _) => {
-                tokens.clear();
-                frame
+        let reply = if host.blocked.is_none() && tokens.is_empty() {
+            // The reply the server built for it (`reply_string`); an error would be in `tokens`.
+            match host.reply.take() {
+                Some(frame) => frame,
+                None => Frame::Null,
             }
-            (None, _) => take_reply(&mut tokens),
+        } else {
+            // A command that blocked its client answers with what blocking gave it.
+            finish_reply(host.blocked.take(), &mut tokens)
         };
         REPLY_BUFFER.set(Some(tokens));
         Ok(reply)
     }
 }
 
-/// The module's reply tokens as a frame, leaving the buffer empty.
+/// The reply of a command that blocked its client, or else the module's reply tokens as a
+/// frame; the buffer is left empty.
 #[inline(never)]
-fn take_reply(tokens: &mut RVec<Token>) -> Frame {
-    let frame = take_frame(&mut tokens.drain(..));
+fn finish_reply(blocked: Option<Frame>, tokens: &mut RVec<Token>) -> Frame {
+    let frame = match blocked {
+        Some(frame) => frame,
+        None => take_frame(&mut tokens.drain(..)),
+    };
     tokens.clear();
     frame
 }
