@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use mlua::{IntoLua, Lua, MultiValue, Table, Value};
+use mlua::{IntoLua, Lua, MultiValue, Value};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::command::Flag;
@@ -29,32 +29,27 @@ pub struct RunFlags {
 }
 
 /// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
+/// `resp` is the protocol the script chose (`redis.setresp`).
 pub fn call_command(
     lua: &Lua,
     server: &mut Server,
     client_id: ClientId,
     flags: RunFlags,
     run_state: &ScriptBusy,
-    resp: Value,
-    args: &Table,
-) -> mlua::Result<MultiValue> {
+    resp: RespVersion,
+    args: &MultiValue,
+) -> mlua::Result<(bool, Value)> {
     if run_state.kill.load(Ordering::SeqCst) {
         return Err(crate::vm::killed_error(
             run_state.is_function.load(Ordering::SeqCst),
         ));
     }
-    let resp = match resp {
-        Value::Integer(3) | Value::Number(3.0) => RespVersion::Resp3,
-        _ => RespVersion::Resp2,
-    };
-    let len: usize = args.raw_get("n")?;
-    let mut argv: Vec<Bytes> = Vec::with_capacity(len);
-    for i in 1..=len {
-        let value: Value = args.raw_get(i)?;
+    let mut argv: Vec<Bytes> = Vec::with_capacity(args.len());
+    for value in args {
         match value {
             Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
-            Value::Number(n) => argv.push(Bytes::from(call_number_text(n))),
+            Value::Number(n) => argv.push(Bytes::from(call_number_text(*n))),
             _ => {
                 return failure(
                     lua,
@@ -80,30 +75,29 @@ pub fn call_command(
         }
         return failure(lua, text, true);
     }
-    let previous_resp = server.clients.get(client_id).map(|c| c.resp);
-    if let Some(client) = server.clients.get_mut(client_id) {
-        client.resp = resp;
-    }
+    // The command sees the script's protocol (`redis.setresp`) as the client's.
+    let previous_resp = match server.clients.get_mut(client_id) {
+        Some(client) if client.resp != resp => Some(std::mem::replace(&mut client.resp, resp)),
+        _ => None,
+    };
     let reply = oxidis_core::dispatch(server, client_id, &argv);
-    if let (Some(client), Some(previous)) = (server.clients.get_mut(client_id), previous_resp) {
+    if let Some(previous) = previous_resp
+        && let Some(client) = server.clients.get_mut(client_id)
+    {
         client.resp = previous;
     }
     let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
-    let value = frame_to_lua(lua, &reply, resp)?;
-    Ok(MultiValue::from_vec(vec![Value::Boolean(ok), value]))
+    Ok((ok, frame_to_lua(lua, &reply, resp)?))
 }
 
 /// `(false, {err=text})`; `counted`: the error is in the error statistics already.
-fn failure(lua: &Lua, text: &str, counted: bool) -> mlua::Result<MultiValue> {
+fn failure(lua: &Lua, text: &str, counted: bool) -> mlua::Result<(bool, Value)> {
     let t = lua.create_table()?;
     t.raw_set("err", text)?;
     if counted {
         t.raw_set(COUNTED, true)?;
     }
-    Ok(MultiValue::from_vec(vec![
-        Value::Boolean(false),
-        t.into_lua(lua)?,
-    ]))
+    Ok((false, t.into_lua(lua)?))
 }
 
 /// The field of an error table whose error is in the statistics already (Redis's

@@ -24,11 +24,15 @@ const MAX_DEPTH: usize = 200;
 pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp: RespVersion) -> mlua::Result<Value> {
     let resp3 = resp == RespVersion::Resp3;
     Ok(match frame {
-        Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(s)?)?;
-            Value::Table(t)
-        }
+        // Text (`+OK`) goes into the table straight, without a string handle.
+        Frame::Simple(s) => match std::str::from_utf8(s) {
+            Ok(text) => Value::Table(lua.create_table_from([("ok", text)])?),
+            Err(_) => {
+                let t = lua.create_table()?;
+                t.raw_set("ok", lua.create_string(s)?)?;
+                Value::Table(t)
+            }
+        },
         Frame::Error(s) | Frame::BlobError(s) => {
             // The command's error reply was counted when it was sent to the script.
             let t = lua.create_table()?;

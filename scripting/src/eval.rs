@@ -1,6 +1,7 @@
 //! EVAL, EVALSHA, their `_RO` variants and SCRIPT: the script cache (sha1 → compiled function)
 //! and shebang flags (`#!lua flags=no-writes,allow-oom,...`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,8 +19,8 @@ use crate::vm::{Invocation, Vm};
 pub struct Script {
     /// Its source.
     pub body: Bytes,
-    /// The compiled chunk.
-    pub function: Function,
+    /// The compiled chunk (shared: a run takes it without copying the Lua handle).
+    pub function: Arc<Function>,
     /// Its shebang flags.
     pub flags: ScriptFlags,
 }
@@ -179,9 +180,13 @@ fn run_eval(
     let source = args.next_bytes()?.clone();
     let (keys, argv) = split_keys(args)?;
     let (vm, script, sha) = if by_sha {
-        let sha = String::from_utf8_lossy(&source).to_ascii_lowercase();
+        // The sha as given when it is already lower-case hex (as SCRIPT LOAD returns it).
+        let sha: Cow<'_, str> = match std::str::from_utf8(&source) {
+            Ok(text) if text.bytes().all(|b| !b.is_ascii_uppercase()) => Cow::Borrowed(text),
+            _ => Cow::Owned(String::from_utf8_lossy(&source).to_ascii_lowercase()),
+        };
         let state = crate::state(ctx.server);
-        match state.scripts.get(&sha) {
+        match state.scripts.get(sha.as_ref()) {
             Some(script) if sha.len() == 40 => (Arc::clone(&state.eval_vm), script.clone(), sha),
             _ => {
                 return Err(CommandError::msg(
@@ -191,7 +196,7 @@ fn run_eval(
         }
     } else {
         match load_script(ctx.server, &source) {
-            Ok(found) => found,
+            Ok((vm, script, sha)) => (vm, script, Cow::Owned(sha)),
             Err(text) => return Ok(Frame::error(text)),
         }
     };
@@ -217,7 +222,12 @@ fn run_eval(
     crate::describe_running(ctx.server, &sha, args.argv());
     oxidis_core::monitor::feed_script_call(ctx.server, client_id, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
-    crate::publish(ctx.server);
+    if by_sha {
+        crate::publish_vm_memory(ctx.server, &vm, false);
+    } else {
+        // EVAL may have added the script to the cache.
+        crate::publish(ctx.server);
+    }
     Ok(reply)
 }
 
@@ -260,7 +270,7 @@ fn load_script(server: &mut Server, body: &Bytes) -> Result<(Arc<Vm>, Script, St
         .map_err(|e| format!("ERR Error compiling script (new function): {e}"))?;
     let script = Script {
         body: body.clone(),
-        function,
+        function: Arc::new(function),
         flags,
     };
     state.scripts_memory += body.len() + 40;

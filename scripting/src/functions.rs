@@ -27,8 +27,8 @@ const LOAD_TIMEOUT_MS: u64 = 500;
 pub struct FunctionInfo {
     /// Its name.
     pub name: String,
-    /// The Lua callback.
-    pub callback: Function,
+    /// The Lua callback (shared: a run takes it without copying the Lua handle).
+    pub callback: Arc<Function>,
     /// Its description, if given.
     pub description: Option<Bytes>,
     /// Its flags.
@@ -132,11 +132,15 @@ impl Registry {
         true
     }
 
-    /// The function named `name`.
+    /// The function named `name` (in any case).
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
-        let name = name.to_ascii_lowercase();
-        let library = self.index.get(&name)?;
-        self.libraries.get(library)?.functions.get(&name)
+        let name: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        };
+        let library = self.index.get(name.as_ref())?;
+        self.libraries.get(library)?.functions.get(name.as_ref())
     }
 }
 
@@ -227,6 +231,7 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         })?;
         let result = vm.run_protected(&function);
         lua.remove_hook();
+        vm.install_hook();
         vm.set_load_mode(false)?;
         let result: MultiValue = result?;
         ctx.raw_set("register_function", previous)?;
@@ -285,7 +290,7 @@ fn read_registration(_lua: &Lua, args: MultiValue) -> Result<FunctionInfo, Strin
     };
     Ok(FunctionInfo {
         name: String::from_utf8_lossy(&name.as_bytes()).into_owned(),
-        callback: callback.clone(),
+        callback: Arc::new(callback.clone()),
         description: None,
         flags: ScriptFlags::default(),
     })
@@ -356,7 +361,7 @@ fn read_named(t: &Table) -> Result<FunctionInfo, String> {
     };
     Ok(FunctionInfo {
         name,
-        callback,
+        callback: Arc::new(callback),
         description,
         flags,
     })
@@ -468,7 +473,11 @@ fn run_function(
     ctx.prevent_propagation();
     let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
     let state = crate::state(ctx.server);
-    let Some(function) = state.functions.function(&name).cloned() else {
+    let Some((callback, flags)) = state
+        .functions
+        .function(&name)
+        .map(|f| (Arc::clone(&f.callback), f.flags))
+    else {
         return Err(CommandError::msg("ERR Function not found"));
     };
     let vm = Arc::clone(&state.functions.vm);
@@ -479,12 +488,11 @@ fn run_function(
         return Err(CommandError::msg("ERR Bad number of keys provided"));
     }
     let (keys, argv) = split_keys(args)?;
-    let flags = function.flags;
     if let Some(refusal) = refuse_to_run(ctx.server, flags, read_only) {
         return Ok(Frame::error(refusal));
     }
     let invocation = Invocation {
-        function: &function.callback,
+        function: &callback,
         name: &name,
         eval: false,
         keys,
@@ -500,7 +508,7 @@ fn run_function(
     crate::describe_running(ctx.server, &name, args.argv());
     oxidis_core::monitor::feed_script_call(ctx.server, client_id, args.argv());
     let reply = vm.run(ctx.server, client_id, &invocation);
-    crate::publish(ctx.server);
+    crate::publish_vm_memory(ctx.server, &vm, true);
     Ok(reply)
 }
 

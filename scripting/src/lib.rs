@@ -300,22 +300,23 @@ pub fn sync_function_codes(server: &mut Server) {
     server.persistence_state.function_code = codes;
 }
 
-/// Records what FUNCTION STATS shows about the script about to run.
+/// Records what FUNCTION STATS shows about the script about to run (in place: a run must not
+/// pay for allocations here).
 fn describe_running(server: &mut Server, name: &str, command: &[bytes::Bytes]) {
-    let (libraries, functions) = {
-        let state = state(server);
-        (
+    let (libraries, functions) = match server.extensions.get::<Scripting>() {
+        Some(state) => (
             state.functions.libraries.len(),
             state.functions.function_count(),
-        )
+        ),
+        None => (0, 0),
     };
     if let Ok(mut details) = server.script_busy.details.lock() {
-        *details = oxidis_core::server::RunningScript {
-            name: name.to_string(),
-            command: command.to_vec(),
-            libraries,
-            functions,
-        };
+        details.name.clear();
+        details.name.push_str(name);
+        details.command.clear();
+        details.command.extend_from_slice(command);
+        details.libraries = libraries;
+        details.functions = functions;
     }
 }
 
@@ -324,6 +325,16 @@ pub fn publish(server: &mut Server) {
     let mut info = ScriptingInfo::default();
     state(server).publish_info(&mut info);
     server.extensions.insert(info);
+}
+
+/// After a run, the one INFO number a script changes: the memory of its VM (`functions`: the
+/// function VM, else the EVAL VM).
+fn publish_vm_memory(server: &mut Server, vm: &Vm, functions: bool) {
+    match server.extensions.get_mut::<ScriptingInfo>() {
+        Some(info) if functions => info.used_memory_vm_functions = vm.used_memory(),
+        Some(info) => info.used_memory_lua = vm.used_memory(),
+        None => publish(server),
+    }
 }
 
 /// Whether `used_memory` is over `maxmemory` (for deny-oom commands in scripts).

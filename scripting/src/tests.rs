@@ -216,3 +216,34 @@ fn xread_block_is_refused_from_scripts() {
         err("ERR xread command is not allowed with BLOCK option from scripts")
     );
 }
+
+#[test]
+fn keys_and_arguments_keep_any_bytes() {
+    let mut r = runner();
+    let key: &[u8] = b"k\xff\x00";
+    let value: &[u8] = b"\xfe\xc0v";
+    let eval: [&[u8]; 7] = [
+        b"EVAL",
+        b"redis.call('set', KEYS[1], ARGV[1]) return {KEYS[1], ARGV[1], ARGV[2], #KEYS, #ARGV}",
+        b"2",
+        key,
+        b"plain",
+        value,
+        b"text",
+    ];
+    assert_eq!(
+        r.run(eval),
+        Frame::Array(vec![
+            Frame::Bulk(bytes::Bytes::copy_from_slice(key)),
+            Frame::Bulk(bytes::Bytes::copy_from_slice(value)),
+            bulk("text"),
+            Frame::Integer(2),
+            Frame::Integer(2),
+        ])
+    );
+    let get: [&[u8]; 2] = [b"GET", key];
+    assert_eq!(
+        r.run(get),
+        Frame::Bulk(bytes::Bytes::copy_from_slice(value))
+    );
+}

@@ -7,10 +7,13 @@
 //! in an `mlua` scope that borrows it, so nothing outlives the run.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use bytes::Bytes;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{
+    AnyUserData, Either, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value,
+    VmState,
+};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
@@ -37,9 +40,51 @@ pub struct Vm {
     ctx: Table,
     env: Table,
     run_fn: Function,
-    set_eval_args: Function,
     set_load_mode: Function,
-    handler: Function,
+    /// The protocol the running script chose with `redis.setresp` (2 or 3).
+    script_resp: Arc<AtomicU8>,
+    /// Runs since the last explicit garbage-collection step (see [`GC_PERIOD`]).
+    runs_since_gc: AtomicU32,
+    /// The running script's slow-script warning was logged.
+    warned: Arc<AtomicBool>,
+}
+
+/// What `redis.call` needs while a script runs, kept in the VM's app data for the run: the
+/// server (a scoped userdata borrowing the handler's `&mut Server`, so nothing outlives the
+/// run), the calling client and what the script may do.
+struct Running {
+    server: AnyUserData,
+    client_id: ClientId,
+    flags: RunFlags,
+    busy: Arc<ScriptBusy>,
+}
+
+/// Redis's `LUA_GC_CYCLE_PERIOD`: every this many runs, one explicit step of the incremental
+/// collector on top of Lua's own pacing (a step per run cost more than the script).
+const GC_PERIOD: u32 = 50;
+
+/// Lifts the VM's memory limit while Rust code works on the Lua state, restoring it on drop.
+///
+/// With a limit set, mlua runs every table write and string creation in a protected call (an
+/// allocation may fail), which costs a C closure and a `pcall` each; without one, those are
+/// plain API calls. The limit guards against scripts: Lua code always runs under it, and the
+/// Rust code in between only converts values of a size the script or the command chose.
+struct Unlimited<'a> {
+    lua: &'a Lua,
+    previous: usize,
+}
+
+impl<'a> Unlimited<'a> {
+    fn new(lua: &'a Lua) -> Unlimited<'a> {
+        let previous = lua.set_memory_limit(0).unwrap_or(VM_MEMORY_LIMIT);
+        Unlimited { lua, previous }
+    }
+}
+
+impl Drop for Unlimited<'_> {
+    fn drop(&mut self) {
+        let _ = self.lua.set_memory_limit(self.previous);
+    }
 }
 
 impl std::fmt::Debug for Vm {
@@ -77,6 +122,7 @@ impl Vm {
         let math: Table = lua.globals().get("math")?;
         crate::libs::random::install(&lua, &math, in_script)?;
         let ctx = lua.create_table()?;
+        let script_resp = Arc::new(AtomicU8::new(2));
         // `redis.sha1hex`, `redis.setresp`, `redis.set_repl` and `redis.log` are Rust (C in
         // Redis) so that an error they raise from `return redis.x(...)` — a tail call — still
         // finds the script's frame for its position.
@@ -95,9 +141,10 @@ impl Vm {
                 Ok(crate::sha1_hex(&text))
             })?,
         )?;
+        let resp = Arc::clone(&script_resp);
         ctx.set(
             "setresp",
-            lua.create_function(|lua, args: MultiValue| {
+            lua.create_function(move |_, args: MultiValue| {
                 if args.len() != 1 {
                     return Err(raise("ERR redis.setresp() requires one argument."));
                 }
@@ -109,8 +156,8 @@ impl Vm {
                 if version != 2.0 && version != 3.0 {
                     return Err(raise("ERR RESP version must be 2 or 3."));
                 }
-                let ctx: Table = lua.named_registry_value(CTX_KEY)?;
-                ctx.raw_set("resp", if version == 3.0 { 3 } else { 2 })
+                resp.store(if version == 3.0 { 3 } else { 2 }, Ordering::Relaxed);
+                Ok(())
             })?,
         )?;
         ctx.set(
@@ -182,13 +229,15 @@ impl Vm {
                 ))
             })?,
         )?;
+        let resp = Arc::clone(&script_resp);
         ctx.set(
             "call",
-            lua.create_function(|lua, args| redis_call(lua, args, true))?,
+            lua.create_function(move |lua, args| redis_call(lua, args, &resp, true))?,
         )?;
+        let resp = Arc::clone(&script_resp);
         ctx.set(
             "pcall",
-            lua.create_function(|lua, args| redis_call(lua, args, false))?,
+            lua.create_function(move |lua, args| redis_call(lua, args, &resp, false))?,
         )?;
         ctx.set(
             "error_message",
@@ -207,22 +256,24 @@ impl Vm {
         )?;
         ctx.set("version", oxidis_core::REDIS_VERSION)?;
         ctx.set("version_num", version_num(oxidis_core::REDIS_VERSION))?;
-        lua.set_named_registry_value(CTX_KEY, ctx.clone())?;
         let handler = lua.create_function(error_handler)?;
         let prelude: Table = lua
             .load(PRELUDE)
             .set_name("=prelude")
             .set_mode(mlua::chunk::ChunkMode::Text)
-            .call(ctx.clone())?;
-        Ok(Vm {
+            .call((ctx.clone(), handler))?;
+        let vm = Vm {
             env: prelude.get("env")?,
             run_fn: prelude.get("run")?,
-            set_eval_args: prelude.get("set_eval_args")?,
             set_load_mode: prelude.get("set_load_mode")?,
             ctx,
             lua,
-            handler,
-        })
+            script_resp,
+            runs_since_gc: AtomicU32::new(0),
+            warned: Arc::new(AtomicBool::new(false)),
+        };
+        vm.install_hook();
+        Ok(vm)
     }
 
     /// The Lua state.
@@ -253,12 +304,7 @@ impl Vm {
     /// # Errors
     /// Lua failed outside the protected call.
     pub fn run_protected(&self, function: &Function) -> mlua::Result<MultiValue> {
-        self.run_fn.call((
-            function.clone(),
-            self.handler.clone(),
-            Value::Nil,
-            Value::Nil,
-        ))
+        self.run_fn.call((function, Value::Nil, Value::Nil, false))
     }
 
     /// Bytes of memory the VM uses.
@@ -290,22 +336,26 @@ impl Vm {
         client_id: ClientId,
         invocation: &Invocation<'_>,
     ) -> Frame {
-        let caller_db = server.clients.get(client_id).map_or(0, |c| c.db);
-        let caller_resp = server
+        let (caller_db, caller_resp) = server
             .clients
             .get(client_id)
-            .map_or(RespVersion::Resp2, |c| c.resp);
+            .map_or((0, RespVersion::Resp2), |c| (c.db, c.resp));
         let threshold = server.config.busy_reply_threshold;
         let busy = Arc::clone(&server.script_busy);
         busy.start(!invocation.eval, threshold);
         busy.loading.store(server.loading, Ordering::SeqCst);
-        self.lua.set_app_data(Arc::clone(&busy));
-        self.install_hook(&busy, !invocation.eval, invocation.name);
+        let known = self
+            .lua
+            .app_data_ref::<Arc<ScriptBusy>>()
+            .is_some_and(|b| Arc::ptr_eq(&b, &busy));
+        if !known {
+            self.lua.set_app_data(Arc::clone(&busy));
+        }
+        self.warned.store(false, Ordering::Relaxed);
         let started = server.now_ms();
         server.freeze_clock(Some(started));
         let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
         server.freeze_clock(None);
-        self.lua.remove_hook();
         let elapsed = busy.elapsed_ms();
         busy.finish();
         busy.loading.store(false, Ordering::SeqCst);
@@ -317,18 +367,13 @@ impl Vm {
         if let Some(key) = key {
             busy.record_run(&key, elapsed);
         }
-        let _ = self.ctx.raw_set("resp", 2);
+        self.script_resp.store(2, Ordering::Relaxed);
         // A SELECT inside the script does not change the caller's database (Redis 7.0).
         if let Some(client) = server.clients.get_mut(client_id) {
             client.db = caller_db;
             client.resp = caller_resp;
         }
-        // A script that left a large heap behind (or hit VM_MEMORY_LIMIT) gives it back now.
-        if self.lua.used_memory() > VM_MEMORY_LIMIT / 8 {
-            self.lua.gc_collect().ok();
-        } else {
-            self.lua.gc_step().ok();
-        }
+        self.collect_garbage();
         match result {
             Ok((frame, counted)) => {
                 if counted && let Frame::Error(text) = &frame {
@@ -344,6 +389,19 @@ impl Vm {
         }
     }
 
+    /// After a run: a script that left a large heap behind (or hit [`VM_MEMORY_LIMIT`]) gives
+    /// it back at once; otherwise, as Redis does, one explicit step every [`GC_PERIOD`] runs
+    /// helps Lua's own incremental collector along.
+    fn collect_garbage(&self) {
+        if self.lua.used_memory() > VM_MEMORY_LIMIT / 8 {
+            self.lua.gc_collect().ok();
+            self.runs_since_gc.store(0, Ordering::Relaxed);
+        } else if self.runs_since_gc.fetch_add(1, Ordering::Relaxed) + 1 >= GC_PERIOD {
+            self.runs_since_gc.store(0, Ordering::Relaxed);
+            self.lua.gc_step().ok();
+        }
+    }
+
     fn run_inner(
         &self,
         server: &mut Server,
@@ -352,38 +410,27 @@ impl Vm {
         caller_resp: RespVersion,
         busy: &Arc<ScriptBusy>,
     ) -> mlua::Result<(Frame, bool)> {
-        let keys = self.string_array(invocation.keys)?;
-        let args = self.string_array(invocation.args)?;
-        let flags = invocation.flags;
         self.lua.scope(|scope| {
-            let rawcall = scope.create_function_mut(|lua, (resp, args): (Value, Table)| {
-                call_command(lua, server, client_id, flags, busy, resp, &args)
-            })?;
-            self.ctx.raw_set("rawcall", rawcall)?;
-            let results: MultiValue = if invocation.eval {
-                self.set_eval_args.call::<()>((keys, args))?;
-                self.run_fn.call((
-                    invocation.function.clone(),
-                    self.handler.clone(),
-                    Value::Nil,
-                    Value::Nil,
-                ))?
-            } else {
-                self.run_fn.call((
-                    invocation.function.clone(),
-                    self.handler.clone(),
-                    keys,
-                    args,
-                ))?
-            };
-            self.ctx.raw_set("rawcall", Value::Nil)?;
-            let script_resp = match self.ctx.raw_get::<i64>("resp") {
-                Ok(3) => RespVersion::Resp3,
+            let unlimited = Unlimited::new(&self.lua);
+            let keys = self.string_array(invocation.keys)?;
+            let args = self.string_array(invocation.args)?;
+            self.lua.set_app_data(Running {
+                server: scope.create_any_userdata_ref_mut(server)?,
+                client_id,
+                flags: invocation.flags,
+                busy: Arc::clone(busy),
+            });
+            drop(unlimited);
+            let results: mlua::Result<(bool, Value)> =
+                self.run_fn
+                    .call((invocation.function, keys, args, invocation.eval));
+            let _unlimited = Unlimited::new(&self.lua);
+            self.lua.remove_app_data::<Running>();
+            let (ok, value) = results?;
+            let script_resp = match self.script_resp.load(Ordering::Relaxed) {
+                3 => RespVersion::Resp3,
                 _ => RespVersion::Resp2,
             };
-            let mut values = results.into_iter();
-            let ok = matches!(values.next(), Some(Value::Boolean(true)));
-            let value = values.next().unwrap_or(Value::Nil);
             let counted = match &value {
                 Value::Table(t) => t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
                 _ => false,
@@ -397,23 +444,30 @@ impl Vm {
         })
     }
 
+    /// A Lua array of `items` (KEYS, ARGV). Text (nearly always) goes straight onto the Lua
+    /// stack; other bytes through a string handle.
     fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        let table = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            table.raw_set(i + 1, self.lua.create_string(item)?)?;
-        }
-        Ok(table)
+        self.lua
+            .create_sequence_from(items.iter().map(|item| match std::str::from_utf8(item) {
+                Ok(text) => Either::Left(text),
+                Err(_) => Either::Right(mlua::LuaString::wrap(item)),
+            }))
     }
 
     /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
     /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
     /// The first time it finds the script past `busy-reply-threshold`, logs Redis's warning.
-    fn install_hook(&self, busy: &Arc<ScriptBusy>, is_function: bool, name: &str) {
-        let state = Arc::clone(busy);
-        let name = name.to_string();
-        let warned = std::sync::atomic::AtomicBool::new(false);
+    ///
+    /// Installed once with the VM (it reads the running script from [`ScriptBusy`], the VM's
+    /// app data), and again after a library load used its own hook.
+    pub fn install_hook(&self) {
+        let warned = Arc::clone(&self.warned);
         let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
-        let _ = self.lua.set_hook(triggers, move |_lua, _debug| {
+        let _ = self.lua.set_hook(triggers, move |lua, _debug| {
+            let Some(state) = lua.app_data_ref::<Arc<ScriptBusy>>() else {
+                return Ok(VmState::Continue);
+            };
+            let is_function = state.is_function.load(Ordering::SeqCst);
             if state.kill.load(Ordering::SeqCst) {
                 return Err(killed_error(is_function));
             }
@@ -423,6 +477,11 @@ impl Vm {
                 } else {
                     "SCRIPT KILL"
                 };
+                let name = state
+                    .details
+                    .lock()
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default();
                 tracing::warn!(
                     "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {kill} command. Script name is: {name}.",
                     state.elapsed_ms()
@@ -446,24 +505,31 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-/// `redis.call` (`raise`: error replies become errors) and `redis.pcall`: the scoped primitive
-/// of the running script. The arguments travel as one table: a script may pass thousands.
-fn redis_call(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
-    let ctx: Table = lua.named_registry_value(CTX_KEY)?;
-    let rawcall: Value = ctx.raw_get("rawcall")?;
-    let Value::Function(rawcall) = rawcall else {
+/// `redis.call` (`raise`: error replies become errors) and `redis.pcall`: the command runs
+/// against the server of the running script (see [`Running`]).
+fn redis_call(lua: &Lua, args: MultiValue, resp: &AtomicU8, raise: bool) -> mlua::Result<Value> {
+    let _unlimited = Unlimited::new(lua);
+    let Some(running) = lua.app_data_ref::<Running>() else {
         return Err(mlua::Error::external(ScriptError(
             "ERR redis.call/pcall can only be called inside a script invocation".into(),
             false,
         )));
     };
-    let resp: Value = ctx.raw_get("resp")?;
-    let list = lua.create_table_with_capacity(args.len(), 1)?;
-    list.raw_set("n", args.len())?;
-    for (i, arg) in args.into_iter().enumerate() {
-        list.raw_set(i + 1, arg)?;
-    }
-    let (ok, value): (bool, Value) = rawcall.call((resp, list))?;
+    let resp = match resp.load(Ordering::Relaxed) {
+        3 => RespVersion::Resp3,
+        _ => RespVersion::Resp2,
+    };
+    let (ok, value) = running.server.borrow_mut_scoped(|server: &mut Server| {
+        call_command(
+            lua,
+            server,
+            running.client_id,
+            running.flags,
+            &running.busy,
+            resp,
+            &args,
+        )
+    })??;
     if ok || !raise {
         return Ok(value);
     }
@@ -482,13 +548,8 @@ fn redis_call(lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
 
 /// Whether a script is running in `lua` (not a library being loaded): `redis.call` is bound.
 fn in_script(lua: &Lua) -> bool {
-    lua.named_registry_value::<Table>(CTX_KEY)
-        .and_then(|ctx| ctx.raw_get::<Value>("rawcall"))
-        .is_ok_and(|f| matches!(f, Value::Function(_)))
+    lua.app_data_ref::<Running>().is_some()
 }
-
-/// Where the hidden primitives table is kept in the registry.
-const CTX_KEY: &str = "oxidis.ctx";
 
 /// Takes back one count of `text` from the error statistics, for an error reply the script
 /// passes on after it was counted already (dispatch counts the script's reply again).

@@ -1,8 +1,10 @@
 //! `cargo xtask bench`: oxidis-server against redis-server with redis-benchmark (throughput,
 //! latency, server CPU per request) and memory loads (strings, hashes, sorted sets, sets, a
 //! long list) compared by RSS growth. `--only bgsave` runs the BGSAVE memory row instead
-//! ([`bgsave`]; left out of the full run, which it would lengthen by two 1 GB loads).
+//! ([`bgsave`]; left out of the full run, which it would lengthen by two 1 GB loads). The AOF
+//! rows ([`aof`], `--only appendfsync`) run SET with `appendonly yes` on both servers.
 
+mod aof;
 mod bgsave;
 
 use std::fmt::Display;
@@ -103,21 +105,31 @@ const XRANGE_KEY: &str = "bench:xrange";
 const XRANGE_ENTRIES: usize = 100;
 const XRANGE: &[&str] = &["xrange", XRANGE_KEY, "-", "+", "COUNT", "10"];
 
-/// The script of the EVALSHA rows (a GET and a SET), loaded by [`populate_scripts`]; its SHA-1.
-const LUA_SCRIPT: &str =
-    "local v = redis.call('get', KEYS[1]) redis.call('set', KEYS[1], ARGV[1]) return v";
+/// The script of the EVALSHA rows (three commands: a GET, a SET and an INCR), loaded by
+/// [`populate_scripts`]; its SHA-1.
+const LUA_SCRIPT: &str = "local v = redis.call('get', KEYS[1]) redis.call('set', KEYS[1], ARGV[1]) \
+redis.call('incr', KEYS[2]) return v";
 const EVALSHA: &[&str] = &[
     "evalsha",
-    "605c2c7611601aa42e20c9296d7bea324bbb5766",
-    "1",
+    "d9993550b7e05d4c002bbf21403ec080d79b9b60",
+    "2",
     "bench:lua",
+    "bench:lua:n",
     "value",
 ];
-/// The library of the FCALL rows: the same GET and SET as a function.
+/// The library of the FCALL rows: the same three commands as a function.
 const LUA_LIBRARY: &str = "#!lua name=benchlib
 redis.register_function('bench_getset', function(keys, args)
-    local v = redis.call('get', keys[1]) redis.call('set', keys[1], args[1]) return v end)";
-const FCALL: &[&str] = &["fcall", "bench_getset", "1", "bench:lua", "value"];
+    local v = redis.call('get', keys[1]) redis.call('set', keys[1], args[1])
+    redis.call('incr', keys[2]) return v end)";
+const FCALL: &[&str] = &[
+    "fcall",
+    "bench_getset",
+    "2",
+    "bench:lua",
+    "bench:lua:n",
+    "value",
+];
 
 /// In run order: LPOP comes after LPUSH so it pops a non-empty list.
 const WORKLOADS: &[Workload] = &[
@@ -136,8 +148,8 @@ const WORKLOADS: &[Workload] = &[
     test("PFCOUNT 2 keys", PFCOUNT_UNION, 1),
     test("XADD", XADD, 1),
     test("XRANGE COUNT 10", XRANGE, 1),
-    test("EVALSHA (GET+SET)", EVALSHA, 1),
-    test("FCALL (GET+SET)", FCALL, 1),
+    test("EVALSHA (GET+SET+INCR)", EVALSHA, 1),
+    test("FCALL (GET+SET+INCR)", FCALL, 1),
     test("SET -P 16", &["-t", "set"], 16),
     test("GET -P 16", &["-t", "get"], 16),
     test("LPUSH -P 16", &["-t", "lpush"], 16),
@@ -282,74 +294,23 @@ pub fn run(args: &Args) -> Result<bool> {
         return bgsave::run(&bins, &logs, args.quick);
     }
     let ticks = util::clock_ticks_per_second();
-
-    banner(&format!(
-        "throughput: {rounds} rounds, {requests} requests per run, {CLIENTS} clients"
-    ));
-    let servers = start_pair(&bins, &logs, "throughput")?;
-    for server in &servers {
-        warm_up(server.port)?;
-        populate_zset(server.port)?;
-        populate_stream(server.port)?;
-        populate_scripts(server.port)?;
-    }
-    // samples[workload][server] = one sample per round
-    let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
-    for round in 0..rounds {
-        println!("round {}/{rounds}", round + 1);
-        // Alternate which server goes first so neither always runs on a warmer machine.
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for (index, workload) in WORKLOADS.iter().enumerate() {
-            if !args.selects(workload.label) {
-                continue;
-            }
-            for &which in &order {
-                let sample = measure(&servers[which], workload, requests, ticks)?;
-                samples[index][which].push(sample);
-            }
-        }
-    }
-    drop(servers);
-
-    println!();
-    println!(
-        "{:<18} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
-        "median",
-        "oxidis ops/s",
-        "redis ops/s",
-        "ratio",
-        "oxidis p50/p99",
-        "redis p50/p99",
-        "oxidis cpu",
-        "redis cpu",
-        "ratio"
-    );
     let mut throughput_ratios = Vec::new();
     let mut cpu_ratios = Vec::new();
-    for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
-        if per_server[0].is_empty() {
-            continue;
-        }
-        let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
-        let throughput_ratio = ratio(ours.rps, theirs.rps);
-        let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
-        throughput_ratios.push(throughput_ratio);
-        cpu_ratios.push(cpu_ratio);
-        println!(
-            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
-            workload.label,
-            ours.rps,
-            theirs.rps,
-            throughput_ratio,
-            format!("{:.3}/{:.3}", ours.p50_ms, ours.p99_ms),
-            format!("{:.3}/{:.3}", theirs.p50_ms, theirs.p99_ms),
-            ours.cpu_us_per_request,
-            theirs.cpu_us_per_request,
-            cpu_ratio
-        );
+    if WORKLOADS.iter().any(|w| args.selects(w.label)) {
+        throughput(
+            args,
+            &bins,
+            &logs,
+            rounds,
+            requests,
+            ticks,
+            &mut throughput_ratios,
+            &mut cpu_ratios,
+        )?;
     }
-    println!("(latencies in ms; cpu = server user+system CPU per request)");
-
+    if aof::selected(args) {
+        throughput_ratios.extend(aof::run(&bins, &logs, args, rounds, requests, ticks)?);
+    }
     if args.selects(MODULE_ROWS_LABEL) {
         module_overhead(oxidis_bin.as_path(), rounds, requests, &logs, ticks)?;
     }
@@ -430,6 +391,86 @@ pub fn run(args: &Args) -> Result<bool> {
         "bench: throughput ratio {throughput:.2} (min over rows {min_throughput:.2}), cpu ratio {cpu:.2}, memory ratio {memory:.2} (max over rows {max_memory:.2})"
     );
     Ok(true)
+}
+
+/// The redis-benchmark rows of [`WORKLOADS`] selected by `--only`: prints their table and adds
+/// their throughput and CPU ratios.
+#[allow(clippy::too_many_arguments)]
+fn throughput(
+    args: &Args,
+    bins: &[&Path; 2],
+    logs: &Path,
+    rounds: usize,
+    requests: usize,
+    ticks: f64,
+    throughput_ratios: &mut Vec<f64>,
+    cpu_ratios: &mut Vec<f64>,
+) -> Result<()> {
+    banner(&format!(
+        "throughput: {rounds} rounds, {requests} requests per run, {CLIENTS} clients"
+    ));
+    let servers = start_pair(bins, logs, "throughput")?;
+    for server in &servers {
+        warm_up(server.port)?;
+        populate_zset(server.port)?;
+        populate_stream(server.port)?;
+        populate_scripts(server.port)?;
+    }
+    // samples[workload][server] = one sample per round
+    let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
+    for round in 0..rounds {
+        println!("round {}/{rounds}", round + 1);
+        // Alternate which server goes first so neither always runs on a warmer machine.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for (index, workload) in WORKLOADS.iter().enumerate() {
+            if !args.selects(workload.label) {
+                continue;
+            }
+            for &which in &order {
+                let sample = measure(&servers[which], workload, requests, ticks)?;
+                samples[index][which].push(sample);
+            }
+        }
+    }
+    drop(servers);
+
+    println!();
+    println!(
+        "{:<18} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
+        "median",
+        "oxidis ops/s",
+        "redis ops/s",
+        "ratio",
+        "oxidis p50/p99",
+        "redis p50/p99",
+        "oxidis cpu",
+        "redis cpu",
+        "ratio"
+    );
+    for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
+        if per_server[0].is_empty() {
+            continue;
+        }
+        let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
+        let throughput_ratio = ratio(ours.rps, theirs.rps);
+        let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
+        throughput_ratios.push(throughput_ratio);
+        cpu_ratios.push(cpu_ratio);
+        println!(
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            workload.label,
+            ours.rps,
+            theirs.rps,
+            throughput_ratio,
+            format!("{:.3}/{:.3}", ours.p50_ms, ours.p99_ms),
+            format!("{:.3}/{:.3}", theirs.p50_ms, theirs.p99_ms),
+            ours.cpu_us_per_request,
+            theirs.cpu_us_per_request,
+            cpu_ratio
+        );
+    }
+    println!("(latencies in ms; cpu = server user+system CPU per request)");
+    Ok(())
 }
 
 /// `--only` word of the module overhead rows.
