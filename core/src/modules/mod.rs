@@ -18,6 +18,9 @@
 //!   GET/SET/REWRITE; values from the config file or MODULE LOADEX are applied by
 //!   [`config::load_queued`].
 //!
+//! - [`LoadedModule`]s: what the loader loaded (name, version, path, arguments, commands), as
+//!   MODULE LIST, HELLO's `modules`, COMMAND LIST FILTERBY MODULE and COMMAND DOCS see it.
+//!
 //! All of it lives in [`Server::modules`](crate::Server::modules) ([`Modules`]), except the
 //! blocked-client bookkeeping, which sits with the other blocked clients in
 //! [`crate::blocking::Blocked`].
