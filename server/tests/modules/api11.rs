@@ -134,6 +134,19 @@ fn unlink_and_free_effort_reach_lazy_free() {
     assert!(eventually(
         || ok(&mut con, &["TEST.FREES"]) == ints(&[6, 6, 2])
     ));
+    // An expired value is unlinked too.
+    ok(&mut con, &["TEST.PUSH", "e", "a"]);
+    ok(&mut con, &["PEXPIRE", "e", "1"]);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(ok(&mut con, &["EXISTS", "e"]), Value::Int(0));
+    assert_eq!(ok(&mut con, &["TEST.FREES"]), ints(&[7, 7, 2]));
+    // SCAN TYPE knows the type's name.
+    ok(&mut con, &["TEST.PUSH", "t", "a"]);
+    assert_eq!(
+        ok(&mut con, &["SCAN", "0", "TYPE", "testlist0"]),
+        Value::Array(vec![bulk("0"), Value::Array(vec![bulk("t")])])
+    );
+    ok(&mut con, &["DEL", "t"]);
     assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "testmod"]), Value::Okay);
 }
 
