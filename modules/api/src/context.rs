@@ -44,7 +44,10 @@ impl<'a> Context<'a> {
             }
             &small[..argv.len()]
         } else {
-            large = argv.iter().map(|a| RSlice::from_slice(a.as_ref())).collect();
+            large = argv
+                .iter()
+                .map(|a| RSlice::from_slice(a.as_ref()))
+                .collect();
             &large
         };
         let tokens = self.host.call(RSlice::from_slice(parts));
