@@ -3,8 +3,14 @@
 //! and [`Vm::run`], which calls a script with `redis.call` bound to the calling client.
 //!
 //! `redis.call` must reach the `Server` the script runs against, which the command handler holds
-//! as `&mut Server`: each run creates the one Rust primitive behind `redis.call`/`redis.pcall`
-//! in an `mlua` scope that borrows it, so nothing outlives the run.
+//! as `&mut Server`: each run lends it to Lua as a userdata of an `mlua` scope (so nothing
+//! outlives the run), kept with the calling client in the VM's app data (`Running`), where
+//! the persistent `redis.call`/`redis.pcall` functions find it.
+//!
+//! What a run costs is mostly `mlua` crossings, so the hot path keeps them few: no table of
+//! arguments and no second Lua call per `redis.call`, KEYS/ARGV pushed as text straight onto
+//! the stack, the hook installed once, and Rust-side work done without the memory limit (with
+//! one, every table write and string creation is a protected call; see `Unlimited`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
@@ -454,7 +460,7 @@ impl Vm {
             }))
     }
 
-    /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
+    /// Every `HOOK_INSTRUCTIONS` instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
     /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
     /// The first time it finds the script past `busy-reply-threshold`, logs Redis's warning.
     ///
