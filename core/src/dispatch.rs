@@ -167,6 +167,19 @@ fn run_checked(
             &err,
         ));
     }
+    // Redis's `CMD_LOADING` gate: while the dataset loads, only commands flagged `loading`.
+    if origin == Origin::Client
+        && server.persistence_state.loading.is_some()
+        && !command.has(Flag::Loading)
+    {
+        return Outcome::Reply(refuse_before_run(
+            server,
+            client_id,
+            command,
+            in_transaction,
+            &CommandError::msg(crate::errors::server::LOADING),
+        ));
+    }
     if origin == Origin::Client && crate::pause::must_postpone(server, client_id, command, argv) {
         return Outcome::Blocked(crate::pause::postpone(server, client_id));
     }

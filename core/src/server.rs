@@ -335,6 +335,19 @@ pub struct PersistenceState {
     pub cow_bytes: u64,
     /// `cow_bytes` of the last finished BGSAVE (`rdb_last_cow_size`).
     pub last_cow_bytes: u64,
+    /// The startup load under way: commands without the `loading` flag get `-LOADING`.
+    pub loading: Option<LoadingState>,
+}
+
+/// A dataset being loaded while the server answers clients (INFO's `loading_*` fields).
+#[derive(Debug, Clone, Default)]
+pub struct LoadingState {
+    /// When it began, Unix seconds (`loading_start_time`).
+    pub start_unix_secs: u64,
+    /// The file's size (`loading_total_bytes`).
+    pub total_bytes: u64,
+    /// Bytes decoded so far, updated by the loading thread (`loading_loaded_bytes`).
+    pub loaded_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What the AOF (#6) lends the core: CONFIG SET appendonly turns it on and off through it.

@@ -3,13 +3,17 @@
 //! a broken file; loading reads it whole and swaps it in only when everything decoded.
 
 use std::io::Write;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use oxidis_core::Server;
+use oxidis_core::config::Config;
+use oxidis_core::server::LoadingState;
 use tracing::{info, warn};
 
 use crate::rdb::LoadError;
-use crate::rdb::read::{LoadOptions, decode_dataset};
+use crate::rdb::read::{LoadOptions, Loaded, decode_dataset, decode_dataset_with_progress};
 use crate::rdb::write::encode_dataset;
 
 /// Saves the whole dataset to `dbfilename`, logging as Redis does.
@@ -112,6 +116,146 @@ pub fn load_at_startup(server: &mut Server) -> Result<LoadOutcome, String> {
     Ok(LoadOutcome::Loaded)
 }
 
+/// A startup load of `dbfilename` decoded off the keyspace lock, while the server answers
+/// clients (`-LOADING` to commands without the `loading` flag; INFO shows `loading:1` and the
+/// progress), as Redis serves events every `loading-process-events-interval-bytes` during its
+/// load. [`begin_startup_load`] marks the server as loading, [`PendingLoad::decode`] runs on any
+/// thread, [`finish_startup_load`] puts the result in place under the lock.
+pub struct PendingLoad {
+    path: String,
+    config: Config,
+    options: LoadOptions,
+    now_ms: u64,
+    lru_clock: u32,
+    /// `loading-process-events-interval-bytes`: how often the progress is published.
+    interval: u64,
+    /// `key-load-delay`: microseconds slept after each key (negative: Redis's nanosecond-ish
+    /// delay, one microsecond once in that many keys).
+    key_load_delay: i64,
+    loaded_bytes: Arc<AtomicU64>,
+    started: Instant,
+}
+
+/// What [`PendingLoad::decode`] produced.
+pub struct DecodedLoad {
+    started: Instant,
+    decoded: Result<Result<Loaded, LoadError>, String>,
+}
+
+/// Starts loading `dbfilename` at startup: `None` when there is no file (the server starts
+/// empty). Otherwise the server is loading until [`finish_startup_load`].
+pub fn begin_startup_load(server: &mut Server) -> Option<PendingLoad> {
+    use oxidis_core::modules::events::{LoadSource, ServerEvent, fire};
+    let path = server.config.dbfilename.clone();
+    let size = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    };
+    let number = |name: &str| -> i64 {
+        server
+            .config
+            .get(name)
+            .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let interval = u64::try_from(number("loading-process-events-interval-bytes")).unwrap_or(0);
+    let key_load_delay = number("key-load-delay");
+    let loaded_bytes = Arc::new(AtomicU64::new(0));
+    server.persistence_state.loading = Some(LoadingState {
+        start_unix_secs: server.now_ms() / 1000,
+        total_bytes: size,
+        loaded_bytes: loaded_bytes.clone(),
+    });
+    fire(server, &ServerEvent::LoadingStart(LoadSource::Rdb));
+    Some(PendingLoad {
+        path,
+        options: LoadOptions::from_config(&server.config, server.list_packed_threshold)
+            .with_module_types(&server.modules.types),
+        config: server.config.clone(),
+        now_ms: server.now_ms(),
+        lru_clock: server.lru_clock(),
+        interval,
+        key_load_delay,
+        loaded_bytes,
+        started: Instant::now(),
+    })
+}
+
+impl PendingLoad {
+    /// Reads and decodes the file (slow: run it off the keyspace lock and off the I/O threads).
+    #[must_use]
+    pub fn decode(self) -> DecodedLoad {
+        let decoded = std::fs::read(&self.path)
+            .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))
+            .map(|data| {
+                let mut published = 0u64;
+                let mut keys = 0u64;
+                let mut progress = |position: usize| {
+                    let position = u64::try_from(position).unwrap_or(u64::MAX);
+                    if self.interval == 0 || position / self.interval > published / self.interval {
+                        published = position;
+                        self.loaded_bytes.store(position, Ordering::Relaxed);
+                    }
+                    keys += 1;
+                    key_load_delay(self.key_load_delay, keys);
+                };
+                decode_dataset_with_progress(
+                    &data,
+                    &self.config,
+                    &self.options,
+                    self.now_ms,
+                    self.lru_clock,
+                    &mut progress,
+                )
+            });
+        DecodedLoad {
+            started: self.started,
+            decoded,
+        }
+    }
+}
+
+/// Redis's `debugDelay` after each loaded key: `delay` microseconds, or when negative one
+/// microsecond every `-delay` keys (Redis picks those keys at random).
+fn key_load_delay(delay: i64, keys: u64) {
+    match u64::try_from(delay) {
+        Ok(0) => {}
+        Ok(micros) => std::thread::sleep(Duration::from_micros(micros)),
+        Err(_) => {
+            if keys.is_multiple_of(delay.unsigned_abs()) {
+                std::thread::sleep(Duration::from_micros(1));
+            }
+        }
+    }
+}
+
+/// Ends a startup load: the decoded dataset goes in place (or the failure is logged) and the
+/// server stops answering `-LOADING`.
+///
+/// # Errors
+/// The file could not be read or is damaged: the server must not go on (already logged).
+pub fn finish_startup_load(server: &mut Server, load: DecodedLoad) -> Result<LoadOutcome, String> {
+    use oxidis_core::modules::events::{LoadSource, ServerEvent, fire};
+    let result = load
+        .decoded
+        .and_then(|decoded| install_loaded(server, decoded, false));
+    server.persistence_state.loading = None;
+    fire(
+        server,
+        &ServerEvent::LoadingEnd {
+            source: LoadSource::Rdb,
+            ok: result.is_ok(),
+        },
+    );
+    result?;
+    info!(
+        "DB loaded from disk: {:.3} seconds",
+        load.started.elapsed().as_secs_f64()
+    );
+    Ok(LoadOutcome::Loaded)
+}
+
 /// Reads `dbfilename` and adds its keys to the dataset; with `merge` a loaded key replaces one
 /// already in memory, otherwise a duplicate is an error. Nothing changes unless the whole file
 /// decodes.
@@ -142,7 +286,17 @@ fn load_rdb_file(server: &mut Server, merge: bool) -> Result<(), String> {
         .with_module_types(&server.modules.types);
     let now_ms = server.now_ms();
     let clock = server.lru_clock();
-    let loaded = match decode_dataset(&data, &server.config, &options, now_ms, clock) {
+    let decoded = decode_dataset(&data, &server.config, &options, now_ms, clock);
+    install_loaded(server, decoded, merge)
+}
+
+/// Puts what decoding a file produced into the dataset, or logs why it could not be decoded.
+fn install_loaded(
+    server: &mut Server,
+    decoded: Result<Loaded, LoadError>,
+    merge: bool,
+) -> Result<(), String> {
+    let loaded = match decoded {
         Ok(loaded) => loaded,
         Err(error) => {
             match &error {

@@ -27,7 +27,8 @@ use oxidis_core::server::PersistenceHooks;
 use oxidis_core::{CommandTable, RegistrationError};
 
 pub use file::{
-    LoadOutcome, load_at_startup, load_from_disk, remove_temp_file, save_to_disk, temp_file_name,
+    DecodedLoad, LoadOutcome, PendingLoad, begin_startup_load, finish_startup_load,
+    load_at_startup, load_from_disk, remove_temp_file, save_to_disk, temp_file_name,
 };
 
 /// The hooks the core calls for DEBUG RELOAD and FLUSHALL's save.

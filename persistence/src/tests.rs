@@ -156,3 +156,78 @@ fn footer_errors_are_told_apart() {
         Err(PayloadError::Footer)
     );
 }
+
+#[test]
+fn progress_is_reported_after_every_key() {
+    let r = dataset();
+    let (_, load) = options(&r.server.config);
+    let bytes = encode_dataset(&r.server, &[], 1);
+    let now = r.server.now_ms();
+    let mut positions = Vec::new();
+    let loaded = crate::rdb::read::decode_dataset_with_progress(
+        &bytes,
+        &r.server.config,
+        &load,
+        now,
+        0,
+        &mut |position| positions.push(position),
+    )
+    .expect("valid file");
+    assert_eq!(positions.len(), 12);
+    assert_eq!(loaded.keys_loaded, 12);
+    assert!(positions.windows(2).all(|w| w[0] < w[1]));
+    assert!(positions.last().is_some_and(|&p| p < bytes.len()));
+}
+
+#[test]
+fn while_loading_only_loading_commands_run() {
+    use oxidis_core::server::LoadingState;
+    use oxidis_protocol::Frame;
+    use std::sync::atomic::Ordering;
+    let mut r = CommandRunner::with_builtin_commands();
+    let state = LoadingState {
+        start_unix_secs: r.server.now_ms() / 1000,
+        total_bytes: 1000,
+        ..LoadingState::default()
+    };
+    state.loaded_bytes.store(250, Ordering::Relaxed);
+    r.server.persistence_state.loading = Some(state);
+    // As a client's command (the gate leaves scripts and the AOF replay alone).
+    let client = |r: &mut CommandRunner, argv: &[&str]| {
+        let argv: Vec<bytes::Bytes> = argv
+            .iter()
+            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        match oxidis_core::execute(&mut r.server, r.client, &argv) {
+            oxidis_core::Outcome::Reply(reply) => reply,
+            oxidis_core::Outcome::Blocked(_) => Frame::Null,
+        }
+    };
+    let loading = Frame::error("LOADING Redis is loading the dataset in memory");
+    assert_eq!(client(&mut r, &["GET", "k"]), loading);
+    assert_eq!(client(&mut r, &["PING"]), loading);
+    assert_eq!(client(&mut r, &["ECHO", "x"]), Frame::bulk("x"));
+    let (Frame::Bulk(info) | Frame::Verbatim { text: info, .. }) =
+        client(&mut r, &["INFO", "persistence"])
+    else {
+        panic!("INFO answers while loading");
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    for line in [
+        "loading:1",
+        "async_loading:0",
+        "loading_total_bytes:1000",
+        "loading_loaded_bytes:250",
+        "loading_loaded_perc:25.00",
+        "loading_eta_seconds:1",
+    ] {
+        assert!(info.contains(&format!("{line}\r\n")), "{line} in {info}");
+    }
+    r.server.persistence_state.loading = None;
+    assert_eq!(client(&mut r, &["GET", "k"]), Frame::Null);
+    let (Frame::Bulk(info) | Frame::Verbatim { text: info, .. }) = r.run(["INFO", "persistence"])
+    else {
+        panic!("INFO answers");
+    };
+    assert!(!String::from_utf8_lossy(&info).contains("loading_total_bytes"));
+}

@@ -46,7 +46,10 @@ pub fn install_hooks(server: &mut Server) {
 ///
 /// # Errors
 /// A module or the RDB file cannot be loaded (already logged): the server must not start.
-pub fn load_dataset(server: &mut Server) -> Result<(), String> {
+///
+/// An RDB file is only begun here: the returned load decodes while the server answers
+/// `-LOADING` ([`finish_loading`]).
+pub fn load_dataset(server: &mut Server) -> Result<Option<PendingLoad>, String> {
     #[cfg(feature = "modules")]
     oxidis_modules::load_at_startup(server)?;
     #[cfg(feature = "persistence")]
@@ -57,10 +60,42 @@ pub fn load_dataset(server: &mut Server) -> Result<(), String> {
             std::process::exit(1);
         }
     } else {
-        oxidis_persistence::load_at_startup(server)?;
+        return Ok(oxidis_persistence::begin_startup_load(server));
     }
     let _ = server;
-    Ok(())
+    Ok(None)
+}
+
+/// The RDB file being loaded at startup while clients are served.
+#[cfg(feature = "persistence")]
+pub type PendingLoad = oxidis_persistence::PendingLoad;
+
+/// Nothing loads without persistence.
+#[cfg(not(feature = "persistence"))]
+pub enum PendingLoad {}
+
+/// Decodes `load` on a blocking thread (the keyspace lock stays free for the clients, who get
+/// `-LOADING`), then puts the dataset in place.
+///
+/// # Errors
+/// The file could not be read or is damaged (logged): the server must not start.
+pub async fn finish_loading(
+    shared: &std::sync::Arc<crate::shared::Shared>,
+    load: PendingLoad,
+) -> Result<(), String> {
+    #[cfg(feature = "persistence")]
+    {
+        let decoded = tokio::task::spawn_blocking(move || load.decode())
+            .await
+            .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
+        let mut server = shared.lock_async().await;
+        oxidis_persistence::finish_startup_load(&mut server, decoded).map(|_| ())
+    }
+    #[cfg(not(feature = "persistence"))]
+    {
+        let _ = shared;
+        match load {}
+    }
 }
 
 /// The cron's persistence work: what expiry and eviction propagated, the `everysec` fsync, the

@@ -162,9 +162,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     info!("Server initialized");
     // As Redis: the PID line and "Server initialized" first, then the dataset, and only then
     // "Ready to accept connections" (the test suite waits for each in turn).
-    if let Err(err) = extensions::load_dataset(&mut shared.server.lock()) {
-        anyhow::bail!(err);
-    }
+    let pending = extensions::load_dataset(&mut shared.server.lock());
+    let pending = match pending {
+        Ok(pending) => pending,
+        Err(err) => anyhow::bail!(err),
+    };
     let workers = workers::Workers::start(io_threads(&shared))?;
     tokio::spawn(listener::serve_tcp(
         shared.clone(),
@@ -177,6 +179,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         info!("The server is now ready to accept connections at {path}");
         tokio::spawn(listener::accept_unix(shared.clone(), listener, path));
     }
+    // An RDB file loads while clients connect and get `-LOADING` (INFO, CLIENT... answer).
+    if let Some(load) = pending {
+        load_while_serving(&shared, load, &pidfile).await?;
+    }
     tokio::spawn(cron::run(shared.clone()));
     tokio::spawn(replica::run(shared.clone()));
     info!("Ready to accept connections");
@@ -186,6 +192,46 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// Waits for the startup load, serving clients meanwhile. A signal or SHUTDOWN meanwhile ends
+/// the process without saving (Redis forces NOSAVE while loading: the dataset is partial).
+async fn load_while_serving(
+    shared: &Arc<Shared>,
+    load: extensions::PendingLoad,
+    pidfile: &str,
+) -> anyhow::Result<()> {
+    let loading = extensions::finish_loading(shared, load);
+    #[cfg(unix)]
+    let result = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            result = loading => result,
+            _ = term.recv() => exit_while_loading("SIGTERM", pidfile),
+            _ = int.recv() => exit_while_loading("SIGINT", pidfile),
+            () = shared.shutdown.notified() => exit_while_loading("SHUTDOWN", pidfile),
+        }
+    };
+    #[cfg(not(unix))]
+    let result = tokio::select! {
+        result = loading => result,
+        () = shared.shutdown.notified() => exit_while_loading("SHUTDOWN", pidfile),
+    };
+    result.map_err(|err| anyhow::anyhow!(err))
+}
+
+/// Redis's shutdown during a load: no save, the pid file removed, exit.
+fn exit_while_loading(what: &str, pidfile: &str) -> ! {
+    warn!("Received {what} during loading, shutting down without saving.");
+    warn!("User requested shutdown...");
+    if !pidfile.is_empty() {
+        info!("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
+    warn!("Oxidis is now ready to exit, bye bye...");
+    std::process::exit(0);
 }
 
 /// How many I/O threads to run: `io-threads`, as in Redis (default 1).

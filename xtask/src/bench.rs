@@ -1,8 +1,10 @@
 //! `cargo xtask bench`: oxidis-server against redis-server with redis-benchmark (throughput,
 //! latency, server CPU per request) and memory loads (strings, hashes, sorted sets, sets, a
 //! long list) compared by RSS growth. `--only bgsave` runs the BGSAVE memory row instead
-//! ([`bgsave`]; left out of the full run, which it would lengthen by two 1 GB loads).
+//! ([`bgsave`]; left out of the full run, which it would lengthen by two 1 GB loads). The AOF
+//! rows ([`aof`], `--only appendfsync`) run SET with `appendonly yes` on both servers.
 
+mod aof;
 mod bgsave;
 
 use std::fmt::Display;
@@ -292,74 +294,23 @@ pub fn run(args: &Args) -> Result<bool> {
         return bgsave::run(&bins, &logs, args.quick);
     }
     let ticks = util::clock_ticks_per_second();
-
-    banner(&format!(
-        "throughput: {rounds} rounds, {requests} requests per run, {CLIENTS} clients"
-    ));
-    let servers = start_pair(&bins, &logs, "throughput")?;
-    for server in &servers {
-        warm_up(server.port)?;
-        populate_zset(server.port)?;
-        populate_stream(server.port)?;
-        populate_scripts(server.port)?;
-    }
-    // samples[workload][server] = one sample per round
-    let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
-    for round in 0..rounds {
-        println!("round {}/{rounds}", round + 1);
-        // Alternate which server goes first so neither always runs on a warmer machine.
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for (index, workload) in WORKLOADS.iter().enumerate() {
-            if !args.selects(workload.label) {
-                continue;
-            }
-            for &which in &order {
-                let sample = measure(&servers[which], workload, requests, ticks)?;
-                samples[index][which].push(sample);
-            }
-        }
-    }
-    drop(servers);
-
-    println!();
-    println!(
-        "{:<18} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
-        "median",
-        "oxidis ops/s",
-        "redis ops/s",
-        "ratio",
-        "oxidis p50/p99",
-        "redis p50/p99",
-        "oxidis cpu",
-        "redis cpu",
-        "ratio"
-    );
     let mut throughput_ratios = Vec::new();
     let mut cpu_ratios = Vec::new();
-    for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
-        if per_server[0].is_empty() {
-            continue;
-        }
-        let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
-        let throughput_ratio = ratio(ours.rps, theirs.rps);
-        let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
-        throughput_ratios.push(throughput_ratio);
-        cpu_ratios.push(cpu_ratio);
-        println!(
-            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
-            workload.label,
-            ours.rps,
-            theirs.rps,
-            throughput_ratio,
-            format!("{:.3}/{:.3}", ours.p50_ms, ours.p99_ms),
-            format!("{:.3}/{:.3}", theirs.p50_ms, theirs.p99_ms),
-            ours.cpu_us_per_request,
-            theirs.cpu_us_per_request,
-            cpu_ratio
-        );
+    if WORKLOADS.iter().any(|w| args.selects(w.label)) {
+        throughput(
+            args,
+            &bins,
+            &logs,
+            rounds,
+            requests,
+            ticks,
+            &mut throughput_ratios,
+            &mut cpu_ratios,
+        )?;
     }
-    println!("(latencies in ms; cpu = server user+system CPU per request)");
-
+    if aof::selected(args) {
+        throughput_ratios.extend(aof::run(&bins, &logs, args, rounds, requests, ticks)?);
+    }
     if args.selects(MODULE_ROWS_LABEL) {
         module_overhead(oxidis_bin.as_path(), rounds, requests, &logs, ticks)?;
     }
@@ -442,6 +393,86 @@ pub fn run(args: &Args) -> Result<bool> {
     Ok(true)
 }
 
+/// The redis-benchmark rows of [`WORKLOADS`] selected by `--only`: prints their table and adds
+/// their throughput and CPU ratios.
+#[allow(clippy::too_many_arguments)]
+fn throughput(
+    args: &Args,
+    bins: &[&Path; 2],
+    logs: &Path,
+    rounds: usize,
+    requests: usize,
+    ticks: f64,
+    throughput_ratios: &mut Vec<f64>,
+    cpu_ratios: &mut Vec<f64>,
+) -> Result<()> {
+    banner(&format!(
+        "throughput: {rounds} rounds, {requests} requests per run, {CLIENTS} clients"
+    ));
+    let servers = start_pair(bins, logs, "throughput")?;
+    for server in &servers {
+        warm_up(server.port)?;
+        populate_zset(server.port)?;
+        populate_stream(server.port)?;
+        populate_scripts(server.port)?;
+    }
+    // samples[workload][server] = one sample per round
+    let mut samples = vec![[Vec::new(), Vec::new()]; WORKLOADS.len()];
+    for round in 0..rounds {
+        println!("round {}/{rounds}", round + 1);
+        // Alternate which server goes first so neither always runs on a warmer machine.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for (index, workload) in WORKLOADS.iter().enumerate() {
+            if !args.selects(workload.label) {
+                continue;
+            }
+            for &which in &order {
+                let sample = measure(&servers[which], workload, requests, ticks)?;
+                samples[index][which].push(sample);
+            }
+        }
+    }
+    drop(servers);
+
+    println!();
+    println!(
+        "{:<18} {:>12} {:>12} {:>6}  {:>15} {:>15}  {:>10} {:>10} {:>6}",
+        "median",
+        "oxidis ops/s",
+        "redis ops/s",
+        "ratio",
+        "oxidis p50/p99",
+        "redis p50/p99",
+        "oxidis cpu",
+        "redis cpu",
+        "ratio"
+    );
+    for (workload, per_server) in WORKLOADS.iter().zip(&samples) {
+        if per_server[0].is_empty() {
+            continue;
+        }
+        let [ours, theirs] = [summarize(&per_server[0]), summarize(&per_server[1])];
+        let throughput_ratio = ratio(ours.rps, theirs.rps);
+        let cpu_ratio = ratio(ours.cpu_us_per_request, theirs.cpu_us_per_request);
+        throughput_ratios.push(throughput_ratio);
+        cpu_ratios.push(cpu_ratio);
+        println!(
+            "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>15} {:>15}  {:>8.2}µs {:>8.2}µs {:>6.2}",
+            workload.label,
+            ours.rps,
+            theirs.rps,
+            throughput_ratio,
+            format!("{:.3}/{:.3}", ours.p50_ms, ours.p99_ms),
+            format!("{:.3}/{:.3}", theirs.p50_ms, theirs.p99_ms),
+            ours.cpu_us_per_request,
+            theirs.cpu_us_per_request,
+            cpu_ratio
+        );
+    }
+    println!("(latencies in ms; cpu = server user+system CPU per request)");
+    Ok(())
+}
+
 /// `--only` word of the module overhead rows.
 const MODULE_ROWS_LABEL: &str = "module";
 /// The key the module overhead rows read.
@@ -492,13 +523,20 @@ fn module_overhead(
     println!();
     println!(
         "{:<18} {:>12} {:>12} {:>6}  {:>10} {:>10} {:>6}",
-        "median", "GET ops/s", "module ops/s", "ratio", "GET cpu", "module cpu", "ratio"
+        "median", "GET ops/s", "module ops/s", "paired", "GET cpu", "module cpu", "ratio"
     );
     let mut ratios = Vec::new();
     for (index, pair) in MODULE_ROWS.chunks(2).enumerate() {
         let get = summarize(&samples[index * 2]);
         let module = summarize(&samples[index * 2 + 1]);
-        let r = ratio(module.rps, get.rps);
+        // Each round measures GET and RL.GET back to back: the median of those paired ratios
+        // resists the load swings of a shared machine better than a ratio of medians.
+        let paired: Vec<f64> = samples[index * 2]
+            .iter()
+            .zip(&samples[index * 2 + 1])
+            .map(|(get, module)| ratio(module.rps, get.rps))
+            .collect();
+        let r = median(&paired);
         ratios.push(r);
         println!(
             "{:<18} {:>12.0} {:>12.0} {:>6.2}  {:>8.2}µs {:>8.2}µs {:>6.2}",
@@ -512,7 +550,7 @@ fn module_overhead(
         );
     }
     println!(
-        "bench: module RL.GET / built-in GET throughput ratio {:.2} (min over rows {:.2})",
+        "bench: module RL.GET / built-in GET throughput ratio {:.2} (median of paired rounds; min over rows {:.2})",
         geometric_mean(&ratios),
         ratios.iter().copied().fold(f64::INFINITY, f64::min)
     );

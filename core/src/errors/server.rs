@@ -17,6 +17,9 @@ pub const FUNCTION_FLUSH_MODE: &str = "ERR FUNCTION FLUSH only supports SYNC|ASY
 pub const PACKED_THRESHOLD: &str =
     "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
 
+/// A command without the `loading` flag while the dataset loads at startup.
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
+
 /// SHUTDOWN when the final save failed (and FORCE was not given).
 pub const SHUTDOWN_SAVE_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
 /// DEBUG RELOAD with an option other than MERGE, NOFLUSH or NOSAVE.

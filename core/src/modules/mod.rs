@@ -56,11 +56,31 @@ pub use types::{
     ModuleType, ModuleTypeRef, ModuleTypes, ModuleValue, RdbSource,
 };
 
+use bytes::Bytes;
+use oxidis_protocol::Frame;
+
 use crate::server::Server;
+
+/// A loaded module, as MODULE LIST, HELLO and COMMAND LIST FILTERBY MODULE see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedModule {
+    /// Its name (`MODULE LIST`, `MODULE UNLOAD`).
+    pub name: String,
+    /// Its own version.
+    pub version: i32,
+    /// The path it was loaded from.
+    pub path: String,
+    /// The arguments it was loaded with.
+    pub args: Vec<Bytes>,
+    /// The commands it registered (lower case).
+    pub commands: Vec<String>,
+}
 
 /// The modules' state in the server.
 #[derive(Debug, Default)]
 pub struct Modules {
+    /// Loaded modules, in load order (the loader adds and removes them).
+    pub loaded: Vec<LoadedModule>,
     /// Registered data types.
     pub types: ModuleTypes,
     /// Event subscriptions.
@@ -70,6 +90,32 @@ pub struct Modules {
 }
 
 impl Modules {
+    /// The loaded modules as MODULE LIST and HELLO's `modules` field answer them (Redis's
+    /// `addReplyLoadedModules`): one map per module of `name`, `ver`, `path` and `args`.
+    pub fn list_reply(&self) -> Frame {
+        let entry = |m: &LoadedModule| {
+            Frame::Map(vec![
+                (Frame::bulk("name"), Frame::bulk(m.name.as_str())),
+                (Frame::bulk("ver"), Frame::Integer(i64::from(m.version))),
+                (Frame::bulk("path"), Frame::bulk(m.path.as_str())),
+                (
+                    Frame::bulk("args"),
+                    Frame::Array(m.args.iter().cloned().map(Frame::Bulk).collect()),
+                ),
+            ])
+        };
+        Frame::Array(self.loaded.iter().map(entry).collect())
+    }
+
+    /// The commands module `name` registered (names compare case-insensitively, as Redis's
+    /// module dictionary does); None when no such module is loaded.
+    pub fn commands_of(&self, name: &[u8]) -> Option<&[String]> {
+        self.loaded
+            .iter()
+            .find(|m| m.name.as_bytes().eq_ignore_ascii_case(name))
+            .map(|m| m.commands.as_slice())
+    }
+
     /// Whether module `owner` can be unloaded: none of its types has values.
     ///
     /// # Errors

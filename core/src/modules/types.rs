@@ -218,8 +218,9 @@ pub trait ModuleType: Send + Sync + 'static {
     }
 
     /// The effort of freeing `value` (Redis's `free_effort`: e.g. its number of allocations).
-    /// Not consulted yet: FLUSHALL/FLUSHDB ASYNC already drop whole databases on a background
-    /// thread (so a value's `Drop` may run off the keyspace thread). 1 by default.
+    /// Over [`crate::lazyfree::THRESHOLD`], UNLINK (and DEL with `lazyfree-lazy-user-del`)
+    /// drops the value on the lazy-free thread; FLUSHALL/FLUSHDB ASYNC drop whole databases
+    /// there anyway (so a value's `Drop` may run off the keyspace thread). 1 by default.
     fn free_effort(&self, key: &[u8], value: &dyn Any) -> usize {
         let _ = (key, value);
         1

@@ -239,6 +239,11 @@ pub fn drain(server: &mut Server) -> Bytes {
 
 /// Sends `bytes` of stream to the replicas and the backlog.
 fn feed_replicas(server: &mut Server, bytes: &Bytes) {
+    // No backlog means no replica ever attached (the first one creates it, and it stays): an
+    // AOF-only server skips the walk over every client and the config lookup per batch.
+    if !state_ref(server).is_some_and(Replication::has_backlog) {
+        return;
+    }
     for client in server.clients.iter().filter(|c| c.replica) {
         if let Some(handle) = &client.handle {
             handle.push(Frame::Raw(bytes.clone()));

@@ -172,6 +172,22 @@ pub trait Host {
     /// built-in one).
     #[sabi(last_prefix_field)]
     fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>>;
+
+    // API 1.1: appended after the 1.0 prefix (a 1.1 module only loads into 1.1+ servers, so
+    // these are always present when a module calls them).
+
+    /// A string key's value borrowed from the keyspace, valid until the next call on this
+    /// host: Ok(None) when missing, Err(WRONGTYPE text). Nothing is copied (an integer-encoded
+    /// string is formatted into a buffer the host owns). Since 1.1.
+    fn string_ref<'s>(
+        &'s mut self,
+        key: RSlice<'_, u8>,
+    ) -> RResult<ROption<RSlice<'s, u8>>, RString>;
+
+    /// Makes the string value at `key` (or a null reply when missing) the command's reply,
+    /// built by the server straight from the keyspace: Ok(whether the key exists), or
+    /// Err(WRONGTYPE text) and no reply set. The module then leaves `out` empty. Since 1.1.
+    fn reply_string(&mut self, key: RSlice<'_, u8>) -> RResult<bool, RString>;
 }
 
 /// Answers a blocked client, from any thread; implemented by the server.
@@ -281,6 +297,24 @@ pub trait TypeObj: Send + Sync + 'static {
     /// The strings DEBUG DIGEST mixes in for `value`.
     #[sabi(last_prefix_field)]
     fn digest(&self, value: &ValueObj_TO<RBox<()>>) -> RVec<RVec<u8>>;
+
+    // API 1.1: appended after the 1.0 prefix, with defaults, which the server gets from
+    // modules built for 1.0 (their vtables end at `digest`).
+
+    /// How much work freeing `value` (held by `key`) is, in allocations (Redis's
+    /// `free_effort`): above `lazyfree`'s threshold UNLINK frees it on a background thread.
+    /// Since 1.1; 1 for 1.0 modules.
+    fn free_effort(&self, value: &ValueObj_TO<RBox<()>>, key: RSlice<'_, u8>) -> u64 {
+        let _ = (value, key);
+        1
+    }
+
+    /// `key` no longer holds `value` (DEL, UNLINK, overwrite, expiry, eviction, RENAME's
+    /// source), called before it is dropped or moved (Redis's `unlink`). Since 1.1; nothing
+    /// for 1.0 modules.
+    fn unlink(&self, value: &ValueObj_TO<RBox<()>>, key: RSlice<'_, u8>) {
+        let _ = (value, key);
+    }
 }
 
 /// What the server offers a module while it loads.

@@ -22,6 +22,7 @@
 //! command becomes an error reply; the server stays up.
 
 pub mod abi;
+mod context;
 mod reply;
 pub mod types;
 
@@ -33,12 +34,13 @@ pub use abi_stable;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RMut;
 use abi_stable::std_types::{RBox, ROk, RResult, RSlice, RStr, RString, RVec};
+pub use context::{BlockedClient, Context, StreamEntry};
 pub use reply::Reply;
 pub use types::{DataType, RdbIn, RdbOut, TypeRef, TypeSlot};
 
 /// The ABI version this crate implements. Servers accept modules of the same major and an
 /// equal or older minor.
-pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 0 };
+pub const ABI_VERSION: AbiVersion = AbiVersion { major: 1, minor: 1 };
 
 /// The symbol under which a module exports its [`AbiVersion`], read before any module code runs.
 pub const ABI_VERSION_SYMBOL: &[u8] = b"OXIDIS_MODULE_ABI_VERSION\0";
@@ -104,7 +106,7 @@ pub mod key_flags {
 /// An error reply. The text is sent as is, so it should start with an error code
 /// (`ERR ...`, `WRONGTYPE ...`); [`Error::new`] adds `ERR ` when it does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(String);
+pub struct Error(pub(crate) String);
 
 impl Error {
     /// An error reply; `ERR ` is prepended unless `text` starts with an upper-case code.
@@ -211,247 +213,6 @@ pub enum LogLevel {
     Notice = 2,
     /// Warning.
     Warning = 3,
-}
-
-/// What a running command can do: reply format, keys, calls, events.
-pub struct Context<'a> {
-    host: Host_TO<'a, RMut<'a, ()>>,
-}
-
-impl<'a> Context<'a> {
-    /// Whether the client speaks RESP3 (maps, sets, doubles reach it as such; the server
-    /// downgrades them for RESP2 clients anyway).
-    pub fn resp3(&self) -> bool {
-        self.host.resp3()
-    }
-
-    /// The selected database.
-    pub fn db(&self) -> u32 {
-        self.host.db()
-    }
-
-    /// Runs any command as the calling client, as `RedisModule_Call` does; its reply (errors
-    /// included) comes back as a [`Reply`].
-    pub fn call<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> Reply {
-        let parts: Vec<RSlice<'_, u8>> = argv
-            .iter()
-            .map(|a| RSlice::from_slice(a.as_ref()))
-            .collect();
-        let tokens = self.host.call(RSlice::from_slice(&parts));
-        Reply::from_tokens(&tokens)
-    }
-
-    /// [`Context::call`], with an error reply turned into `Err`.
-    pub fn call_ok<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> Result<Reply, Error> {
-        match self.call(argv) {
-            Reply::Error(text) => Err(Error(text)),
-            reply => Ok(reply),
-        }
-    }
-
-    /// A string key's value; `Err(WRONGTYPE)` for another type.
-    pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        let mut out = RVec::new();
-        match self.host.string_get(RSlice::from_slice(key), &mut out) {
-            ROk(true) => Ok(Some(out.into_vec())),
-            ROk(false) => Ok(None),
-            RResult::RErr(text) => Err(Error(text.into_string())),
-        }
-    }
-
-    /// Sets a string key (any previous value and TTL are replaced).
-    pub fn set(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
-        self.call_ok(&[b"SET".as_slice(), key, value]).map(drop)
-    }
-
-    /// Sets a key's time to live in milliseconds; false when the key does not exist.
-    pub fn expire(&mut self, key: &[u8], ms: i64) -> Result<bool, Error> {
-        let ms = ms.to_string();
-        self.int(&[b"PEXPIRE".as_slice(), key, ms.as_bytes()])
-            .map(|n| n == 1)
-    }
-
-    /// The key's time to live in milliseconds: -1 without one, -2 when missing.
-    pub fn ttl_ms(&mut self, key: &[u8]) -> Result<i64, Error> {
-        self.int(&[b"PTTL".as_slice(), key])
-    }
-
-    /// Whether the key exists.
-    pub fn exists(&mut self, key: &[u8]) -> Result<bool, Error> {
-        self.int(&[b"EXISTS".as_slice(), key]).map(|n| n == 1)
-    }
-
-    /// Deletes a key; whether it existed.
-    pub fn delete(&mut self, key: &[u8]) -> Result<bool, Error> {
-        self.int(&[b"DEL".as_slice(), key]).map(|n| n == 1)
-    }
-
-    /// The key's type name (`none`, `string`, `list`...).
-    pub fn key_type(&mut self, key: &[u8]) -> Result<String, Error> {
-        match self.call_ok(&[b"TYPE".as_slice(), key])? {
-            Reply::Simple(name) => Ok(name),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    /// Pushes values at the head (`left`) or tail of a list; the new length.
-    pub fn list_push(&mut self, key: &[u8], left: bool, values: &[&[u8]]) -> Result<i64, Error> {
-        let mut argv: Vec<&[u8]> = vec![if left { b"LPUSH" } else { b"RPUSH" }, key];
-        argv.extend_from_slice(values);
-        self.int(&argv)
-    }
-
-    /// Pops one value from the head (`left`) or tail of a list.
-    pub fn list_pop(&mut self, key: &[u8], left: bool) -> Result<Option<Vec<u8>>, Error> {
-        let name: &[u8] = if left { b"LPOP" } else { b"RPOP" };
-        self.call_ok(&[name, key]).map(Reply::into_bytes)
-    }
-
-    /// A range of a list (Redis's `LRANGE` indexes).
-    pub fn list_range(&mut self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>, Error> {
-        let (start, stop) = (start.to_string(), stop.to_string());
-        self.bytes_list(&[b"LRANGE".as_slice(), key, start.as_bytes(), stop.as_bytes()])
-    }
-
-    /// A hash field's value.
-    pub fn hash_get(&mut self, key: &[u8], field: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        self.call_ok(&[b"HGET".as_slice(), key, field])
-            .map(Reply::into_bytes)
-    }
-
-    /// Sets a hash field; whether it is new.
-    pub fn hash_set(&mut self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool, Error> {
-        self.int(&[b"HSET".as_slice(), key, field, value])
-            .map(|n| n == 1)
-    }
-
-    /// Adds members to a set; how many were new.
-    pub fn set_add(&mut self, key: &[u8], members: &[&[u8]]) -> Result<i64, Error> {
-        let mut argv: Vec<&[u8]> = vec![b"SADD", key];
-        argv.extend_from_slice(members);
-        self.int(&argv)
-    }
-
-    /// A set's members.
-    pub fn set_members(&mut self, key: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-        self.bytes_list(&[b"SMEMBERS".as_slice(), key])
-    }
-
-    /// Adds (or updates) a sorted set member; whether it is new.
-    pub fn zset_add(&mut self, key: &[u8], score: f64, member: &[u8]) -> Result<bool, Error> {
-        let score = score.to_string();
-        self.int(&[b"ZADD".as_slice(), key, score.as_bytes(), member])
-            .map(|n| n == 1)
-    }
-
-    /// A sorted set member's score.
-    pub fn zset_score(&mut self, key: &[u8], member: &[u8]) -> Result<Option<f64>, Error> {
-        match self.call_ok(&[b"ZSCORE".as_slice(), key, member])? {
-            Reply::Double(d) => Ok(Some(d)),
-            Reply::Bulk(b) => Ok(std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok())),
-            _ => Ok(None),
-        }
-    }
-
-    /// Members of a sorted set by rank, lowest score first.
-    pub fn zset_range(&mut self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Vec<u8>>, Error> {
-        let (start, stop) = (start.to_string(), stop.to_string());
-        self.bytes_list(&[b"ZRANGE".as_slice(), key, start.as_bytes(), stop.as_bytes()])
-    }
-
-    /// The value of data type `ty` at `key`, for reading or changing in place: None when the
-    /// key is missing, `Err(WRONGTYPE)` when it holds anything else.
-    pub fn value_mut<V: Send + 'static>(
-        &mut self,
-        key: &[u8],
-        ty: TypeRef<V>,
-    ) -> Result<Option<&mut V>, Error> {
-        match self.host.module_value(RSlice::from_slice(key), ty.id()) {
-            ROk(abi_stable::std_types::RSome(obj)) => types::value_mut::<V>(obj.into_mut())
-                .map(Some)
-                .ok_or_else(Error::wrong_type),
-            ROk(abi_stable::std_types::RNone) => Ok(None),
-            RResult::RErr(text) => Err(Error(text.into_string())),
-        }
-    }
-
-    /// Stores `value` of data type `ty` at `key`, replacing any value and TTL.
-    pub fn set_value<V: Send + 'static>(
-        &mut self,
-        key: &[u8],
-        ty: TypeRef<V>,
-        value: V,
-    ) -> Result<(), Error> {
-        match self
-            .host
-            .set_module_value(RSlice::from_slice(key), ty.id(), types::value_obj(value))
-        {
-            ROk(()) => Ok(()),
-            RResult::RErr(text) => Err(Error(text.into_string())),
-        }
-    }
-
-    /// Propagates this command verbatim to replicas and the AOF (by default a module command
-    /// propagates only the effects of its `call`s). Commands that change module values do this.
-    pub fn replicate_verbatim(&mut self) {
-        self.host.replicate_verbatim();
-    }
-
-    /// Blocks the calling client until the returned [`BlockedClient`] answers it (move it to
-    /// another thread), or `timeout` passes and it gets `timeout_reply`. The command's own
-    /// reply is ignored (return anything, e.g. `Reply::Null`).
-    pub fn block(
-        &mut self,
-        timeout: Option<std::time::Duration>,
-        timeout_reply: Reply,
-    ) -> Result<BlockedClient, Error> {
-        let ms = timeout.map_or(0, |t| {
-            u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1)
-        });
-        match self.host.block_client(ms, timeout_reply.into_tokens()) {
-            ROk(inner) => Ok(BlockedClient { inner }),
-            RResult::RErr(text) => Err(Error(text.into_string())),
-        }
-    }
-
-    /// A configuration parameter's value as text (`<module>.<name>` for a module's own).
-    pub fn config(&self, name: &str) -> Option<Vec<u8>> {
-        self.host
-            .config_get(RStr::from_str(name))
-            .into_option()
-            .map(RVec::into_vec)
-    }
-
-    /// Raises a keyspace event (`class` from [`notify`]) named `event` on `key`.
-    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        self.host
-            .notify(class, RStr::from_str(event), RSlice::from_slice(key));
-    }
-
-    /// Writes to the server log.
-    pub fn log(&self, level: LogLevel, message: &str) {
-        self.host.log(level as u32, RStr::from_str(message));
-    }
-
-    fn int(&mut self, argv: &[&[u8]]) -> Result<i64, Error> {
-        match self.call_ok(argv)? {
-            Reply::Int(n) => Ok(n),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    fn bytes_list(&mut self, argv: &[&[u8]]) -> Result<Vec<Vec<u8>>, Error> {
-        match self.call_ok(argv)? {
-            Reply::Array(items) | Reply::Set(items) => {
-                Ok(items.into_iter().filter_map(Reply::into_bytes).collect())
-            }
-            other => Err(unexpected(&other)),
-        }
-    }
-}
-
-fn unexpected(reply: &Reply) -> Error {
-    Error::new(format!("ERR unexpected reply {reply:?}"))
 }
 
 /// A command handler.
@@ -665,23 +426,6 @@ impl abi::ServerHook for FnServerHook {
     }
 }
 
-/// A blocked client, answered from any thread ([`Context::block`]).
-pub struct BlockedClient {
-    inner: abi::Unblocker_TO<RBox<()>>,
-}
-
-impl BlockedClient {
-    /// Answers the client; false when it no longer waits (timed out, unblocked, gone).
-    pub fn reply(self, reply: Reply) -> bool {
-        self.inner.complete(reply.into_tokens())
-    }
-
-    /// Whether the client stopped waiting.
-    pub fn is_aborted(&self) -> bool {
-        self.inner.is_aborted()
-    }
-}
-
 /// A keyspace event, as [`LoadContext::subscribe_keyspace`] hooks see it.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyEvent<'a> {
@@ -723,9 +467,14 @@ impl CommandHandler for FnCommand {
         out: &mut RVec<Token>,
     ) {
         let args = Args(argv);
-        let mut ctx = Context { host };
+        let mut ctx = Context {
+            host,
+            replied: false,
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.0)(&mut ctx, &args)));
         match outcome {
+            // The server holds the reply (`Context::reply_string`): `out` stays empty.
+            Ok(Ok(_)) if ctx.replied => {}
             Ok(Ok(reply)) => reply.push_tokens(out),
             Ok(Err(error)) => out.push(Token::Error(error.0.into())),
             Err(panic) => {

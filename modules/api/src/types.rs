@@ -74,6 +74,23 @@ pub trait DataType: Send + Sync + 'static {
         let _ = value;
         Vec::new()
     }
+
+    /// How much work freeing `value` is, roughly its number of allocations (Redis's
+    /// `free_effort`). When it is above the server's lazy-free threshold (64), UNLINK (and DEL
+    /// with `lazyfree-lazy-user-del`) frees the value on a background thread, so its `Drop`
+    /// must not assume the command thread. 1 by default. Since API 1.1.
+    fn free_effort(&self, value: &Self::Value, key: &[u8]) -> usize {
+        let _ = (value, key);
+        1
+    }
+
+    /// `key` no longer holds `value`: DEL, UNLINK, an overwrite, expiry, eviction, the source
+    /// of RENAME or MOVE (Redis's `unlink` callback). Called on the command thread before the
+    /// value is dropped (maybe later, on another thread) or moved. Nothing by default. Since
+    /// API 1.1.
+    fn unlink(&self, value: &Self::Value, key: &[u8]) {
+        let _ = (value, key);
+    }
 }
 
 /// A registered data type, for [`crate::Context::value_mut`] and [`crate::Context::set_value`].
@@ -319,5 +336,19 @@ impl<D: DataType> TypeObj for TypeAdapter<D> {
             .into_iter()
             .map(RVec::from)
             .collect()
+    }
+
+    fn free_effort(&self, value: &ValueObj_TO<RBox<()>>, key: RSlice<'_, u8>) -> u64 {
+        value_ref::<D::Value>(value)
+            .and_then(|v| {
+                catch_unwind(AssertUnwindSafe(|| self.0.free_effort(v, key.as_slice()))).ok()
+            })
+            .map_or(1, |n| u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn unlink(&self, value: &ValueObj_TO<RBox<()>>, key: RSlice<'_, u8>) {
+        if let Some(v) = value_ref::<D::Value>(value) {
+            let _ = catch_unwind(AssertUnwindSafe(|| self.0.unlink(v, key.as_slice())));
+        }
     }
 }

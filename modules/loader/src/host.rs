@@ -2,7 +2,6 @@
 //! events, log), the trampoline every registered module command dispatches through, and the
 //! conversions between core's [`Frame`] and the ABI's flat reply [`Token`]s.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -76,7 +75,8 @@ impl Trampoline {
         };
         let blocked_clients: &'static AtomicUsize = blocked_clients;
         let argv = args.argv();
-        let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
+        let dirty = ctx.server.dirty;
+        let mut small: [RSlice<'_, u8>; 4] = [RSlice::EMPTY; 4];
         let large: Vec<RSlice<'_, u8>>;
         let parts: &[RSlice<'_, u8>] = if argv.len() <= small.len() {
             for (slot, arg) in small.iter_mut().zip(argv) {
@@ -91,35 +91,46 @@ impl Trampoline {
             ctx,
             verbatim: false,
             blocked: None,
+            reply: None,
+            scratch: itoa::Buffer::new(),
             blocked_clients: Some(blocked_clients),
         };
         // The reply buffer is reused from call to call (a nested module call gets a new one).
-        let mut tokens = REPLY_BUFFER.take();
-        // The module catches its own panics; this guards the server's half of the call.
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            handler.run(
-                Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
-                RSlice::from_slice(parts),
-                &mut tokens,
-            )
-        }));
+        let mut tokens = REPLY_BUFFER.take().unwrap_or_default();
+        // No unwinding crosses this call: the module catches its own panics (one escaping would
+        // abort at the `extern "C"` boundary), and the host's methods do not panic.
+        handler.run(
+            Host_TO::from_ptr(RMut::new(&mut host), TD_Opaque),
+            RSlice::from_slice(parts),
+            &mut tokens,
+        );
         // A module command propagates its effects (the writes it runs through `call`), not
         // itself, unless it asked to be replicated verbatim (RedisModule_ReplicateVerbatim).
-        if !host.verbatim {
+        // Dispatch propagates only commands that changed the dataset.
+        if !host.verbatim && host.ctx.server.dirty != dirty {
             host.ctx.prevent_propagation();
         }
-        let reply = if let Some(frame) = host.blocked.take() {
+        let reply = match (host.blocked.take(), host.reply.take()) {
+            // The reply the server built for it (`reply_string`), unless it answered an error.
+            (None, Some(frame)) if tokens.is_empty() => frame,
             // A command that blocked its client answers with what blocking gave it.
-            frame
-        } else if outcome.is_ok() {
-            take_frame(&mut tokens.drain(..))
-        } else {
-            Frame::error("ERR module command panicked")
+            (Some(frame), _) => {
+                tokens.clear();
+                frame
+            }
+            (None, _) => take_reply(&mut tokens),
         };
-        tokens.clear();
-        REPLY_BUFFER.set(tokens);
+        REPLY_BUFFER.set(Some(tokens));
         Ok(reply)
     }
+}
+
+/// The module's reply tokens as a frame, leaving the buffer empty.
+#[inline(never)]
+fn take_reply(tokens: &mut RVec<Token>) -> Frame {
+    let frame = take_frame(&mut tokens.drain(..));
+    tokens.clear();
+    frame
 }
 
 /// What a module command sees of the server: the command context of its call.
@@ -128,6 +139,11 @@ struct HostCtx<'c, 'a> {
     verbatim: bool,
     /// The reply a blocked command returns (the client gets the handle's reply instead).
     blocked: Option<Frame>,
+    /// The reply the server built for the command (`reply_string`), sent when the module's
+    /// own reply is empty.
+    reply: Option<Frame>,
+    /// Where `string_ref` formats an integer-encoded string.
+    scratch: itoa::Buffer,
     /// The module's count of clients it blocked.
     blocked_clients: Option<&'static AtomicUsize>,
 }
@@ -161,14 +177,15 @@ impl Host for HostCtx<'_, '_> {
             client.resp = previous;
         }
         let mut tokens = RVec::new();
-        frame_to_tokens(reply, &mut tokens);
+        frame_to_tokens(reply, RespVersion::Resp2, &mut tokens);
         tokens
     }
 
     fn string_get(&mut self, key: RSlice<'_, u8>, out: &mut RVec<u8>) -> RResult<bool, RString> {
         match self.ctx.read(key.as_slice()) {
             None => ROk(false),
-            Some(value) => match value.with_string_bytes(|b| out.extend_from_slice(b)) {
+            // One copy (not a push per byte): what API 1.0 modules' `Context::get` costs.
+            Some(value) => match value.with_string_bytes(|b| out.extend_from_copy_slice(b)) {
                 Some(()) => ROk(true),
                 None => RErr(oxidis_core::errors::WRONG_TYPE.into()),
             },
@@ -250,6 +267,36 @@ impl Host for HostCtx<'_, '_> {
         }
     }
 
+    fn string_ref<'s>(
+        &'s mut self,
+        key: RSlice<'_, u8>,
+    ) -> RResult<ROption<RSlice<'s, u8>>, RString> {
+        let bytes = match self.ctx.read(key.as_slice()) {
+            None => return ROk(RNone),
+            Some(Value::Int(n)) => self.scratch.format(*n).as_bytes(),
+            Some(Value::Str(s)) => s.as_slice(),
+            Some(Value::Mutable(v)) => v.as_slice(),
+            Some(_) => return RErr(oxidis_core::errors::WRONG_TYPE.into()),
+        };
+        ROk(RSome(RSlice::from_slice(bytes)))
+    }
+
+    fn reply_string(&mut self, key: RSlice<'_, u8>) -> RResult<bool, RString> {
+        // The same reply as GET builds.
+        let frame = match self.ctx.read(key.as_slice()) {
+            None => Frame::Null,
+            Some(value) => {
+                match value.with_string_bytes(|b| Frame::Bulk(Bytes::copy_from_slice(b))) {
+                    Some(frame) => frame,
+                    None => return RErr(oxidis_core::errors::WRONG_TYPE.into()),
+                }
+            }
+        };
+        let found = !matches!(frame, Frame::Null);
+        self.reply = Some(frame);
+        ROk(found)
+    }
+
     fn config_get(&self, name: RStr<'_>) -> ROption<RVec<u8>> {
         let server = &*self.ctx.server;
         server
@@ -317,7 +364,7 @@ pub fn log(level: u32, message: &str) {
 
 thread_local! {
     /// The buffer module commands write their replies into, reused from call to call.
-    static REPLY_BUFFER: std::cell::Cell<RVec<Token>> = const { std::cell::Cell::new(RVec::new()) };
+    static REPLY_BUFFER: std::cell::Cell<Option<RVec<Token>>> = const { std::cell::Cell::new(None) };
 }
 
 /// A module's reply tree as a frame; RESP3 types are downgraded for RESP2 clients by the
@@ -361,10 +408,13 @@ fn take_frame(iter: &mut impl Iterator<Item = Token>) -> Frame {
     }
 }
 
-/// A command's reply as the ABI's flat tokens (what `call` returns to the module).
-pub fn frame_to_tokens(frame: Frame, out: &mut RVec<Token>) {
+/// A command's reply as the ABI's flat tokens (what `call` returns to the module), in the form
+/// `version` gives it: RESP2 flattens maps, turns sets into arrays, doubles and verbatim text
+/// into bulk strings and booleans into integers, as a RESP2 client would read the reply.
+pub fn frame_to_tokens(frame: Frame, version: RespVersion, out: &mut RVec<Token>) {
     let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let text = |b: &[u8]| RString::from(String::from_utf8_lossy(b).into_owned());
+    let resp2 = version == RespVersion::Resp2;
     match frame {
         Frame::Simple(s) => out.push(Token::Simple(text(&s))),
         Frame::Error(s) | Frame::BlobError(s) => out.push(Token::Error(text(&s))),
@@ -376,28 +426,47 @@ pub fn frame_to_tokens(frame: Frame, out: &mut RVec<Token>) {
         Frame::NullArray => out.push(Token::NullArray),
         Frame::Array(items) | Frame::Push(items) => {
             out.push(Token::Array(len(items.len())));
-            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+            items
+                .into_iter()
+                .for_each(|f| frame_to_tokens(f, version, out));
         }
         Frame::Set(items) => {
-            out.push(Token::Set(len(items.len())));
-            items.into_iter().for_each(|f| frame_to_tokens(f, out));
+            out.push(if resp2 {
+                Token::Array(len(items.len()))
+            } else {
+                Token::Set(len(items.len()))
+            });
+            items
+                .into_iter()
+                .for_each(|f| frame_to_tokens(f, version, out));
         }
         Frame::Map(pairs) | Frame::Attribute(pairs) => {
-            out.push(Token::Map(len(pairs.len())));
+            out.push(if resp2 {
+                Token::Array(len(pairs.len().saturating_mul(2)))
+            } else {
+                Token::Map(len(pairs.len()))
+            });
             for (k, v) in pairs {
-                frame_to_tokens(k, out);
-                frame_to_tokens(v, out);
+                frame_to_tokens(k, version, out);
+                frame_to_tokens(v, version, out);
             }
         }
+        Frame::Double(d) if resp2 => {
+            let mut text = Vec::new();
+            oxidis_protocol::format_double(d, &mut text);
+            out.push(Token::Bulk(RVec::from(text)));
+        }
         Frame::Double(d) => out.push(Token::Double(d)),
+        Frame::Boolean(b) if resp2 => out.push(Token::Int(i64::from(b))),
         Frame::Boolean(b) => out.push(Token::Bool(b)),
+        Frame::Verbatim { text: t, .. } if resp2 => out.push(Token::Bulk(RVec::from_slice(&t))),
         Frame::Verbatim { format, text: t } => out.push(Token::Verbatim(
             RString::from(String::from_utf8_lossy(&format).into_owned()),
             RVec::from_slice(&t),
         )),
         // The reply itself is the last frame of a sequence (attributes and pushes come first).
         Frame::Sequence(frames) => match frames.into_iter().last() {
-            Some(last) => frame_to_tokens(last, out),
+            Some(last) => frame_to_tokens(last, version, out),
             None => out.push(Token::Null),
         },
         Frame::BulkArray(items) => {

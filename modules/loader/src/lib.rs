@@ -4,7 +4,9 @@
 //! Loading a module, in order: the library is opened; its `OXIDIS_MODULE_ABI_VERSION` symbol
 //! (plain data) is read and checked against [`oxidis_module_api::ABI_VERSION`] (same major, minor
 //! not newer) before any module code runs; `abi_stable` checks the layout of the root module and
-//! every type reachable from it; then the module's init function registers its commands through
+//! every type reachable from it (against the frozen API crate of the module's minor when it is
+//! older than the server's: see `init_root_module`); then the module's init function registers
+//! its commands through
 //! the same [`CommandTable::register`] as built-ins, each dispatching through a per-name
 //! [`host::Trampoline`]. MODULE UNLOAD unregisters them; the library stays mapped (abi_stable
 //! never unloads a library) and loading it again reuses the mapping and the command entries, so
@@ -29,7 +31,9 @@ use oxidis_module_api::abi::{
     CommandDesc, CommandHandler_TO, ConfigDesc, ConfigHook_TO, KeyspaceHook_TO, ModuleRootRef,
     Registrar, Registrar_TO, ServerHook_TO, TypeObj_TO,
 };
-use oxidis_module_api::abi_stable::library::{LibraryError, RawLibrary, lib_header_from_path};
+use oxidis_module_api::abi_stable::library::{
+    LibHeader, LibraryError, RawLibrary, lib_header_from_path,
+};
 use oxidis_module_api::abi_stable::sabi_trait::TD_Opaque;
 use oxidis_module_api::abi_stable::sabi_types::RMut;
 use oxidis_module_api::abi_stable::std_types::{
@@ -113,34 +117,12 @@ pub fn register(table: &mut CommandTable) -> Result<(), RegistrationError> {
     table.register_family(&FAMILY)
 }
 
-/// One loaded module.
-#[derive(Debug, Clone)]
-pub struct LoadedModule {
-    /// Its name (`MODULE LIST`, `MODULE UNLOAD`).
-    pub name: String,
-    /// Its own version.
-    pub version: i32,
-    /// The path it was loaded from.
-    pub path: String,
-    /// The arguments it was loaded with.
-    pub args: Vec<Bytes>,
-    /// The commands it registered.
-    pub commands: Vec<String>,
-}
-
-/// The modules of one server, in load order (kept in `Server::extensions`).
-#[derive(Debug, Default)]
-pub struct Modules {
-    /// Loaded modules.
-    pub loaded: Vec<LoadedModule>,
-}
+pub use oxidis_core::modules::LoadedModule;
 
 /// The INFO `modules` section's lines, as Redis prints them.
 pub fn info_lines(server: &Server) -> Vec<String> {
-    let Some(modules) = server.extensions.get::<Modules>() else {
-        return Vec::new();
-    };
-    modules
+    server
+        .modules
         .loaded
         .iter()
         .map(|m| {
@@ -195,27 +177,7 @@ fn module_help(_ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandRe
 }
 
 fn module_list(ctx: &mut CommandContext<'_>, _args: &mut Args<'_>) -> CommandResult {
-    let loaded = ctx
-        .server
-        .extensions
-        .get::<Modules>()
-        .map(|m| m.loaded.clone())
-        .unwrap_or_default();
-    let entries = loaded
-        .into_iter()
-        .map(|m| {
-            Frame::Map(vec![
-                (Frame::bulk("name"), Frame::bulk(m.name)),
-                (Frame::bulk("ver"), Frame::Integer(i64::from(m.version))),
-                (Frame::bulk("path"), Frame::bulk(m.path)),
-                (
-                    Frame::bulk("args"),
-                    Frame::Array(m.args.into_iter().map(Frame::Bulk).collect()),
-                ),
-            ])
-        })
-        .collect();
-    Ok(Frame::Array(entries))
+    Ok(ctx.server.modules.list_reply())
 }
 
 fn module_load(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
@@ -357,9 +319,7 @@ fn load_module(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<Stri
     }
     let header =
         lib_header_from_path(Path::new(path)).map_err(|e| LoadError::Open(e.to_string()))?;
-    let root = header
-        .init_root_module::<ModuleRootRef>()
-        .map_err(|e| LoadError::Open(e.to_string()))?;
+    let root = init_root_module(header, module_abi).map_err(|e| LoadError::Open(e.to_string()))?;
     let declared = root.abi();
     if !ABI_VERSION.accepts(declared) {
         return Err(LoadError::Abi(format!(
@@ -368,9 +328,10 @@ fn load_module(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<Stri
     }
     let name = root.name().as_str().to_string();
     if server
-        .extensions
-        .get::<Modules>()
-        .is_some_and(|m| m.loaded.iter().any(|l| l.name == name))
+        .modules
+        .loaded
+        .iter()
+        .any(|l| l.name.eq_ignore_ascii_case(&name))
     {
         return Err(LoadError::Init(format!(
             "a module named '{name}' is already loaded"
@@ -400,17 +361,13 @@ fn load_module(server: &mut Server, path: &str, args: Vec<Bytes>) -> Result<Stri
         return Err(LoadError::Init(reason.into_string()));
     }
     info!("Module '{name}' loaded from {path}");
-    server
-        .extensions
-        .get_or_insert_with(Modules::default)
-        .loaded
-        .push(LoadedModule {
-            name: name.clone(),
-            version: root.version(),
-            path: path.to_string(),
-            args,
-            commands,
-        });
+    server.modules.loaded.push(LoadedModule {
+        name: name.clone(),
+        version: root.version(),
+        path: path.to_string(),
+        args,
+        commands,
+    });
     Ok(name)
 }
 
@@ -447,10 +404,13 @@ impl UnloadError {
 /// # Errors
 /// See [`UnloadError`]; nothing changes then.
 pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
-    let Some(modules) = server.extensions.get_mut::<Modules>() else {
-        return Err(UnloadError::NoSuchModule);
-    };
-    let Some(index) = modules.loaded.iter().position(|m| m.name == name) else {
+    // Module names compare case-insensitively, as in Redis.
+    let Some(index) = server
+        .modules
+        .loaded
+        .iter()
+        .position(|m| m.name.eq_ignore_ascii_case(name))
+    else {
         return Err(UnloadError::NoSuchModule);
     };
     if host::blocked_clients(name).load(std::sync::atomic::Ordering::SeqCst) > 0 {
@@ -459,10 +419,7 @@ pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
     if oxidis_core::modules::forget_owner(server, name).is_err() {
         return Err(UnloadError::TypesInUse);
     }
-    let Some(modules) = server.extensions.get_mut::<Modules>() else {
-        return Err(UnloadError::NoSuchModule);
-    };
-    let module = modules.loaded.remove(index);
+    let module = server.modules.loaded.remove(index);
     for command in &module.commands {
         unregister_command(&mut server.table, command);
     }
@@ -473,6 +430,33 @@ pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
 fn unregister_command(table: &mut CommandTable, name: &str) {
     table.unregister(name);
     let _ = trampoline(name).0.set(None);
+}
+
+/// The module's root, its layout checked by `abi_stable` against the API version it declares.
+///
+/// `abi_stable` accepts a prefix type (a vtable, the root module) only when the library's has
+/// at least the host's fields: a module built for an older minor, whose vtables end where that
+/// minor's did, fails the check against the current types. So such a module is checked against
+/// its own minor's API crate, kept frozen as released (`modules/api-1.0`), then used through
+/// the current types: within a major, prefix types only grow at the end, and each instance
+/// carries its own field count, so the server never calls a method the module's vtables lack
+/// (the ones added to module-implemented traits have defaults).
+#[allow(unsafe_code)]
+fn init_root_module(
+    header: &'static LibHeader,
+    declared: AbiVersion,
+) -> Result<ModuleRootRef, LibraryError> {
+    match declared.minor {
+        0 if ABI_VERSION.minor > 0 => {
+            header.ensure_layout::<oxidis_module_api_1_0::abi::ModuleRootRef>()?;
+            // SAFETY: the layout was checked just above against API 1.0's root module, of
+            // which the current one is an extension by appended prefix fields only (the 1.x
+            // promise in modules/api/README.md; `a_module_built_for_api_1_0_loads_and_runs`
+            // in server/tests/modules loads such a module).
+            unsafe { header.init_root_module_with_unchecked_layout::<ModuleRootRef>() }
+        }
+        _ => header.init_root_module::<ModuleRootRef>(),
+    }
 }
 
 /// Reads the module's ABI version symbol: plain data, so no module code runs.

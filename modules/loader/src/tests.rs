@@ -6,7 +6,7 @@ use bytes::Bytes;
 use oxidis_core::testing::CommandRunner;
 use oxidis_module_api::abi::Token;
 use oxidis_module_api::abi_stable::std_types::RVec;
-use oxidis_protocol::Frame;
+use oxidis_protocol::{Frame, RespVersion};
 
 fn desc(first: i32, last: i32, step: i32) -> CommandDesc {
     CommandDesc {
@@ -77,15 +77,29 @@ fn replies_convert_both_ways() {
         },
     ]);
     let mut tokens = RVec::new();
-    host::frame_to_tokens(frame.clone(), &mut tokens);
+    host::frame_to_tokens(frame.clone(), RespVersion::Resp3, &mut tokens);
     assert_eq!(tokens[0], Token::Array(6));
     assert_eq!(host::tokens_to_frame(tokens), frame);
+    // `call` hands modules the RESP2 form, as RedisModule_Call does by default.
+    let mut tokens = RVec::new();
+    host::frame_to_tokens(frame, RespVersion::Resp2, &mut tokens);
+    assert_eq!(
+        host::tokens_to_frame(tokens),
+        Frame::Array(vec![
+            Frame::Integer(1),
+            Frame::Array(vec![Frame::bulk("k"), Frame::bulk("1.5")]),
+            Frame::Array(vec![Frame::Integer(1)]),
+            Frame::Null,
+            Frame::Error(Bytes::from_static(b"ERR x")),
+            Frame::bulk("hi"),
+        ])
+    );
     // A packed bulk array arrives as an array of bulks.
     let mut packed = oxidis_protocol::BulkArray::with_capacity(2, 4);
     packed.push(b"a");
     packed.push(b"bc");
     let mut tokens = RVec::new();
-    host::frame_to_tokens(Frame::BulkArray(packed), &mut tokens);
+    host::frame_to_tokens(Frame::BulkArray(packed), RespVersion::Resp3, &mut tokens);
     assert_eq!(
         host::tokens_to_frame(tokens),
         Frame::Array(vec![Frame::bulk("a"), Frame::bulk("bc")])

@@ -93,6 +93,18 @@ impl ModuleType for ForeignType {
         }
         digest.end_sequence();
     }
+
+    fn free_effort(&self, key: &[u8], value: &dyn Any) -> usize {
+        foreign(value).map_or(1, |v| {
+            usize::try_from(self.0.free_effort(v, key.into())).unwrap_or(usize::MAX)
+        })
+    }
+
+    fn unlink(&self, key: &[u8], value: &dyn Any) {
+        if let Some(v) = foreign(value) {
+            self.0.unlink(v, key.into());
+        }
+    }
 }
 
 /// The server's payload reader, as the module's `RdbInput`.

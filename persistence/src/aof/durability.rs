@@ -1,12 +1,18 @@
-//! `appendfsync always` without one fsync per connection: group commit.
+//! Getting a batch's writes into the AOF before its replies go out, without one syscall per
+//! connection: group write and group commit.
 //!
-//! A batch's bytes are written to the incr file under the keyspace lock, but fsynced outside
-//! it: the batch asks for everything up to its end offset to be synced and waits (before its
-//! replies are sent) until a dedicated thread has fsynced at least that far. While the thread
-//! syncs, other connections keep running and writing; its next fsync covers all of them at
-//! once — what Redis gets by fsyncing once per event-loop iteration.
+//! Under the keyspace lock a batch only appends its bytes to an in-memory buffer
+//! ([`Durability::append`]). What it must wait for before replying ([`SyncWait`]) depends on
+//! `appendfsync`:
+//! - `everysec` / `no`: the bytes in the file (in the OS's cache). The connection first yields
+//!   once, so the other connections ready on its I/O thread run their batches too; then the
+//!   first of them to resume writes the whole buffer in one `write` for all — what Redis gets
+//!   by writing its AOF buffer once per event-loop iteration, in `beforeSleep`;
+//! - `always`: the bytes on disk. A dedicated thread writes the buffer and fsyncs it, and while
+//!   it syncs other connections keep appending; its next round covers all of them at once.
 
 use std::fs::File;
+use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use tracing::warn;
@@ -14,21 +20,30 @@ use tracing::warn;
 struct State {
     /// The file being appended to.
     file: Option<Arc<File>>,
-    /// Bytes ever written (across files).
+    /// Bytes appended but not yet written to `file`.
+    buf: Vec<u8>,
+    /// Bytes ever appended (across files).
+    appended: u64,
+    /// Bytes ever written to the files.
     written: u64,
-    /// The highest offset someone waits for.
+    /// The highest offset someone waits to see fsynced.
     requested: u64,
     /// Bytes known to be on disk.
     synced: u64,
+    /// The last write failed (INFO's `aof_last_write_status:err`); the bytes stay buffered and
+    /// the next write retries them.
+    write_failed: bool,
     stop: bool,
 }
 
-/// The fsync thread and what it has done.
+/// The AOF's write buffer and fsync thread, and what they have done.
 pub struct Durability {
     state: Mutex<State>,
-    /// Wakes the thread.
+    /// Held while writing the buffer out, so writes reach the file in append order.
+    writer: Mutex<()>,
+    /// Wakes the fsync thread.
     work: Condvar,
-    /// Wakes the waiters.
+    /// Wakes the blocking waiters.
     done: Condvar,
     /// The synced offset, for waiters on the async threads.
     synced_watch: tokio::sync::watch::Sender<u64>,
@@ -38,11 +53,25 @@ pub struct Durability {
 pub struct SyncWait {
     durability: Arc<Durability>,
     target: u64,
+    /// Wait for the fsync (`always`), not only the write.
+    sync: bool,
 }
 
 impl SyncWait {
-    /// Waits, without blocking a thread, until the batch's bytes are on disk.
+    /// Waits, without blocking a thread, until the batch's bytes are written (and, with
+    /// `always`, on disk).
     pub async fn wait_async(self) {
+        if !self.sync {
+            if self.durability.written() >= self.target {
+                return;
+            }
+            // Let the other ready connections append theirs: one write covers them all.
+            tokio::task::yield_now().await;
+            if self.durability.written() < self.target {
+                self.durability.write_out();
+            }
+            return;
+        }
         let mut synced = self.durability.synced_watch.subscribe();
         while *synced.borrow_and_update() < self.target {
             if synced.changed().await.is_err() || self.durability.lock().stop {
@@ -51,8 +80,15 @@ impl SyncWait {
         }
     }
 
-    /// Blocks until the batch's bytes are on disk (run it off the async threads).
+    /// Blocks until the batch's bytes are written (and, with `always`, on disk); run it off the
+    /// async threads.
     pub fn wait(self) {
+        if !self.sync {
+            if self.durability.written() < self.target {
+                self.durability.write_out();
+            }
+            return;
+        }
         let mut state = self.durability.lock();
         while state.synced < self.target && !state.stop {
             state = match self.durability.done.wait(state) {
@@ -69,11 +105,15 @@ impl Durability {
         let durability = Arc::new(Durability {
             state: Mutex::new(State {
                 file: file.try_clone().ok().map(Arc::new),
+                buf: Vec::new(),
+                appended: 0,
                 written: 0,
                 requested: 0,
                 synced: 0,
+                write_failed: false,
                 stop: false,
             }),
+            writer: Mutex::new(()),
             work: Condvar::new(),
             done: Condvar::new(),
             synced_watch: tokio::sync::watch::Sender::new(0),
@@ -96,6 +136,82 @@ impl Durability {
         }
     }
 
+    fn written(&self) -> u64 {
+        self.lock().written
+    }
+
+    /// Whether the last write failed.
+    pub fn write_failed(&self) -> bool {
+        self.lock().write_failed
+    }
+
+    /// Writes everything buffered so far to the file (one `write` in the steady state).
+    /// Whether it all got there.
+    pub fn write_out(&self) -> bool {
+        let _writer = match self.writer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (buf, file, upto) = {
+            let mut state = self.lock();
+            if state.buf.is_empty() {
+                return !state.write_failed;
+            }
+            (
+                std::mem::take(&mut state.buf),
+                state.file.clone(),
+                state.appended,
+            )
+        };
+        let Some(file) = file else {
+            return false;
+        };
+        let mut done = 0;
+        let mut error = None;
+        while done < buf.len() {
+            match (&*file).write(&buf[done..]) {
+                Ok(0) => {
+                    error = Some(std::io::Error::from(std::io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let mut state = self.lock();
+        match error {
+            None => {
+                state.written = upto;
+                state.write_failed = false;
+                // Give the buffer's room back for the next appends when nobody appended since.
+                if state.buf.is_empty() {
+                    let mut buf = buf;
+                    buf.clear();
+                    if buf.capacity() <= KEEP_BUFFER {
+                        state.buf = buf;
+                    }
+                }
+                true
+            }
+            Some(e) => {
+                if !state.write_failed {
+                    warn!("Error writing to the AOF file: {e}");
+                }
+                state.write_failed = true;
+                // What did not get there is written first next time.
+                let mut rest = buf[done..].to_vec();
+                rest.append(&mut state.buf);
+                state.buf = rest;
+                state.written = upto - u64::try_from(state.buf.len()).unwrap_or(0).min(upto);
+                false
+            }
+        }
+    }
+
     fn run(&self) {
         let mut state = self.lock();
         loop {
@@ -109,9 +225,15 @@ impl Durability {
                 self.done.notify_all();
                 return;
             }
-            let upto = state.written;
-            let file = state.file.clone();
+            let upto = state.appended;
             drop(state);
+            if !self.write_out() {
+                warn!(
+                    "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
+                );
+                std::process::exit(1);
+            }
+            let file = self.lock().file.clone();
             if let Some(file) = file
                 && let Err(e) = file.sync_data()
             {
@@ -127,22 +249,35 @@ impl Durability {
         }
     }
 
-    /// `len` bytes were written: returns what to wait for before replying.
-    pub fn written(self: &Arc<Self>, len: u64) -> SyncWait {
+    /// Buffers `bytes` (under the keyspace lock): returns what to wait for before replying,
+    /// the fsync with `sync` (`appendfsync always`), the write otherwise.
+    pub fn append(self: &Arc<Self>, bytes: &[u8], sync: bool) -> SyncWait {
         let mut state = self.lock();
-        state.written += len;
-        state.requested = state.written;
-        let target = state.written;
+        state.buf.extend_from_slice(bytes);
+        state.appended += u64::try_from(bytes.len()).unwrap_or(0);
+        let target = state.appended;
+        if sync {
+            state.requested = target;
+        }
         drop(state);
-        self.work.notify_one();
+        if sync {
+            self.work.notify_one();
+        }
         SyncWait {
             durability: self.clone(),
             target,
+            sync,
         }
     }
 
-    /// Everything written so far was synced by the caller; later bytes go to `file`.
+    /// Writes what is buffered to the current file, then sends later bytes to `file` (the
+    /// caller synced the old one).
     pub fn switch_file(&self, file: &File) {
+        self.write_out();
+        let _writer = match self.writer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         let mut state = self.lock();
         state.file = file.try_clone().ok().map(Arc::new);
         state.synced = state.written;
@@ -151,14 +286,19 @@ impl Durability {
         self.done.notify_all();
     }
 
-    /// Stops the thread and releases every waiter (the AOF was synced or closed).
+    /// Stops the thread and releases every waiter (the AOF was written out and synced, or
+    /// closed).
     pub fn stop(&self) {
+        self.write_out();
         let mut state = self.lock();
         state.stop = true;
-        state.synced = state.written;
+        state.synced = state.appended;
         self.synced_watch.send_replace(u64::MAX);
         drop(state);
         self.work.notify_one();
         self.done.notify_all();
     }
 }
+
+/// The largest buffer kept for reuse after a write (bigger ones, after a burst, are freed).
+const KEEP_BUFFER: usize = 1 << 20;

@@ -80,8 +80,12 @@ pub struct Aof {
     fsync_running: Arc<AtomicBool>,
     /// The unix second of the last `#TS:` annotation.
     last_timestamp: u64,
-    /// The group-commit fsync thread of `appendfsync always`.
+    /// The write buffer and the group-commit fsync thread of `appendfsync always`.
     durability: Arc<Durability>,
+    /// `appendfsync` and `aof-timestamp-enabled`, read once per CONFIG SET rather than by
+    /// name after every batch.
+    policy: FsyncPolicy,
+    timestamps: bool,
 }
 
 impl Drop for Aof {
@@ -373,6 +377,8 @@ fn open(
         fsync_running: Arc::new(AtomicBool::new(false)),
         last_timestamp: 0,
         durability,
+        policy: fsync_policy(server),
+        timestamps: config_flag(server, "aof-timestamp-enabled"),
     };
     delete_history(server, &mut aof);
     server.aof_status.enabled = true;
@@ -402,21 +408,26 @@ fn delete_history(server: &Server, aof: &mut Aof) {
     let _ = persist_manifest(&aof.dir, &aof.prefix, &aof.manifest);
 }
 
-/// Drains the propagation stream into the incr file; with `appendfsync always` fsyncs it too.
-/// Called after every batch of commands, under the lock, before the replies are sent.
+/// Drains the propagation stream into the incr file and writes it out; with `appendfsync
+/// always` fsyncs it too. For the cron, rewrites and shutdown, under the lock.
 pub fn after_batch(server: &mut Server) {
     if server.aof.is_none() {
         return;
     }
     let stream = oxidis_core::replication::drain(server);
-    // Internal callers (cron, rewrite, shutdown) wait for the fsync right here.
+    // Internal callers (cron, rewrite, shutdown) wait for the write or fsync right here.
     if let Some(wait) = append(server, &stream) {
         wait.wait();
     }
+    // And what connections appended but have not written yet.
+    if let Some(aof) = aof_mut(server) {
+        aof.durability.write_out();
+    }
 }
 
-/// Appends `stream` (what [`oxidis_core::replication::drain`] took) to the incr file; with
-/// `appendfsync always` fsyncs it before returning.
+/// Appends `stream` (what [`oxidis_core::replication::drain`] took) to the incr file's write
+/// buffer: the returned wait, before the batch's replies go out, sees it written (and fsynced
+/// with `appendfsync always`) together with the other connections' batches.
 pub fn append(server: &mut Server, stream: &[u8]) -> Option<SyncWait> {
     if server.aof.is_none() || stream.is_empty() {
         return None;
@@ -426,41 +437,26 @@ pub fn append(server: &mut Server, stream: &[u8]) -> Option<SyncWait> {
             server.aof_status.flush_sleep_us,
         ));
     }
-    let policy = fsync_policy(server);
-    let timestamps = config_flag(server, "aof-timestamp-enabled");
     let now_secs = server.now_ms() / 1000;
     let aof = aof_mut(server)?;
-    let before = aof.incr_size;
-    let mut written = Ok(());
-    if timestamps && now_secs != aof.last_timestamp {
+    let always = aof.policy == FsyncPolicy::Always;
+    if aof.timestamps && now_secs != aof.last_timestamp {
         aof.last_timestamp = now_secs;
         let annotation = format!("#TS:{now_secs}\r\n");
-        written = aof.file.write_all(annotation.as_bytes());
         aof.incr_size += annotation.len() as u64;
+        // Waited for with the stream that follows.
+        drop(aof.durability.append(annotation.as_bytes(), false));
     }
-    written = written.and_then(|()| aof.file.write_all(stream));
     aof.incr_size += stream.len() as u64;
-    // With `always`, the fsync thread syncs it; the caller waits before replying.
-    let wait = (written.is_ok() && policy == FsyncPolicy::Always).then(|| {
+    if always {
         aof.fsynced_size = aof.incr_size;
         aof.last_fsync = Instant::now();
-        aof.durability.written(aof.incr_size - before)
-    });
-    let size = aof.older_size + aof.incr_size;
-    server.aof_status.current_size = size;
-    if let Err(e) = written {
-        warn!("Error writing to the AOF file: {e}");
-        server.aof_status.last_write_failed = true;
-        if policy == FsyncPolicy::Always {
-            warn!(
-                "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
-            );
-            std::process::exit(1);
-        }
-    } else {
-        server.aof_status.last_write_failed = false;
     }
-    wait
+    let wait = aof.durability.append(stream, always);
+    let failed = aof.durability.write_failed();
+    server.aof_status.current_size = aof.older_size + aof.incr_size;
+    server.aof_status.last_write_failed = failed;
+    Some(wait)
 }
 
 /// The AOF's share of the cron: drains what expiry and eviction propagated, starts the
@@ -480,6 +476,7 @@ pub fn cron(server: &mut Server) {
             && !running
             && let Ok(handle) = aof.file.try_clone()
         {
+            aof.durability.write_out();
             aof.fsynced_size = aof.incr_size;
             aof.last_fsync = Instant::now();
             let flag = aof.fsync_running.clone();
@@ -615,6 +612,8 @@ fn config_changed(server: &mut Server) {
     if let Some(boxed) = server.aof.take()
         && let Ok(mut aof) = boxed.downcast::<Aof>()
     {
+        aof.policy = fsync_policy(server);
+        aof.timestamps = config_flag(server, "aof-timestamp-enabled");
         delete_history(server, &mut aof);
         server.aof = Some(aof);
     }

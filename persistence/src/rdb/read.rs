@@ -597,6 +597,21 @@ pub fn decode_dataset(
     now_ms: u64,
     lru_clock: u32,
 ) -> Result<Loaded, LoadError> {
+    decode_dataset_with_progress(data, config, options, now_ms, lru_clock, &mut |_| {})
+}
+
+/// [`decode_dataset`], calling `progress` with the bytes consumed so far after each key.
+///
+/// # Errors
+/// As [`decode_dataset`].
+pub fn decode_dataset_with_progress(
+    data: &[u8],
+    config: &Config,
+    options: &LoadOptions,
+    now_ms: u64,
+    lru_clock: u32,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Loaded, LoadError> {
     let mut r = Reader::new(data);
     let magic = r.bytes(9)?;
     if &magic[..5] != b"REDIS" {
@@ -709,6 +724,7 @@ pub fn decode_dataset(
         };
         let expire = expire_at.take();
         let idle_secs = idle.take();
+        progress(r.position());
         if expire.is_some_and(|at| at < now_ms) {
             loaded.keys_expired += 1;
             continue;

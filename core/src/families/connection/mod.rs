@@ -212,10 +212,11 @@ fn hello(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         RespVersion::Resp3 => 3,
     };
     let id = client::id_reply(client.id);
+    let modules = ctx.server.modules.list_reply();
     let pair =
         |key: &'static str, value: Frame| (Frame::Bulk(Bytes::from_static(key.as_bytes())), value);
     let text = |value: &'static str| Frame::Bulk(Bytes::from_static(value.as_bytes()));
-    // TODO(#replication, #cluster, #modules): role, mode and the module list are fixed for now.
+    // TODO(#replication, #cluster): role and mode are fixed for now.
     Ok(Frame::Map(vec![
         pair("server", text("redis")),
         pair("version", text(REDIS_VERSION)),
@@ -223,7 +224,7 @@ fn hello(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandResult {
         pair("id", Frame::Integer(id)),
         pair("mode", text("standalone")),
         pair("role", text("master")),
-        pair("modules", Frame::Array(Vec::new())),
+        pair("modules", modules),
     ]))
 }
 

@@ -221,7 +221,7 @@ fn command_info(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
 /// How COMMAND LIST narrows its answer.
 enum ListFilter<'a> {
     /// Commands of the named module.
-    Module,
+    Module(&'a [u8]),
     /// Commands in an ACL category (`None`: no such category, nothing matches).
     AclCategory(Option<u32>),
     /// Full names matching a glob, case-insensitively.
@@ -241,7 +241,7 @@ fn command_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
         let kind = args.next_bytes()?;
         let value = args.next_bytes()?;
         filter = Some(if kind.eq_ignore_ascii_case(b"MODULE") {
-            ListFilter::Module
+            ListFilter::Module(value)
         } else if kind.eq_ignore_ascii_case(b"ACLCAT") {
             ListFilter::AclCategory(acl_category_by_name(value))
         } else if kind.eq_ignore_ascii_case(b"PATTERN") {
@@ -250,11 +250,13 @@ fn command_list(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
             return Err(CommandError::Syntax);
         });
     }
+    let modules = &ctx.server.modules;
     let keep = |c: &Command| match &filter {
         None => true,
-        // TODO(#modules): the table does not record which module registered a command, and
-        // no module can be loaded yet, so no command belongs to any named module.
-        Some(ListFilter::Module) => false,
+        // A module's commands are top-level ones; no loaded module of that name, none.
+        Some(ListFilter::Module(name)) => modules
+            .commands_of(name)
+            .is_some_and(|names| names.contains(&c.full_name)),
         Some(ListFilter::AclCategory(bits)) => bits.is_some_and(|b| c.acl_categories & b != 0),
         Some(ListFilter::Pattern(pattern)) => {
             glob_match(pattern, c.full_name.as_bytes(), Case::Insensitive)

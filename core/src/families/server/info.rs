@@ -367,9 +367,11 @@ fn memory_section(
 }
 
 fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
-    // TODO(#6): BGSAVE and AOF fields are an idle Redis's until they exist.
     report.section("Persistence");
-    report.field("loading", 0);
+    report.field(
+        "loading",
+        u8::from(ctx.server.persistence_state.loading.is_some()),
+    );
     report.field("async_loading", 0);
     let state = &ctx.server.persistence_state;
     let saving = state.bgsave_started_ms.is_some() || state.aof_rewrite_started_ms.is_some();
@@ -450,6 +452,33 @@ fn persistence_section(ctx: &mut CommandContext<'_>, report: &mut Report) {
         report.field("aof_buffer_length", 0);
         report.field("aof_pending_bio_fsync", u8::from(aof.pending_fsync));
         report.field("aof_delayed_fsync", aof.delayed_fsync);
+    }
+    if let Some(loading) = &ctx.server.persistence_state.loading {
+        let loaded = loading
+            .loaded_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let total = loading.total_bytes;
+        let (percent, remaining) = if total > 0 {
+            (
+                loaded as f64 * 100.0 / total as f64,
+                total.saturating_sub(loaded),
+            )
+        } else {
+            (0.0, 1)
+        };
+        let elapsed = (ctx.server.now_ms() / 1000).saturating_sub(loading.start_unix_secs);
+        // Redis's estimate, and its fake one second while nothing has elapsed yet.
+        let eta = if elapsed == 0 {
+            1
+        } else {
+            elapsed.saturating_mul(remaining) / loaded.saturating_add(1)
+        };
+        report.field("loading_start_time", loading.start_unix_secs);
+        report.field("loading_total_bytes", total);
+        report.field("loading_rdb_used_mem", 0);
+        report.field("loading_loaded_bytes", loaded);
+        report.field("loading_loaded_perc", format!("{percent:.2}"));
+        report.field("loading_eta_seconds", eta);
     }
 }
 

@@ -187,5 +187,6 @@ impl ConnectionHandle for Inbox {
 
 mod blocking;
 mod data_types;
+mod listing;
 mod parameters;
 mod subscriptions;

@@ -1,8 +1,14 @@
 //! Module plugins against the real binary: the example and test modules are built as cdylibs
 //! (once per test run, with the same cargo profile), loaded with MODULE LOAD, and driven with the
-//! `redis` crate and raw RESP.
+//! `redis` crate and raw RESP. `api11.rs`: what API 1.1 added (borrowed reads, `unlink` and
+//! `free_effort`), its compatibility with 1.0 modules, and the listings (HELLO, COMMAND LIST);
+//! `areas.rs`: streams, `call` for RESP3 clients, a type's keyspace events, propagation.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod api11;
+mod areas;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -402,7 +408,7 @@ fn a_module_built_for_another_abi_major_is_refused_before_it_runs() {
     );
     assert_eq!(
         text,
-        "ERR Error loading the extension: module ABI version 2.0 is not supported by this server (module ABI 1.0: same major, minor up to 0)"
+        "ERR Error loading the extension: module ABI version 2.0 is not supported by this server (module ABI 1.1: same major, minor up to 1)"
     );
     assert_eq!(ok(&mut con, &["MODULE", "LIST"]), Value::Array(vec![]));
     assert_eq!(ok(&mut con, &["PING"]), Value::SimpleString("PONG".into()));
@@ -465,7 +471,21 @@ fn load_unload_reload_100_times_does_not_leak() {
 fn a_module_from_a_separate_cargo_project_loads() {
     // Built the way an outside author builds: its own project and target directory, with only
     // the API crate as a dependency.
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("../modules/examples/outside");
+    let path = build_outside_project("modules/examples/outside", "outside_hello");
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &path.to_string_lossy()]);
+    assert_eq!(
+        ok(&mut con, &["HELLO.OUTSIDE", "author"]),
+        bulk("hello, author")
+    );
+}
+
+/// Builds the separate cargo project at `dir` (relative to the workspace) the way an outside
+/// author does (its own project, with only the API crate as a dependency), into
+/// `target/outside`; the path of its library `lib<lib>.so`.
+fn build_outside_project(dir: &str, lib: &str) -> PathBuf {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
     let target = profile_dir()
         .parent()
         .expect("a target directory")
@@ -479,15 +499,8 @@ fn a_module_from_a_separate_cargo_project_loads() {
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building the outside module failed");
-    let path = target.join("debug/liboutside_hello.so");
-    let server = start();
-    let mut con = server.connect().expect("connect");
-    ok(&mut con, &["MODULE", "LOAD", &path.to_string_lossy()]);
-    assert_eq!(
-        ok(&mut con, &["HELLO.OUTSIDE", "author"]),
-        bulk("hello, author")
-    );
+    assert!(status.success(), "building {dir} failed");
+    target.join(format!("debug/lib{lib}.so"))
 }
 
 /// A fresh directory for a server's files.
