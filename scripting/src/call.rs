@@ -39,6 +39,8 @@ pub struct CallScratch {
 
 /// Room the argument buffer takes at a time.
 const SCRATCH_CHUNK: usize = 4096;
+/// Arguments kept room for between calls, at most.
+const SCRATCH_ARGS: usize = 64;
 
 impl CallScratch {
     /// Appends one argument.
@@ -48,6 +50,18 @@ impl CallScratch {
         }
         self.buf.extend_from_slice(bytes);
         self.argv.push(self.buf.split().freeze());
+    }
+
+    /// After a call: lets go of the arguments, and of the room a call with large (or many)
+    /// arguments took, so it is not kept for the life of the VM.
+    fn release(&mut self) {
+        let large = self.argv.len() > SCRATCH_ARGS
+            || self.argv.iter().map(Bytes::len).sum::<usize>() > SCRATCH_CHUNK;
+        self.argv.clear();
+        if large {
+            self.argv.shrink_to(SCRATCH_ARGS);
+            self.buf = BytesMut::new();
+        }
     }
 }
 
@@ -76,6 +90,7 @@ pub fn call_command(
             Value::Integer(i) => scratch.push(i.to_string().as_bytes()),
             Value::Number(n) => scratch.push(call_number_text(*n).as_bytes()),
             _ => {
+                scratch.release();
                 return failure(
                     lua,
                     "ERR Lua redis lib command arguments must be strings or integers",
@@ -86,7 +101,7 @@ pub fn call_command(
     }
     let reply = run_checked(server, client_id, flags, run_state, resp, &scratch.argv);
     // The commands are done with the arguments: the buffer can be reused.
-    scratch.argv.clear();
+    scratch.release();
     match reply {
         Ok(reply) => {
             let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
