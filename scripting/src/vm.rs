@@ -364,16 +364,21 @@ impl Vm {
         self.warned.store(false, Ordering::Relaxed);
         let started = server.now_ms();
         server.freeze_clock(Some(started));
-        let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
+        // A panic in a command the script ran still ends the run here (the clock runs again,
+        // the server is no longer busy), then goes on to dispatch, which answers it.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_inner(server, client_id, invocation, caller_resp, &busy)
+        }));
         server.freeze_clock(None);
         let elapsed = busy.elapsed_ms();
         busy.finish();
         busy.loading.store(false, Ordering::SeqCst);
-        let key = busy
-            .details
-            .lock()
-            .ok()
-            .and_then(|d| d.command.get(1).cloned());
+        // The run's arguments are let go of (they may pin a large request buffer).
+        let key = busy.details.lock().ok().and_then(|mut d| {
+            let key = d.command.get(1).cloned();
+            d.command.clear();
+            key
+        });
         if let Some(key) = key {
             busy.record_run(&key, elapsed);
         }
@@ -383,6 +388,13 @@ impl Vm {
             client.db = caller_db;
             client.resp = caller_resp;
         }
+        let result = match result {
+            Ok(result) => result,
+            Err(panic) => {
+                self.lua.remove_app_data::<Running>();
+                std::panic::resume_unwind(panic)
+            }
+        };
         self.collect_garbage();
         match result {
             Ok((frame, counted)) => {

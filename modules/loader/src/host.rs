@@ -182,6 +182,21 @@ impl Host for HostCtx<'_, '_> {
         if argv.is_empty() {
             return RVec::from(vec![Token::Error("ERR empty command".into())]);
         }
+        // A module command run by a script may not start another script (or anything else a
+        // script may not run): the script engine is in use, as Redis refuses `noscript`
+        // commands to a script's calls.
+        if self.ctx.in_script()
+            && self
+                .ctx
+                .server
+                .table
+                .get(&argv[0])
+                .is_some_and(|command| command.has(oxidis_core::command::Flag::NoScript))
+        {
+            return RVec::from(vec![Token::Error(
+                "ERR This Redis command is not allowed from script".into(),
+            )]);
+        }
         let client_id = self.ctx.client_id();
         let server = &mut *self.ctx.server;
         // Calls answer in RESP2, as RedisModule_Call does by default.

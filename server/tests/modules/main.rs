@@ -288,6 +288,15 @@ fn call_runs_any_command_and_returns_its_reply() {
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     );
     assert!(err(&mut con, &["TEST.CALL", "NOSUCHCMD"]).starts_with("ERR unknown command"));
+    // From a script, a module's call may not start another script, as the script's own
+    // calls may not; the server goes on serving scripts after.
+    let nested = "return redis.call('TEST.CALL', 'EVAL', 'return 1', '0')";
+    let text = err(&mut con, &["EVAL", nested, "0"]);
+    assert!(
+        text.starts_with("ERR This Redis command is not allowed from script"),
+        "{text}"
+    );
+    assert_eq!(ok(&mut con, &["EVAL", "return 7", "0"]), Value::Int(7));
 }
 
 #[test]
