@@ -65,19 +65,31 @@ impl CallScratch {
     }
 }
 
+/// Who calls: the running script's client, flags, run state, and the protocol it chose
+/// (`redis.setresp`).
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    /// The client that runs the script.
+    pub client_id: ClientId,
+    /// The script's declared flags.
+    pub flags: RunFlags,
+    /// The run's shared state (kill request, whether it wrote).
+    pub run_state: &'a ScriptBusy,
+    /// The protocol replies are converted from.
+    pub resp: RespVersion,
+}
+
 /// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
-/// `resp` is the protocol the script chose (`redis.setresp`).
-#[allow(clippy::too_many_arguments)] // the run's context, passed as the call needs it
 pub fn call_command(
     lua: &Lua,
     server: &mut Server,
-    client_id: ClientId,
-    flags: RunFlags,
-    run_state: &ScriptBusy,
-    resp: RespVersion,
+    caller: Caller<'_>,
     args: &MultiValue,
     scratch: &mut CallScratch,
 ) -> mlua::Result<(bool, Value)> {
+    let Caller {
+        resp, run_state, ..
+    } = caller;
     if run_state.kill.load(Ordering::SeqCst) {
         return Err(crate::vm::killed_error(
             run_state.is_function.load(Ordering::SeqCst),
@@ -99,7 +111,7 @@ pub fn call_command(
             }
         }
     }
-    let reply = run_checked(server, client_id, flags, run_state, resp, &scratch.argv);
+    let reply = run_checked(server, caller, &scratch.argv);
     // The commands are done with the arguments: the buffer can be reused.
     scratch.release();
     match reply {
@@ -115,12 +127,15 @@ pub fn call_command(
 /// it is counted in the statistics already).
 fn run_checked(
     server: &mut Server,
-    client_id: ClientId,
-    flags: RunFlags,
-    run_state: &ScriptBusy,
-    resp: RespVersion,
+    caller: Caller<'_>,
     argv: &[Bytes],
 ) -> Result<Frame, (&'static str, bool)> {
+    let Caller {
+        client_id,
+        flags,
+        run_state,
+        resp,
+    } = caller;
     if argv.is_empty() {
         return Err((
             "ERR Please specify at least one argument for this redis lib call",

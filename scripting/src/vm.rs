@@ -25,7 +25,7 @@ use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
 use oxidis_protocol::{Frame, RespVersion};
 
-use crate::call::{CallScratch, RunFlags, call_command};
+use crate::call::{CallScratch, Caller, RunFlags, call_command};
 use crate::convert::lua_to_frame;
 
 /// The prelude that builds Redis's environment.
@@ -550,16 +550,13 @@ fn redis_call(lua: &Lua, args: MultiValue, resp: &AtomicU8, raise: bool) -> mlua
         None => &mut spare,
     };
     let (ok, value) = running.server.borrow_mut_scoped(|server: &mut Server| {
-        call_command(
-            lua,
-            server,
-            running.client_id,
-            running.flags,
-            &running.busy,
+        let caller = Caller {
+            client_id: running.client_id,
+            flags: running.flags,
+            run_state: &running.busy,
             resp,
-            &args,
-            scratch,
-        )
+        };
+        call_command(lua, server, caller, &args, scratch)
     })??;
     if ok || !raise {
         return Ok(value);
