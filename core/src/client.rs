@@ -29,8 +29,9 @@ pub trait ConnectionHandle: Send + Sync {
         self.push(message.clone());
     }
 
-    /// [`push_ref`](Self::push_ref) for a message many clients get (PUBLISH): the message
-    /// is encoded once per protocol, not once per client.
+    /// [`push_ref`](Self::push_ref) for a message many clients get (PUBLISH): a connection
+    /// appends [`SharedPush::write`], which encodes it at most twice per protocol, not once
+    /// per client.
     fn push_shared(&self, message: &SharedPush<'_>) {
         self.push(message.to_frame());
     }
@@ -58,9 +59,10 @@ pub trait ConnectionHandle: Send + Sync {
     }
 }
 
-/// A message pushed to many clients, encoded at most once for each protocol: the first
-/// client of a protocol gets it encoded straight into its buffer, later ones a copy of an
-/// encoding kept here (so a message with a single subscriber costs no allocation at all).
+/// A message pushed to many clients: the first client of each protocol gets it encoded
+/// straight into its buffer, later ones a copy of an encoding kept here (made once, when a
+/// second client of that protocol needs it). A message with a single subscriber costs one
+/// encoding and no allocation.
 pub struct SharedPush<'a> {
     message: Message<'a>,
     /// Per protocol (RESP2, RESP3): whether one client has had the message already.
@@ -621,6 +623,31 @@ mod tests {
             c
         });
         (id, fake)
+    }
+
+    #[test]
+    fn a_shared_push_reaches_every_client_alike_in_each_protocol() {
+        let parts: [&[u8]; 3] = [b"message", b"ch", b"hi"];
+        let message = SharedPush::bulks(&parts);
+        let expected = |resp| {
+            let mut out = bytes::BytesMut::new();
+            oxidis_protocol::encode(&message.to_frame(), resp, &mut out);
+            out
+        };
+        // Per protocol: the first client (encoded in place), then two more (the kept copy),
+        // interleaved so each protocol's first write comes after the other's.
+        for resp in [
+            RespVersion::Resp2,
+            RespVersion::Resp3,
+            RespVersion::Resp2,
+            RespVersion::Resp3,
+            RespVersion::Resp2,
+        ] {
+            let mut out = bytes::BytesMut::from(&b"+before\r\n"[..]);
+            message.write(resp, &mut out);
+            assert_eq!(&out[..9], b"+before\r\n");
+            assert_eq!(out[9..], expected(resp)[..], "{resp:?}");
+        }
     }
 
     #[test]

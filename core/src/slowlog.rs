@@ -149,12 +149,7 @@ pub fn trimmed_argv(argv: &[Bytes], redacted: &[usize]) -> Vec<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Vec<Bytes> {
-        list.iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
-    }
+    use crate::testing::argv_of as args;
 
     #[test]
     fn more_than_32_arguments_keep_31_and_a_count() {

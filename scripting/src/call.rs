@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use mlua::{IntoLua, Lua, MultiValue, Value};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
@@ -28,29 +28,81 @@ pub struct RunFlags {
     pub obey: bool,
 }
 
+/// The argument vector `redis.call` builds, kept between calls: the arguments are copied into
+/// one buffer handed out in slices (reclaimed once the commands let go of them), so a call
+/// allocates nothing for its arguments in the steady state.
+#[derive(Debug, Default)]
+pub struct CallScratch {
+    argv: Vec<Bytes>,
+    buf: BytesMut,
+}
+
+/// Room the argument buffer takes at a time.
+const SCRATCH_CHUNK: usize = 4096;
+/// Arguments kept room for between calls, at most.
+const SCRATCH_ARGS: usize = 64;
+
+impl CallScratch {
+    /// Appends one argument.
+    fn push(&mut self, bytes: &[u8]) {
+        if self.buf.capacity() < bytes.len() {
+            self.buf.reserve(bytes.len().max(SCRATCH_CHUNK));
+        }
+        self.buf.extend_from_slice(bytes);
+        self.argv.push(self.buf.split().freeze());
+    }
+
+    /// After a call: lets go of the arguments, and of the room a call with large (or many)
+    /// arguments took, so it is not kept for the life of the VM.
+    fn release(&mut self) {
+        let large = self.argv.len() > SCRATCH_ARGS
+            || self.argv.iter().map(Bytes::len).sum::<usize>() > SCRATCH_CHUNK;
+        self.argv.clear();
+        if large {
+            self.argv.shrink_to(SCRATCH_ARGS);
+            self.buf = BytesMut::new();
+        }
+    }
+}
+
+/// Who calls: the running script's client, flags, run state, and the protocol it chose
+/// (`redis.setresp`).
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    /// The client that runs the script.
+    pub client_id: ClientId,
+    /// The script's declared flags.
+    pub flags: RunFlags,
+    /// The run's shared state (kill request, whether it wrote).
+    pub run_state: &'a ScriptBusy,
+    /// The protocol replies are converted from.
+    pub resp: RespVersion,
+}
+
 /// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
-/// `resp` is the protocol the script chose (`redis.setresp`).
 pub fn call_command(
     lua: &Lua,
     server: &mut Server,
-    client_id: ClientId,
-    flags: RunFlags,
-    run_state: &ScriptBusy,
-    resp: RespVersion,
+    caller: Caller<'_>,
     args: &MultiValue,
+    scratch: &mut CallScratch,
 ) -> mlua::Result<(bool, Value)> {
+    let Caller {
+        resp, run_state, ..
+    } = caller;
     if run_state.kill.load(Ordering::SeqCst) {
         return Err(crate::vm::killed_error(
             run_state.is_function.load(Ordering::SeqCst),
         ));
     }
-    let mut argv: Vec<Bytes> = Vec::with_capacity(args.len());
+    scratch.argv.clear();
     for value in args {
         match value {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
-            Value::Number(n) => argv.push(Bytes::from(call_number_text(*n))),
+            Value::String(s) => scratch.push(&s.as_bytes()),
+            Value::Integer(i) => scratch.push(i.to_string().as_bytes()),
+            Value::Number(n) => scratch.push(call_number_text(*n).as_bytes()),
             _ => {
+                scratch.release();
                 return failure(
                     lua,
                     "ERR Lua redis lib command arguments must be strings or integers",
@@ -59,35 +111,58 @@ pub fn call_command(
             }
         }
     }
+    let reply = run_checked(server, caller, &scratch.argv);
+    // The commands are done with the arguments: the buffer can be reused.
+    scratch.release();
+    match reply {
+        Ok(reply) => {
+            let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
+            Ok((ok, frame_to_lua(lua, &reply, resp)?))
+        }
+        Err((text, counted)) => failure(lua, text, counted),
+    }
+}
+
+/// The checks, then the command: its reply, or the error to return to the script (and whether
+/// it is counted in the statistics already).
+fn run_checked(
+    server: &mut Server,
+    caller: Caller<'_>,
+    argv: &[Bytes],
+) -> Result<Frame, (&'static str, bool)> {
+    let Caller {
+        client_id,
+        flags,
+        run_state,
+        resp,
+    } = caller;
     if argv.is_empty() {
-        return failure(
-            lua,
+        return Err((
             "ERR Please specify at least one argument for this redis lib call",
             false,
-        );
+        ));
     }
-    if let Err((command, text)) = check_command(server, &argv, flags, run_state) {
+    if let Err((command, text)) = check_command(server, argv, flags, run_state) {
         // Counted here, as Redis counts a rejected call; the script's own error reply that
         // may follow is not counted again.
         server.stats.count_error(text.as_bytes());
         if let Some(command) = command {
             server.stats.command_mut(command.id).rejected_calls += 1;
         }
-        return failure(lua, text, true);
+        return Err((text, true));
     }
     // The command sees the script's protocol (`redis.setresp`) as the client's.
     let previous_resp = match server.clients.get_mut(client_id) {
         Some(client) if client.resp != resp => Some(std::mem::replace(&mut client.resp, resp)),
         _ => None,
     };
-    let reply = oxidis_core::dispatch(server, client_id, &argv);
+    let reply = oxidis_core::dispatch(server, client_id, argv);
     if let Some(previous) = previous_resp
         && let Some(client) = server.clients.get_mut(client_id)
     {
         client.resp = previous;
     }
-    let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
-    Ok((ok, frame_to_lua(lua, &reply, resp)?))
+    Ok(reply)
 }
 
 /// `(false, {err=text})`; `counted`: the error is in the error statistics already.

@@ -231,7 +231,6 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         })?;
         let result = vm.run_protected(&function);
         lua.remove_hook();
-        vm.install_hook();
         vm.set_load_mode(false)?;
         let result: MultiValue = result?;
         ctx.raw_set("register_function", previous)?;
@@ -242,6 +241,8 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         }
         Ok(())
     });
+    // Back to the hook scripts run under (whatever happened to the load's own).
+    vm.install_hook();
     if let Err(e) = outcome {
         let _ = vm.set_load_mode(false);
         return Err(format!("ERR Error registering functions: {e}"));

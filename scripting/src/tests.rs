@@ -247,3 +247,23 @@ fn keys_and_arguments_keep_any_bytes() {
         Frame::Bulk(bytes::Bytes::copy_from_slice(value))
     );
 }
+
+#[test]
+fn redis_call_arguments_of_any_size() {
+    let mut r = runner();
+    let script = "redis.call('set', KEYS[1], string.rep('x', 10000)) \
+        local t = {} for i = 1, 100 do t[i] = 'e' .. i end \
+        redis.call('rpush', KEYS[2], unpack(t)) \
+        redis.call('set', KEYS[3], 'small') \
+        return {redis.call('strlen', KEYS[1]), redis.call('llen', KEYS[2]), \
+            redis.call('lindex', KEYS[2], 99), redis.call('get', KEYS[3])}";
+    assert_eq!(
+        r.run(["EVAL", script, "3", "big", "list", "small"]),
+        Frame::Array(vec![
+            Frame::Integer(10000),
+            Frame::Integer(100),
+            bulk("e100"),
+            bulk("small"),
+        ])
+    );
+}

@@ -3,8 +3,14 @@
 //! and [`Vm::run`], which calls a script with `redis.call` bound to the calling client.
 //!
 //! `redis.call` must reach the `Server` the script runs against, which the command handler holds
-//! as `&mut Server`: each run creates the one Rust primitive behind `redis.call`/`redis.pcall`
-//! in an `mlua` scope that borrows it, so nothing outlives the run.
+//! as `&mut Server`: each run lends it to Lua as a userdata of an `mlua` scope (so nothing
+//! outlives the run), kept with the calling client in the VM's app data (`Running`), where
+//! the persistent `redis.call`/`redis.pcall` functions find it.
+//!
+//! What a run costs is mostly `mlua` crossings, so the hot path keeps them few: no table of
+//! arguments and no second Lua call per `redis.call`, KEYS/ARGV pushed as text straight onto
+//! the stack, the hook installed once, and Rust-side work done without the memory limit (with
+//! one, every table write and string creation is a protected call; see `Unlimited`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
@@ -19,7 +25,7 @@ use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
 use oxidis_protocol::{Frame, RespVersion};
 
-use crate::call::{RunFlags, call_command};
+use crate::call::{CallScratch, Caller, RunFlags, call_command};
 use crate::convert::lua_to_frame;
 
 /// The prelude that builds Redis's environment.
@@ -47,6 +53,8 @@ pub struct Vm {
     runs_since_gc: AtomicU32,
     /// The running script's slow-script warning was logged.
     warned: Arc<AtomicBool>,
+    /// `redis.call`'s argument vector, reused from call to call.
+    scratch: Arc<parking_lot::Mutex<CallScratch>>,
 }
 
 /// What `redis.call` needs while a script runs, kept in the VM's app data for the run: the
@@ -57,6 +65,7 @@ struct Running {
     client_id: ClientId,
     flags: RunFlags,
     busy: Arc<ScriptBusy>,
+    scratch: Arc<parking_lot::Mutex<CallScratch>>,
 }
 
 /// Redis's `LUA_GC_CYCLE_PERIOD`: every this many runs, one explicit step of the incremental
@@ -271,6 +280,7 @@ impl Vm {
             script_resp,
             runs_since_gc: AtomicU32::new(0),
             warned: Arc::new(AtomicBool::new(false)),
+            scratch: Arc::default(),
         };
         vm.install_hook();
         Ok(vm)
@@ -354,16 +364,21 @@ impl Vm {
         self.warned.store(false, Ordering::Relaxed);
         let started = server.now_ms();
         server.freeze_clock(Some(started));
-        let result = self.run_inner(server, client_id, invocation, caller_resp, &busy);
+        // A panic in a command the script ran still ends the run here (the clock runs again,
+        // the server is no longer busy), then goes on to dispatch, which answers it.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_inner(server, client_id, invocation, caller_resp, &busy)
+        }));
         server.freeze_clock(None);
         let elapsed = busy.elapsed_ms();
         busy.finish();
         busy.loading.store(false, Ordering::SeqCst);
-        let key = busy
-            .details
-            .lock()
-            .ok()
-            .and_then(|d| d.command.get(1).cloned());
+        // The run's arguments are let go of (they may pin a large request buffer).
+        let key = busy.details.lock().ok().and_then(|mut d| {
+            let key = d.command.get(1).cloned();
+            d.command.clear();
+            key
+        });
         if let Some(key) = key {
             busy.record_run(&key, elapsed);
         }
@@ -373,6 +388,13 @@ impl Vm {
             client.db = caller_db;
             client.resp = caller_resp;
         }
+        let result = match result {
+            Ok(result) => result,
+            Err(panic) => {
+                self.lua.remove_app_data::<Running>();
+                std::panic::resume_unwind(panic)
+            }
+        };
         self.collect_garbage();
         match result {
             Ok((frame, counted)) => {
@@ -419,6 +441,7 @@ impl Vm {
                 client_id,
                 flags: invocation.flags,
                 busy: Arc::clone(busy),
+                scratch: Arc::clone(&self.scratch),
             });
             drop(unlimited);
             let results: mlua::Result<(bool, Value)> =
@@ -454,7 +477,7 @@ impl Vm {
             }))
     }
 
-    /// Every [`HOOK_INSTRUCTIONS`] instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
+    /// Every `HOOK_INSTRUCTIONS` instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
     /// Once killed, the script's `pcall` re-raises the error, so it cannot be caught.
     /// The first time it finds the script past `busy-reply-threshold`, logs Redis's warning.
     ///
@@ -519,16 +542,21 @@ fn redis_call(lua: &Lua, args: MultiValue, resp: &AtomicU8, raise: bool) -> mlua
         3 => RespVersion::Resp3,
         _ => RespVersion::Resp2,
     };
+    // A nested run (never from a script's own commands) gets a scratch of its own.
+    let mut spare = CallScratch::default();
+    let mut shared = running.scratch.try_lock();
+    let scratch = match shared.as_deref_mut() {
+        Some(scratch) => scratch,
+        None => &mut spare,
+    };
     let (ok, value) = running.server.borrow_mut_scoped(|server: &mut Server| {
-        call_command(
-            lua,
-            server,
-            running.client_id,
-            running.flags,
-            &running.busy,
+        let caller = Caller {
+            client_id: running.client_id,
+            flags: running.flags,
+            run_state: &running.busy,
             resp,
-            &args,
-        )
+        };
+        call_command(lua, server, caller, &args, scratch)
     })??;
     if ok || !raise {
         return Ok(value);

@@ -69,7 +69,8 @@ impl Shared {
 const PUSH_CHUNK: usize = 512;
 
 /// The most a drained push buffer keeps for the next messages; what a burst grew beyond it
-/// is given back.
+/// is given back. The room kept is part of the 16 KiB reply buffer every client is counted
+/// with in `tot-mem` ([`oxidis_core::client::REPLY_BUFFER_BYTES`], Redis's static buffer).
 const PUSH_KEEP: usize = 4096;
 
 impl Shared {
@@ -112,7 +113,8 @@ pub struct ConnectionSignals {
     /// protocol, until the connection takes them: like Redis's output buffer, a message costs
     /// a copy into it, and a burst of them one wake-up and one write.
     pushed: parking_lot::Mutex<BytesMut>,
-    /// Notified when `pushed` stops being empty.
+    /// What an idle connection waits on: `pushed` stopped being empty, mail arrived
+    /// (`push_after_reply`), or its query buffer should be trimmed.
     pub push_ready: Notify,
     /// Whether the client speaks RESP3, for encoding pushes (kept by the connection).
     resp3: AtomicBool,
@@ -141,16 +143,21 @@ impl ConnectionSignals {
         (signals, receiver)
     }
 
-    /// Takes the pushed messages waiting, if any.
+    /// Takes the pushed messages waiting, if any (a command's reply follows them). With the
+    /// policy of [`drain_pushed_into`](Self::drain_pushed_into): up to [`PUSH_KEEP`], a split
+    /// (the next messages reuse the allocation once the taken part is written); a burst's
+    /// bigger buffer goes whole.
     pub fn take_pushed(&self) -> Option<BytesMut> {
         let mut pushed = self.pushed.lock();
         if pushed.is_empty() {
             return None;
         }
         self.pushed_len.store(0, Ordering::Relaxed);
-        // The buffer itself goes (not a split of it, which would keep its allocation alive
-        // here): memory a burst took is given back once the connection has written it.
-        Some(std::mem::take(&mut *pushed))
+        if pushed.capacity() <= PUSH_KEEP {
+            Some(pushed.split())
+        } else {
+            Some(std::mem::take(&mut *pushed))
+        }
     }
 
     /// Moves the pushed messages waiting into `output`: `None` if there were none, else
@@ -274,5 +281,69 @@ impl ConnectionHandle for ConnectionSignals {
             return 0;
         }
         self.output_capacity.load(Ordering::Relaxed) + pushed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(len: usize) -> Frame {
+        Frame::Bulk(bytes::Bytes::from(vec![b'x'; len]))
+    }
+
+    fn encoded(frames: &[Frame]) -> BytesMut {
+        let mut out = BytesMut::new();
+        for frame in frames {
+            encode(frame, RespVersion::Resp2, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_drained_push_buffer_keeps_its_room_for_the_next_messages() {
+        let (signals, _mail) = ConnectionSignals::new();
+        let mut output = BytesMut::from(&b"+OK\r\n"[..]);
+        assert_eq!(signals.drain_pushed_into(&mut output), None);
+        signals.push_ref(&bulk(10));
+        signals.push_ref(&bulk(20));
+        assert_eq!(
+            signals.pending_bytes(),
+            encoded(&[bulk(10), bulk(20)]).len() as u64
+        );
+        let room = signals.pushed.lock().capacity();
+        assert_eq!(signals.drain_pushed_into(&mut output), Some(false));
+        assert_eq!(output[5..], encoded(&[bulk(10), bulk(20)])[..]);
+        assert_eq!(signals.pending_bytes(), 0);
+        assert!(signals.pushed.lock().is_empty());
+        assert_eq!(signals.pushed.lock().capacity(), room);
+    }
+
+    #[test]
+    fn a_burst_past_the_kept_room_moves_whole_or_is_given_back() {
+        let (signals, _mail) = ConnectionSignals::new();
+        // Into an empty output, the burst's buffer itself becomes the output.
+        signals.push_ref(&bulk(PUSH_KEEP * 2));
+        let mut output = BytesMut::new();
+        assert_eq!(signals.drain_pushed_into(&mut output), Some(true));
+        assert_eq!(output, encoded(&[bulk(PUSH_KEEP * 2)]));
+        assert_eq!(signals.pushed.lock().capacity(), 0);
+        // Behind pending output, it is copied and its room given back.
+        signals.push_ref(&bulk(PUSH_KEEP * 2));
+        assert_eq!(signals.drain_pushed_into(&mut output), Some(false));
+        assert_eq!(output, encoded(&[bulk(PUSH_KEEP * 2), bulk(PUSH_KEEP * 2)]));
+        assert_eq!(signals.pushed.lock().capacity(), 0);
+    }
+
+    #[test]
+    fn taking_pushes_before_a_reply_follows_the_same_policy() {
+        let (signals, _mail) = ConnectionSignals::new();
+        signals.push_ref(&bulk(10));
+        let taken = signals.take_pushed();
+        assert_eq!(taken.as_deref(), Some(&encoded(&[bulk(10)])[..]));
+        assert!(signals.pushed.lock().capacity() > 0, "room kept");
+        signals.push_ref(&bulk(PUSH_KEEP * 2));
+        assert!(signals.take_pushed().is_some());
+        assert_eq!(signals.pushed.lock().capacity(), 0, "a burst goes whole");
     }
 }

@@ -292,11 +292,7 @@ mod tests {
 
     /// Runs a command as a client's connection does (the replication gates apply).
     fn client_run<const N: usize>(r: &mut CommandRunner, argv: [&str; N]) -> Frame {
-        let argv: Vec<bytes::Bytes> = argv
-            .iter()
-            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        match crate::execute(&mut r.server, r.client, &argv) {
+        match crate::execute(&mut r.server, r.client, &crate::testing::argv_of(&argv)) {
             crate::Outcome::Reply(reply) => reply,
             crate::Outcome::Blocked(_) => panic!("blocked"),
         }

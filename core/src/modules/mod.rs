@@ -18,6 +18,9 @@
 //!   GET/SET/REWRITE; values from the config file or MODULE LOADEX are applied by
 //!   [`config::load_queued`].
 //!
+//! - [`LoadedModule`]s: what the loader loaded (name, version, path, arguments, commands), as
+//!   MODULE LIST, HELLO's `modules`, COMMAND LIST FILTERBY MODULE and COMMAND DOCS see it.
+//!
 //! All of it lives in [`Server::modules`](crate::Server::modules) ([`Modules`]), except the
 //! blocked-client bookkeeping, which sits with the other blocked clients in
 //! [`crate::blocking::Blocked`].
@@ -114,6 +117,14 @@ impl Modules {
             .iter()
             .find(|m| m.name.as_bytes().eq_ignore_ascii_case(name))
             .map(|m| m.commands.as_slice())
+    }
+
+    /// The name of the loaded module that registered `command` (lower case).
+    pub fn owner_of(&self, command: &str) -> Option<&str> {
+        self.loaded
+            .iter()
+            .find(|m| m.commands.iter().any(|c| c == command))
+            .map(|m| m.name.as_str())
     }
 
     /// Whether module `owner` can be unloaded: none of its types has values.

@@ -35,11 +35,22 @@ impl<'a> Context<'a> {
     /// Runs any command as the calling client, as `RedisModule_Call` does; its reply (errors
     /// included) comes back as a [`Reply`].
     pub fn call<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> Reply {
-        let parts: Vec<RSlice<'_, u8>> = argv
-            .iter()
-            .map(|a| RSlice::from_slice(a.as_ref()))
-            .collect();
-        let tokens = self.host.call(RSlice::from_slice(&parts));
+        // Up to 8 arguments cross without an allocation.
+        let mut small: [RSlice<'_, u8>; 8] = [RSlice::EMPTY; 8];
+        let large: Vec<RSlice<'_, u8>>;
+        let parts: &[RSlice<'_, u8>] = if argv.len() <= small.len() {
+            for (slot, arg) in small.iter_mut().zip(argv) {
+                *slot = RSlice::from_slice(arg.as_ref());
+            }
+            &small[..argv.len()]
+        } else {
+            large = argv
+                .iter()
+                .map(|a| RSlice::from_slice(a.as_ref()))
+                .collect();
+            &large
+        };
+        let tokens = self.host.call(RSlice::from_slice(parts));
         Reply::from_tokens(&tokens)
     }
 

@@ -187,11 +187,10 @@ impl<'a> Args<'a> {
         })
     }
 
-    /// Argument `i` as an integer, with Redis's error text.
+    /// Argument `i` as an integer, read as Redis reads one (`string2ll`: an optional `-`, then
+    /// digits without a leading zero or `+`), with Redis's error text.
     pub fn i64(&self, i: usize) -> Result<i64, Error> {
-        std::str::from_utf8(self.bytes(i)?)
-            .ok()
-            .and_then(|s| s.parse().ok())
+        parse_i64(self.bytes(i)?)
             .ok_or_else(|| Error::new("ERR value is not an integer or out of range"))
     }
 
@@ -199,6 +198,33 @@ impl<'a> Args<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let slice: &'a [RSlice<'a, u8>] = self.0.as_slice();
         slice.iter().map(|s| s.as_slice())
+    }
+}
+
+/// A decimal integer as Redis's `string2ll` accepts it: `0`, or an optional `-` and digits not
+/// starting with `0`, within `i64`.
+fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    let (negative, digits) = match bytes {
+        [b'0'] => return Some(0),
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
+    };
+    if !matches!(digits.first(), Some(b'1'..=b'9')) {
+        return None;
+    }
+    // Accumulated negatively, so that i64::MIN fits.
+    let mut value: i64 = 0;
+    for &b in digits {
+        let digit = match b {
+            b'0'..=b'9' => i64::from(b - b'0'),
+            _ => return None,
+        };
+        value = value.checked_mul(10)?.checked_sub(digit)?;
+    }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
     }
 }
 
@@ -625,6 +651,27 @@ mod tests {
         assert!(server.accepts(AbiVersion { major: 1, minor: 2 }));
         assert!(!server.accepts(AbiVersion { major: 1, minor: 3 }));
         assert!(!server.accepts(AbiVersion { major: 2, minor: 0 }));
+    }
+
+    #[test]
+    fn integers_parse_as_redis_reads_them() {
+        for (text, value) in [
+            ("0", Some(0)),
+            ("42", Some(42)),
+            ("-7", Some(-7)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-0", None),
+            ("01", None),
+            ("+1", None),
+            ("", None),
+            ("-", None),
+            (" 1", None),
+            ("1x", None),
+        ] {
+            assert_eq!(parse_i64(text.as_bytes()), value, "{text:?}");
+        }
     }
 
     #[test]

@@ -110,25 +110,29 @@ impl Trampoline {
         if !host.verbatim && host.ctx.server.dirty != dirty {
             host.ctx.prevent_propagation();
         }
-        let reply = match (host.blocked.take(), host.reply.take()) {
-            // The reply the server built for it (`reply_string`), unless it answered an error.
-            (None, Some(frame)) if tokens.is_empty() => frame,
-            // A command that blocked its client answers with what blocking gave it.
-            (Some(frame), _) => {
-                tokens.clear();
-                frame
+        let reply = if host.blocked.is_none() && tokens.is_empty() {
+            // The reply the server built for it (`reply_string`); an error would be in `tokens`.
+            match host.reply.take() {
+                Some(frame) => frame,
+                None => Frame::Null,
             }
-            (None, _) => take_reply(&mut tokens),
+        } else {
+            // A command that blocked its client answers with what blocking gave it.
+            finish_reply(host.blocked.take(), &mut tokens)
         };
         REPLY_BUFFER.set(Some(tokens));
         Ok(reply)
     }
 }
 
-/// The module's reply tokens as a frame, leaving the buffer empty.
+/// The reply of a command that blocked its client, or else the module's reply tokens as a
+/// frame; the buffer is left empty.
 #[inline(never)]
-fn take_reply(tokens: &mut RVec<Token>) -> Frame {
-    let frame = take_frame(&mut tokens.drain(..));
+fn finish_reply(blocked: Option<Frame>, tokens: &mut RVec<Token>) -> Frame {
+    let frame = match blocked {
+        Some(frame) => frame,
+        None => take_frame(&mut tokens.drain(..)),
+    };
     tokens.clear();
     frame
 }
@@ -158,12 +162,40 @@ impl Host for HostCtx<'_, '_> {
     }
 
     fn call(&mut self, argv: RSlice<'_, RSlice<'_, u8>>) -> RVec<Token> {
+        // One buffer for all the arguments, each a slice of it: two allocations per call
+        // rather than one per argument.
+        let total = argv.iter().map(|a| a.len()).sum();
+        let mut buffer = bytes::BytesMut::with_capacity(total);
+        for arg in argv.iter() {
+            buffer.extend_from_slice(arg.as_slice());
+        }
+        let buffer = buffer.freeze();
+        let mut start = 0;
         let argv: Vec<Bytes> = argv
             .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_slice()))
+            .map(|a| {
+                let arg = buffer.slice(start..start + a.len());
+                start += a.len();
+                arg
+            })
             .collect();
         if argv.is_empty() {
             return RVec::from(vec![Token::Error("ERR empty command".into())]);
+        }
+        // A module command run by a script may not start another script (or anything else a
+        // script may not run): the script engine is in use, as Redis refuses `noscript`
+        // commands to a script's calls.
+        if self.ctx.in_script()
+            && self
+                .ctx
+                .server
+                .table
+                .get(&argv[0])
+                .is_some_and(|command| command.has(oxidis_core::command::Flag::NoScript))
+        {
+            return RVec::from(vec![Token::Error(
+                "ERR This Redis command is not allowed from script".into(),
+            )]);
         }
         let client_id = self.ctx.client_id();
         let server = &mut *self.ctx.server;

@@ -413,10 +413,12 @@ pub fn unload(server: &mut Server, name: &str) -> Result<(), UnloadError> {
     else {
         return Err(UnloadError::NoSuchModule);
     };
-    if host::blocked_clients(name).load(std::sync::atomic::Ordering::SeqCst) > 0 {
+    // Everything below is keyed by the module's own spelling of its name.
+    let name = server.modules.loaded[index].name.clone();
+    if host::blocked_clients(&name).load(std::sync::atomic::Ordering::SeqCst) > 0 {
         return Err(UnloadError::BlockedClients);
     }
-    if oxidis_core::modules::forget_owner(server, name).is_err() {
+    if oxidis_core::modules::forget_owner(server, &name).is_err() {
         return Err(UnloadError::TypesInUse);
     }
     let module = server.modules.loaded.remove(index);

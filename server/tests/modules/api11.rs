@@ -134,6 +134,20 @@ fn unlink_and_free_effort_reach_lazy_free() {
     assert!(eventually(
         || ok(&mut con, &["TEST.FREES"]) == ints(&[6, 6, 2])
     ));
+    // An expired value is unlinked too.
+    ok(&mut con, &["TEST.PUSH", "e", "a"]);
+    ok(&mut con, &["PEXPIRE", "e", "1"]);
+    assert!(eventually(
+        || ok(&mut con, &["EXISTS", "e"]) == Value::Int(0)
+    ));
+    assert_eq!(ok(&mut con, &["TEST.FREES"]), ints(&[7, 7, 2]));
+    // SCAN TYPE knows the type's name.
+    ok(&mut con, &["TEST.PUSH", "t", "a"]);
+    assert_eq!(
+        ok(&mut con, &["SCAN", "0", "TYPE", "testlist0"]),
+        Value::Array(vec![bulk("0"), Value::Array(vec![bulk("t")])])
+    );
+    ok(&mut con, &["DEL", "t"]);
     assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "testmod"]), Value::Okay);
 }
 
@@ -159,9 +173,13 @@ fn a_module_built_for_api_1_0_loads_and_runs() {
     assert_eq!(ok(&mut con, &["UNLINK", "v"]), Value::Int(1));
     assert_eq!(info_field(&mut con, "memory", "lazyfreed_objects"), before);
     assert_eq!(ok(&mut con, &["OLD.LEN", "v"]), Value::Int(0));
-    // A 1.1 module loads beside it.
+    // A 1.1 module loads beside it; the 1.0 one loads again after it (both layout checks in
+    // one process, either order).
     ok(&mut con, &["MODULE", "LOAD", &module("ratelimit")]);
     assert_eq!(ok(&mut con, &["RL.GET", "s"]), bulk("old api"));
+    assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "api10"]), Value::Okay);
+    ok(&mut con, &["MODULE", "LOAD", &path.to_string_lossy()]);
+    assert_eq!(ok(&mut con, &["OLD.GET", "s"]), bulk("old api"));
     assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "api10"]), Value::Okay);
 }
 
@@ -214,6 +232,19 @@ fn hello_and_command_list_show_loaded_modules() {
         ["rl.allow", "rl.get", "rl.panic"]
     );
     assert!(list(&mut con, "nosuchmodule").is_empty());
+    // COMMAND DOCS names the module (RESP2: a flat map inside the entry).
+    let Value::Array(docs) = ok(&mut con, &["COMMAND", "DOCS", "rl.get"]) else {
+        panic!("COMMAND DOCS")
+    };
+    let Value::Array(fields) = &docs[1] else {
+        panic!("the docs of rl.get")
+    };
+    assert!(
+        fields
+            .chunks(2)
+            .any(|pair| pair[0] == bulk("module") && pair[1] == bulk("ratelimit")),
+        "{fields:?}"
+    );
     ok(&mut con, &["MODULE", "UNLOAD", "ratelimit"]);
     assert!(list(&mut con, "ratelimit").is_empty());
     let Value::Array(hello) = ok(&mut con, &["HELLO"]) else {

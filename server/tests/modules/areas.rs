@@ -222,3 +222,33 @@ fn the_shutdown_event_reaches_module_hooks() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn client_unblock_ends_a_module_block_with_its_timeout_reply() {
+    // As in Redis, CLIENT UNBLOCK of a client a module blocked answers it as a timeout would
+    // (the module's timeout reply), or with -UNBLOCKED given ERROR.
+    let server = start();
+    let mut con = server.connect().expect("connect");
+    ok(&mut con, &["MODULE", "LOAD", &module("oxidis_testmod")]);
+    let mut blocked = server.raw();
+    let mut buf = [0u8; 128];
+    for (how, answer) in [
+        ("TIMEOUT", "+timed out\r\n"),
+        (
+            "ERROR",
+            "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ),
+    ] {
+        blocked.write_all(b"CLIENT ID\r\n").expect("write");
+        let n = blocked.read(&mut buf).expect("an id");
+        let id = String::from_utf8_lossy(&buf[1..n - 2]).into_owned();
+        blocked.write_all(b"TEST.BLOCK 0 60000\r\n").expect("write");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while ok(&mut con, &["CLIENT", "UNBLOCK", &id, how]) != Value::Int(1) {
+            assert!(Instant::now() < deadline, "{id} never blocked");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let n = blocked.read(&mut buf).expect("the answer");
+        assert_eq!(String::from_utf8_lossy(&buf[..n]), answer);
+    }
+}

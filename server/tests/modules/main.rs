@@ -288,6 +288,15 @@ fn call_runs_any_command_and_returns_its_reply() {
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     );
     assert!(err(&mut con, &["TEST.CALL", "NOSUCHCMD"]).starts_with("ERR unknown command"));
+    // From a script, a module's call may not start another script, as the script's own
+    // calls may not; the server goes on serving scripts after.
+    let nested = "return redis.call('TEST.CALL', 'EVAL', 'return 1', '0')";
+    let text = err(&mut con, &["EVAL", nested, "0"]);
+    assert!(
+        text.starts_with("ERR This Redis command is not allowed from script"),
+        "{text}"
+    );
+    assert_eq!(ok(&mut con, &["EVAL", "return 7", "0"]), Value::Int(7));
 }
 
 #[test]
@@ -592,10 +601,13 @@ fn a_module_type_lives_in_the_keyspace() {
         err(&mut con, &["BF.ADD", "s", "x"]),
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     );
-    assert_eq!(
-        err(&mut con, &["MODULE", "UNLOAD", "bloom"]),
-        "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
-    );
+    // The name matches without regard to case, and the refusal holds under any spelling.
+    for name in ["bloom", "BLOOM"] {
+        assert_eq!(
+            err(&mut con, &["MODULE", "UNLOAD", name]),
+            "ERR Error unloading module: the module exports one or more module-side data types, can't unload"
+        );
+    }
     ok(&mut con, &["FLUSHALL"]);
     assert_eq!(ok(&mut con, &["MODULE", "UNLOAD", "bloom"]), Value::Okay);
     let _ = std::fs::remove_dir_all(&dir);

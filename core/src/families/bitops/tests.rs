@@ -35,10 +35,7 @@ fn dirty(r: &CommandRunner) -> u64 {
 /// it raised, as (name, key) pairs.
 fn run_with_events(r: &mut CommandRunner, argv: &[&str]) -> (Frame, Vec<(&'static str, String)>) {
     r.server.config.notify_keyspace_events = class::ALL | class::KEYEVENT;
-    let argv: Vec<Bytes> = argv
-        .iter()
-        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-        .collect();
+    let argv = crate::testing::argv_of(argv);
     let command = r.server.table.get(&argv[0]).expect("a known command");
     let reply = {
         let mut ctx = CommandContext::new(&mut r.server, r.client, command);

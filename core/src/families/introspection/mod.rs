@@ -147,7 +147,12 @@ fn command_docs(ctx: &mut CommandContext<'_>, args: &mut Args<'_>) -> CommandRes
     Ok(Frame::Map(
         commands
             .into_iter()
-            .map(|c| (Frame::bulk(&c.full_name), docs_reply(c)))
+            .map(|c| {
+                (
+                    Frame::bulk(&c.full_name),
+                    docs_reply(c, &ctx.server.modules),
+                )
+            })
             .collect(),
     ))
 }

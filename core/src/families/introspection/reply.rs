@@ -150,7 +150,7 @@ const SYSTEM_COMMANDS: &[&str] = &[
 
 /// One command's docs map, fields in Redis's order; empty texts are left out as Redis leaves
 /// out the missing docs of module commands.
-pub(super) fn docs_reply(c: &Command) -> Frame {
+pub(super) fn docs_reply(c: &Command, modules: &crate::modules::Modules) -> Frame {
     let docs = &c.spec.docs;
     let mut map = Vec::with_capacity(8);
     if !docs.summary.is_empty() {
@@ -162,6 +162,10 @@ pub(super) fn docs_reply(c: &Command) -> Frame {
     map.push(field("group", Frame::bulk(c.spec.group.name())));
     if !docs.complexity.is_empty() {
         map.push(field("complexity", Frame::bulk(docs.complexity)));
+    }
+    // A module command names its module, as Redis's `moduleNameFromCommand`.
+    if let Some(owner) = modules.owner_of(&c.full_name) {
+        map.push(field("module", Frame::bulk(owner)));
     }
     let mut doc_flags = Vec::new();
     if docs.deprecated_since.is_some() {
@@ -186,7 +190,7 @@ pub(super) fn docs_reply(c: &Command) -> Frame {
         let subs = c
             .subcommands
             .iter()
-            .map(|s| (Frame::bulk(&s.full_name), docs_reply(s)))
+            .map(|s| (Frame::bulk(&s.full_name), docs_reply(s, modules)))
             .collect();
         map.push(field("subcommands", Frame::Map(subs)));
     }

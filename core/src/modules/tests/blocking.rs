@@ -1,6 +1,7 @@
 //! Blocking a client and answering it from another thread.
 
 use super::*;
+use crate::testing::argv_of;
 
 thread_local! {
     /// The handles TEST.BLOCK made on this test's thread (tests run in parallel, each with
@@ -38,13 +39,6 @@ fn blocking_server() -> (crate::Server, u64, Arc<Inbox>) {
     (server, id, inbox)
 }
 
-fn argv(items: &[&str]) -> Vec<Bytes> {
-    items
-        .iter()
-        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
-}
-
 /// The handle TEST.BLOCK made for `client` on this thread.
 fn take_handle(client: u64) -> BlockedHandle {
     HANDLES.with(|handles| {
@@ -60,7 +54,7 @@ fn take_handle(client: u64) -> BlockedHandle {
 #[test]
 fn a_blocked_client_is_answered_from_another_thread() {
     let (mut server, id, inbox) = blocking_server();
-    let outcome = execute(&mut server, id, &argv(&["test.block", "0"]));
+    let outcome = execute(&mut server, id, &argv_of(&["test.block", "0"]));
     assert!(matches!(outcome, Outcome::Blocked(_)));
     assert!(server.blocked.is_blocked(id));
     assert_eq!(server.blocked.len(), 1);
@@ -79,7 +73,7 @@ fn a_blocked_client_is_answered_from_another_thread() {
 #[test]
 fn a_timed_out_client_refuses_the_late_reply() {
     let (mut server, id, inbox) = blocking_server();
-    let outcome = execute(&mut server, id, &argv(&["test.block", "50"]));
+    let outcome = execute(&mut server, id, &argv_of(&["test.block", "50"]));
     assert!(matches!(outcome, Outcome::Blocked(_)));
     let handle = take_handle(id);
     assert_eq!(server.blocked.with_timeout(), 1);
@@ -96,7 +90,7 @@ fn a_completion_before_the_block_is_recorded_is_delivered() {
     let (mut server, id, inbox) = blocking_server();
     // The handler runs (through `dispatch`, which records nothing), another thread completes
     // the handle, and only then is the block recorded: the reply goes out at once.
-    let reply = crate::dispatch::dispatch(&mut server, id, &argv(&["test.block", "0"]));
+    let reply = crate::dispatch::dispatch(&mut server, id, &argv_of(&["test.block", "0"]));
     assert_eq!(reply, Frame::Null);
     let handle = take_handle(id);
     assert!(handle.complete(bulk("early")).is_ok());
@@ -107,7 +101,7 @@ fn a_completion_before_the_block_is_recorded_is_delivered() {
             db: 0,
             keys: Vec::new(),
             wants: crate::types::ValueType::Module,
-            argv: argv(&["test.block", "0"]),
+            argv: argv_of(&["test.block", "0"]),
             timeout_reply: Frame::Null,
             key_gone_reply: None,
             deadline: None,
@@ -116,7 +110,7 @@ fn a_completion_before_the_block_is_recorded_is_delivered() {
     assert_eq!(*inbox.0.lock().expect("lock"), vec![bulk("early")]);
     assert!(!server.blocked.is_blocked(id));
     // A later BLPOP of the same client blocks normally.
-    let outcome = execute(&mut server, id, &argv(&["BLPOP", "list", "0"]));
+    let outcome = execute(&mut server, id, &argv_of(&["BLPOP", "list", "0"]));
     assert!(matches!(outcome, Outcome::Blocked(_)));
     assert!(server.blocked.is_blocked(id));
 }
@@ -124,15 +118,15 @@ fn a_completion_before_the_block_is_recorded_is_delivered() {
 #[test]
 fn blocking_inside_exec_answers_at_once() {
     let (mut server, id, _inbox) = blocking_server();
-    execute(&mut server, id, &argv(&["MULTI"]));
-    execute(&mut server, id, &argv(&["test.block", "0"]));
-    let Outcome::Reply(reply) = execute(&mut server, id, &argv(&["EXEC"])) else {
+    execute(&mut server, id, &argv_of(&["MULTI"]));
+    execute(&mut server, id, &argv_of(&["test.block", "0"]));
+    let Outcome::Reply(reply) = execute(&mut server, id, &argv_of(&["EXEC"])) else {
         panic!("EXEC replies");
     };
     assert_eq!(reply, Frame::Array(vec![Frame::Null]));
     // The stray handle is refused once another command blocks the client.
     let handle = take_handle(id);
-    let outcome = execute(&mut server, id, &argv(&["BLPOP", "list", "0"]));
+    let outcome = execute(&mut server, id, &argv_of(&["BLPOP", "list", "0"]));
     assert!(matches!(outcome, Outcome::Blocked(_)));
     assert!(handle.complete(bulk("nobody")).is_err());
 }

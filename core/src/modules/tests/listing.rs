@@ -1,5 +1,5 @@
-//! The loaded modules as clients see them: MODULE LIST's maps (shared with HELLO) and COMMAND
-//! LIST FILTERBY MODULE.
+//! The loaded modules as clients see them: MODULE LIST's maps (shared with HELLO), COMMAND
+//! LIST FILTERBY MODULE and COMMAND DOCS's `module` field.
 
 use super::*;
 
@@ -71,4 +71,22 @@ fn command_list_filters_by_module() {
         Frame::Array(vec![])
     );
     assert_eq!(r.run(["MYMOD.ECHO", "hi"]), bulk("hi"));
+}
+
+#[test]
+fn command_docs_name_the_module() {
+    let mut r = runner_with_module();
+    let Frame::Map(entries) = r.run(["COMMAND", "DOCS", "mymod.echo"]) else {
+        panic!("COMMAND DOCS answers a map");
+    };
+    let Some((_, Frame::Map(docs))) = entries.into_iter().next() else {
+        panic!("one entry");
+    };
+    assert!(docs.contains(&(bulk("module"), bulk("mymod"))), "{docs:?}");
+    assert!(docs.contains(&(bulk("group"), bulk("module"))), "{docs:?}");
+    // Built-in commands name none.
+    let Frame::Map(entries) = r.run(["COMMAND", "DOCS", "get"]) else {
+        panic!("COMMAND DOCS answers a map");
+    };
+    assert!(!format!("{entries:?}").contains("\"module\""));
 }

@@ -161,12 +161,16 @@ fn flushes(_ctx: &mut Context<'_>, _args: &Args<'_>) -> Result<Reply, Error> {
     ))
 }
 
-/// `TEST.BLOCK ms`: blocks the client; a thread answers it after `ms` (0: never, so the
-/// 200 ms timeout answers).
+/// `TEST.BLOCK ms [timeout-ms]`: blocks the client; a thread answers it after `ms` (0: never,
+/// so the timeout, 200 ms by default, answers).
 fn block(ctx: &mut Context<'_>, args: &Args<'_>) -> Result<Reply, Error> {
     let ms = u64::try_from(args.i64(1)?).map_err(|_| Error::new("negative delay"))?;
+    let timeout = match args.get(2) {
+        Some(_) => u64::try_from(args.i64(2)?).map_err(|_| Error::new("negative timeout"))?,
+        None => 200,
+    };
     let blocked = ctx.block(
-        Some(Duration::from_millis(200)),
+        Some(Duration::from_millis(timeout)),
         Reply::Simple("timed out".into()),
     )?;
     if ms > 0 {
@@ -330,7 +334,7 @@ fn init(ctx: &mut LoadContext<'_>, args: &[String]) -> Result<(), Error> {
             .key_spec(1, 0, 1, key_flags::RW | key_flags::UPDATE),
     )?;
     ctx.create_command(Command::new("test.panic", 1, panic).flags("readonly"))?;
-    ctx.create_command(Command::new("test.block", 2, block).flags("readonly"))?;
+    ctx.create_command(Command::new("test.block", -2, block).flags("readonly"))?;
     ctx.create_command(Command::new("test.flushes", 1, flushes).flags("readonly fast"))?;
     ctx.create_command(Command::new("test.config", -1, config).flags("readonly fast"))?;
     ctx.create_command(Command::new("test.events", 1, events).flags("readonly fast"))?;
