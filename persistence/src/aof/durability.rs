@@ -8,8 +8,9 @@
 //!   once, so the other connections ready on its I/O thread run their batches too; then the
 //!   first of them to resume writes the whole buffer in one `write` for all — what Redis gets
 //!   by writing its AOF buffer once per event-loop iteration, in `beforeSleep`;
-//! - `always`: the bytes on disk. A dedicated thread writes the buffer and fsyncs it, and while
-//!   it syncs other connections keep appending; its next round covers all of them at once.
+//! - `always`: the bytes on disk. The same yield, then one write and one fsync on the serving
+//!   thread cover every batch appended by then, as Redis's `beforeSleep` does (a separate fsync
+//!   thread cost two cross-thread wake-ups per batch, more than the fsync saved).
 
 use std::fs::File;
 use std::io::Write;
@@ -41,6 +42,8 @@ pub struct Durability {
     state: Mutex<State>,
     /// Held while writing the buffer out, so writes reach the file in append order.
     writer: Mutex<()>,
+    /// Held while writing and fsyncing for `always`, so one fsync serves concurrent waiters.
+    syncer: Mutex<()>,
     /// Wakes the fsync thread.
     work: Condvar,
     /// Wakes the blocking waiters.
@@ -72,11 +75,14 @@ impl SyncWait {
             }
             return;
         }
-        let mut synced = self.durability.synced_watch.subscribe();
-        while *synced.borrow_and_update() < self.target {
-            if synced.changed().await.is_err() || self.durability.lock().stop {
-                return;
-            }
+        if self.durability.synced() >= self.target {
+            return;
+        }
+        // As for the write: the other ready connections append theirs first, then one write
+        // and one fsync, on this thread, cover them all (Redis's beforeSleep).
+        tokio::task::yield_now().await;
+        if self.durability.synced() < self.target {
+            self.durability.sync_out();
         }
     }
 
@@ -89,12 +95,8 @@ impl SyncWait {
             }
             return;
         }
-        let mut state = self.durability.lock();
-        while state.synced < self.target && !state.stop {
-            state = match self.durability.done.wait(state) {
-                Ok(state) => state,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+        if self.durability.synced() < self.target {
+            self.durability.sync_out();
         }
     }
 }
@@ -114,6 +116,7 @@ impl Durability {
                 stop: false,
             }),
             writer: Mutex::new(()),
+            syncer: Mutex::new(()),
             work: Condvar::new(),
             done: Condvar::new(),
             synced_watch: tokio::sync::watch::Sender::new(0),
@@ -138,6 +141,46 @@ impl Durability {
 
     fn written(&self) -> u64 {
         self.lock().written
+    }
+
+    fn synced(&self) -> u64 {
+        let state = self.lock();
+        if state.stop { u64::MAX } else { state.synced }
+    }
+
+    /// Writes and fsyncs everything appended so far (`appendfsync always`), unless someone
+    /// else's fsync covered it meanwhile. A failure ends the process, as in Redis.
+    fn sync_out(&self) {
+        let _syncer = match self.syncer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (upto, synced, file) = {
+            let state = self.lock();
+            (state.appended, state.synced, state.file.clone())
+        };
+        if synced >= upto {
+            return;
+        }
+        if !self.write_out() {
+            warn!(
+                "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
+            );
+            std::process::exit(1);
+        }
+        if let Some(file) = file
+            && let Err(e) = file.sync_data()
+        {
+            warn!(
+                "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting..."
+            );
+            std::process::exit(1);
+        }
+        let mut state = self.lock();
+        state.synced = state.synced.max(upto);
+        self.synced_watch.send_replace(state.synced);
+        drop(state);
+        self.done.notify_all();
     }
 
     /// Whether the last write failed.
@@ -256,13 +299,7 @@ impl Durability {
         state.buf.extend_from_slice(bytes);
         state.appended += u64::try_from(bytes.len()).unwrap_or(0);
         let target = state.appended;
-        if sync {
-            state.requested = target;
-        }
         drop(state);
-        if sync {
-            self.work.notify_one();
-        }
         SyncWait {
             durability: self.clone(),
             target,
