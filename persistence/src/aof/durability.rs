@@ -14,7 +14,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tracing::warn;
 
@@ -27,8 +27,6 @@ struct State {
     appended: u64,
     /// Bytes ever written to the files.
     written: u64,
-    /// The highest offset someone waits to see fsynced.
-    requested: u64,
     /// Bytes known to be on disk.
     synced: u64,
     /// The last write failed (INFO's `aof_last_write_status:err`); the bytes stay buffered and
@@ -37,19 +35,13 @@ struct State {
     stop: bool,
 }
 
-/// The AOF's write buffer and fsync thread, and what they have done.
+/// The AOF's write buffer, and what was written and fsynced.
 pub struct Durability {
     state: Mutex<State>,
     /// Held while writing the buffer out, so writes reach the file in append order.
     writer: Mutex<()>,
     /// Held while writing and fsyncing for `always`, so one fsync serves concurrent waiters.
     syncer: Mutex<()>,
-    /// Wakes the fsync thread.
-    work: Condvar,
-    /// Wakes the blocking waiters.
-    done: Condvar,
-    /// The synced offset, for waiters on the async threads.
-    synced_watch: tokio::sync::watch::Sender<u64>,
 }
 
 /// What a batch must wait for before its replies go out.
@@ -102,34 +94,21 @@ impl SyncWait {
 }
 
 impl Durability {
-    /// Starts the fsync thread for `file`.
+    /// The write buffer of `file`.
     pub fn start(file: &File) -> Arc<Durability> {
-        let durability = Arc::new(Durability {
+        Arc::new(Durability {
             state: Mutex::new(State {
                 file: file.try_clone().ok().map(Arc::new),
                 buf: Vec::new(),
                 appended: 0,
                 written: 0,
-                requested: 0,
                 synced: 0,
                 write_failed: false,
                 stop: false,
             }),
             writer: Mutex::new(()),
             syncer: Mutex::new(()),
-            work: Condvar::new(),
-            done: Condvar::new(),
-            synced_watch: tokio::sync::watch::Sender::new(0),
-        });
-        let worker = durability.clone();
-        let spawned = std::thread::Builder::new()
-            .name("aof-fsync-always".into())
-            .spawn(move || worker.run());
-        if spawned.is_err() {
-            warn!("Can't start the AOF fsync thread");
-            durability.lock().stop = true;
-        }
-        durability
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -178,9 +157,7 @@ impl Durability {
         }
         let mut state = self.lock();
         state.synced = state.synced.max(upto);
-        self.synced_watch.send_replace(state.synced);
         drop(state);
-        self.done.notify_all();
     }
 
     /// Whether the last write failed.
@@ -255,43 +232,6 @@ impl Durability {
         }
     }
 
-    fn run(&self) {
-        let mut state = self.lock();
-        loop {
-            while state.requested <= state.synced && !state.stop {
-                state = match self.work.wait(state) {
-                    Ok(state) => state,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-            }
-            if state.stop {
-                self.done.notify_all();
-                return;
-            }
-            let upto = state.appended;
-            drop(state);
-            if !self.write_out() {
-                warn!(
-                    "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
-                );
-                std::process::exit(1);
-            }
-            let file = self.lock().file.clone();
-            if let Some(file) = file
-                && let Err(e) = file.sync_data()
-            {
-                warn!(
-                    "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting..."
-                );
-                std::process::exit(1);
-            }
-            state = self.lock();
-            state.synced = state.synced.max(upto);
-            self.synced_watch.send_replace(state.synced);
-            self.done.notify_all();
-        }
-    }
-
     /// Buffers `bytes` (under the keyspace lock): returns what to wait for before replying,
     /// the fsync with `sync` (`appendfsync always`), the write otherwise.
     pub fn append(self: &Arc<Self>, bytes: &[u8], sync: bool) -> SyncWait {
@@ -318,22 +258,17 @@ impl Durability {
         let mut state = self.lock();
         state.file = file.try_clone().ok().map(Arc::new);
         state.synced = state.written;
-        self.synced_watch.send_replace(state.synced);
         drop(state);
-        self.done.notify_all();
     }
 
-    /// Stops the thread and releases every waiter (the AOF was written out and synced, or
+    /// Writes out what is buffered and releases every waiter (the AOF was synced, or
     /// closed).
     pub fn stop(&self) {
         self.write_out();
         let mut state = self.lock();
         state.stop = true;
         state.synced = state.appended;
-        self.synced_watch.send_replace(u64::MAX);
         drop(state);
-        self.work.notify_one();
-        self.done.notify_all();
     }
 }
 
@@ -359,7 +294,7 @@ mod tests {
             std::fs::read(&path).expect("read"),
             b"*1\r\n$4\r\nPING\r\nabc"
         );
-        // `always`: written and fsynced by the thread.
+        // `always`: written and fsynced by the waiter.
         durability.append(b"def", true).wait();
         assert_eq!(
             std::fs::read(&path).expect("read"),

@@ -80,7 +80,7 @@ pub struct Aof {
     fsync_running: Arc<AtomicBool>,
     /// The unix second of the last `#TS:` annotation.
     last_timestamp: u64,
-    /// The write buffer and the group-commit fsync thread of `appendfsync always`.
+    /// The write buffer, written and (with `appendfsync always`) fsynced once per group.
     durability: Arc<Durability>,
     /// `appendfsync` and `aof-timestamp-enabled`, read once per CONFIG SET rather than by
     /// name after every batch.
