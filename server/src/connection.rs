@@ -143,7 +143,8 @@ struct Connection {
     /// The query buffer's room when the batch was parsed (parsing splits commands off the
     /// front, but their room stays allocated until the buffer is trimmed).
     query_room: usize,
-    /// With `appendfsync always`: the AOF fsync the replies in `output` must wait for.
+    /// With the AOF on: its group write (and with `appendfsync always` fsync) the replies in
+    /// `output` must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
     /// The client's MULTI state, kept for batches answered without the lock.
     multi: BusyMulti,
@@ -441,7 +442,7 @@ impl Connection {
             self.replies.clear();
             return After::Dropped;
         }
-        // The batch's writes reach the replicas and the AOF (fsynced there with
+        // The batch's writes reach the replicas and the AOF (its group write, fsynced with
         // `appendfsync always`) before its replies are sent (see `flush`).
         if let Some(wait) = done.durable_wait {
             self.durable_wait = Some(wait);
@@ -682,7 +683,7 @@ impl Connection {
     /// Writes as much of the output as the socket takes now, without waiting: the rest is
     /// written by the connection loop as the socket drains.
     async fn flush<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        // An acknowledged write is on disk first (`appendfsync always`).
+        // An acknowledged write is in the AOF first (on disk with `appendfsync always`).
         if let Some(wait) = self.durable_wait.take() {
             wait.wait_async().await;
         }
@@ -745,7 +746,7 @@ struct BatchDone {
     limits: Limits,
     output_class: usize,
     replies: Vec<Out>,
-    /// With `appendfsync always`: the AOF fsync the replies must wait for.
+    /// With the AOF on: the group write (or fsync) the replies must wait for.
     durable_wait: Option<crate::extensions::DurableWait>,
     multi: BusyMulti,
 }
