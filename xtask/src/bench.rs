@@ -569,12 +569,22 @@ fn module_overhead(
 }
 
 fn start_pair(bins: &[&Path; 2], logs: &Path, phase: &str) -> Result<[Server; 2]> {
+    start_pair_with(bins, logs, phase, &[])
+}
+
+/// Both servers, each with `extra_args`, logging to `<phase>-<name>.log` in `logs`.
+fn start_pair_with(
+    bins: &[&Path; 2],
+    logs: &Path,
+    phase: &str,
+    extra_args: &[&str],
+) -> Result<[Server; 2]> {
     let start = |index: usize| -> Result<Server> {
         let name = SERVERS[index];
         let options = ServerOptions {
-            label: &format!("bench-{name}"),
+            label: &format!("bench-{phase}-{name}"),
             log: logs.join(format!("{phase}-{name}.log")),
-            extra_args: &[],
+            extra_args,
         };
         let server = Server::start(bins[index], &options)
             .with_context(|| format!("starting {}", bins[index].display()))?;

@@ -8,10 +8,10 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{Args, SERVERS, Sample, Workload, measure, ratio, summarize, test, warm_up};
-use crate::util::{Server, ServerOptions, banner, geometric_mean};
+use super::{Args, Sample, Workload, measure, ratio, summarize, test, warm_up};
+use crate::util::{Server, banner, geometric_mean};
 
 /// One AOF row: a workload under one `appendfsync` policy.
 struct AofRow {
@@ -134,22 +134,10 @@ const CLIENTS_NOTE: &str = "50 clients, redis-benchmark -t set";
 
 /// Both servers with the AOF on under `policy`, each in its own fresh `dir`.
 fn start_pair(bins: &[&Path; 2], logs: &Path, policy: &str) -> Result<[Server; 2]> {
-    let start = |index: usize| -> Result<Server> {
-        let name = SERVERS[index];
-        let options = ServerOptions {
-            label: &format!("bench-aof-{name}"),
-            log: logs.join(format!("aof-{policy}-{name}.log")),
-            extra_args: &["--appendonly", "yes", "--appendfsync", policy],
-        };
-        let server = Server::start(bins[index], &options)
-            .with_context(|| format!("starting {}", bins[index].display()))?;
-        println!(
-            "{name}: {} on port {} (pid {})",
-            bins[index].display(),
-            server.port,
-            server.pid()
-        );
-        Ok(server)
-    };
-    Ok([start(0)?, start(1)?])
+    super::start_pair_with(
+        bins,
+        logs,
+        &format!("aof-{policy}"),
+        &["--appendonly", "yes", "--appendfsync", policy],
+    )
 }
