@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use redis::Value;
-use support::ServerProcess;
+use support::{ServerProcess, temp_dir};
 
 /// The directory of the server binary under test (`target/debug` or `target/release`).
 fn profile_dir() -> PathBuf {
@@ -510,17 +510,6 @@ fn build_outside_project(dir: &str, lib: &str) -> PathBuf {
         .expect("cargo runs");
     assert!(status.success(), "building {dir} failed");
     target.join(format!("debug/lib{lib}.so"))
-}
-
-/// A fresh directory for a server's files.
-fn temp_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "oxidis-modules-{label}-{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::now()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 fn bloom_server(dir: &Path, extra: &[&str]) -> ServerProcess {

@@ -99,3 +99,18 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     let _ = stream.read_to_end(&mut out);
     out
 }
+
+/// A new, empty directory under the system's temp dir, named after `label`, this process and
+/// the moment (for a test's data files).
+pub fn temp_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "oxidis-test-{label}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
