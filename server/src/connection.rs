@@ -268,6 +268,10 @@ impl Connection {
                     self.unreported_reads += 1;
                 }
                 () = signals.push_ready.notified() => {
+                    // Like Redis, which writes pushed messages once per event-loop
+                    // iteration: let the connections already ready (publishers) run first,
+                    // so a burst of messages costs this client one write, not one each.
+                    tokio::task::yield_now().await;
                     if self.signals.take_trim_request() && self.input.is_empty() {
                         self.input = BytesMut::new();
                         self.query_room = 0;
