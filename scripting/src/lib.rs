@@ -4,7 +4,8 @@
 //! # Organization
 //! - [`vm`]: one Lua 5.1 VM with Redis's environment and sandbox (`prelude.lua`), the error
 //!   handler, and the run of one script.
-//! - [`call`]: `redis.call`/`redis.pcall` — the script checks, then `oxidis_core::dispatch`.
+//! - [`call`]: what `redis.call`/`redis.pcall` run — the script checks, then `oxidis_core::dispatch`.
+//! - [`native`]: `redis.call`/`redis.pcall` themselves, C functions on the raw Lua API.
 //! - [`convert`]: replies ↔ Lua values.
 //! - [`eval`]: EVAL and SCRIPT, the script cache, shebang flags.
 //! - [`functions`]: FUNCTION and FCALL, libraries and their registry.
@@ -20,6 +21,7 @@ pub mod convert;
 pub mod eval;
 pub mod functions;
 pub mod libs;
+pub mod native;
 pub mod vm;
 
 use std::sync::Arc;
