@@ -208,7 +208,7 @@ pub struct Scripting {
     /// The VM EVAL scripts run in (replaced by SCRIPT FLUSH).
     pub eval_vm: Arc<Vm>,
     /// The script cache: sha1 → script.
-    pub scripts: std::collections::HashMap<String, eval::Script>,
+    pub scripts: std::collections::HashMap<String, eval::Script, foldhash::fast::RandomState>,
     /// Bytes of script bodies and their sha keys (`used_memory_scripts_eval`).
     pub scripts_memory: usize,
     /// The libraries of functions, and their VM.
@@ -221,7 +221,7 @@ impl Scripting {
     fn new() -> Scripting {
         Scripting {
             eval_vm: Arc::new(new_vm()),
-            scripts: std::collections::HashMap::new(),
+            scripts: std::collections::HashMap::default(),
             scripts_memory: 0,
             functions: functions::Registry::new(),
             synced_codes: Vec::new(),

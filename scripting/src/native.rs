@@ -33,8 +33,9 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use bytes::Bytes;
 use mlua::ffi::{self, lua_State};
-use mlua::{Function, Lua};
+use mlua::{Function, LightUserData, Lua};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
@@ -212,6 +213,102 @@ impl Failure {
             text,
             counted: false,
             always_raised: true,
+        }
+    }
+}
+
+/// How a run hands the script its keys and arguments.
+#[derive(Debug, Clone, Copy)]
+pub enum Pass {
+    /// As the globals `KEYS` and `ARGV` (EVAL).
+    Globals,
+    /// As the function's two arguments (FCALL).
+    Arguments,
+    /// Not at all (a library's body).
+    Nothing,
+}
+
+/// One run for the [`runner`]: the keys and arguments, and how they are passed.
+#[derive(Debug)]
+pub struct RunJob<'a> {
+    /// The keys.
+    pub keys: &'a [Bytes],
+    /// The other arguments.
+    pub args: &'a [Bytes],
+    /// How the script gets them.
+    pub pass: Pass,
+}
+
+impl RunJob<'_> {
+    /// The job's address as the runner's first argument (the job must outlive the call).
+    pub fn as_light_userdata(&self) -> LightUserData {
+        LightUserData(std::ptr::from_ref(self).cast_mut().cast::<c_void>())
+    }
+}
+
+/// The function that runs scripts: `runner(job, f)` builds KEYS and ARGV straight from the
+/// job's bytes, calls `f` under `handler` (Lua's `xpcall`) and returns `ok, result`, as
+/// Redis's `luaCallFunction` does.
+///
+/// # Errors
+/// Lua ran out of memory.
+pub fn runner(lua: &Lua, handler: &Function) -> mlua::Result<Function> {
+    // SAFETY: closes over the handler `exec_raw` pushed.
+    unsafe {
+        lua.exec_raw::<Function>(handler, |state| {
+            ffi::lua_pushcclosure(state, run_job, 1);
+        })
+    }
+}
+
+/// The runner: arguments `(job, f)`, upvalue the error handler. Any error before the call
+/// (out of memory building the arrays) propagates to the Rust caller; this frame and the ones
+/// below own nothing.
+unsafe extern "C-unwind" fn run_job(state: *mut lua_State) -> c_int {
+    // SAFETY: the runner's caller passes a live `RunJob` and the function, in that order.
+    unsafe {
+        let job = &*ffi::lua_touserdata(state, 1)
+            .cast::<RunJob<'_>>()
+            .cast_const();
+        if ffi::lua_checkstack(state, 8) == 0 {
+            push_bytes(state, b"ERR reached lua stack limit");
+            ffi::lua_error(state);
+        }
+        ffi::lua_settop(state, 2);
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        let handler = ffi::lua_gettop(state);
+        ffi::lua_pushvalue(state, 2);
+        let nargs = match job.pass {
+            Pass::Globals => {
+                for (name, items) in [("KEYS", job.keys), ("ARGV", job.args)] {
+                    push_bytes(state, name.as_bytes());
+                    push_string_array(state, items);
+                    ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+                }
+                0
+            }
+            Pass::Arguments => {
+                push_string_array(state, job.keys);
+                push_string_array(state, job.args);
+                2
+            }
+            Pass::Nothing => 0,
+        };
+        let status = ffi::lua_pcall(state, nargs, 1, handler);
+        ffi::lua_pushboolean(state, c_int::from(status == 0));
+        ffi::lua_insert(state, -2);
+    }
+    2
+}
+
+/// Pushes `items` as a Lua array of strings.
+unsafe fn push_string_array(state: *mut lua_State, items: &[Bytes]) {
+    // SAFETY: the caller made room for two values.
+    unsafe {
+        ffi::lua_createtable(state, lua_int(items.len()), 0);
+        for (i, item) in items.iter().enumerate() {
+            push_bytes(state, item);
+            ffi::lua_rawseti_(state, -2, lua_int(i + 1));
         }
     }
 }

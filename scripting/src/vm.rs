@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use bytes::Bytes;
-use mlua::{
-    Either, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
-};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
@@ -26,7 +24,7 @@ use oxidis_protocol::{Frame, RespVersion};
 
 use crate::call::RunFlags;
 use crate::convert::lua_to_frame;
-use crate::native::Binding;
+use crate::native::{Binding, Pass, RunJob};
 
 /// The prelude that builds Redis's environment.
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -45,7 +43,8 @@ pub struct Vm {
     lua: Lua,
     ctx: Table,
     env: Table,
-    run_fn: Function,
+    /// Runs a script under the error handler (see [`crate::native::runner`]).
+    runner: Function,
     set_load_mode: Function,
     /// The protocol the running script chose with `redis.setresp` (2 or 3).
     script_resp: Arc<AtomicU8>,
@@ -248,15 +247,15 @@ impl Vm {
         )?;
         ctx.set("version", oxidis_core::REDIS_VERSION)?;
         ctx.set("version_num", version_num(oxidis_core::REDIS_VERSION))?;
-        let handler = lua.create_function(error_handler)?;
         let prelude: Table = lua
             .load(PRELUDE)
             .set_name("=prelude")
             .set_mode(mlua::chunk::ChunkMode::Text)
-            .call((ctx.clone(), handler))?;
+            .call(ctx.clone())?;
+        let handler = lua.create_function(error_handler)?;
         let vm = Vm {
             env: prelude.get("env")?,
-            run_fn: prelude.get("run")?,
+            runner: crate::native::runner(&lua, &handler)?,
             set_load_mode: prelude.get("set_load_mode")?,
             ctx,
             lua,
@@ -297,7 +296,12 @@ impl Vm {
     /// # Errors
     /// Lua failed outside the protected call.
     pub fn run_protected(&self, function: &Function) -> mlua::Result<MultiValue> {
-        self.run_fn.call((function, Value::Nil, Value::Nil, false))
+        let job = RunJob {
+            keys: &[],
+            args: &[],
+            pass: Pass::Nothing,
+        };
+        self.runner.call((job.as_light_userdata(), function))
     }
 
     /// Bytes of memory the VM uses.
@@ -413,14 +417,19 @@ impl Vm {
         caller_resp: RespVersion,
         busy: &Arc<ScriptBusy>,
     ) -> mlua::Result<(Frame, bool)> {
-        let unlimited = Unlimited::new(&self.lua);
-        let keys = self.string_array(invocation.keys)?;
-        let args = self.string_array(invocation.args)?;
-        drop(unlimited);
+        let job = RunJob {
+            keys: invocation.keys,
+            args: invocation.args,
+            pass: if invocation.eval {
+                Pass::Globals
+            } else {
+                Pass::Arguments
+            },
+        };
         let bound = self.binding.bind(server, busy, client_id, invocation.flags);
-        let results: mlua::Result<(bool, Value)> =
-            self.run_fn
-                .call((invocation.function, keys, args, invocation.eval));
+        let results: mlua::Result<(bool, Value)> = self
+            .runner
+            .call((job.as_light_userdata(), invocation.function));
         drop(bound);
         let _unlimited = Unlimited::new(&self.lua);
         let (ok, value) = results?;
@@ -438,16 +447,6 @@ impl Vm {
             script_error(&value, invocation.name)
         };
         Ok((frame, counted))
-    }
-
-    /// A Lua array of `items` (KEYS, ARGV). Text (nearly always) goes straight onto the Lua
-    /// stack; other bytes through a string handle.
-    fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        self.lua
-            .create_sequence_from(items.iter().map(|item| match std::str::from_utf8(item) {
-                Ok(text) => Either::Left(text),
-                Err(_) => Either::Right(mlua::LuaString::wrap(item)),
-            }))
     }
 
     /// Every `HOOK_INSTRUCTIONS` instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
