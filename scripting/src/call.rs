@@ -106,21 +106,24 @@ pub(crate) fn run_checked(
             false,
         ));
     }
-    if let Err((command, text)) = check_command(server, argv, flags, run_state) {
-        // Counted here, as Redis counts a rejected call; the script's own error reply that
-        // may follow is not counted again.
-        server.stats.count_error(text.as_bytes());
-        if let Some(command) = command {
-            server.stats.command_mut(command.id).rejected_calls += 1;
+    let command = match check_command(server, argv, flags, run_state) {
+        Ok(command) => command,
+        Err((command, text)) => {
+            // Counted here, as Redis counts a rejected call; the script's own error reply that
+            // may follow is not counted again.
+            server.stats.count_error(text.as_bytes());
+            if let Some(command) = command {
+                server.stats.command_mut(command.id).rejected_calls += 1;
+            }
+            return Err((text, true));
         }
-        return Err((text, true));
-    }
+    };
     // The command sees the script's protocol (`redis.setresp`) as the client's.
     let previous_resp = match server.clients.get_mut(client_id) {
         Some(client) if client.resp != resp => Some(std::mem::replace(&mut client.resp, resp)),
         _ => None,
     };
-    let reply = oxidis_core::dispatch(server, client_id, argv);
+    let reply = oxidis_core::dispatch_resolved(server, client_id, command, argv);
     if let Some(previous) = previous_resp
         && let Some(client) = server.clients.get_mut(client_id)
     {
@@ -135,13 +138,13 @@ pub const COUNTED: &str = "ignore_error_stats_update";
 
 type Rejection = (Option<&'static oxidis_core::command::Command>, &'static str);
 
-/// Redis's `scriptCall` checks, in its order.
+/// Redis's `scriptCall` checks, in its order: the command to run when they pass.
 fn check_command(
     server: &Server,
     argv: &[Bytes],
     flags: RunFlags,
     run_state: &ScriptBusy,
-) -> Result<(), Rejection> {
+) -> Result<&'static oxidis_core::command::Command, Rejection> {
     let Some(mut command) = server.table.get(&argv[0]) else {
         return Err((None, "ERR Unknown Redis command called from script"));
     };
@@ -151,7 +154,8 @@ fn check_command(
             None => return Err((None, "ERR Unknown Redis command called from script")),
         }
     }
-    check_flags(server, command, argv, flags, run_state).map_err(|text| (Some(command), text))
+    check_flags(server, command, argv, flags, run_state).map_err(|text| (Some(command), text))?;
+    Ok(command)
 }
 
 fn check_flags(
