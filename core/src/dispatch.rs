@@ -68,6 +68,25 @@ pub fn execute(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Outc
 /// blocking command that finds nothing answers its timeout reply at once, as in Redis.
 pub fn dispatch(server: &mut Server, client_id: ClientId, argv: &[Bytes]) -> Frame {
     let outcome = run_command(server, client_id, argv);
+    finish_nested(server, client_id, outcome)
+}
+
+/// [`dispatch`] for a command its caller resolved already from `argv` (a script's
+/// `redis.call` looks the command up for its own checks first): the lookup is not repeated.
+pub fn dispatch_resolved(
+    server: &mut Server,
+    client_id: ClientId,
+    command: &'static Command,
+    argv: &[Bytes],
+) -> Frame {
+    let args_start = if command.parent.is_some() { 2 } else { 1 };
+    let resolved = Some((command, args_start));
+    let outcome = run_checked_as(server, client_id, argv, Origin::Nested, resolved);
+    finish_nested(server, client_id, outcome)
+}
+
+/// What follows a nested command: blocked clients served, tracking, the reply.
+fn finish_nested(server: &mut Server, client_id: ClientId, outcome: Outcome) -> Frame {
     if server.blocked.has_ready_keys() {
         serve_blocked_clients(server);
     }
@@ -118,11 +137,27 @@ fn run_checked(
     argv: &[Bytes],
     origin: Origin,
 ) -> Outcome {
+    run_checked_as(server, client_id, argv, origin, None)
+}
+
+/// [`run_checked`], with the command already `resolved` (and its arity checked) by the caller
+/// when given.
+fn run_checked_as(
+    server: &mut Server,
+    client_id: ClientId,
+    argv: &[Bytes],
+    origin: Origin,
+    resolved: Option<(&'static Command, usize)>,
+) -> Outcome {
     let in_transaction = server
         .clients
         .get(client_id)
         .is_some_and(|c| c.transaction.is_some());
-    let checked = resolve(server, argv).and_then(|(command, start)| {
+    let resolved = match resolved {
+        Some(found) => Ok(found),
+        None => resolve(server, argv),
+    };
+    let checked = resolved.and_then(|(command, start)| {
         check_gates(server, client_id, command)
             .map(|()| (command, start))
             .map_err(|err| (Some(command), err))

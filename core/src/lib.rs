@@ -57,6 +57,6 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 pub use command::{CommandTable, RegistrationError};
 pub use context::CommandContext;
-pub use dispatch::{Outcome, dispatch, execute};
+pub use dispatch::{Outcome, dispatch, dispatch_resolved, execute};
 pub use errors::CommandError;
 pub use server::Server;

@@ -126,7 +126,13 @@ pub struct ListenerHooks {
 /// crate keeps its Lua engine here, so command handlers reach it through `ctx.server`.
 #[derive(Default)]
 pub struct Extensions {
-    values: std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>,
+    /// Type ids are not chosen by clients: the fixed-seed hasher is enough (SipHash cost more
+    /// than the lookups of a script run).
+    values: std::collections::HashMap<
+        std::any::TypeId,
+        Box<dyn std::any::Any + Send>,
+        foldhash::fast::FixedState,
+    >,
 }
 
 impl Extensions {
@@ -191,7 +197,8 @@ pub struct ScriptBusy {
     /// Scripts whose last run was short, by the command's second argument (EVAL's body,
     /// EVALSHA's sha, FCALL's function name): the I/O thread runs those itself instead of
     /// handing the batch to another thread (see the server crate's connection).
-    pub fast: std::sync::Mutex<std::collections::HashSet<bytes::Bytes>>,
+    pub fast:
+        std::sync::Mutex<std::collections::HashSet<bytes::Bytes, foldhash::fast::RandomState>>,
 }
 
 /// The running script as FUNCTION STATS describes it.

@@ -288,14 +288,16 @@ pub fn format_double(d: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(DoubleText::new(d).as_bytes());
 }
 
-/// A double formatted as `%.17g`, on the stack.
-struct DoubleText {
+/// A double formatted as `%.17g` (C's `printf`, which Redis uses for doubles), on the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct DoubleText {
     buf: [u8; 32],
     len: usize,
 }
 
 impl DoubleText {
-    fn new(d: f64) -> Self {
+    /// `d` as `%.17g`: every digit kept, `inf`, `-inf`, `nan`, `-nan` as glibc prints them.
+    pub fn new(d: f64) -> Self {
         let mut text = DoubleText {
             buf: [0; 32],
             len: 0,
@@ -376,7 +378,8 @@ impl DoubleText {
         self.len += bytes.len();
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The text.
+    pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }

@@ -17,7 +17,7 @@ mod parse;
 mod request;
 
 pub use encode::{
-    encode, encode_array_len, encode_bool, encode_bulk, encode_double, encode_error,
+    DoubleText, encode, encode_array_len, encode_bool, encode_bulk, encode_double, encode_error,
     encode_integer, encode_map_len, encode_null, encode_null_array, encode_push_len,
     encode_push_of_bulks, encode_set_len, encode_simple, encode_verbatim, format_double,
 };

@@ -1,17 +1,15 @@
-//! `redis.call` and `redis.pcall`: Lua arguments become an argv, Redis's script checks run
-//! (known command, arity, `noscript`, writes in read-only scripts, OOM), then the command runs
-//! through `oxidis_core::dispatch` for the calling client, and its reply becomes a Lua value.
+//! What `redis.call` and `redis.pcall` run (their Lua side is in [`crate::native`]): Redis's
+//! script checks (known command, arity, `noscript`, writes in read-only scripts, OOM), then the
+//! command through `oxidis_core::dispatch` for the calling client.
 
 use std::sync::atomic::Ordering;
 
 use bytes::{Bytes, BytesMut};
-use mlua::{IntoLua, Lua, MultiValue, Value};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::command::Flag;
 use oxidis_protocol::{Frame, RespVersion};
 
-use crate::convert::frame_to_lua;
 use oxidis_core::server::ScriptBusy;
 
 /// What a running script may do.
@@ -43,8 +41,18 @@ const SCRATCH_CHUNK: usize = 4096;
 const SCRATCH_ARGS: usize = 64;
 
 impl CallScratch {
+    /// Forgets the arguments of the last call (see [`CallScratch::release`]).
+    pub(crate) fn clear(&mut self) {
+        self.argv.clear();
+    }
+
+    /// The arguments pushed since the last clear.
+    pub(crate) fn arguments(&self) -> &[Bytes] {
+        &self.argv
+    }
+
     /// Appends one argument.
-    fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         if self.buf.capacity() < bytes.len() {
             self.buf.reserve(bytes.len().max(SCRATCH_CHUNK));
         }
@@ -54,7 +62,7 @@ impl CallScratch {
 
     /// After a call: lets go of the arguments, and of the room a call with large (or many)
     /// arguments took, so it is not kept for the life of the VM.
-    fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         let large = self.argv.len() > SCRATCH_ARGS
             || self.argv.iter().map(Bytes::len).sum::<usize>() > SCRATCH_CHUNK;
         self.argv.clear();
@@ -79,53 +87,9 @@ pub struct Caller<'a> {
     pub resp: RespVersion,
 }
 
-/// The Rust half of `redis.call`/`redis.pcall`: returns `(true, reply)` or `(false, {err=...})`.
-pub fn call_command(
-    lua: &Lua,
-    server: &mut Server,
-    caller: Caller<'_>,
-    args: &MultiValue,
-    scratch: &mut CallScratch,
-) -> mlua::Result<(bool, Value)> {
-    let Caller {
-        resp, run_state, ..
-    } = caller;
-    if run_state.kill.load(Ordering::SeqCst) {
-        return Err(crate::vm::killed_error(
-            run_state.is_function.load(Ordering::SeqCst),
-        ));
-    }
-    scratch.argv.clear();
-    for value in args {
-        match value {
-            Value::String(s) => scratch.push(&s.as_bytes()),
-            Value::Integer(i) => scratch.push(i.to_string().as_bytes()),
-            Value::Number(n) => scratch.push(call_number_text(*n).as_bytes()),
-            _ => {
-                scratch.release();
-                return failure(
-                    lua,
-                    "ERR Lua redis lib command arguments must be strings or integers",
-                    false,
-                );
-            }
-        }
-    }
-    let reply = run_checked(server, caller, &scratch.argv);
-    // The commands are done with the arguments: the buffer can be reused.
-    scratch.release();
-    match reply {
-        Ok(reply) => {
-            let ok = !matches!(reply, Frame::Error(_) | Frame::BlobError(_));
-            Ok((ok, frame_to_lua(lua, &reply, resp)?))
-        }
-        Err((text, counted)) => failure(lua, text, counted),
-    }
-}
-
 /// The checks, then the command: its reply, or the error to return to the script (and whether
 /// it is counted in the statistics already).
-fn run_checked(
+pub(crate) fn run_checked(
     server: &mut Server,
     caller: Caller<'_>,
     argv: &[Bytes],
@@ -142,21 +106,24 @@ fn run_checked(
             false,
         ));
     }
-    if let Err((command, text)) = check_command(server, argv, flags, run_state) {
-        // Counted here, as Redis counts a rejected call; the script's own error reply that
-        // may follow is not counted again.
-        server.stats.count_error(text.as_bytes());
-        if let Some(command) = command {
-            server.stats.command_mut(command.id).rejected_calls += 1;
+    let command = match check_command(server, argv, flags, run_state) {
+        Ok(command) => command,
+        Err((command, text)) => {
+            // Counted here, as Redis counts a rejected call; the script's own error reply that
+            // may follow is not counted again.
+            server.stats.count_error(text.as_bytes());
+            if let Some(command) = command {
+                server.stats.command_mut(command.id).rejected_calls += 1;
+            }
+            return Err((text, true));
         }
-        return Err((text, true));
-    }
+    };
     // The command sees the script's protocol (`redis.setresp`) as the client's.
     let previous_resp = match server.clients.get_mut(client_id) {
         Some(client) if client.resp != resp => Some(std::mem::replace(&mut client.resp, resp)),
         _ => None,
     };
-    let reply = oxidis_core::dispatch(server, client_id, argv);
+    let reply = oxidis_core::dispatch_resolved(server, client_id, command, argv);
     if let Some(previous) = previous_resp
         && let Some(client) = server.clients.get_mut(client_id)
     {
@@ -165,29 +132,19 @@ fn run_checked(
     Ok(reply)
 }
 
-/// `(false, {err=text})`; `counted`: the error is in the error statistics already.
-fn failure(lua: &Lua, text: &str, counted: bool) -> mlua::Result<(bool, Value)> {
-    let t = lua.create_table()?;
-    t.raw_set("err", text)?;
-    if counted {
-        t.raw_set(COUNTED, true)?;
-    }
-    Ok((false, t.into_lua(lua)?))
-}
-
 /// The field of an error table whose error is in the statistics already (Redis's
 /// `ignore_error_stats_update`).
 pub const COUNTED: &str = "ignore_error_stats_update";
 
 type Rejection = (Option<&'static oxidis_core::command::Command>, &'static str);
 
-/// Redis's `scriptCall` checks, in its order.
+/// Redis's `scriptCall` checks, in its order: the command to run when they pass.
 fn check_command(
     server: &Server,
     argv: &[Bytes],
     flags: RunFlags,
     run_state: &ScriptBusy,
-) -> Result<(), Rejection> {
+) -> Result<&'static oxidis_core::command::Command, Rejection> {
     let Some(mut command) = server.table.get(&argv[0]) else {
         return Err((None, "ERR Unknown Redis command called from script"));
     };
@@ -197,7 +154,8 @@ fn check_command(
             None => return Err((None, "ERR Unknown Redis command called from script")),
         }
     }
-    check_flags(server, command, argv, flags, run_state).map_err(|text| (Some(command), text))
+    check_flags(server, command, argv, flags, run_state).map_err(|text| (Some(command), text))?;
+    Ok(command)
 }
 
 fn check_flags(
@@ -260,18 +218,6 @@ pub fn lua_number_text(n: f64) -> String {
 /// C's `%.14g`.
 fn format_g14(n: f64) -> String {
     format_g(n, 14)
-}
-
-/// A number argument of `redis.call` as Redis writes it: C's `%.17g`, which keeps every digit
-/// (`3.7` is sent as `3.7000000000000002`).
-pub fn call_number_text(n: f64) -> String {
-    if n.is_nan() {
-        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
-    }
-    if n.is_infinite() {
-        return if n < 0.0 { "-inf" } else { "inf" }.to_string();
-    }
-    format_g(n, 17)
 }
 
 /// C's `%.<precision>g` for a finite number: the exponent is the one of the number rounded to

@@ -4,7 +4,8 @@
 //! # Organization
 //! - [`vm`]: one Lua 5.1 VM with Redis's environment and sandbox (`prelude.lua`), the error
 //!   handler, and the run of one script.
-//! - [`call`]: `redis.call`/`redis.pcall` — the script checks, then `oxidis_core::dispatch`.
+//! - [`call`]: what `redis.call`/`redis.pcall` run — the script checks, then `oxidis_core::dispatch`.
+//! - [`native`]: `redis.call`/`redis.pcall` themselves, C functions on the raw Lua API.
 //! - [`convert`]: replies ↔ Lua values.
 //! - [`eval`]: EVAL and SCRIPT, the script cache, shebang flags.
 //! - [`functions`]: FUNCTION and FCALL, libraries and their registry.
@@ -20,6 +21,7 @@ pub mod convert;
 pub mod eval;
 pub mod functions;
 pub mod libs;
+pub mod native;
 pub mod vm;
 
 use std::sync::Arc;
@@ -206,7 +208,7 @@ pub struct Scripting {
     /// The VM EVAL scripts run in (replaced by SCRIPT FLUSH).
     pub eval_vm: Arc<Vm>,
     /// The script cache: sha1 → script.
-    pub scripts: std::collections::HashMap<String, eval::Script>,
+    pub scripts: std::collections::HashMap<String, eval::Script, foldhash::fast::RandomState>,
     /// Bytes of script bodies and their sha keys (`used_memory_scripts_eval`).
     pub scripts_memory: usize,
     /// The libraries of functions, and their VM.
@@ -219,7 +221,7 @@ impl Scripting {
     fn new() -> Scripting {
         Scripting {
             eval_vm: Arc::new(new_vm()),
-            scripts: std::collections::HashMap::new(),
+            scripts: std::collections::HashMap::default(),
             scripts_memory: 0,
             functions: functions::Registry::new(),
             synced_codes: Vec::new(),

@@ -1,8 +1,8 @@
 -- The environment Redis 7.0 gives scripts, built once per VM on top of Lua 5.1's base, table,
 -- string and math libraries and the Rust-made cjson, cmsgpack, struct and bit tables.
--- `ctx` carries the Rust primitives and `handler` is the error handler scripts run under; this
--- chunk returns the tables Rust drives scripts with.
-local ctx, handler = ...
+-- `ctx` carries the Rust primitives; this chunk returns the tables Rust drives scripts with
+-- (scripts themselves are run by a C function, `native::run_job`).
+local ctx = ...
 local G = _G
 local rawset, rawget, setmetatable, getmetatable = rawset, rawget, setmetatable, getmetatable
 local type, tostring, error, select, unpack = type, tostring, error, select, unpack
@@ -211,24 +211,4 @@ local function set_load_mode(on)
     end
 end
 
--- Runs `f(a, b)` under the error handler (`handler`, the second argument of this chunk); for
--- EVAL (`eval_args`) `a` and `b` become the globals KEYS and ARGV and `f` gets no arguments.
--- Returns xpcall's first two results. The call goes through one closure made once, not one per
--- run; the arguments wait in its upvalues and are released after the run.
-local run_f, run_a, run_b
-local function run_current()
-    return run_f(run_a, run_b)
-end
-local function run(f, a, b, eval_args)
-    if eval_args then
-        rawset(G, 'KEYS', a)
-        rawset(G, 'ARGV', b)
-        a, b = nil, nil
-    end
-    run_f, run_a, run_b = f, a, b
-    local ok, result = xpcall(run_current, handler)
-    run_f, run_a, run_b = nil, nil, nil
-    return ok, result
-end
-
-return { env = env, run = run, set_load_mode = set_load_mode }
+return { env = env, set_load_mode = set_load_mode }

@@ -267,3 +267,66 @@ fn redis_call_arguments_of_any_size() {
         ])
     );
 }
+
+#[test]
+fn redis_call_reads_numbers_as_redis_prints_them() {
+    let mut r = runner();
+    let script = "redis.call('set','a',1e17) redis.call('set','b',3.7) redis.call('set','c',-0.0) \
+                  return {redis.call('get','a'),redis.call('get','b'),redis.call('get','c')}";
+    assert_eq!(
+        r.run(["EVAL", script, "0"]),
+        Frame::Array(vec![bulk("1e+17"), bulk("3.7000000000000002"), bulk("-0")])
+    );
+}
+
+#[test]
+fn redis_call_errors_are_tables_that_pcall_reduces_to_their_message() {
+    let mut r = runner();
+    r.run(["SET", "s", "text"]);
+    let caught = "local ok, e = pcall(redis.call, 'incr', 's') return {tostring(ok), e}";
+    assert_eq!(
+        r.run(["EVAL", caught, "0"]),
+        Frame::Array(vec![
+            bulk("false"),
+            bulk("ERR value is not an integer or out of range")
+        ])
+    );
+    assert_eq!(
+        r.run(["EVAL", "return redis.pcall('incr','s')", "0"]),
+        err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        r.run(["EVAL", "return type(redis.pcall('incr','s'))", "0"]),
+        bulk("table")
+    );
+    assert_eq!(
+        r.run(["EVAL", "return redis.call('set','a',{})", "0"]),
+        err(
+            "ERR Lua redis lib command arguments must be strings or integers script: f852c2a3a94e72447f50c0bcf1c270021162ffaf, on @user_script:1."
+        )
+    );
+}
+
+#[test]
+fn redis_call_works_from_a_coroutine_and_sees_keys_and_argv() {
+    let mut r = runner();
+    r.run(["SET", "a", "1"]);
+    let script = "return coroutine.wrap(function() return redis.call('get','a') end)()";
+    assert_eq!(r.run(["EVAL", script, "0"]), bulk("1"));
+    assert_eq!(
+        r.run(["EVAL", "return #KEYS + #ARGV", "2", "a", "b", "c"]),
+        Frame::Integer(3)
+    );
+}
+
+#[test]
+fn redis_call_converts_resp3_replies_under_setresp_3() {
+    let mut r = runner();
+    r.run(["HSET", "h", "f", "v"]);
+    let script = "redis.setresp(3) local m = redis.call('hgetall','h').map \
+                  local d = redis.call('zincrby','z','1.5','m').double return {m.f, tostring(d)}";
+    assert_eq!(
+        r.run(["EVAL", script, "0"]),
+        Frame::Array(vec![bulk("v"), bulk("1.5")])
+    );
+}

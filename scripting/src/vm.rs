@@ -3,30 +3,28 @@
 //! and [`Vm::run`], which calls a script with `redis.call` bound to the calling client.
 //!
 //! `redis.call` must reach the `Server` the script runs against, which the command handler holds
-//! as `&mut Server`: each run lends it to Lua as a userdata of an `mlua` scope (so nothing
-//! outlives the run), kept with the calling client in the VM's app data (`Running`), where
-//! the persistent `redis.call`/`redis.pcall` functions find it.
+//! as `&mut Server`: each run lends it, with the calling client, to the VM's
+//! [`Binding`](crate::native::Binding), where the C functions `redis.call`/`redis.pcall` find it.
 //!
-//! What a run costs is mostly `mlua` crossings, so the hot path keeps them few: no table of
-//! arguments and no second Lua call per `redis.call`, KEYS/ARGV pushed as text straight onto
-//! the stack, the hook installed once, and Rust-side work done without the memory limit (with
-//! one, every table write and string creation is a protected call; see `Unlimited`).
+//! What a run costs is mostly crossings between Rust and Lua, so the hot path keeps them few:
+//! `redis.call` is a C function on the raw Lua API, KEYS/ARGV are pushed as text straight onto
+//! the stack, the hook is installed once, and Rust-side work is done without the memory limit
+//! (with one, `mlua` makes every table write and string creation a protected call; see
+//! `Unlimited`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use bytes::Bytes;
-use mlua::{
-    AnyUserData, Either, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value,
-    VmState,
-};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
 use oxidis_protocol::{Frame, RespVersion};
 
-use crate::call::{CallScratch, Caller, RunFlags, call_command};
+use crate::call::RunFlags;
 use crate::convert::lua_to_frame;
+use crate::native::{Binding, Pass, RunJob};
 
 /// The prelude that builds Redis's environment.
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -45,7 +43,8 @@ pub struct Vm {
     lua: Lua,
     ctx: Table,
     env: Table,
-    run_fn: Function,
+    /// Runs a script under the error handler (see [`crate::native::runner`]).
+    runner: Function,
     set_load_mode: Function,
     /// The protocol the running script chose with `redis.setresp` (2 or 3).
     script_resp: Arc<AtomicU8>,
@@ -53,19 +52,8 @@ pub struct Vm {
     runs_since_gc: AtomicU32,
     /// The running script's slow-script warning was logged.
     warned: Arc<AtomicBool>,
-    /// `redis.call`'s argument vector, reused from call to call.
-    scratch: Arc<parking_lot::Mutex<CallScratch>>,
-}
-
-/// What `redis.call` needs while a script runs, kept in the VM's app data for the run: the
-/// server (a scoped userdata borrowing the handler's `&mut Server`, so nothing outlives the
-/// run), the calling client and what the script may do.
-struct Running {
-    server: AnyUserData,
-    client_id: ClientId,
-    flags: RunFlags,
-    busy: Arc<ScriptBusy>,
-    scratch: Arc<parking_lot::Mutex<CallScratch>>,
+    /// What `redis.call` runs against: the run in progress.
+    binding: Arc<Binding>,
 }
 
 /// Redis's `LUA_GC_CYCLE_PERIOD`: every this many runs, one explicit step of the incremental
@@ -238,16 +226,10 @@ impl Vm {
                 ))
             })?,
         )?;
-        let resp = Arc::clone(&script_resp);
-        ctx.set(
-            "call",
-            lua.create_function(move |lua, args| redis_call(lua, args, &resp, true))?,
-        )?;
-        let resp = Arc::clone(&script_resp);
-        ctx.set(
-            "pcall",
-            lua.create_function(move |lua, args| redis_call(lua, args, &resp, false))?,
-        )?;
+        let binding = Arc::new(Binding::new(Arc::clone(&script_resp)));
+        let (call, pcall) = crate::native::install(&lua, &binding)?;
+        ctx.set("call", call)?;
+        ctx.set("pcall", pcall)?;
         ctx.set(
             "error_message",
             lua.create_function(|lua, v: Value| match v {
@@ -265,22 +247,22 @@ impl Vm {
         )?;
         ctx.set("version", oxidis_core::REDIS_VERSION)?;
         ctx.set("version_num", version_num(oxidis_core::REDIS_VERSION))?;
-        let handler = lua.create_function(error_handler)?;
         let prelude: Table = lua
             .load(PRELUDE)
             .set_name("=prelude")
             .set_mode(mlua::chunk::ChunkMode::Text)
-            .call((ctx.clone(), handler))?;
+            .call(ctx.clone())?;
+        let handler = lua.create_function(error_handler)?;
         let vm = Vm {
             env: prelude.get("env")?,
-            run_fn: prelude.get("run")?,
+            runner: crate::native::runner(&lua, &handler)?,
             set_load_mode: prelude.get("set_load_mode")?,
             ctx,
             lua,
             script_resp,
             runs_since_gc: AtomicU32::new(0),
             warned: Arc::new(AtomicBool::new(false)),
-            scratch: Arc::default(),
+            binding,
         };
         vm.install_hook();
         Ok(vm)
@@ -314,7 +296,12 @@ impl Vm {
     /// # Errors
     /// Lua failed outside the protected call.
     pub fn run_protected(&self, function: &Function) -> mlua::Result<MultiValue> {
-        self.run_fn.call((function, Value::Nil, Value::Nil, false))
+        let job = RunJob {
+            keys: &[],
+            args: &[],
+            pass: Pass::Nothing,
+        };
+        self.runner.call((job.as_light_userdata(), function))
     }
 
     /// Bytes of memory the VM uses.
@@ -388,12 +375,10 @@ impl Vm {
             client.db = caller_db;
             client.resp = caller_resp;
         }
-        let result = match result {
-            Ok(result) => result,
-            Err(panic) => {
-                self.lua.remove_app_data::<Running>();
-                std::panic::resume_unwind(panic)
-            }
+        // A panic in `redis.call` was kept while Lua unwound its own frames.
+        let result = match (result, self.binding.take_panic()) {
+            (Err(panic), _) | (Ok(_), Some(panic)) => std::panic::resume_unwind(panic),
+            (Ok(result), None) => result,
         };
         self.collect_garbage();
         match result {
@@ -432,49 +417,36 @@ impl Vm {
         caller_resp: RespVersion,
         busy: &Arc<ScriptBusy>,
     ) -> mlua::Result<(Frame, bool)> {
-        self.lua.scope(|scope| {
-            let unlimited = Unlimited::new(&self.lua);
-            let keys = self.string_array(invocation.keys)?;
-            let args = self.string_array(invocation.args)?;
-            self.lua.set_app_data(Running {
-                server: scope.create_any_userdata_ref_mut(server)?,
-                client_id,
-                flags: invocation.flags,
-                busy: Arc::clone(busy),
-                scratch: Arc::clone(&self.scratch),
-            });
-            drop(unlimited);
-            let results: mlua::Result<(bool, Value)> =
-                self.run_fn
-                    .call((invocation.function, keys, args, invocation.eval));
-            let _unlimited = Unlimited::new(&self.lua);
-            self.lua.remove_app_data::<Running>();
-            let (ok, value) = results?;
-            let script_resp = match self.script_resp.load(Ordering::Relaxed) {
-                3 => RespVersion::Resp3,
-                _ => RespVersion::Resp2,
-            };
-            let counted = match &value {
-                Value::Table(t) => t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
-                _ => false,
-            };
-            let frame = if ok {
-                lua_to_frame(&value, script_resp, caller_resp)
+        let job = RunJob {
+            keys: invocation.keys,
+            args: invocation.args,
+            pass: if invocation.eval {
+                Pass::Globals
             } else {
-                script_error(&value, invocation.name)
-            };
-            Ok((frame, counted))
-        })
-    }
-
-    /// A Lua array of `items` (KEYS, ARGV). Text (nearly always) goes straight onto the Lua
-    /// stack; other bytes through a string handle.
-    fn string_array(&self, items: &[Bytes]) -> mlua::Result<Table> {
-        self.lua
-            .create_sequence_from(items.iter().map(|item| match std::str::from_utf8(item) {
-                Ok(text) => Either::Left(text),
-                Err(_) => Either::Right(mlua::LuaString::wrap(item)),
-            }))
+                Pass::Arguments
+            },
+        };
+        let bound = self.binding.bind(server, busy, client_id, invocation.flags);
+        let results: mlua::Result<(bool, Value)> = self
+            .runner
+            .call((job.as_light_userdata(), invocation.function));
+        drop(bound);
+        let _unlimited = Unlimited::new(&self.lua);
+        let (ok, value) = results?;
+        let script_resp = match self.script_resp.load(Ordering::Relaxed) {
+            3 => RespVersion::Resp3,
+            _ => RespVersion::Resp2,
+        };
+        let counted = match &value {
+            Value::Table(t) => t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
+            _ => false,
+        };
+        let frame = if ok {
+            lua_to_frame(&value, script_resp, caller_resp)
+        } else {
+            script_error(&value, invocation.name)
+        };
+        Ok((frame, counted))
     }
 
     /// Every `HOOK_INSTRUCTIONS` instructions: stop when SCRIPT KILL / FUNCTION KILL asked.
@@ -528,55 +500,10 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-/// `redis.call` (`raise`: error replies become errors) and `redis.pcall`: the command runs
-/// against the server of the running script (see [`Running`]).
-fn redis_call(lua: &Lua, args: MultiValue, resp: &AtomicU8, raise: bool) -> mlua::Result<Value> {
-    let _unlimited = Unlimited::new(lua);
-    let Some(running) = lua.app_data_ref::<Running>() else {
-        return Err(mlua::Error::external(ScriptError(
-            "ERR redis.call/pcall can only be called inside a script invocation".into(),
-            false,
-        )));
-    };
-    let resp = match resp.load(Ordering::Relaxed) {
-        3 => RespVersion::Resp3,
-        _ => RespVersion::Resp2,
-    };
-    // A nested run (never from a script's own commands) gets a scratch of its own.
-    let mut spare = CallScratch::default();
-    let mut shared = running.scratch.try_lock();
-    let scratch = match shared.as_deref_mut() {
-        Some(scratch) => scratch,
-        None => &mut spare,
-    };
-    let (ok, value) = running.server.borrow_mut_scoped(|server: &mut Server| {
-        let caller = Caller {
-            client_id: running.client_id,
-            flags: running.flags,
-            run_state: &running.busy,
-            resp,
-        };
-        call_command(lua, server, caller, &args, scratch)
-    })??;
-    if ok || !raise {
-        return Ok(value);
-    }
-    let (text, counted) = match &value {
-        Value::Table(t) => (
-            match t.raw_get::<Value>("err") {
-                Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-                _ => "ERR unknown error".to_string(),
-            },
-            t.raw_get::<bool>(crate::call::COUNTED).unwrap_or(false),
-        ),
-        _ => ("ERR unknown error".to_string(), false),
-    };
-    Err(mlua::Error::external(ScriptError(text, counted)))
-}
-
 /// Whether a script is running in `lua` (not a library being loaded): `redis.call` is bound.
 fn in_script(lua: &Lua) -> bool {
-    lua.app_data_ref::<Running>().is_some()
+    lua.app_data_ref::<Arc<Binding>>()
+        .is_some_and(|binding| binding.is_bound())
 }
 
 /// Takes back one count of `text` from the error statistics, for an error reply the script
@@ -593,10 +520,15 @@ fn uncount_error(server: &mut Server, text: &[u8]) {
 
 /// The error a killed script ends with.
 pub fn killed_message(is_function: bool) -> &'static str {
+    &killed_text(is_function)["ERR ".len()..]
+}
+
+/// The error a killed script ends with, with its code.
+pub fn killed_text(is_function: bool) -> &'static str {
     if is_function {
-        "Script killed by user with FUNCTION KILL..."
+        "ERR Script killed by user with FUNCTION KILL..."
     } else {
-        "Script killed by user with SCRIPT KILL..."
+        "ERR Script killed by user with SCRIPT KILL..."
     }
 }
 

@@ -14,27 +14,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{ServerProcess, temp_dir};
-
-fn info_field(con: &mut redis::Connection, field: &str) -> String {
-    let info: String = redis::cmd("INFO")
-        .arg("persistence")
-        .query(con)
-        .expect("INFO");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
+use support::{ServerProcess, info_field, temp_dir};
 
 fn wait_for_bgsave(con: &mut redis::Connection) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while info_field(con, "rdb_bgsave_in_progress") == "1" {
+    while info_field(con, "persistence", "rdb_bgsave_in_progress").as_deref() == Some("1") {
         assert!(Instant::now() < deadline, "BGSAVE did not finish");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(info_field(con, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(
+        info_field(con, "persistence", "rdb_last_bgsave_status").as_deref(),
+        Some("ok")
+    );
 }
 
 fn digest(con: &mut redis::Connection) -> String {

@@ -8,19 +8,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{ServerProcess, temp_dir};
-
-fn info_field(con: &mut redis::Connection, field: &str) -> String {
-    let info: String = redis::cmd("INFO")
-        .arg("persistence")
-        .query(con)
-        .expect("INFO");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
+use support::{ServerProcess, info_field, temp_dir};
 
 #[test]
 fn a_saved_dataset_survives_a_restart() {
@@ -63,8 +51,14 @@ fn a_saved_dataset_survives_a_restart() {
             .expect("ZADD");
         let saved: String = redis::cmd("SAVE").query(&mut con).expect("SAVE");
         assert_eq!(saved, "OK");
-        assert_eq!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
-        assert_eq!(info_field(&mut con, "rdb_saves"), "1");
+        assert_eq!(
+            info_field(&mut con, "persistence", "rdb_changes_since_last_save").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            info_field(&mut con, "persistence", "rdb_saves").as_deref(),
+            Some("1")
+        );
     }
     assert!(dir.join("dump.rdb").is_file());
     let server = ServerProcess::start_with(&["--dir", &dir_arg]);
@@ -94,7 +88,10 @@ fn a_saved_dataset_survives_a_restart() {
         .query(&mut con)
         .expect("OBJECT ENCODING");
     assert_eq!(encoding, "intset");
-    assert_eq!(info_field(&mut con, "rdb_last_load_keys_loaded"), "6");
+    assert_eq!(
+        info_field(&mut con, "persistence", "rdb_last_load_keys_loaded").as_deref(),
+        Some("6")
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use redis::Value;
-use support::{ServerProcess, temp_dir};
+use support::{ServerProcess, info_field, temp_dir};
 
 /// The directory of the server binary under test (`target/debug` or `target/release`).
 fn profile_dir() -> PathBuf {
@@ -87,12 +87,6 @@ fn err(con: &mut redis::Connection, args: &[&str]) -> String {
 
 fn bulk(s: &str) -> Value {
     Value::BulkString(s.as_bytes().to_vec())
-}
-
-fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
-    let text: String = redis::cmd("INFO").arg(section).query(con).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
 }
 
 #[test]

@@ -100,6 +100,15 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     out
 }
 
+/// The value of `field` in `INFO section`, trimmed; `None` when the field is missing or the
+/// query failed.
+pub fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
+    let text: String = redis::cmd("INFO").arg(section).query(con).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map(|value| value.trim().to_string())
+}
+
 /// A new, empty directory under the system's temp dir, named after `label`, this process and
 /// the moment (for a test's data files).
 pub fn temp_dir(label: &str) -> std::path::PathBuf {
