@@ -246,6 +246,7 @@ impl Connection {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
+        let signals = self.signals.clone();
         loop {
             // A buffer given back while idle (capacity 0) is not replaced until data comes:
             // the first read then takes a small one.
@@ -254,7 +255,6 @@ impl Connection {
             }
             // Between commands the core may hand us messages of our own (pub/sub pushes,
             // invalidations): write them as they come.
-            let signals = self.signals.clone();
             tokio::select! {
                 // In this order, without tokio's random pick: requests first, which cannot
                 // starve pushes, as every reply takes the pushes waiting with it.
@@ -267,7 +267,7 @@ impl Connection {
                     self.unreported_in += read as u64;
                     self.unreported_reads += 1;
                 }
-                () = signals.push_ready.notified() => {
+                () = signals.push_ready.wait() => {
                     // Like Redis, which writes pushed messages once per event-loop
                     // iteration: let the connections already ready (publishers) run first,
                     // so a burst of messages costs this client one write, not one each.
@@ -498,7 +498,7 @@ impl Connection {
             let signals = self.signals.clone();
             tokio::select! {
                 // A message while blocked is written ahead of the reply, as Redis does.
-                () = signals.push_ready.notified() => self.take_pushed(),
+                () = signals.push_ready.wait() => self.take_pushed(),
                 mail = self.mailbox.recv() => match mail {
                     Some(Mail::Reply(reply)) => {
                         self.take_pushed();

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Poll, Waker};
 
 use bytes::BytesMut;
 use oxidis_protocol::{RespVersion, encode};
@@ -90,6 +91,50 @@ impl Shared {
     }
 }
 
+/// A wake-up for the one task that waits on it (a connection's): raising it wakes the task,
+/// or, if the task is not waiting, makes its next wait complete at once (several raises
+/// before then count as one), as `Notify::notify_one` does. Unlike `Notify`, a wait is not
+/// entered in (and removed from) a list of waiters: the connection loop, which waits anew for
+/// every request, pays an atomic swap and an uncontended lock per poll.
+#[derive(Default)]
+pub struct Wakeup {
+    raised: AtomicBool,
+    /// The waker of the task that waited last; kept (one task waits, with the same waker)
+    /// so later waits need not clone it again.
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Wakeup {
+    /// Wakes the waiting task, or lets its next wait complete at once.
+    pub fn raise(&self) {
+        self.raised.store(true, Ordering::Release);
+        if let Some(waker) = &*self.waker.lock() {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Completes once [`raise`](Self::raise) has been called since the last wait completed.
+    pub fn wait(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.raised.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            let mut waker = self.waker.lock();
+            if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *waker = Some(cx.waker().clone());
+            }
+            drop(waker);
+            // A raise between the first look and the recording may have found no waker (or
+            // an old one): look again.
+            if self.raised.swap(false, Ordering::AcqRel) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+}
+
 /// What the core sends a connection task besides closing it.
 pub enum Mail {
     /// The reply of the command the client is blocked on.
@@ -101,7 +146,7 @@ pub enum Mail {
 /// How the core reaches one connection task: to close it (CLIENT KILL, `timeout`) or to hand
 /// it the reply of the command it is blocked on.
 pub struct ConnectionSignals {
-    close: Notify,
+    close: Wakeup,
     replies: tokio::sync::mpsc::UnboundedSender<Mail>,
     /// Bytes in the connection's output buffer not yet written to the socket.
     output_len: AtomicU64,
@@ -115,7 +160,7 @@ pub struct ConnectionSignals {
     pushed: parking_lot::Mutex<BytesMut>,
     /// What an idle connection waits on: `pushed` stopped being empty, mail arrived
     /// (`push_after_reply`), or its query buffer should be trimmed.
-    pub push_ready: Notify,
+    pub push_ready: Wakeup,
     /// Whether the client speaks RESP3, for encoding pushes (kept by the connection).
     resp3: AtomicBool,
     /// The client has idled: its query buffer's room should be given back.
@@ -130,13 +175,13 @@ impl ConnectionSignals {
     ) {
         let (replies, receiver) = tokio::sync::mpsc::unbounded_channel();
         let signals = ConnectionSignals {
-            close: Notify::new(),
+            close: Wakeup::default(),
             replies,
             output_len: AtomicU64::new(0),
             output_capacity: AtomicU64::new(0),
             pushed_len: AtomicU64::new(0),
             pushed: parking_lot::Mutex::new(BytesMut::new()),
-            push_ready: Notify::new(),
+            push_ready: Wakeup::default(),
             resp3: AtomicBool::new(false),
             trim_input: AtomicBool::new(false),
         };
@@ -210,7 +255,7 @@ impl ConnectionSignals {
             .store(pushed.len() as u64, Ordering::Relaxed);
         drop(pushed);
         if was_empty {
-            self.push_ready.notify_one();
+            self.push_ready.raise();
         }
     }
 
@@ -230,15 +275,15 @@ impl ConnectionSignals {
 
     /// Completes once `close` has been called (immediately if it already was).
     pub async fn closed(&self) {
-        self.close.notified().await;
+        self.close.wait().await;
     }
 }
 
 impl ConnectionHandle for ConnectionSignals {
     fn close(&self) {
-        // `notify_one` stores a permit, so a close requested while the task is busy executing
+        // The request stays raised, so a close requested while the task is busy executing
         // is seen at its next wait.
-        self.close.notify_one();
+        self.close.raise();
     }
 
     fn deliver(&self, reply: Frame) {
@@ -252,7 +297,7 @@ impl ConnectionHandle for ConnectionSignals {
 
     fn trim_query_buffer(&self) {
         self.trim_input.store(true, Ordering::Relaxed);
-        self.push_ready.notify_one();
+        self.push_ready.raise();
     }
 
     fn push_ref(&self, message: &Frame) {
@@ -268,7 +313,7 @@ impl ConnectionHandle for ConnectionSignals {
     fn push_after_reply(&self, message: Frame) {
         let _ = self.replies.send(Mail::PushAfter(message));
         // An idle connection waits on `push_ready` alone, and takes its mail then.
-        self.push_ready.notify_one();
+        self.push_ready.raise();
     }
 
     fn pending_bytes(&self) -> u64 {
@@ -298,6 +343,48 @@ mod tests {
             encode(frame, RespVersion::Resp2, &mut out);
         }
         out
+    }
+
+    /// A waker that counts its wakes.
+    #[derive(Default)]
+    struct Counter(AtomicU64);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_wakeup_raised_early_completes_the_next_wait_once() {
+        let wakeup = Wakeup::default();
+        let counter = Arc::new(Counter::default());
+        let waker = Waker::from(counter.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        // Raised twice before anyone waits: one wait completes, the next does not.
+        wakeup.raise();
+        wakeup.raise();
+        assert!(std::pin::pin!(wakeup.wait()).poll(&mut cx).is_ready());
+        let mut wait = std::pin::pin!(wakeup.wait());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        // Raised while waiting: the task is woken and the wait completes.
+        wakeup.raise();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(wait.as_mut().poll(&mut cx).is_ready());
+        // A later wait records the waker anew only if it changed; both are woken alike.
+        let other = Arc::new(Counter::default());
+        let other_waker = Waker::from(other.clone());
+        let mut wait = std::pin::pin!(wakeup.wait());
+        assert!(
+            wait.as_mut()
+                .poll(&mut std::task::Context::from_waker(&other_waker))
+                .is_pending()
+        );
+        wakeup.raise();
+        assert_eq!(other.0.load(Ordering::SeqCst), 1);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]
