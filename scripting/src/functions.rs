@@ -223,14 +223,14 @@ fn load_library(vm: &Vm, body: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, 
         // Redis stops a library whose loading runs past 500 ms.
         let started = std::time::Instant::now();
         let triggers = mlua::HookTriggers::new().every_nth_instruction(100_000);
-        lua.set_hook(triggers, move |_lua, _debug| {
+        lua.set_global_hook(triggers, move |_lua, _debug| {
             if started.elapsed() > std::time::Duration::from_millis(LOAD_TIMEOUT_MS) {
                 return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
             }
             Ok(mlua::VmState::Continue)
         })?;
         let result = vm.run_protected(&function);
-        lua.remove_hook();
+        lua.remove_global_hook();
         vm.set_load_mode(false)?;
         let result: MultiValue = result?;
         ctx.raw_set("register_function", previous)?;

@@ -21,7 +21,7 @@ pub mod convert;
 pub mod eval;
 pub mod functions;
 pub mod libs;
-pub mod native;
+pub(crate) mod native;
 pub mod vm;
 
 use std::sync::Arc;

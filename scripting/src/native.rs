@@ -16,12 +16,15 @@
 //!   frames hold only references and numbers;
 //! - `lua_error` is called last, by the C function itself, after every Rust value of the call
 //!   is dropped;
+//! - the frame of the C function owns nothing while it calls into Lua: the command's reply
+//!   waits in the [`Binding`] while it is pushed;
 //! - a panic never unwinds into Lua: it is caught, kept in the [`Binding`], raised as a Lua
-//!   error, and resumed by the run once Lua has returned (see [`Binding::take_panic`]).
+//!   error (and again by every later `redis.call` of the run, which `pcall` cannot swallow),
+//!   and resumed by the run once Lua has returned (see [`Binding::take_panic`]).
 //!
-//! The server is lent as a raw pointer for exactly the length of a run: [`Binding::bind`]
-//! borrows the `&mut Server` for as long as its guard lives, and the guard's drop takes the
-//! pointer back, panics included.
+//! The server is lent as a raw pointer for exactly the length of a run:
+//! [`Binding::with_bound`] borrows the `&mut Server` for the closure that runs the script,
+//! holding the binding's run lock, and takes the pointer back when it returns or unwinds.
 
 #![allow(unsafe_code)]
 
@@ -40,7 +43,7 @@ use oxidis_core::Server;
 use oxidis_core::client::ClientId;
 use oxidis_core::server::ScriptBusy;
 use oxidis_protocol::{DoubleText, Frame, RespVersion};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::call::{COUNTED, CallScratch, Caller, RunFlags, run_checked};
 
@@ -57,8 +60,13 @@ const PANICKED: &str = "ERR internal error in redis.call";
 /// What ties a VM's `redis.call` to the run in progress: set by [`Binding::bind`] for a run,
 /// read by the C functions through their first upvalue.
 #[derive(Default)]
-pub struct Binding {
+pub(crate) struct Binding {
+    /// Held for a whole run: one thread at a time runs scripts with this binding (a nested
+    /// run on the same thread re-enters).
+    run_lock: ReentrantMutex<()>,
     bound: Mutex<Option<Bound>>,
+    /// The reply being pushed (kept here, not in the C function's frame; see the module).
+    reply: Mutex<Option<Frame>>,
     /// The argument vector, reused from call to call.
     scratch: Mutex<CallScratch>,
     /// The protocol the running script chose with `redis.setresp` (2 or 3).
@@ -83,40 +91,44 @@ struct Bound {
 }
 
 // SAFETY: the pointers are dereferenced only by `redis.call`, on the thread that runs the
-// script, while the run that lent them is in progress: the `BindGuard` holds the exclusive
-// borrow of the server and the shared borrow of the busy state until it takes them back.
+// script, while the run that lent them is in progress: `with_bound` holds the exclusive
+// borrow of the server, the shared borrow of the busy state and the run lock until it takes
+// them back.
 unsafe impl Send for Bound {}
 
-/// Keeps a run bound; dropping it takes the server back.
-pub struct BindGuard<'a> {
+/// Takes the server back when a run ends, however it ends.
+struct Unbind<'a> {
     binding: &'a Binding,
     previous: Option<Bound>,
     _server: PhantomData<&'a mut Server>,
 }
 
-impl Drop for BindGuard<'_> {
+impl Drop for Unbind<'_> {
     fn drop(&mut self) {
         *self.binding.bound.lock() = self.previous.take();
+        self.binding.reply.lock().take();
     }
 }
 
 impl Binding {
     /// A binding whose scripts' protocol is kept in `resp`.
-    pub fn new(resp: Arc<AtomicU8>) -> Binding {
+    pub(crate) fn new(resp: Arc<AtomicU8>) -> Binding {
         Binding {
             resp,
             ..Binding::default()
         }
     }
 
-    /// Lends `server` to `redis.call` until the guard drops, for `client_id`'s run.
-    pub fn bind<'a>(
-        &'a self,
-        server: &'a mut Server,
-        busy: &'a ScriptBusy,
+    /// Runs `run` (the script) with `server` lent to `redis.call` for `client_id`.
+    pub(crate) fn with_bound<R>(
+        &self,
+        server: &mut Server,
+        busy: &ScriptBusy,
         client_id: ClientId,
         flags: RunFlags,
-    ) -> BindGuard<'a> {
+        run: impl FnOnce() -> R,
+    ) -> R {
+        let _running = self.run_lock.lock();
         let bound = Bound {
             server: NonNull::from(server),
             busy: NonNull::from(busy),
@@ -124,20 +136,26 @@ impl Binding {
             flags,
         };
         let previous = self.bound.lock().replace(bound);
-        BindGuard {
+        let _unbind = Unbind {
             binding: self,
             previous,
             _server: PhantomData,
-        }
+        };
+        run()
     }
 
     /// Whether a run is bound (a script, not a library being loaded, is running).
-    pub fn is_bound(&self) -> bool {
+    pub(crate) fn is_bound(&self) -> bool {
         self.bound.lock().is_some()
     }
 
+    /// Whether `redis.call` caught a panic this run (the script must end).
+    pub(crate) fn panicked(&self) -> bool {
+        self.panic.lock().is_some()
+    }
+
     /// The panic `redis.call` caught during the run, if any.
-    pub fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
+    pub(crate) fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
         self.panic.lock().take()
     }
 
@@ -150,6 +168,9 @@ impl Binding {
         let Some(bound) = *self.bound.lock() else {
             return Err(Failure::raised(NOT_IN_SCRIPT));
         };
+        if self.panicked() {
+            return Err(Failure::raised(PANICKED));
+        }
         // SAFETY: a bound run keeps the busy state alive (see `Bound`).
         let busy = unsafe { bound.busy.as_ref() };
         if busy.kill.load(Ordering::SeqCst) {
@@ -219,7 +240,7 @@ impl Failure {
 
 /// How a run hands the script its keys and arguments.
 #[derive(Debug, Clone, Copy)]
-pub enum Pass {
+pub(crate) enum Pass {
     /// As the globals `KEYS` and `ARGV` (EVAL).
     Globals,
     /// As the function's two arguments (FCALL).
@@ -230,7 +251,7 @@ pub enum Pass {
 
 /// One run for the [`runner`]: the keys and arguments, and how they are passed.
 #[derive(Debug)]
-pub struct RunJob<'a> {
+pub(crate) struct RunJob<'a> {
     /// The keys.
     pub keys: &'a [Bytes],
     /// The other arguments.
@@ -241,7 +262,7 @@ pub struct RunJob<'a> {
 
 impl RunJob<'_> {
     /// The job's address as the runner's first argument (the job must outlive the call).
-    pub fn as_light_userdata(&self) -> LightUserData {
+    pub(crate) fn as_light_userdata(&self) -> LightUserData {
         LightUserData(std::ptr::from_ref(self).cast_mut().cast::<c_void>())
     }
 }
@@ -252,7 +273,7 @@ impl RunJob<'_> {
 ///
 /// # Errors
 /// Lua ran out of memory.
-pub fn runner(lua: &Lua, handler: &Function) -> mlua::Result<Function> {
+pub(crate) fn runner(lua: &Lua, handler: &Function) -> mlua::Result<Function> {
     // SAFETY: closes over the handler `exec_raw` pushed.
     unsafe {
         lua.exec_raw::<Function>(handler, |state| {
@@ -280,7 +301,7 @@ unsafe extern "C-unwind" fn run_job(state: *mut lua_State) -> c_int {
         ffi::lua_pushvalue(state, 2);
         let nargs = match job.pass {
             Pass::Globals => {
-                for (name, items) in [("KEYS", job.keys), ("ARGV", job.args)] {
+                for &(name, items) in &[("KEYS", job.keys), ("ARGV", job.args)] {
                     push_bytes(state, name.as_bytes());
                     push_string_array(state, items);
                     ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
@@ -318,7 +339,7 @@ unsafe fn push_string_array(state: *mut lua_State, items: &[Bytes]) {
 ///
 /// # Errors
 /// Lua ran out of memory.
-pub fn install(lua: &Lua, binding: &Arc<Binding>) -> mlua::Result<(Function, Function)> {
+pub(crate) fn install(lua: &Lua, binding: &Arc<Binding>) -> mlua::Result<(Function, Function)> {
     lua.set_app_data(Arc::clone(binding));
     let address = Arc::as_ptr(binding).cast_mut().cast::<c_void>();
     let make = |function: ffi::lua_CFunction| {
@@ -381,15 +402,17 @@ unsafe fn call(state: *mut lua_State, raise: bool) -> Outcome {
     // SAFETY: `state` is calling `redis.call`.
     let reply = std::panic::catch_unwind(AssertUnwindSafe(|| unsafe { binding.run_call(state) }));
     let reply = reply.unwrap_or_else(|panic| {
-        *binding.panic.lock() = Some(panic);
+        // The first panic is the one resumed.
+        binding.panic.lock().get_or_insert(panic);
         Err(Failure::raised(PANICKED))
     });
     let resp3 = binding.resp.load(Ordering::Relaxed) == 3;
-    let (job, raise) = match &reply {
-        Ok(frame) => (
-            Job::Reply(frame, resp3),
-            raise && matches!(frame, Frame::Error(_) | Frame::BlobError(_)),
-        ),
+    let (job, raise) = match reply {
+        Ok(frame) => {
+            let is_error = matches!(last_of(&frame), Frame::Error(_) | Frame::BlobError(_));
+            *binding.reply.lock() = Some(frame);
+            (Job::Reply(binding, resp3), raise && is_error)
+        }
         Err(failure) => (
             Job::Error(failure.text, failure.counted),
             raise || failure.always_raised,
@@ -397,6 +420,7 @@ unsafe fn call(state: *mut lua_State, raise: bool) -> Outcome {
     };
     // SAFETY: inside a C function of `state`, with the push function as second upvalue.
     let pushed = unsafe { push_protected(state, &job) };
+    binding.reply.lock().take();
     if pushed && !raise {
         Outcome::Return
     } else {
@@ -431,10 +455,19 @@ unsafe fn read_arguments(state: *mut lua_State, scratch: &mut CallScratch) -> bo
     true
 }
 
+/// The reply a [`Frame::Sequence`] stands for: its last frame.
+fn last_of(frame: &Frame) -> &Frame {
+    match frame {
+        Frame::Sequence(frames) => frames.last().map_or(frame, last_of),
+        _ => frame,
+    }
+}
+
 /// A value to push in protected mode.
 enum Job<'a> {
-    /// A command's reply, converted for a script of that protocol (RESP3: true).
-    Reply(&'a Frame, bool),
+    /// The reply waiting in the binding, converted for a script of that protocol (RESP3:
+    /// true).
+    Reply(&'a Binding, bool),
     /// An error table `{err=text}`, marked counted when the statistics have it already.
     Error(&'static str, bool),
 }
@@ -461,7 +494,16 @@ unsafe extern "C-unwind" fn push_job(state: *mut lua_State) -> c_int {
     unsafe {
         let job = &*ffi::lua_touserdata(state, 1).cast::<Job<'_>>().cast_const();
         match *job {
-            Job::Reply(frame, resp3) => push_frame(state, frame, resp3, 0),
+            Job::Reply(binding, resp3) => {
+                // The guard is gone at the end of this statement: nothing in this frame needs
+                // dropping if Lua raises below. The slot is only written by `call`, before and
+                // after this push, on the thread holding the run lock.
+                let frame = binding.reply.lock().as_ref().map(std::ptr::from_ref);
+                match frame {
+                    Some(frame) => push_frame(state, &*frame, resp3, 0),
+                    None => ffi::lua_pushnil(state),
+                }
+            }
             Job::Error(text, counted) => push_error(state, text.as_bytes(), counted),
         }
     }

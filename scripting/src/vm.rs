@@ -240,9 +240,14 @@ impl Vm {
         ctx.set(
             "killed",
             lua.create_function(|lua, ()| {
-                Ok(lua
+                let killed = lua
                     .app_data_ref::<Arc<ScriptBusy>>()
-                    .is_some_and(|b| b.kill.load(Ordering::SeqCst)))
+                    .is_some_and(|b| b.kill.load(Ordering::SeqCst));
+                // A panic in `redis.call` ends the script as a kill does.
+                let panicked = lua
+                    .app_data_ref::<Arc<Binding>>()
+                    .is_some_and(|b| b.panicked());
+                Ok(killed || panicked)
             })?,
         )?;
         ctx.set("version", oxidis_core::REDIS_VERSION)?;
@@ -426,11 +431,12 @@ impl Vm {
                 Pass::Arguments
             },
         };
-        let bound = self.binding.bind(server, busy, client_id, invocation.flags);
-        let results: mlua::Result<(bool, Value)> = self
-            .runner
-            .call((job.as_light_userdata(), invocation.function));
-        drop(bound);
+        let results: mlua::Result<(bool, Value)> =
+            self.binding
+                .with_bound(server, busy, client_id, invocation.flags, || {
+                    self.runner
+                        .call((job.as_light_userdata(), invocation.function))
+                });
         let _unlimited = Unlimited::new(&self.lua);
         let (ok, value) = results?;
         let script_resp = match self.script_resp.load(Ordering::Relaxed) {
@@ -458,7 +464,9 @@ impl Vm {
     pub fn install_hook(&self) {
         let warned = Arc::clone(&self.warned);
         let triggers = HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS);
-        let _ = self.lua.set_hook(triggers, move |lua, _debug| {
+        // A global hook: Lua 5.1 copies it into every coroutine a script creates, so a loop in
+        // a coroutine is stopped too (a per-thread hook would be dropped there).
+        let _ = self.lua.set_global_hook(triggers, move |lua, _debug| {
             let Some(state) = lua.app_data_ref::<Arc<ScriptBusy>>() else {
                 return Ok(VmState::Continue);
             };
