@@ -60,14 +60,44 @@ pub trait ConnectionHandle: Send + Sync {
 }
 
 /// A message pushed to many clients: the first client of each protocol gets it encoded
-/// straight into its buffer, later ones a copy of an encoding kept here (made once, when a
-/// second client of that protocol needs it). A message with a single subscriber costs one
-/// encoding and no allocation.
+/// straight into its buffer, later ones a copy of that encoding. A small message's copy is
+/// kept inline (taken from the first client's buffer: no second encoding, no allocation); a
+/// bigger one is encoded again into a buffer of its own when a second client needs it. A
+/// message with a single subscriber costs one encoding and no allocation.
 pub struct SharedPush<'a> {
     message: Message<'a>,
     /// Per protocol (RESP2, RESP3): whether one client has had the message already.
     written: [std::cell::Cell<bool>; 2],
-    encoded: [std::cell::OnceCell<bytes::BytesMut>; 2],
+    /// Per protocol: the encoding later clients get a copy of.
+    kept: [std::cell::RefCell<Kept>; 2],
+    /// Whether more than one client may get the message (else nothing is kept).
+    shared: bool,
+}
+
+/// The most bytes of an encoded message [`SharedPush`] keeps inline.
+const KEPT_INLINE: usize = 192;
+
+/// A [`SharedPush`]'s kept encoding for one protocol.
+enum Kept {
+    /// None yet.
+    Empty,
+    /// A small message's encoding: the first `len` bytes.
+    Inline {
+        len: usize,
+        bytes: [u8; KEPT_INLINE],
+    },
+    /// A bigger one, encoded on its own.
+    Heap(bytes::BytesMut),
+}
+
+impl Kept {
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Kept::Empty => None,
+            Kept::Inline { len, bytes } => bytes.get(..*len),
+            Kept::Heap(bytes) => Some(bytes),
+        }
+    }
 }
 
 /// What a [`SharedPush`] sends.
@@ -90,11 +120,21 @@ impl<'a> SharedPush<'a> {
         SharedPush::of(Message::Bulks(parts))
     }
 
+    /// Tells how many clients will get the message: with one, no copy is kept.
+    pub fn for_recipients(mut self, recipients: usize) -> SharedPush<'a> {
+        self.shared = recipients > 1;
+        self
+    }
+
     fn of(message: Message<'a>) -> SharedPush<'a> {
         SharedPush {
+            shared: true,
             message,
             written: Default::default(),
-            encoded: Default::default(),
+            kept: [
+                std::cell::RefCell::new(Kept::Empty),
+                std::cell::RefCell::new(Kept::Empty),
+            ],
         }
     }
 
@@ -115,17 +155,28 @@ impl<'a> SharedPush<'a> {
     /// Appends the message, encoded for `resp`, to `out`.
     pub fn write(&self, resp: RespVersion, out: &mut bytes::BytesMut) {
         let slot = usize::from(resp == RespVersion::Resp3);
-        if let Some(encoded) = self.encoded[slot].get() {
-            out.extend_from_slice(encoded);
+        let mut kept = self.kept[slot].borrow_mut();
+        if let Some(bytes) = kept.bytes() {
+            out.extend_from_slice(bytes);
         } else if !self.written[slot].replace(true) {
+            let start = out.len();
             self.encode(resp, out);
+            if self.shared
+                && let Some(encoded) = out.get(start..)
+                && encoded.len() <= KEPT_INLINE
+            {
+                let mut bytes = [0; KEPT_INLINE];
+                bytes[..encoded.len()].copy_from_slice(encoded);
+                *kept = Kept::Inline {
+                    len: encoded.len(),
+                    bytes,
+                };
+            }
         } else {
-            let encoded = self.encoded[slot].get_or_init(|| {
-                let mut encoded = bytes::BytesMut::new();
-                self.encode(resp, &mut encoded);
-                encoded
-            });
-            out.extend_from_slice(encoded);
+            let mut encoded = bytes::BytesMut::new();
+            self.encode(resp, &mut encoded);
+            out.extend_from_slice(&encoded);
+            *kept = Kept::Heap(encoded);
         }
     }
 
@@ -627,8 +678,18 @@ mod tests {
 
     #[test]
     fn a_shared_push_reaches_every_client_alike_in_each_protocol() {
-        let parts: [&[u8]; 3] = [b"message", b"ch", b"hi"];
-        let message = SharedPush::bulks(&parts);
+        // Kept inline, and encoded on its own; a wrong count of recipients costs an
+        // encoding, not correctness.
+        for payload in [&b"hi"[..], &[b'x'; 1000]] {
+            for recipients in [1, 5] {
+                shared_push_reaches_every_client_alike(payload, recipients);
+            }
+        }
+    }
+
+    fn shared_push_reaches_every_client_alike(payload: &[u8], recipients: usize) {
+        let parts: [&[u8]; 3] = [b"message", b"ch", payload];
+        let message = SharedPush::bulks(&parts).for_recipients(recipients);
         let expected = |resp| {
             let mut out = bytes::BytesMut::new();
             oxidis_protocol::encode(&message.to_frame(), resp, &mut out);

@@ -308,7 +308,7 @@ pub fn publish(
             Kind::Shard => b"smessage",
         };
         let parts: [&[u8]; 3] = [kind_name, channel, message];
-        let message = SharedPush::bulks(&parts);
+        let message = SharedPush::bulks(&parts).for_recipients(ids.len());
         for &id in ids {
             push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
@@ -319,7 +319,7 @@ pub fn publish(
             continue;
         }
         let parts: [&[u8]; 4] = [b"pmessage", pattern, channel, message];
-        let message = SharedPush::bulks(&parts);
+        let message = SharedPush::bulks(&parts).for_recipients(ids.len());
         for &id in ids {
             push_shared_to(clients, config, now_ms, id, &message);
             receivers += 1;
@@ -332,7 +332,8 @@ pub fn publish(
 /// past the hard limit, or over the soft limit for longer than its seconds, the client is
 /// scheduled to close (its pending output is dropped, as Redis does) and gets nothing more.
 pub fn push_to(clients: &mut Clients, config: &Config, now_ms: u64, id: ClientId, message: &Frame) {
-    push_shared_to(clients, config, now_ms, id, &SharedPush::new(message));
+    let message = SharedPush::new(message).for_recipients(1);
+    push_shared_to(clients, config, now_ms, id, &message);
 }
 
 /// [`push_to`] for a message several clients get, encoded once per protocol.
