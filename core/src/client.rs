@@ -126,6 +126,11 @@ impl<'a> SharedPush<'a> {
         self
     }
 
+    /// Whether more than one client gets the message (as far as the sender said).
+    pub fn is_fan_out(&self) -> bool {
+        self.shared
+    }
+
     fn of(message: Message<'a>) -> SharedPush<'a> {
         SharedPush {
             shared: true,

@@ -165,6 +165,9 @@ pub struct ConnectionSignals {
     resp3: AtomicBool,
     /// The client has idled: its query buffer's room should be given back.
     trim_input: AtomicBool,
+    /// A message sent to many clients (PUBLISH to several subscribers) is waiting: the
+    /// connection may let others run before writing, to take more of them in one write.
+    fan_out: AtomicBool,
 }
 
 impl ConnectionSignals {
@@ -184,6 +187,7 @@ impl ConnectionSignals {
             push_ready: Wakeup::default(),
             resp3: AtomicBool::new(false),
             trim_input: AtomicBool::new(false),
+            fan_out: AtomicBool::new(false),
         };
         (signals, receiver)
     }
@@ -227,6 +231,11 @@ impl ConnectionSignals {
             *pushed = BytesMut::new();
             Some(false)
         }
+    }
+
+    /// Whether a message sent to many clients arrived since the last call.
+    pub fn take_fan_out(&self) -> bool {
+        self.fan_out.swap(false, Ordering::Relaxed)
     }
 
     /// Whether the query buffer should be given back (once: the request is cleared).
@@ -306,6 +315,9 @@ impl ConnectionHandle for ConnectionSignals {
     }
 
     fn push_shared(&self, message: &SharedPush<'_>) {
+        if message.is_fan_out() {
+            self.fan_out.store(true, Ordering::Relaxed);
+        }
         let resp = self.resp();
         self.append_pushed(|pushed| message.write(resp, pushed));
     }
